@@ -1,0 +1,182 @@
+// Capability spaces and the derivation tree: local integer names per task, caps with
+// rights and badges, and mint / copy / move / delete / revoke (R2, B2, B3, D3).
+//
+// Every derived cap (mint, copy, a map transfer) is a child of its source; a move keeps
+// the cap's place in the tree. Deleting a cap re-parents its children to its parent, so
+// revoking an ancestor still reaches them. Revoke removes every descendant, not the cap
+// itself. Operations decode and validate first, then mutate: nothing fails halfway.
+
+import { Status } from './errors.ts';
+import { Kind, type KObject } from './kobject.ts';
+import { MAX_WORD } from './limits.ts';
+
+/** One capability: an object, rights, a badge, and its place in the derivation tree. */
+export class Cap {
+  cspace: CSpace | null = null;
+  slot = 0;
+  parent: Cap | null = null;
+  firstChild: Cap | null = null;
+  nextSibling: Cap | null = null;
+  prevSibling: Cap | null = null;
+
+  constructor(
+    readonly obj: KObject,
+    readonly rights: number,
+    readonly badge: number,
+  ) {}
+
+  /** Attach `child` as the last child of this cap. */
+  addChild(child: Cap): void {
+    child.parent = this;
+    const first = this.firstChild;
+    if (first === null) {
+      this.firstChild = child;
+      return;
+    }
+    let last = first;
+    while (last.nextSibling !== null) last = last.nextSibling;
+    last.nextSibling = child;
+    child.prevSibling = last;
+  }
+
+  /** Detach from the tree; children move up to this cap's parent, in order. */
+  unlink(): void {
+    const parent = this.parent;
+    let child = this.firstChild;
+    while (child !== null) {
+      const next = child.nextSibling;
+      child.parent = null;
+      child.prevSibling = null;
+      child.nextSibling = null;
+      if (parent !== null) parent.addChild(child);
+      child = next;
+    }
+    this.firstChild = null;
+    if (this.prevSibling !== null) this.prevSibling.nextSibling = this.nextSibling;
+    else if (parent !== null) parent.firstChild = this.nextSibling;
+    if (this.nextSibling !== null) this.nextSibling.prevSibling = this.prevSibling;
+    this.parent = null;
+    this.prevSibling = null;
+    this.nextSibling = null;
+  }
+
+  /** Every descendant, deepest first, so deleting in this order never re-parents. */
+  descendants(): Cap[] {
+    const out: Cap[] = [];
+    const walk = (c: Cap): void => {
+      for (let k = c.firstChild; k !== null; k = k.nextSibling) {
+        walk(k);
+        out.push(k);
+      }
+    };
+    walk(this);
+    return out;
+  }
+}
+
+/** Hooks the kernel installs so a cap space can report removals (for Decision 10 etc.). */
+export interface CSpaceOwner {
+  readonly id: number;
+}
+
+/**
+ * A task's capability space: slots 0..size-1, slot 0 never valid. Slots are allocated
+ * lazily; `slots[name]` is `undefined` past the allocated part, `null` when empty.
+ */
+export class CSpace {
+  /** Indexed by cap name. Read directly by the fast path. */
+  slots: (Cap | null)[];
+  /** Lowest slot that may be free; a hint for `allocSlot`. */
+  private freeHint: number;
+
+  constructor(
+    readonly owner: CSpaceOwner,
+    readonly size: number,
+    firstFree: number,
+  ) {
+    this.slots = new Array<Cap | null>(Math.min(size, 64)).fill(null);
+    this.freeHint = firstFree;
+  }
+
+  /** True when `name` is an integer naming a slot of this space (slot 0 included). */
+  inRange(name: number): boolean {
+    return Number.isInteger(name) && name >= 0 && name < this.size;
+  }
+
+  /** The cap in a slot, or null (empty or out of range). */
+  get(name: number): Cap | null {
+    const c = this.slots[name];
+    return c === undefined ? null : c;
+  }
+
+  /** Status for a name that did not yield a cap: RangeError or the given empty-slot code. */
+  missStatus(name: number, emptyCode: number): number {
+    return this.inRange(name) && name !== 0 ? emptyCode : Status.RangeError;
+  }
+
+  /** Status if `name` cannot receive a cap: Ok, RangeError, or DeleteFirst. */
+  checkFree(name: number): number {
+    if (!this.inRange(name) || name === 0) return Status.RangeError;
+    return this.get(name) === null ? Status.Ok : Status.DeleteFirst;
+  }
+
+  /** A free slot at or above `from`, or 0 when the space is full. */
+  allocSlot(from = this.freeHint): number {
+    for (let i = Math.max(from, 1); i < this.size; i++) {
+      if (this.get(i) === null) {
+        if (from === this.freeHint) this.freeHint = i + 1;
+        return i;
+      }
+    }
+    return 0;
+  }
+
+  /** Store a new cap in a slot the caller checked is free; counts it on its object. */
+  put(name: number, cap: Cap): void {
+    this.place(name, cap);
+    cap.obj.capCount++;
+    cap.obj.onCapAdded(cap);
+  }
+
+  /** Store an existing cap (one being moved) in a free slot; counts do not change. */
+  place(name: number, cap: Cap): void {
+    if (name >= this.slots.length) {
+      // Grow by doubling with explicit nulls, keeping the array packed for the fast path.
+      let n = this.slots.length;
+      while (n <= name) n *= 2;
+      n = Math.min(n, this.size);
+      while (this.slots.length < n) this.slots.push(null);
+    }
+    cap.cspace = this;
+    cap.slot = name;
+    this.slots[name] = cap;
+  }
+
+  /** Take a cap out of its slot without touching the tree (used by move and delete). */
+  take(name: number): Cap | null {
+    const cap = this.get(name);
+    if (cap === null) return null;
+    this.slots[name] = null;
+    if (name < this.freeHint) this.freeHint = name;
+    cap.cspace = null;
+    return cap;
+  }
+
+  /** Every occupied slot, in order. */
+  *entries(): IterableIterator<[number, Cap]> {
+    for (let i = 0; i < this.slots.length; i++) {
+      const c = this.slots[i];
+      if (c !== null && c !== undefined) yield [i, c];
+    }
+  }
+}
+
+/** True for kinds whose caps carry badges (B1). */
+export function isBadgeable(obj: KObject): boolean {
+  return obj.kind === Kind.Endpoint || obj.kind === Kind.Notification;
+}
+
+/** True when `badge` is a valid badge word. */
+export function isValidBadge(badge: unknown): badge is number {
+  return typeof badge === 'number' && Number.isInteger(badge) && badge >= 0 && badge <= MAX_WORD;
+}

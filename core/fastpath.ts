@@ -1,0 +1,136 @@
+// The IPC fast path, as seL4 takes it: call and replyRecv with a register-sized message
+// (at most 4 words, no caps, no items), the partner already waiting, a valid cap with the
+// needed rights, infinite timeouts, and no higher-priority thread ready. It copies the
+// words and switches straight to the partner, skipping decode, cap transfer and the run
+// queues. Anything else returns `undefined` and the slow path (ipc.ts) runs instead.
+// The result must be indistinguishable from the slow path's: same words, badges, thread
+// states and trace events; only counters.fastpath tells them apart.
+
+import type { Endpoint } from './endpoint.ts';
+import { EpState } from './endpoint.ts';
+import { Status } from './errors.ts';
+import { blockEvent, ipcEvent } from './ipc.ts';
+import type { Kernel } from './kernel.ts';
+import { Kind } from './kobject.ts';
+import { FASTPATH_MRS } from './limits.ts';
+import { Rights } from './rights.ts';
+import { ThreadState, type Thread } from './thread.ts';
+import type { Utcb } from './utcb.ts';
+
+const INF = Number.POSITIVE_INFINITY;
+const CALL_RIGHTS = Rights.Grant | Rights.GrantReply;
+
+/**
+ * True when the pending message of `t` is register-sized (label a1, length a2 <= 4, no
+ * caps a3, no items a4) and every word is a uint32. Unrolled: this runs twice per RPC.
+ */
+function fastMessage(t: Thread): boolean {
+  const len = t.a2;
+  if (t.a3 !== 0 || t.a4 !== 0 || !(t.a1 >>> 0 === t.a1)) return false;
+  const mr = t.utcb.mr;
+  switch (len) {
+    case 0:
+      return true;
+    case 1:
+      return mr[0]! >>> 0 === mr[0];
+    case 2:
+      return mr[0]! >>> 0 === mr[0] && mr[1]! >>> 0 === mr[1];
+    case 3:
+      return mr[0]! >>> 0 === mr[0] && mr[1]! >>> 0 === mr[1] && mr[2]! >>> 0 === mr[2];
+    case 4:
+      return mr[0]! >>> 0 === mr[0] && mr[1]! >>> 0 === mr[1] && mr[2]! >>> 0 === mr[2] && mr[3]! >>> 0 === mr[3];
+    default:
+      return false;
+  }
+}
+
+/** Copy a register-sized message and set the receiver's tag exactly as the slow path does. */
+function copyWords(t: Thread, ru: Utcb, badge: number): void {
+  const len = t.a2;
+  const smr = t.utcb.mr;
+  const rmr = ru.mr;
+  if (len > 0) {
+    rmr[0] = smr[0]!;
+    if (len > 1) {
+      rmr[1] = smr[1]!;
+      if (len > 2) {
+        rmr[2] = smr[2]!;
+        if (len > 3) rmr[3] = smr[3]!;
+      }
+    }
+  }
+  ru.label = t.a1;
+  ru.length = len;
+  ru.badge = badge;
+  // Items past itemCount are always null; clear the ones the last message left.
+  const n = ru.itemCount;
+  if (n !== 0) {
+    for (let i = 0; i < n; i++) ru.itemsIn[i] = null;
+    ru.itemCount = 0;
+  }
+  ru.capCount = 0;
+  ru.unwrapped = 0;
+  ru.truncated = 0;
+}
+
+/** Fast call: returns the receiver to switch to, or undefined to take the slow path. */
+export function fastCall(k: Kernel, t: Thread): Thread | undefined {
+  const cap = t.cslots[t.a0];
+  if (cap === undefined || cap === null) return undefined;
+  const ep = cap.obj as Endpoint;
+  const rights = cap.rights;
+  if (ep.kind !== Kind.Endpoint || ep.state !== EpState.Recv) return undefined;
+  if ((rights & Rights.Write) === 0 || (rights & CALL_RIGHTS) === 0) return undefined;
+  if (t.sendTimeout !== INF || t.recvTimeout !== INF) return undefined;
+  const q = ep.queue;
+  const r = q.head!;
+  if (k.runq.count !== 0 && r.prio < k.runq.highest()) return undefined;
+  if (!fastMessage(t)) return undefined;
+
+  q.shift();
+  if (q.length === 0) ep.state = EpState.Idle;
+  if (r.deadline !== INF) k.timers.cancel(r);
+  const badge = cap.badge;
+  copyWords(t, r.utcb, badge);
+  // What the slow path's deliver() leaves behind for a call; nothing else is read later.
+  const id = ++k.callCounter;
+  t.callSeq = id;
+  r.replyTo = t;
+  r.replySeq = id;
+  r.replyCanGrant = r.recvCanGrant;
+  t.state = ThreadState.BlockedReply;
+  r.blockedOn = null;
+  r.result = Status.Ok;
+  k.nFast++;
+  if (k.tracer !== null) ipcEvent(k, 'call', t, r, ep.id, badge, id);
+  return r;
+}
+
+/** Fast replyRecv: returns the caller to switch to, or undefined to take the slow path. */
+export function fastReplyRecv(k: Kernel, t: Thread): Thread | undefined {
+  const c = t.replyTo;
+  if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== t.replySeq || c.inFault) return undefined;
+  if (t.recvTimeout !== INF) return undefined;
+  const cap = t.cslots[t.a0];
+  if (cap === undefined || cap === null) return undefined;
+  const ep = cap.obj as Endpoint;
+  if (ep.kind !== Kind.Endpoint || (cap.rights & Rights.Read) === 0 || ep.state === EpState.Send) return undefined;
+  const n = t.bound;
+  if (n !== null && n.pending) return undefined;
+  if (k.runq.count !== 0 && c.prio < k.runq.highest()) return undefined;
+  if (!fastMessage(t)) return undefined;
+
+  if (c.deadline !== INF) k.timers.cancel(c);
+  copyWords(t, c.utcb, 0);
+  t.replyTo = null;
+  k.nFast++;
+  if (k.tracer !== null) ipcEvent(k, 'reply', t, c, -1, 0, c.callSeq);
+  t.recvCanGrant = (cap.rights & Rights.Grant) !== 0;
+  t.state = ThreadState.BlockedRecv;
+  t.blockedOn = ep;
+  ep.queue.enqueue(t);
+  ep.state = EpState.Recv;
+  if (k.tracer !== null) blockEvent(k, t, ep.id, 0);
+  c.result = Status.Ok;
+  return c;
+}

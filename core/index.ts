@@ -1,0 +1,50 @@
+// The message kernel's public API: the kernel, its objects' host handles, the syscall
+// interface threads use, statuses, rights, limits, tracing and introspection.
+
+// Kernel and running it
+export { Kernel, ThreadKilledError } from './kernel.ts';
+export type { Counters, KernelOptions, SpawnOptions, TaskOptions } from './kernel.ts';
+export { RealClock, VirtualClock } from './clock.ts';
+export type { Clock } from './clock.ts';
+
+// Threads and syscalls
+export { Sys } from './syscalls.ts';
+export type { SysGen } from './syscalls.ts';
+export { FaultKind, FaultReply, ThreadState, THREAD_STATE_NAMES } from './thread.ts';
+export type { Syscall, Thread, ThreadBody } from './thread.ts';
+export type { Task } from './task.ts';
+export { Utcb } from './utcb.ts';
+export type { Item } from './utcb.ts';
+export { FAULT_WORDS } from './fault.ts';
+export type { Result, TaskInfo, ThreadParams } from './invocations.ts';
+
+// Statuses, rights, limits
+export { Status, RECV_PHASE, CODE_MASK, statusCode, statusName, isError, isRecvPhase } from './errors.ts';
+export type { ErrorDetail, StatusCode } from './errors.ts';
+export { Rights, rightsString } from './rights.ts';
+export { Kind, KIND_NAMES } from './kobject.ts';
+export * from './limits.ts';
+
+// Tracing and introspection
+export { RecordingTracer } from './trace.ts';
+export type {
+  BlockEvent,
+  CapEvent,
+  FaultEvent,
+  IpcEvent,
+  SignalEvent,
+  ThreadEvent,
+  TraceEvent,
+  Tracer,
+  WakeEvent,
+} from './trace.ts';
+export { snapshot, taskSnapshot, threadInfo, endpointInfo } from './introspect.ts';
+export type {
+  CapInfo,
+  EndpointInfo,
+  FactoryInfo,
+  NotificationInfo,
+  Snapshot,
+  TaskSnapshot,
+  ThreadInfo,
+} from './introspect.ts';

@@ -1,0 +1,434 @@
+// The IPC slow path: send, nbsend, call, recv, nbrecv, reply, replyRecv, signal, wait,
+// poll, sleep, yield. Each op decodes and validates its whole request first, then
+// performs it; each returns the thread to run next (see the switch policy in kernel.ts).
+// The fast path (fastpath.ts) short-cuts call and replyRecv and must be indistinguishable
+// from what these functions do.
+
+import { deleteCap } from './cap-ops.ts';
+import { Cap } from './cspace.ts';
+import { Endpoint, EpState } from './endpoint.ts';
+import { RECV_PHASE, Status } from './errors.ts';
+import { fastCall, fastReplyRecv } from './fastpath.ts';
+import { faultReplied } from './fault.ts';
+import type { Kernel } from './kernel.ts';
+import { Kind } from './kobject.ts';
+import { isValidTimeout } from './limits.ts';
+import type { Notification } from './notification.ts';
+import type { Reply } from './reply.ts';
+import { Rights } from './rights.ts';
+import { Op, ThreadState, type Thread } from './thread.ts';
+import { decodeMessage, transferMessage, type DecodeFault } from './transfer.ts';
+
+/** Perform the syscall `t` yielded; returns the thread to run next, or null. */
+export function dispatch(k: Kernel, t: Thread): Thread | null {
+  const op = t.op;
+  t.op = Op.None;
+    switch (op) {
+    case Op.Call:
+      if (k.fastpathEnabled) {
+        const next = fastCall(k, t);
+        if (next !== undefined) return next;
+      }
+      return doCall(k, t);
+    case Op.ReplyRecv:
+      if (k.fastpathEnabled) {
+        const next = fastReplyRecv(k, t);
+        if (next !== undefined) return next;
+      }
+      return doReplyRecv(k, t);
+    case Op.Send:
+      return doSend(k, t, false);
+    case Op.NBSend:
+      return doSend(k, t, true);
+    case Op.Recv:
+      k.nSlow++;
+      return recvPhase(k, t, t.recvTimeout, null);
+    case Op.NBRecv:
+      k.nSlow++;
+      return recvPhase(k, t, 0, null);
+    case Op.Reply:
+      return doReply(k, t);
+    case Op.Signal:
+      return doSignal(k, t);
+    case Op.Wait:
+      return doWait(k, t, t.recvTimeout);
+    case Op.Poll:
+      return doWait(k, t, 0);
+    case Op.Sleep:
+      return doSleep(k, t);
+    case Op.Yield:
+      t.result = Status.Ok;
+      if (k.runq.count === 0 || k.runq.highest() < t.prio) return t;
+      k.makeReady(t, Status.Ok);
+      return null;
+    case Op.HostWait: {
+      const p = t.hostPromise;
+      t.hostPromise = null;
+      return k.hostWait(t, p!);
+    }
+    default:
+      throw new Error(`kernel bug: unknown op ${op}`);
+  }
+}
+
+function failDecode(k: Kernel, t: Thread, f: DecodeFault, phase: number): Thread {
+  const extra: { item?: number; slot?: number } = {};
+  if (f.item !== undefined) extra.item = f.item;
+  if (f.slot !== undefined) extra.slot = f.slot;
+  return k.fail(t, f.status | phase, f.argument, extra);
+}
+
+// ------------------------------------------------------------------ send / nbsend
+
+function doSend(k: Kernel, t: Thread, nb: boolean): Thread | null {
+  k.nSlow++;
+  const cap = t.task.cspace.get(t.a0);
+  // E5 / E2: a send through a bad cap is silent.
+  if (cap === null) return ok(t);
+  if (cap.obj.kind === Kind.Reply) return sendOnReply(k, t, cap);
+  if (cap.obj.kind !== Kind.Endpoint || (cap.rights & Rights.Write) === 0) return ok(t);
+  const timeout = nb ? 0 : t.sendTimeout;
+  if (!isValidTimeout(timeout)) return k.fail(t, Status.InvalidArgument, 'timeout');
+  const canGrant = (cap.rights & Rights.Grant) !== 0;
+  const bad = decodeMessage(t, canGrant);
+  if (bad !== null) return failDecode(k, t, bad, 0);
+  const ep = cap.obj as Endpoint;
+  // Decision 10: a blocking send to a dead endpoint fails at once; nbsend stays silent.
+  if (ep.dead) return nb ? ok(t) : k.fail(t, Status.DeadPartner, 'cap', { slot: t.a0 });
+  t.sendBadge = cap.badge;
+  t.sendCanGrant = canGrant;
+  t.sendIsCall = false;
+  t.inFault = false;
+  if (ep.state === EpState.Recv) {
+    const r = takeHead(ep);
+    k.timers.cancel(r);
+    deliver(k, t, r, ep, false);
+    t.result = Status.Ok;
+    return k.wakeBeside(t, r, Status.Ok);
+  }
+  if (timeout === 0) return ok(t); // E2: dropped, and the sender cannot tell.
+  blockSending(k, t, ep, timeout);
+  return null;
+}
+
+function ok(t: Thread): Thread {
+  t.result = Status.Ok;
+  return t;
+}
+
+/** Dequeue the first waiter of an endpoint, leaving the queue state right. */
+function takeHead(ep: Endpoint): Thread {
+  const r = ep.queue.shift()!;
+  if (ep.queue.length === 0) ep.state = EpState.Idle;
+  return r;
+}
+
+function blockSending(k: Kernel, t: Thread, ep: Endpoint, timeout: number): void {
+  t.state = ThreadState.BlockedSend;
+  t.blockedOn = ep;
+  ep.queue.enqueue(t);
+  ep.state = EpState.Send;
+  k.armTimeout(t, timeout);
+  if (k.tracer !== null) blockEvent(k, t, ep.id, t.a1);
+}
+
+/**
+ * Deliver the message of sender `s` (blocked or current) to receiver `r` through `ep`.
+ * For a call, `s` now waits for its reply and `r` holds the implicit reply cap.
+ */
+export function deliver(k: Kernel, s: Thread, r: Thread, ep: Endpoint, isCall: boolean): void {
+  transferMessage(s, r, ep, s.sendBadge, s.sendCanGrant, k.capHook());
+  k.nMsgs++;
+  let callId = 0;
+  if (isCall) {
+    callId = ++k.callCounter;
+    s.callSeq = callId;
+    s.savedReply = null;
+    r.replyTo = s;
+    r.replySeq = callId;
+    r.replyCanGrant = r.recvCanGrant;
+    s.state = ThreadState.BlockedReply;
+    s.blockedOn = null;
+    k.armTimeout(s, s.recvTimeout);
+  }
+  if (k.tracer !== null) ipcEvent(k, isCall ? 'call' : 'send', s, r, ep.id, s.sendBadge, callId);
+}
+
+// ------------------------------------------------------------------ call
+
+function doCall(k: Kernel, t: Thread): Thread | null {
+  k.nSlow++;
+  const cs = t.task.cspace;
+  const cap = cs.get(t.a0);
+  if (cap === null) return k.fail(t, cs.missStatus(t.a0, Status.InvalidCapability), 'cap', { slot: t.a0 });
+  const r = cap.rights;
+  // E5, R3: call needs an endpoint cap with Write and Grant or GrantReply.
+  if (cap.obj.kind !== Kind.Endpoint || (r & Rights.Write) === 0 || (r & (Rights.Grant | Rights.GrantReply)) === 0) {
+    return k.fail(t, Status.InvalidCapability, 'cap', { slot: t.a0 });
+  }
+  if (!isValidTimeout(t.sendTimeout)) return k.fail(t, Status.InvalidArgument, 'sendTimeout');
+  if (!isValidTimeout(t.recvTimeout)) return k.fail(t, Status.InvalidArgument, 'recvTimeout');
+  const canGrant = (r & Rights.Grant) !== 0;
+  const bad = decodeMessage(t, canGrant);
+  if (bad !== null) return failDecode(k, t, bad, 0);
+  const ep = cap.obj as Endpoint;
+  if (ep.dead) return k.fail(t, Status.DeadPartner, 'cap', { slot: t.a0 });
+  t.sendBadge = cap.badge;
+  t.sendCanGrant = canGrant;
+  t.sendIsCall = true;
+  t.inFault = false;
+  return callOn(k, t, ep);
+}
+
+/** The send phase of a decoded call (also the kernel-made call of a fault, F1). */
+export function callOn(k: Kernel, t: Thread, ep: Endpoint): Thread | null {
+  if (ep.state === EpState.Recv) {
+    const r = takeHead(ep);
+    k.timers.cancel(r);
+    deliver(k, t, r, ep, true);
+    return k.switchToWoken(r, Status.Ok);
+  }
+  if (t.sendTimeout === 0) return k.fail(t, Status.Timeout, 'sendTimeout');
+  blockSending(k, t, ep, t.sendTimeout);
+  return null;
+}
+
+// ------------------------------------------------------------------ recv
+
+/**
+ * The receive phase of recv, nbrecv and replyRecv. `woken` is a caller the reply phase
+ * just answered (or null); it is scheduled by the policy matching what happens here.
+ */
+function recvPhase(k: Kernel, t: Thread, timeout: number, woken: Thread | null): Thread | null {
+  // Decision 4: receiving again without replying fails the stranded caller.
+  if (t.replyTo !== null) k.abortCaller(t, Status.Aborted | RECV_PHASE);
+  const cs = t.task.cspace;
+  const cap = cs.get(t.a0);
+  let err = 0;
+  if (cap === null) err = cs.missStatus(t.a0, Status.InvalidCapability);
+  else if (cap.obj.kind !== Kind.Endpoint || (cap.rights & Rights.Read) === 0) err = Status.InvalidCapability;
+  else if (!isValidTimeout(timeout)) err = Status.InvalidArgument;
+  if (err !== 0) {
+    k.fail(t, err | RECV_PHASE, err === Status.InvalidArgument ? 'timeout' : 'cap', { slot: t.a0 });
+    return continueWith(k, t, woken);
+  }
+  const ep = (cap as Cap).obj as Endpoint;
+  t.recvCanGrant = ((cap as Cap).rights & Rights.Grant) !== 0;
+  // N5: a pending bound notification comes before queued senders.
+  const n = t.bound;
+  if (n !== null && n.pending) {
+    t.utcb.badge = n.consume();
+    t.result = Status.Notification;
+    return continueWith(k, t, woken);
+  }
+  if (ep.state === EpState.Send) {
+    const s = takeHead(ep);
+    k.timers.cancel(s);
+    const isCall = s.sendIsCall;
+    deliver(k, s, t, ep, isCall);
+    t.result = Status.Ok;
+    let next = continueWith(k, t, woken);
+    if (!isCall) {
+      if (next === t) next = k.wakeBeside(t, s, Status.Ok);
+      else k.makeReady(s, Status.Ok);
+    }
+    return next;
+  }
+  if (timeout === 0) {
+    // E3: nothing received, reported as a receive-phase timeout, never as a message.
+    t.result = Status.Timeout | RECV_PHASE;
+    return continueWith(k, t, woken);
+  }
+  t.state = ThreadState.BlockedRecv;
+  t.blockedOn = ep;
+  ep.queue.enqueue(t);
+  ep.state = EpState.Recv;
+  k.armTimeout(t, timeout);
+  if (k.tracer !== null) blockEvent(k, t, ep.id, 0);
+  return woken === null ? null : k.switchToWoken(woken, woken.result);
+}
+
+/** `t` keeps running; schedule the caller its reply woke, if any. */
+function continueWith(k: Kernel, t: Thread, woken: Thread | null): Thread {
+  return woken === null ? t : k.wakeBeside(t, woken, woken.result);
+}
+
+// ------------------------------------------------------------------ reply
+
+function doReply(k: Kernel, t: Thread): Thread | null {
+  k.nSlow++;
+  // P3: no pending caller, nothing to do.
+  if (t.replyTo === null) return ok(t);
+  const bad = decodeMessage(t, t.replyCanGrant);
+  if (bad !== null) return failDecode(k, t, bad, 0);
+  const c = replyPart(k, t);
+  t.result = Status.Ok;
+  return continueWith(k, t, c);
+}
+
+function doReplyRecv(k: Kernel, t: Thread): Thread | null {
+  k.nSlow++;
+  let c: Thread | null = null;
+  if (t.replyTo !== null) {
+    const bad = decodeMessage(t, t.replyCanGrant);
+    if (bad !== null) return failDecode(k, t, bad, 0);
+    c = replyPart(k, t);
+  }
+  return recvPhase(k, t, t.recvTimeout, c);
+}
+
+/** Answer the implicit reply cap; returns the caller to wake (status set) or null. */
+function replyPart(k: Kernel, t: Thread): Thread | null {
+  const c = t.replyTo;
+  t.replyTo = null;
+  // P1, P2, Decision 3: only a caller still waiting for this very call gets it.
+  if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== t.replySeq) return null;
+  return deliverReply(k, t, c, t.replyCanGrant);
+}
+
+/** Copy a reply to its waiting caller. Returns the caller to wake, or null (stopped). */
+function deliverReply(k: Kernel, s: Thread, c: Thread, canGrant: boolean): Thread | null {
+  k.timers.cancel(c);
+  transferMessage(s, c, null, 0, canGrant, k.capHook());
+  k.nMsgs++;
+  c.savedReply = null;
+  if (k.tracer !== null) ipcEvent(k, 'reply', s, c, -1, 0, c.callSeq);
+  if (c.inFault) return faultReplied(k, c);
+  c.result = Status.Ok;
+  return c;
+}
+
+/** send/nbsend on a saved reply cap answers that caller and uses the cap up (saveCaller). */
+function sendOnReply(k: Kernel, t: Thread, cap: Cap): Thread | null {
+  const r = cap.obj as Reply;
+  const bad = decodeMessage(t, r.canGrant);
+  if (bad !== null) return failDecode(k, t, bad, 0);
+  const c = r.caller;
+  const live = r.live && c !== null && c.state === ThreadState.BlockedReply;
+  r.caller = null; // used: deleting the cap must not fail the caller
+  deleteCap(cap);
+  if (!live) return ok(t);
+  const w = deliverReply(k, t, c, r.canGrant);
+  t.result = Status.Ok;
+  return continueWith(k, t, w);
+}
+
+/** Move the implicit reply cap into `slot` so another thread or a later turn can answer. */
+export function saveCaller(k: Kernel, t: Thread, slot: number): number {
+  const cs = t.task.cspace;
+  const free = cs.checkFree(slot);
+  if (free !== Status.Ok) return free;
+  const c = t.replyTo;
+  t.replyTo = null;
+  if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== t.replySeq) return Status.FailedLookup;
+  const r = k.makeReply(c, t.replySeq, t.replyCanGrant);
+  c.savedReply = r;
+  cs.put(slot, new Cap(r, Rights.All, 0));
+  return Status.Ok;
+}
+
+// ------------------------------------------------------------------ notifications
+
+function notificationCap(t: Thread, need: number): Cap | number {
+  const cs = t.task.cspace;
+  const cap = cs.get(t.a0);
+  if (cap === null) return cs.missStatus(t.a0, Status.InvalidCapability);
+  if (cap.obj.kind !== Kind.Notification || (cap.rights & need) === 0) return Status.InvalidCapability;
+  return cap;
+}
+
+function doSignal(k: Kernel, t: Thread): Thread | null {
+  const cap = notificationCap(t, Rights.Write);
+  if (typeof cap === 'number') return k.fail(t, cap, 'cap', { slot: t.a0 });
+  const w = k.signalCore(cap.obj as Notification, cap.badge, t);
+  t.result = Status.Ok;
+  return w === null ? t : k.wakeBeside(t, w, w.result);
+}
+
+function doWait(k: Kernel, t: Thread, timeout: number): Thread | null {
+  const cap = notificationCap(t, Rights.Read);
+  if (typeof cap === 'number') return k.fail(t, cap | RECV_PHASE, 'cap', { slot: t.a0 });
+  if (!isValidTimeout(timeout)) return k.fail(t, Status.InvalidArgument | RECV_PHASE, 'timeout');
+  const n = cap.obj as Notification;
+  if (n.boundThread !== null && n.boundThread !== t) return k.fail(t, Status.IllegalOperation | RECV_PHASE, 'cap');
+  if (n.pending) {
+    t.utcb.badge = n.consume();
+    t.result = Status.Ok;
+    return t;
+  }
+  if (timeout === 0) {
+    // poll: nothing pending, word 0.
+    t.utcb.badge = 0;
+    t.result = Status.Timeout | RECV_PHASE;
+    return t;
+  }
+  t.state = ThreadState.BlockedNotification;
+  t.blockedOn = n;
+  n.waiters.enqueue(t);
+  k.armTimeout(t, timeout);
+  if (k.tracer !== null) blockEvent(k, t, n.id, 0);
+  return null;
+}
+
+function doSleep(k: Kernel, t: Thread): Thread | null {
+  const ms = t.recvTimeout;
+  if (!isValidTimeout(ms)) return k.fail(t, Status.InvalidArgument | RECV_PHASE, 'timeout');
+  // T2: sleep is a receive that cannot be satisfied; it ends in a receive timeout.
+  if (ms === 0) {
+    t.result = Status.Timeout | RECV_PHASE;
+    return t;
+  }
+  t.state = ThreadState.Sleeping;
+  k.armTimeout(t, ms);
+  if (k.tracer !== null) blockEvent(k, t, -1, 0);
+  return null;
+}
+
+// ------------------------------------------------------------------ trace helpers
+
+/** @internal Emit an IPC event for a message just copied from s to r. */
+export function ipcEvent(
+  k: Kernel,
+  op: 'send' | 'call' | 'reply',
+  s: Thread,
+  r: Thread,
+  endpoint: number,
+  badge: number,
+  callId: number,
+): void {
+  const ru = r.utcb;
+  const items = [];
+  for (let i = 0; i < ru.itemCount; i++) items.push(ru.itemsIn[i]!);
+  k.emit({
+    type: 'ipc',
+    op,
+    seq: 0,
+    time: k.clock.now(),
+    sender: s.id,
+    senderTask: s.task.id,
+    receiver: r.id,
+    receiverTask: r.task.id,
+    endpoint,
+    badge,
+    label: ru.label,
+    words: Array.from(ru.mr.subarray(0, ru.length)),
+    items,
+    caps: ru.capCount,
+    unwrapped: ru.unwrapped,
+    callId,
+  });
+}
+
+/** @internal */
+export function blockEvent(k: Kernel, t: Thread, object: number, label: number): void {
+  k.emit({
+    type: 'block',
+    seq: 0,
+    time: k.clock.now(),
+    thread: t.id,
+    task: t.task.id,
+    state: t.stateName,
+    object,
+    label,
+  });
+}

@@ -1,0 +1,975 @@
+// The message kernel: owns every object, the scheduler, the timers and the run loop,
+// and is the host-side API (create tasks, spawn threads, exec, run, inspect).
+//
+// How it runs. Threads are generators. The run loop takes the highest-priority ready
+// thread and resumes it; the body runs until it yields a syscall token; dispatch
+// performs the syscall and answers which thread runs next: the same one (the call did
+// not block), a partner it switches to directly (seL4's direct switch: the fast path and
+// the slow path share the one policy below), or none (back to the run queues). Timers
+// fire only between threads, on the clock the kernel was given, so virtual time makes
+// every run deterministic.
+//
+// Switch policy (both paths, so they are observationally identical):
+// - the current thread blocks and wakes W: W runs next if no ready thread has a higher
+//   priority, otherwise W is queued and the highest-priority ready thread runs;
+// - the current thread stays runnable and wakes W: if W has a higher priority the
+//   current thread goes to the head of its run queue and W runs; otherwise W is queued.
+
+import { Cap, type CSpace } from './cspace.ts';
+import { deleteCap, mintCap as mintInto } from './cap-ops.ts';
+import { RealClock, VirtualClock, type Clock } from './clock.ts';
+import { Endpoint, EpState, type EndpointHost } from './endpoint.ts';
+import { RECV_PHASE, Status, statusName, type ErrorDetail } from './errors.ts';
+import { Factory } from './factory.ts';
+import { dispatch } from './ipc.ts';
+import { Kind, type KObject } from './kobject.ts';
+import {
+  CAP_FACTORY,
+  CAP_SELF,
+  DEFAULT_CSPACE_SLOTS,
+  DEFAULT_PRIORITY,
+  MAX_CSPACE_SLOTS,
+  MAX_PRIORITY,
+} from './limits.ts';
+import { Notification, type NotificationHost } from './notification.ts';
+import { Reply, type ReplyHost } from './reply.ts';
+import { Rights } from './rights.ts';
+import { RunQueues } from './scheduler.ts';
+import { Sys } from './syscalls.ts';
+import { Task } from './task.ts';
+import { FaultKind, SYSCALL, Thread, ThreadState, type ThreadBody } from './thread.ts';
+import { TimerQueue } from './timers.ts';
+import type { TraceEvent, Tracer } from './trace.ts';
+import { type CapTransferHook } from './transfer.ts';
+import { raiseFault, stopForGood } from './fault.ts';
+
+/** Kernel counters, readable at any time (introspection, benchmarks). */
+export interface Counters {
+  /** IPC syscalls completed by the fast path. */
+  fastpath: number;
+  /** IPC syscalls handled by the slow path. */
+  slowpath: number;
+  /** Messages delivered (sends, calls, replies, fault messages). */
+  messages: number;
+  /** Faults raised. */
+  faults: number;
+  /** Signals sent. */
+  signals: number;
+  /** Timeouts that fired. */
+  timeouts: number;
+  /** Direct switches from one thread to another. */
+  switches: number;
+}
+
+export interface KernelOptions {
+  /** Time source; default real time. Tests pass a VirtualClock. */
+  clock?: Clock;
+  /** Take the fast path when its conditions hold (default true). Off for equivalence tests. */
+  fastpath?: boolean;
+  tracer?: Tracer | null;
+  /** Syscalls the automatic run loop performs before yielding to the host event loop. */
+  sliceSteps?: number;
+}
+
+export interface TaskOptions {
+  /** Size of the cap space (default 4096). */
+  slots?: number;
+  /** Give the task a factory with this quota in slot CAP_FACTORY (Infinity allowed). */
+  quota?: number;
+}
+
+export interface SpawnOptions {
+  name?: string;
+  priority?: number;
+  /** Cap name, in the thread's task, of its fault endpoint. */
+  faultHandler?: number;
+}
+
+/**
+ * Call a thread's body (on its first turn, or after a fault handler restarted it) and
+ * keep what it returns: a generator, or a continuation.
+ */
+export function enter(t: Thread): void {
+  const b = t.body(t.sys);
+  if (typeof b === 'function') {
+    t.step = b;
+    t.gen = null;
+  } else {
+    t.gen = b as Generator<unknown, unknown, number>;
+    t.step = null;
+  }
+}
+
+/** Thrown into exec promises whose thread was killed. */
+export class ThreadKilledError extends Error {
+  constructor(readonly thread: string) {
+    super(`thread ${thread} was killed`);
+    this.name = 'ThreadKilledError';
+  }
+}
+
+export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
+  readonly clock: Clock;
+  /** @internal Counter fields; read them through `counters`. */
+  nFast = 0;
+  /** @internal */ nSlow = 0;
+  /** @internal Messages delivered by the slow path (the fast path's are nFast). */
+  nMsgs = 0;
+  /** @internal */ nFaults = 0;
+  /** @internal */ nSignals = 0;
+  /** @internal */ nTimeouts = 0;
+  /** @internal */ nSwitches = 0;
+  /** Attached tracer or null. Read on every event site: keep it a plain field. */
+  tracer: Tracer | null;
+  fastpathEnabled: boolean;
+
+  /** @internal */ readonly runq = new RunQueues();
+  /** @internal */ readonly timers = new TimerQueue();
+  /** @internal */ callCounter = 0;
+  /** @internal */ traceSeq = 0;
+  /** @internal Non-zero while a task is being deleted: dropped replies report DeadPartner. */
+  dyingTasks = 0;
+
+  private nextId = 1;
+  private readonly objects = new Map<number, KObject>();
+  readonly tasks = new Map<number, Task>();
+  readonly threads = new Set<Thread>();
+  readonly rootFactory: Factory;
+  private current: Thread | null = null;
+  private running = false;
+  private scheduled = false;
+  private budget = 0;
+  private readonly sliceSteps: number;
+  /** Exec promises not yet settled: virtual time flows (autoAdvance) only while > 0. */
+  private pendingExecs = 0;
+  /** Threads parked on a host promise. */
+  private hostWaits = 0;
+  private hostTimer: ReturnType<typeof setTimeout> | null = null;
+  private hostTimerAt = Number.POSITIVE_INFINITY;
+  private advanceScheduled = false;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(opts: KernelOptions = {}) {
+    this.clock = opts.clock ?? new RealClock();
+    this.fastpathEnabled = opts.fastpath ?? true;
+    this.tracer = opts.tracer ?? null;
+    this.sliceSteps = opts.sliceSteps ?? 200_000;
+    this.rootFactory = new Factory(this.allocId(), Number.POSITIVE_INFINITY, null);
+    this.register(this.rootFactory);
+  }
+
+  /** A snapshot of the counters. */
+  get counters(): Counters {
+    return {
+      fastpath: this.nFast,
+      slowpath: this.nSlow,
+      messages: this.nMsgs + this.nFast,
+      faults: this.nFaults,
+      signals: this.nSignals,
+      timeouts: this.nTimeouts,
+      switches: this.nSwitches,
+    };
+  }
+
+  // ------------------------------------------------------------------ objects
+
+  /** @internal */
+  allocId(): number {
+    return this.nextId++;
+  }
+
+  private register(o: KObject): void {
+    this.objects.set(o.id, o);
+    o.onGone = (x) => this.objects.delete(x.id);
+  }
+
+  /** @internal Build an object of `kind` charged to `factory`; null when the quota is spent. */
+  makeObject(factory: Factory, kind: typeof Kind.Endpoint | typeof Kind.Notification): Endpoint | Notification | null {
+    if (!factory.charge(1)) return null;
+    const o = kind === Kind.Endpoint ? new Endpoint(this.allocId(), this) : new Notification(this.allocId(), this);
+    o.account = factory;
+    this.register(o);
+    return o;
+  }
+
+  /** @internal */
+  makeFactory(parent: Factory, limit: number): Factory | null {
+    if (!parent.charge(limit)) return null;
+    const f = new Factory(this.allocId(), limit, parent);
+    this.register(f);
+    return f;
+  }
+
+  /** @internal */
+  makeReply(caller: Thread, seq: number, canGrant: boolean): Reply {
+    const r = new Reply(this.allocId(), this, caller, seq, canGrant);
+    this.register(r);
+    return r;
+  }
+
+  /** @internal Create a task charged to `factory` (null when the quota is spent). */
+  makeTask(factory: Factory, name: string, slots: number): Task | null {
+    if (!factory.charge(1)) return null;
+    const t = new Task(this.allocId(), name, slots);
+    t.account = factory;
+    this.register(t);
+    this.tasks.set(t.id, t);
+    t.cspace.put(CAP_SELF, new Cap(t, Rights.All, 0));
+    return t;
+  }
+
+  /** @internal Create a thread in `task`; it starts Ready. */
+  makeThread(factory: Factory, task: Task, body: ThreadBody, name: string, prio: number): Thread | null {
+    if (!factory.charge(1)) return null;
+    const t = new Thread(this.allocId(), task, name, prio, body);
+    t.account = factory;
+    this.register(t);
+    t.sys = new Sys(this, t);
+    task.threads.add(t);
+    this.threads.add(t);
+    this.start(t);
+    return t;
+  }
+
+  /** The object with this id, if it still exists (introspection). */
+  object(id: number): KObject | undefined {
+    return this.objects.get(id);
+  }
+
+  /** Every live object (introspection). */
+  allObjects(): IterableIterator<KObject> {
+    return this.objects.values();
+  }
+
+  /** The thread running now, or null between threads / outside the kernel. */
+  get currentThread(): Thread | null {
+    return this.current;
+  }
+
+  // ------------------------------------------------------------------ host API
+
+  /**
+   * Create a task (the root task's power: host code composes systems with it). The
+   * task gets its own task cap in CAP_SELF and, with `quota`, a factory in CAP_FACTORY.
+   */
+  createTask(name: string, opts: TaskOptions = {}): Task {
+    const slots = opts.slots ?? DEFAULT_CSPACE_SLOTS;
+    if (!Number.isInteger(slots) || slots < 8 || slots > MAX_CSPACE_SLOTS) {
+      throw new RangeError(`cap space size must be an integer in 8..${MAX_CSPACE_SLOTS}`);
+    }
+    const task = this.makeTask(this.rootFactory, name, slots)!;
+    if (opts.quota !== undefined) {
+      const f = this.makeFactory(this.rootFactory, opts.quota)!;
+      task.cspace.put(CAP_FACTORY, new Cap(f, Rights.All, 0));
+    }
+    return task;
+  }
+
+  /** Start a thread in a task. It runs when the kernel runs (run(), advance(), exec()). */
+  spawn(task: Task, body: ThreadBody, opts: SpawnOptions = {}): Thread {
+    if (!task.alive) throw new Error(`task ${task.name} is dead`);
+    const prio = opts.priority ?? DEFAULT_PRIORITY;
+    if (!Number.isInteger(prio) || prio < 0 || prio > MAX_PRIORITY) {
+      throw new RangeError(`priority must be an integer in 0..${MAX_PRIORITY}`);
+    }
+    const t = this.makeThread(this.rootFactory, task, body, opts.name ?? `${task.name}.${task.threads.size}`, prio)!;
+    if (opts.faultHandler !== undefined) t.faultSlot = opts.faultHandler;
+    this.kick();
+    return t;
+  }
+
+  /**
+   * Run `body` as a new thread of `task` and resolve with what it returns (the
+   * Promise-based facade for code outside kernel threads). A throw in the body rejects
+   * the promise (no fault IPC); a killed thread rejects with ThreadKilledError.
+   */
+  exec<R>(task: Task, body: ThreadBody<R>, opts: SpawnOptions = {}): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const t = this.spawn(task, body as ThreadBody, { name: `${task.name}.exec`, ...opts });
+      this.pendingExecs++;
+      t.onExit = (value, error, failed) => {
+        this.pendingExecs--;
+        if (failed) reject(error);
+        else resolve(value as R);
+      };
+    });
+  }
+
+  /** Create an endpoint and put a cap with all rights in `task` (a free slot unless named). */
+  createEndpoint(task: Task, slot?: number): number {
+    const ep = this.makeObject(this.rootFactory, Kind.Endpoint)!;
+    return this.installNew(task, ep, slot);
+  }
+
+  /** Create a notification and put a cap with all rights in `task`. */
+  createNotification(task: Task, slot?: number): number {
+    const n = this.makeObject(this.rootFactory, Kind.Notification)!;
+    return this.installNew(task, n, slot);
+  }
+
+  private installNew(task: Task, obj: KObject, slot: number | undefined): number {
+    const s = slot ?? task.cspace.allocSlot();
+    const st = task.cspace.checkFree(s);
+    if (st !== Status.Ok) {
+      obj.destroy();
+      throw new Error(`cannot install cap in ${task.name}[${s}]: ${statusName(st)}`);
+    }
+    task.cspace.put(s, new Cap(obj, Rights.All, 0));
+    return s;
+  }
+
+  /**
+   * Derive a cap from `from[slot]` into `to` (a free slot unless `dstSlot` is given),
+   * with rights intersected (R2) and an optional badge (B1). Returns the new slot.
+   * Throws on a bad request: this is the composer's API, not a client's.
+   */
+  grant(from: Task, slot: number, to: Task, opts: { rights?: number; badge?: number; slot?: number } = {}): number {
+    const src = from.cspace.get(slot);
+    if (src === null) throw new Error(`${from.name}[${slot}] is empty`);
+    const dst = opts.slot ?? to.cspace.allocSlot();
+    const st = this.mint(from.cspace, slot, to.cspace, dst, opts.rights ?? Rights.All, opts.badge ?? 0);
+    if (st !== Status.Ok) throw new Error(`grant ${from.name}[${slot}] -> ${to.name}[${dst}]: ${statusName(st)}`);
+    return dst;
+  }
+
+  /** @internal mint across spaces (shared by grant and the task-cap syscall). */
+  mint(src: CSpace, srcSlot: number, dst: CSpace, dstSlot: number, rights: number, badge: number): number {
+    return mintInto(src, srcSlot, dst, dstSlot, rights, badge);
+  }
+
+  /** Delete a task: kill its threads, delete its caps, tell its death watchers (D2). */
+  deleteTask(task: Task): void {
+    if (!task.alive) return;
+    task.alive = false;
+    this.dyingTasks++;
+    const failures: unknown[] = [];
+    try {
+      for (const t of [...task.threads]) {
+        try {
+          this.killThread(t);
+        } catch (e) {
+          failures.push(e);
+        }
+      }
+      for (const [, cap] of [...task.cspace.entries()]) {
+        try {
+          deleteCap(cap);
+        } catch (e) {
+          failures.push(e);
+        }
+      }
+    } finally {
+      this.dyingTasks--;
+    }
+    for (const w of task.deathWatchers.splice(0)) this.signalFromKernel(w.notification, w.badge);
+    this.tasks.delete(task.id);
+    this.kick();
+    if (failures.length > 0) throw new AggregateError(failures, `deleting task ${task.name}`);
+  }
+
+  /** Attach (or with null detach) the tracer. */
+  setTracer(tracer: Tracer | null): void {
+    this.tracer = tracer;
+  }
+
+  /** Current kernel time in ms. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  // ------------------------------------------------------------------ running
+
+  /**
+   * Run every runnable thread until none is left (synchronously). Timers due on the
+   * clock fire between threads. Returns when the kernel is idle.
+   */
+  run(): void {
+    this.runLoop(Number.POSITIVE_INFINITY);
+    this.afterRun();
+  }
+
+  /**
+   * Virtual time only: move the clock forward by `ms`, firing every timer due on the way
+   * in deadline order and running the threads each wakes.
+   */
+  advance(ms: number): void {
+    const clock = this.clock;
+    if (!(clock instanceof VirtualClock)) throw new Error('advance() needs a VirtualClock');
+    if (!(ms >= 0)) throw new RangeError('advance() needs a non-negative time');
+    const target = clock.now() + ms;
+    this.runLoop(Number.POSITIVE_INFINITY);
+    for (;;) {
+      const next = this.timers.next();
+      if (next > target) break;
+      clock.set(next);
+      this.runLoop(Number.POSITIVE_INFINITY);
+    }
+    clock.set(target);
+    this.runLoop(Number.POSITIVE_INFINITY);
+    this.afterRun();
+  }
+
+  /** Resolve once the kernel has nothing runnable (host microtasks get to run first). */
+  settle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.kick();
+    });
+  }
+
+  /** True when no thread is runnable. */
+  get idle(): boolean {
+    return this.runq.count === 0 && this.current === null;
+  }
+
+  /** @internal Make sure the run loop runs soon (after host code queued work). */
+  kick(): void {
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.autoRun);
+  }
+
+  private readonly autoRun = (): void => {
+    this.scheduled = false;
+    if (this.running) return;
+    const done = this.runLoop(this.sliceSteps);
+    if (!done) {
+      // Give the host event loop a turn, then continue.
+      this.scheduled = true;
+      setImmediate(this.autoRun);
+      return;
+    }
+    this.afterRun();
+  };
+
+  private afterRun(): void {
+    if (this.runq.count !== 0) return;
+    if (this.idleWaiters.length > 0) {
+      const ws = this.idleWaiters.splice(0);
+      for (const w of ws) w();
+    }
+    this.armHostTimer();
+  }
+
+  /** Real clock: wake the run loop at the next deadline. Virtual: maybe jump to it. */
+  private armHostTimer(): void {
+    const next = this.timers.next();
+    if (next === Number.POSITIVE_INFINITY) return;
+    const clock = this.clock;
+    if (clock instanceof VirtualClock) {
+      if (!clock.autoAdvance || this.pendingExecs === 0 || this.hostWaits !== 0 || this.advanceScheduled) return;
+      this.advanceScheduled = true;
+      setImmediate(() => {
+        this.advanceScheduled = false;
+        if (this.running || this.scheduled || this.runq.count !== 0) return;
+        if (this.pendingExecs === 0 || this.hostWaits !== 0) return;
+        const t = this.timers.next();
+        if (t === Number.POSITIVE_INFINITY) return;
+        clock.set(t);
+        this.kick();
+      });
+      return;
+    }
+    if (this.hostTimer !== null && this.hostTimerAt <= next) return;
+    if (this.hostTimer !== null) clearTimeout(this.hostTimer);
+    this.hostTimerAt = next;
+    this.hostTimer = setTimeout(
+      () => {
+        this.hostTimer = null;
+        this.hostTimerAt = Number.POSITIVE_INFINITY;
+        this.kick();
+      },
+      Math.max(0, next - clock.now()),
+    );
+    // Pending kernel timers keep the process alive only while the host awaits the kernel.
+    if (this.pendingExecs === 0) this.hostTimer.unref();
+  }
+
+  /** The scheduler loop. Returns false when the step budget ran out first. */
+  private runLoop(steps: number): boolean {
+    if (this.running) throw new Error('Kernel.run() re-entered from a kernel thread');
+    this.running = true;
+    this.budget = steps;
+    try {
+      for (;;) {
+        this.fireTimers();
+        const t = this.runq.pop();
+        if (t === null) return true;
+        this.runFrom(t);
+        if (this.budget <= 0) return this.runq.count === 0 && this.timers.next() > this.clock.now();
+      }
+    } finally {
+      this.running = false;
+      this.current = null;
+    }
+  }
+
+  /** Resume `first` and follow direct switches until no thread is chosen. */
+  private runFrom(first: Thread): void {
+    let cur: Thread | null = first;
+    let budget = this.budget;
+    cur.state = ThreadState.Running;
+    while (cur !== null) {
+      this.current = cur;
+      let next: Thread | null;
+      if (cur.restartSyscall) {
+        cur.restartSyscall = false;
+        next = dispatch(this, cur);
+      } else {
+        let value: unknown;
+        let done = false;
+        try {
+          const step = cur.step;
+          if (step !== null) {
+            value = step(cur.result);
+            done = value === null;
+          } else {
+            if (cur.gen === null) enter(cur);
+            if (cur.step !== null) continue; // the body returned a continuation: run it
+            const res = cur.gen!.next(cur.result);
+            value = res.value;
+            done = res.done === true;
+          }
+        } catch (e) {
+          cur = this.threadThrew(cur, e);
+          if (cur !== null) cur.state = ThreadState.Running;
+          continue;
+        }
+        if (cur.state === ThreadState.Killed) break;
+        if (done) {
+          this.exitThread(cur, cur.step === null ? value : undefined);
+          break;
+        }
+        if (value === SYSCALL && cur.op !== 0) next = dispatch(this, cur);
+        else next = this.unknownSyscall(cur, value);
+      }
+      if (next === cur) {
+        // The caller stays runnable: a thread it (or host code) woke may outrank it.
+        if (this.runq.count !== 0 && this.runq.highest() > cur.prio) {
+          cur.state = ThreadState.Ready;
+          this.runq.pushFront(cur);
+          next = null;
+        }
+      } else if (next !== null) {
+        this.nSwitches++;
+        next.state = ThreadState.Running;
+      }
+      if (--budget <= 0) {
+        if (next !== null) {
+          next.state = ThreadState.Ready;
+          this.runq.pushFront(next);
+        }
+        break;
+      }
+      cur = next;
+    }
+    this.budget = budget;
+    this.current = null;
+  }
+
+  private fireTimers(): void {
+    if (this.timers.size === 0) return;
+    const now = this.clock.now();
+    for (let t = this.timers.popDue(now); t !== null; t = this.timers.popDue(now)) this.timeout(t);
+  }
+
+  /** A thread's timer fired: undo its wait and make it ready with a Timeout status (T1). */
+  private timeout(t: Thread): void {
+    let status: number = Status.Timeout | RECV_PHASE;
+    switch (t.state) {
+      case ThreadState.BlockedSend:
+        status = Status.Timeout;
+        this.unqueue(t);
+        break;
+      case ThreadState.BlockedRecv:
+      case ThreadState.BlockedNotification:
+        this.unqueue(t);
+        break;
+      case ThreadState.BlockedReply:
+        // Decision 3: the reply cap dies with the timeout; a late reply is dropped.
+        t.callSeq = ++this.callCounter;
+        break;
+      case ThreadState.Sleeping:
+        break;
+      default:
+        return;
+    }
+    this.nTimeouts++;
+    this.wakeEvent(t, status, 'timeout');
+    this.makeReady(t, status);
+  }
+
+  // ------------------------------------------------------------------ scheduling policy
+
+  /** @internal Queue `t` as Ready with the status its syscall returns. */
+  makeReady(t: Thread, status: number): void {
+    t.result = status;
+    t.state = ThreadState.Ready;
+    t.blockedOn = null;
+    this.runq.push(t);
+  }
+
+  /** @internal The current thread blocked and woke `w`: run w now if nothing outranks it. */
+  switchToWoken(w: Thread, status: number): Thread | null {
+    w.result = status;
+    w.blockedOn = null;
+    if (this.runq.count === 0 || w.prio >= this.runq.highest()) {
+      w.state = ThreadState.Running;
+      return w;
+    }
+    w.state = ThreadState.Ready;
+    this.runq.push(w);
+    return null;
+  }
+
+  /** @internal The current thread stays runnable and woke `w`: preempt only for a higher priority. */
+  wakeBeside(cur: Thread, w: Thread, status: number): Thread {
+    w.result = status;
+    w.blockedOn = null;
+    if (w.prio > cur.prio) {
+      cur.state = ThreadState.Ready;
+      this.runq.pushFront(cur);
+      w.state = ThreadState.Running;
+      return w;
+    }
+    w.state = ThreadState.Ready;
+    this.runq.push(w);
+    return cur;
+  }
+
+  /** @internal Remove a blocked thread from its endpoint or notification queue. */
+  unqueue(t: Thread): void {
+    const q = t.queue;
+    if (q === null) return;
+    q.remove(t);
+    const on = t.blockedOn;
+    if (on instanceof Endpoint && on.queue.length === 0) on.state = EpState.Idle;
+    t.blockedOn = null;
+  }
+
+  /** @internal Arm the thread's timer for a relative timeout (no-op for NEVER). */
+  armTimeout(t: Thread, ms: number): void {
+    if (ms !== Number.POSITIVE_INFINITY) this.timers.arm(t, this.clock.now() + ms);
+  }
+
+  /** @internal Record an error for the current syscall and keep running. */
+  fail(t: Thread, status: number, argument: string, extra: Partial<ErrorDetail> = {}): Thread {
+    t.result = status;
+    t.utcb.error = { status, argument, message: `${statusName(status)}: ${argument}`, ...extra };
+    return t;
+  }
+
+  // ------------------------------------------------------------------ thread lifecycle
+
+  private start(t: Thread): void {
+    // The body is entered by the run loop on the thread's first turn.
+    t.result = 0;
+    this.makeReady(t, 0);
+    if (this.tracer !== null) this.threadEvent(t, 'start');
+  }
+
+  private threadThrew(t: Thread, e: unknown): Thread | null {
+    if (t.onExit !== null) {
+      this.finishThread(t, ThreadState.Exited, undefined, e, true);
+      return null;
+    }
+    return raiseFault(this, t, FaultKind.UserException, e);
+  }
+
+  private unknownSyscall(t: Thread, value: unknown): Thread | null {
+    if (t.onExit !== null) {
+      const err = new TypeError(`thread ${t.name} yielded a value that is not a syscall: ${String(value)}`);
+      this.finishThread(t, ThreadState.Exited, undefined, err, true);
+      return null;
+    }
+    return raiseFault(this, t, FaultKind.UnknownSyscall, value);
+  }
+
+  private exitThread(t: Thread, value: unknown): void {
+    this.finishThread(t, ThreadState.Exited, value, undefined, false);
+  }
+
+  /** Kill a thread (task deletion): out of every queue, partners released (D2). */
+  killThread(t: Thread): void {
+    if (!t.alive) return;
+    this.detachThread(t);
+    this.finishThread(t, ThreadState.Killed, undefined, new ThreadKilledError(t.name), true);
+  }
+
+  /**
+   * Take a thread out of whatever it waits in, leaving its state for the caller to set.
+   * Returns the status its interrupted syscall should report (Decision 5).
+   * @internal
+   */
+  detachThread(t: Thread): number {
+    this.timers.cancel(t);
+    let status: number = Status.Cancelled | RECV_PHASE;
+    switch (t.state) {
+      case ThreadState.Ready:
+        this.runq.remove(t);
+        status = t.result;
+        break;
+      case ThreadState.BlockedSend:
+        this.unqueue(t);
+        status = Status.Cancelled;
+        break;
+      case ThreadState.BlockedRecv:
+      case ThreadState.BlockedNotification:
+        this.unqueue(t);
+        break;
+      case ThreadState.BlockedReply:
+        // P2: the reply cap the server holds dies with the caller's wait.
+        t.callSeq = ++this.callCounter;
+        break;
+      case ThreadState.HostWait:
+        t.hostGen++;
+        this.hostWaits--;
+        status = Status.Cancelled;
+        break;
+      default:
+        break;
+    }
+    t.blockedOn = null;
+    return status;
+  }
+
+  private finishThread(t: Thread, state: number, value: unknown, error: unknown, failed: boolean): void {
+    t.state = state;
+    t.gen = null;
+    t.step = null;
+    t.exitValue = value;
+    // A server that ends without answering must not strand its caller (Decision 4).
+    this.abortCaller(t, this.dyingTasks > 0 ? Status.DeadPartner | RECV_PHASE : Status.Aborted | RECV_PHASE);
+    const n = t.bound;
+    if (n !== null) {
+      n.boundThread = null;
+      t.bound = null;
+    }
+    t.task.threads.delete(t);
+    this.threads.delete(t);
+    if (this.tracer !== null) this.threadEvent(t, state === ThreadState.Killed ? 'kill' : 'exit');
+    t.destroy();
+    const cb = t.onExit;
+    t.onExit = null;
+    if (cb !== null) cb(value, error, failed);
+  }
+
+  /** @internal Fail the caller a server thread still owes a reply, if it still waits. */
+  abortCaller(server: Thread, status: number): void {
+    const c = server.replyTo;
+    server.replyTo = null;
+    if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== server.replySeq) return;
+    this.failCaller(c, status);
+  }
+
+  /** @internal A caller's reply will never come: wake it with `status`. */
+  failCaller(c: Thread, status: number): void {
+    this.timers.cancel(c);
+    c.callSeq = ++this.callCounter;
+    c.savedReply = null;
+    if (c.inFault) {
+      stopForGood(this, c);
+      return;
+    }
+    this.wakeEvent(c, status, (status & 0x3f) === Status.DeadPartner ? 'dead-partner' : 'aborted');
+    this.makeReady(c, status);
+  }
+
+  /** Suspend a thread; its interrupted syscall returns Cancelled when resumed (Decision 5). */
+  suspendThread(t: Thread): number {
+    if (t.state === ThreadState.Suspended) return Status.Ok;
+    if (!t.alive || t.state === ThreadState.Inactive || t.state === ThreadState.Faulted || t.inFault) {
+      return Status.IllegalOperation;
+    }
+    if (t === this.current) return Status.IllegalOperation;
+    t.suspendedResult = this.detachThread(t);
+    t.state = ThreadState.Suspended;
+    if (this.tracer !== null) this.threadEvent(t, 'suspend');
+    return Status.Ok;
+  }
+
+  /** Resume a suspended thread. */
+  resumeThread(t: Thread): number {
+    if (t.state !== ThreadState.Suspended) return Status.IllegalOperation;
+    this.makeReady(t, t.suspendedResult);
+    if (this.tracer !== null) this.threadEvent(t, 'resume');
+    this.kick();
+    return Status.Ok;
+  }
+
+  /** Change a thread's priority, requeueing it where it waits (Decision 1). */
+  setPriority(t: Thread, prio: number): number {
+    if (!Number.isInteger(prio) || prio < 0 || prio > MAX_PRIORITY) return Status.RangeError;
+    if (t.state === ThreadState.Ready) {
+      this.runq.remove(t);
+      t.prio = prio;
+      this.runq.push(t);
+    } else if (t.queue !== null) {
+      const q = t.queue;
+      q.remove(t);
+      t.prio = prio;
+      q.enqueue(t);
+    } else t.prio = prio;
+    return Status.Ok;
+  }
+
+  // ------------------------------------------------------------------ host waits
+
+  /** @internal Park `t` until `p` settles. */
+  hostWait(t: Thread, p: PromiseLike<unknown>): null {
+    t.state = ThreadState.HostWait;
+    const gen = ++t.hostGen;
+    this.hostWaits++;
+    t.hostFailed = false;
+    Promise.resolve(p).then(
+      (v) => this.hostSettled(t, gen, v, undefined, false),
+      (e: unknown) => this.hostSettled(t, gen, undefined, e, true),
+    );
+    return null;
+  }
+
+  private hostSettled(t: Thread, gen: number, value: unknown, error: unknown, failed: boolean): void {
+    if (t.hostGen !== gen || t.state !== ThreadState.HostWait) return;
+    this.hostWaits--;
+    t.hostValue = value;
+    t.hostError = error;
+    t.hostFailed = failed;
+    this.makeReady(t, Status.Ok);
+    this.kick();
+  }
+
+  // ------------------------------------------------------------------ deaths (object hosts)
+
+  /** Decision 10 / D1: release every thread queued on a dead endpoint. */
+  endpointDied(ep: Endpoint): void {
+    for (let t = ep.queue.shift(); t !== null; t = ep.queue.shift()) {
+      this.timers.cancel(t);
+      t.blockedOn = null;
+      const status = t.state === ThreadState.BlockedSend ? Status.DeadPartner : Status.DeadPartner | RECV_PHASE;
+      if (t.inFault) {
+        stopForGood(this, t);
+        continue;
+      }
+      this.wakeEvent(t, status, 'dead-partner');
+      this.makeReady(t, status);
+    }
+    ep.state = EpState.Idle;
+    this.kick();
+  }
+
+  /** A badge lost its last cap: queue it for the server and signal its notification. */
+  noSenders(ep: Endpoint, badge: number): void {
+    const target = ep.noSendersTarget;
+    if (target === null) return;
+    if (!ep.noSendersQueue.includes(badge)) ep.noSendersQueue.push(badge);
+    target.signal(target.badge);
+  }
+
+  /** The last cap to a notification went: release its waiters, unbind its thread. */
+  notificationDied(n: Notification): void {
+    for (let t = n.waiters.shift(); t !== null; t = n.waiters.shift()) {
+      this.timers.cancel(t);
+      t.blockedOn = null;
+      this.wakeEvent(t, Status.DeadPartner | RECV_PHASE, 'dead-partner');
+      this.makeReady(t, Status.DeadPartner | RECV_PHASE);
+    }
+    const b = n.boundThread;
+    if (b !== null) {
+      b.bound = null;
+      n.boundThread = null;
+    }
+    this.kick();
+  }
+
+  /** A saved reply cap was deleted unused: its caller must not wait forever (Decision 4). */
+  replyDropped(r: Reply): void {
+    const c = r.caller;
+    r.caller = null;
+    if (c === null || c.callSeq !== r.seq || c.savedReply !== r || c.state !== ThreadState.BlockedReply) return;
+    this.failCaller(c, this.dyingTasks > 0 ? Status.DeadPartner | RECV_PHASE : Status.Aborted | RECV_PHASE);
+    this.kick();
+  }
+
+  /**
+   * Signal a notification (N1, N5): OR the badge in and wake the first waiter, or the
+   * bound thread if it is blocked in recv. Returns the woken thread with its status
+   * set, or null. The caller schedules it.
+   * @internal
+   */
+  signalCore(n: Notification, badge: number, by: Thread | null): Thread | null {
+    this.nSignals++;
+    n.word = (n.word | badge) >>> 0;
+    n.pending = true;
+    let woke: Thread | null = n.waiters.shift();
+    if (woke !== null) {
+      woke.utcb.badge = n.consume();
+      woke.result = Status.Ok;
+    } else {
+      const b = n.boundThread;
+      if (b !== null && b.state === ThreadState.BlockedRecv) {
+        this.unqueue(b);
+        b.utcb.badge = n.consume();
+        b.result = Status.Notification;
+        woke = b;
+      }
+    }
+    if (woke !== null) this.timers.cancel(woke);
+    if (this.tracer !== null) {
+      this.emit({
+        type: 'signal',
+        seq: 0,
+        time: this.clock.now(),
+        thread: by === null ? -1 : by.id,
+        task: by === null ? -1 : by.task.id,
+        notification: n.id,
+        badge,
+        woke: woke === null ? -1 : woke.id,
+      });
+    }
+    return woke;
+  }
+
+  /** Signal from the kernel itself (death watches, no-senders): the woken thread is queued. */
+  signalFromKernel(n: Notification, badge: number): void {
+    if (n.destroyed) return;
+    const w = this.signalCore(n, badge, null);
+    if (w !== null) this.makeReady(w, w.result);
+    this.kick();
+  }
+
+  // ------------------------------------------------------------------ tracing
+
+  /** @internal */
+  emit(e: TraceEvent): void {
+    (e as { seq: number }).seq = ++this.traceSeq;
+    this.tracer!.event(e);
+  }
+
+  /** @internal */
+  wakeEvent(t: Thread, status: number, reason: 'timeout' | 'cancelled' | 'aborted' | 'dead-partner'): void {
+    if (this.tracer === null) return;
+    this.emit({ type: 'wake', seq: 0, time: this.clock.now(), thread: t.id, task: t.task.id, status, reason });
+  }
+
+  /** @internal */
+  threadEvent(t: Thread, event: 'start' | 'exit' | 'kill' | 'suspend' | 'resume' | 'restart'): void {
+    this.emit({ type: 'thread', seq: 0, time: this.clock.now(), event, thread: t.id, task: t.task.id, name: t.name });
+  }
+
+  /** @internal The cap-transfer hook for transferMessage, or null without a tracer. */
+  capHook(): CapTransferHook {
+    if (this.tracer === null) return null;
+    return (mode, from, to, cap, slot) =>
+      this.emit({
+        type: 'cap',
+        seq: 0,
+        time: this.clock.now(),
+        mode,
+        fromTask: from.task.id,
+        toTask: to.task.id,
+        object: cap.obj.id,
+        badge: cap.badge,
+        slot,
+      });
+  }
+}

@@ -1,0 +1,63 @@
+// Run queues: one FIFO per priority and a bitmap to find the highest ready priority in
+// constant time (seL4's ksReadyQueues and its L1/L2 bitmap, flattened to eight words).
+
+import { MAX_PRIORITY } from './limits.ts';
+import { ThreadQueue } from './thread-queue.ts';
+import type { Thread } from './thread.ts';
+
+export class RunQueues {
+  private readonly queues: ThreadQueue[] = [];
+  private readonly bitmap = new Uint32Array(8);
+  /** Number of ready threads. */
+  count = 0;
+
+  constructor() {
+    for (let p = 0; p <= MAX_PRIORITY; p++) this.queues.push(new ThreadQueue());
+  }
+
+  /** Highest priority with a ready thread, or -1. */
+  highest(): number {
+    for (let w = 7; w >= 0; w--) {
+      const bits = this.bitmap[w]!;
+      if (bits !== 0) return w * 32 + 31 - Math.clz32(bits);
+    }
+    return -1;
+  }
+
+  /** Append a thread to the tail of its priority's queue. */
+  push(t: Thread): void {
+    this.queues[t.prio]!.enqueue(t);
+    this.mark(t.prio);
+  }
+
+  /** Put a preempted thread at the head of its priority's queue. */
+  pushFront(t: Thread): void {
+    this.queues[t.prio]!.enqueueFront(t);
+    this.mark(t.prio);
+  }
+
+  /** Remove and return the first thread of the highest priority, or null. */
+  pop(): Thread | null {
+    const p = this.highest();
+    if (p < 0) return null;
+    const q = this.queues[p]!;
+    const t = q.shift();
+    this.count--;
+    if (q.length === 0) this.bitmap[p >> 5]! &= ~(1 << (p & 31));
+    return t;
+  }
+
+  /** Remove a thread that is in a run queue. */
+  remove(t: Thread): void {
+    const q = t.queue;
+    if (q === null) return;
+    q.remove(t);
+    this.count--;
+    if (q.length === 0) this.bitmap[t.prio >> 5]! &= ~(1 << (t.prio & 31));
+  }
+
+  private mark(p: number): void {
+    this.count++;
+    this.bitmap[p >> 5]! |= 1 << (p & 31);
+  }
+}

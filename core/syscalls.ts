@@ -1,0 +1,282 @@
+// The syscall interface a thread body is given. IPC operations store their arguments in
+// the thread and return the syscall token, which the body yields:
+//     const status = yield sys.call(server, OP_ADD, 2);
+// The yield evaluates to the status; the reply is in sys.utcb. Object invocations that
+// never block (cap ops, creation, control) are plain calls returning a status.
+
+import { Status } from './errors.ts';
+import * as inv from './invocations.ts';
+import { saveCaller } from './ipc.ts';
+import type { Kernel } from './kernel.ts';
+import { Kind } from './kobject.ts';
+import { DEFAULT_CSPACE_SLOTS, NEVER } from './limits.ts';
+import { Rights } from './rights.ts';
+import { Op, SYSCALL, ThreadState, type Syscall, type Thread, type ThreadBody } from './thread.ts';
+import type { Utcb } from './utcb.ts';
+
+/** Generator helper type for code that performs syscalls: `yield*` it from a body. */
+export type SysGen<R> = Generator<Syscall, R, number>;
+
+export class Sys {
+  /** The thread's UTCB: message registers, items, caps, and what the last receive got. */
+  readonly utcb: Utcb;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly t: Thread,
+  ) {
+    this.utcb = t.utcb;
+  }
+
+  /** This thread's kernel id (for naming it in protocols, e.g. cancellation). */
+  get threadId(): number {
+    return this.t.id;
+  }
+  get taskId(): number {
+    return this.t.task.id;
+  }
+  get priority(): number {
+    return this.t.prio;
+  }
+  /** Current kernel time in ms. */
+  now(): number {
+    return this.k.clock.now();
+  }
+
+  // ---------------------------------------------------------------- IPC (yield these)
+
+  private ipc(op: number, cap: number, label: number, length: number, caps: number, items: number): Syscall {
+    const t = this.t;
+    t.op = op;
+    t.a0 = cap;
+    t.a1 = label;
+    t.a2 = length;
+    t.a3 = caps;
+    t.a4 = items;
+    return SYSCALL;
+  }
+
+  /**
+   * Send `length` words (MR0..), `caps` caps (utcb.caps) and `items` items (utcb.items)
+   * with `label`; block until a receiver takes it or `timeout` ends (T1). Never reports
+   * delivery (E2); a bad cap is silent (E5).
+   */
+  send(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = NEVER): Syscall {
+    this.t.sendTimeout = timeout;
+    return this.ipc(Op.Send, cap, label, length, caps, items);
+  }
+
+  /** Send only if a receiver is waiting; otherwise the message is dropped, silently (E2). */
+  nbsend(cap: number, label: number, length = 0, caps = 0, items = 0): Syscall {
+    return this.ipc(Op.NBSend, cap, label, length, caps, items);
+  }
+
+  /** Send and wait for the reply on a one-shot reply cap (P1); the reply lands in utcb. */
+  call(cap: number, label: number, length = 0, caps = 0, items = 0, sendTimeout = NEVER, recvTimeout = NEVER): Syscall {
+    const t = this.t;
+    t.sendTimeout = sendTimeout;
+    t.recvTimeout = recvTimeout;
+    return this.ipc(Op.Call, cap, label, length, caps, items);
+  }
+
+  /** Open wait on an endpoint; also returns a pending bound notification (N5). */
+  recv(cap: number, timeout = NEVER): Syscall {
+    this.t.recvTimeout = timeout;
+    return this.ipc(Op.Recv, cap, 0, 0, 0, 0);
+  }
+
+  /** recv with timeout 0: Timeout (receive phase) when nothing is there (E3). */
+  nbrecv(cap: number): Syscall {
+    return this.ipc(Op.NBRecv, cap, 0, 0, 0, 0);
+  }
+
+  /** Answer the pending caller; never blocks (P4); a no-op without one (P3). */
+  reply(label: number, length = 0, caps = 0, items = 0): Syscall {
+    return this.ipc(Op.Reply, 0, label, length, caps, items);
+  }
+
+  /** Reply, then receive on `cap`, atomically (the server loop's one call). */
+  replyRecv(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = NEVER): Syscall {
+    this.t.recvTimeout = timeout;
+    return this.ipc(Op.ReplyRecv, cap, label, length, caps, items);
+  }
+
+  /** OR the cap's badge into the notification and wake the first waiter (N1). */
+  signal(cap: number): Syscall {
+    return this.ipc(Op.Signal, cap, 0, 0, 0, 0);
+  }
+
+  /** Wait for a signal; the word lands in utcb.badge (N2). */
+  wait(cap: number, timeout = NEVER): Syscall {
+    this.t.recvTimeout = timeout;
+    return this.ipc(Op.Wait, cap, 0, 0, 0, 0);
+  }
+
+  /** Take a pending word without blocking: Ok and the word, or Timeout (receive phase) and 0. */
+  poll(cap: number): Syscall {
+    return this.ipc(Op.Poll, cap, 0, 0, 0, 0);
+  }
+
+  /** Block for `ms`; returns Timeout (receive phase), or Cancelled if interrupted (T2). */
+  sleep(ms: number): Syscall {
+    this.t.recvTimeout = ms;
+    return this.ipc(Op.Sleep, 0, 0, 0, 0, 0);
+  }
+
+  /** Let other ready threads of the same or higher priority run first. */
+  yield(): Syscall {
+    return this.ipc(Op.Yield, 0, 0, 0, 0, 0);
+  }
+
+  /**
+   * Park this thread until a host promise settles (a device, in kernel terms). Use
+   * `yield* sys.await(p)` to get the value; a rejection is thrown into the body.
+   */
+  *await<T>(p: PromiseLike<T>): SysGen<T> {
+    this.t.hostPromise = p;
+    const st: number = yield this.ipc(Op.HostWait, 0, 0, 0, 0, 0);
+    if (st !== Status.Ok) throw new Error(`host wait interrupted: status ${st}`);
+    if (this.t.hostFailed) throw this.t.hostError;
+    return this.t.hostValue as T;
+  }
+
+  // ---------------------------------------------------------------- reply caps
+
+  /** Move the implicit reply cap into `slot`; answer later with send(slot, ...). */
+  saveCaller(slot: number): number {
+    const st = saveCaller(this.k, this.t, slot);
+    return st === Status.Ok ? st : inv.err(this.t, st, 'saveCaller', slot);
+  }
+
+  /** True when this thread holds an implicit reply cap whose caller still waits. */
+  get hasCaller(): boolean {
+    const c = this.t.replyTo;
+    return c !== null && c.callSeq === this.t.replySeq && c.state === ThreadState.BlockedReply;
+  }
+
+  // ---------------------------------------------------------------- cap space
+
+  /** A free slot in this task's cap space, or 0 when it is full. */
+  allocSlot(): number {
+    return this.t.task.cspace.allocSlot();
+  }
+
+  /** Derive a cap with rights `src.rights & rights` and a badge (B1, R2, B2). */
+  mint(src: number, dst: number, rights: number, badge = 0): number {
+    return inv.mint(this.t, src, dst, rights, badge);
+  }
+
+  /** Derive a copy with the same rights and badge. */
+  copy(src: number, dst: number): number {
+    return inv.mint(this.t, src, dst, Rights.All, 0);
+  }
+
+  move(src: number, dst: number): number {
+    return inv.move(this.t, src, dst);
+  }
+
+  delete(slot: number): number {
+    return inv.remove(this.t, slot);
+  }
+
+  /** Delete every cap derived from the one in `slot` (D3). */
+  revoke(slot: number): number {
+    return inv.revoke(this.t, slot);
+  }
+
+  /** Release senders blocked with this badged cap's badge (B4). */
+  cancelBadgedSends(slot: number): number {
+    return inv.cancelBadgedSends(this.k, this.t, slot);
+  }
+
+  /** The kind of object in a slot ('endpoint', ...), its rights and badge; null when empty. */
+  identify(slot: number): { kind: number; rights: number; badge: number; object: number } | null {
+    const c = this.t.task.cspace.get(slot);
+    return c === null ? null : { kind: c.obj.kind, rights: c.rights, badge: c.badge, object: c.obj.id };
+  }
+
+  // ---------------------------------------------------------------- factories (L1)
+
+  createEndpoint(factory: number, dst: number): number {
+    return inv.createObject(this.k, this.t, factory, Kind.Endpoint, dst);
+  }
+
+  createNotification(factory: number, dst: number): number {
+    return inv.createObject(this.k, this.t, factory, Kind.Notification, dst);
+  }
+
+  /** A sub-factory whose quota is carved out of this one's (L4Re). */
+  createFactory(factory: number, dst: number, quota: number): number {
+    return inv.createFactory(this.k, this.t, factory, dst, quota);
+  }
+
+  createTask(factory: number, dst: number, name: string, slots = DEFAULT_CSPACE_SLOTS): number {
+    return inv.createTask(this.k, this.t, factory, dst, name, slots);
+  }
+
+  /** Start a thread in the task named by `task`; its priority cannot exceed the caller's. */
+  createThread(factory: number, task: number, dst: number, body: ThreadBody, params: inv.ThreadParams = {}): number {
+    return inv.createThread(this.k, this.t, factory, task, dst, body, params);
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /** Mint a cap from this task's space into the task named by `task` (Write). */
+  installCap(task: number, src: number, dst: number, rights: number = Rights.All, badge = 0): number {
+    return inv.installCap(this.t, task, src, dst, rights, badge);
+  }
+
+  killTask(task: number): number {
+    return inv.killTask(this.k, this.t, task);
+  }
+
+  watchTask(task: number, notification: number): number {
+    return inv.watchTask(this.k, this.t, task, notification);
+  }
+
+  taskInfo(task: number): inv.Result<inv.TaskInfo> {
+    return inv.taskInfo(this.t, task);
+  }
+
+  // ---------------------------------------------------------------- threads
+
+  suspend(thread: number): number {
+    return inv.suspend(this.k, this.t, thread);
+  }
+  resume(thread: number): number {
+    return inv.resume(this.k, this.t, thread);
+  }
+  setPriority(thread: number, priority: number): number {
+    return inv.setPriority(this.k, this.t, thread, priority);
+  }
+  setFaultHandler(thread: number, endpointSlot: number): number {
+    return inv.setFaultHandler(this.t, thread, endpointSlot);
+  }
+  /** Set this thread's own fault endpoint (a cap name in its task). */
+  setOwnFaultHandler(endpointSlot: number): void {
+    this.t.faultSlot = endpointSlot;
+  }
+
+  /** Bind a notification to this thread (N5, N6). */
+  bind(notification: number): number {
+    return inv.bind(this.t, this.t, notification);
+  }
+  bindThread(thread: number, notification: number): number {
+    return inv.bindThread(this.t, thread, notification);
+  }
+  unbind(): number {
+    return inv.unbind(this.t);
+  }
+
+  // ---------------------------------------------------------------- no-senders
+
+  requestNoSenders(endpoint: number, notification: number): number {
+    return inv.requestNoSenders(this.k, this.t, endpoint, notification);
+  }
+  nextNoSenders(endpoint: number): inv.Result<number> {
+    return inv.nextNoSenders(this.t, endpoint);
+  }
+  badgeCount(endpoint: number, badge: number): inv.Result<number> {
+    return inv.badgeCount(this.t, endpoint, badge);
+  }
+}
