@@ -27,8 +27,8 @@ export function revokeCap(cap: Cap): void {
  * (R2, silently intersected) and `badge` (B1; 0 keeps the source's badge). A badged cap
  * cannot be rebadged (B2); reply caps cannot be copied (P2).
  * Errors: FailedLookup (empty source), RangeError / DeleteFirst (destination),
- * IllegalOperation (rebadge, reply cap), InvalidArgument (bad badge, badge on a kind
- * without badges).
+ * IllegalOperation (rebadge, reply cap), InvalidArgument (rights or badge not a uint32,
+ * badge on a kind without badges).
  */
 export function mintCap(
   srcSpace: CSpace,
@@ -42,7 +42,8 @@ export function mintCap(
   if (src === null) return srcSpace.missStatus(srcSlot, Status.FailedLookup);
   const free = dstSpace.checkFree(dstSlot);
   if (free !== Status.Ok) return free;
-  if (!Number.isInteger(rights) || rights < 0) return Status.InvalidArgument;
+  // Rights are a word like any other argument: a uint32 (R2 then intersects its bits).
+  if (!(rights >>> 0 === rights)) return Status.InvalidArgument;
   if (!isValidBadge(badge)) return Status.InvalidArgument;
   if (src.obj.kind === Kind.Reply) return Status.IllegalOperation;
   let newBadge = src.badge;

@@ -18,6 +18,8 @@ export class Cap {
   firstChild: Cap | null = null;
   nextSibling: Cap | null = null;
   prevSibling: Cap | null = null;
+  /** Called when the last cap derived from this one goes (no-senders), or null. */
+  noSenders: ((cap: Cap) => void) | null = null;
 
   constructor(
     readonly obj: KObject,
@@ -58,6 +60,16 @@ export class Cap {
     this.parent = null;
     this.prevSibling = null;
     this.nextSibling = null;
+    this.noSenders = null;
+    // The parent just lost its last derived cap: nobody holds a copy of it any more.
+    if (parent !== null && parent.firstChild === null && parent.noSenders !== null) parent.noSenders(parent);
+  }
+
+  /** Number of caps derived directly from this one. */
+  childCount(): number {
+    let n = 0;
+    for (let c = this.firstChild; c !== null; c = c.nextSibling) n++;
+    return n;
   }
 
   /** Every descendant, deepest first, so deleting in this order never re-parents. */
@@ -88,6 +100,8 @@ export class CSpace {
   slots: (Cap | null)[];
   /** Lowest slot that may be free; a hint for `allocSlot`. */
   private freeHint: number;
+  /** Free slots set aside (receive windows) that allocSlot must not hand out. */
+  readonly reserved = new Set<number>();
 
   constructor(
     readonly owner: CSpaceOwner,
@@ -120,15 +134,27 @@ export class CSpace {
     return this.get(name) === null ? Status.Ok : Status.DeleteFirst;
   }
 
-  /** A free slot at or above `from`, or 0 when the space is full. */
+  /** A free, unreserved slot at or above `from`, or 0 when the space is full. */
   allocSlot(from = this.freeHint): number {
     for (let i = Math.max(from, 1); i < this.size; i++) {
-      if (this.get(i) === null) {
+      if (this.get(i) === null && !this.reserved.has(i)) {
         if (from === this.freeHint) this.freeHint = i + 1;
         return i;
       }
     }
     return 0;
+  }
+
+  /** Set aside a free slot (a receive window) so allocSlot skips it; 0 when full. */
+  reserveSlot(): number {
+    const s = this.allocSlot();
+    if (s !== 0) this.reserved.add(s);
+    return s;
+  }
+
+  /** Give a reserved slot back to allocSlot. */
+  unreserveSlot(slot: number): void {
+    this.reserved.delete(slot);
   }
 
   /** Store a new cap in a slot the caller checked is free; counts it on its object. */

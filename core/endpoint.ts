@@ -1,6 +1,6 @@
 // Endpoints (E1): a rendezvous with one queue, holding blocked senders or blocked
 // receivers, never both. Also the derived state Decision 10 needs (caps with Read left)
-// and the per-badge cap counts behind no-senders notifications.
+// and the queue of badges whose caps all went (no-senders notifications).
 
 import type { Cap } from './cspace.ts';
 import { KObject, Kind } from './kobject.ts';
@@ -13,7 +13,6 @@ export const EpState = { Idle: 0, Send: 1, Recv: 2 } as const;
 /** What an endpoint needs from the kernel when its caps change. */
 export interface EndpointHost {
   endpointDied(ep: Endpoint): void;
-  noSenders(ep: Endpoint, badge: number): void;
 }
 
 export class Endpoint extends KObject {
@@ -23,11 +22,7 @@ export class Endpoint extends KObject {
   /** Caps with Read anywhere; when it reaches 0 the endpoint is dead (Decision 10). */
   readers = 0;
   dead = false;
-  /** Caps per non-zero badge, for no-senders notifications. */
-  readonly badgeCounts = new Map<number, number>();
-  /** Notification signalled when a badge loses its last cap, and its badge bits. */
-  noSendersTarget: { signal(badge: number): void; badge: number } | null = null;
-  /** Badges whose last cap went, not yet collected by the server. */
+  /** Badges of watched caps whose last derived cap went, not yet collected by the server. */
   readonly noSendersQueue: number[] = [];
 
   constructor(
@@ -39,18 +34,9 @@ export class Endpoint extends KObject {
 
   override onCapAdded(cap: Cap): void {
     if ((cap.rights & Rights.Read) !== 0) this.readers++;
-    if (cap.badge !== 0) this.badgeCounts.set(cap.badge, (this.badgeCounts.get(cap.badge) ?? 0) + 1);
   }
 
   override onCapRemoved(cap: Cap): void {
-    if (cap.badge !== 0) {
-      const n = (this.badgeCounts.get(cap.badge) ?? 1) - 1;
-      if (n > 0) this.badgeCounts.set(cap.badge, n);
-      else {
-        this.badgeCounts.delete(cap.badge);
-        this.host.noSenders(this, cap.badge);
-      }
-    }
     if ((cap.rights & Rights.Read) !== 0 && --this.readers === 0 && !this.dead) {
       this.dead = true;
       this.host.endpointDied(this);
@@ -63,6 +49,5 @@ export class Endpoint extends KObject {
       this.dead = true;
       this.host.endpointDied(this);
     }
-    this.noSendersTarget = null;
   }
 }

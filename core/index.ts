@@ -9,9 +9,11 @@ export type { Clock } from './clock.ts';
 
 // Threads and syscalls
 export { Sys } from './syscalls.ts';
+export { HostSys } from './host-sys.ts';
+export type { CapOps } from './host-sys.ts';
 export type { SysGen } from './syscalls.ts';
-export { FaultKind, FaultReply, ThreadState, THREAD_STATE_NAMES } from './thread.ts';
-export type { Syscall, Thread, ThreadBody } from './thread.ts';
+export { FaultKind, FaultReply, ThreadState, THREAD_STATE_NAMES, isSyscall } from './thread.ts';
+export type { Continuation, Syscall, Thread, ThreadBody } from './thread.ts';
 export type { Task } from './task.ts';
 export { Utcb } from './utcb.ts';
 export type { Item } from './utcb.ts';

@@ -316,30 +316,41 @@ export function unbind(target: Thread): number {
 // ------------------------------------------------------------------ no-senders
 
 /**
- * Ask for no-senders notifications on an endpoint (cap with Read): when the last cap
- * carrying some badge goes, the badge is queued and `notifSlot` is signalled with its
- * own badge. Replaces an earlier request.
+ * Watch the endpoint cap in `capSlot` (Mach's no-senders, on the derivation tree): when
+ * the last cap derived from it goes (deleted, revoked, or its holder died), its badge is
+ * queued on the endpoint and `notifSlot` is signalled with that cap's badge. Read the
+ * queue with nextNoSenders. `notifSlot` 0 cancels the watch.
  */
-export function requestNoSenders(k: Kernel, t: Thread, epSlot: number, notifSlot: number): number {
-  const ec = need(t, epSlot, Kind.Endpoint, Rights.Read, 'endpoint');
+export function requestNoSenders(k: Kernel, t: Thread, capSlot: number, notifSlot: number): number {
+  const ec = need(t, capSlot, Kind.Endpoint, Rights.None, 'endpoint');
   if (typeof ec === 'number') return ec;
+  if (notifSlot === 0) {
+    ec.noSenders = null;
+    return Status.Ok;
+  }
   const nc = need(t, notifSlot, Kind.Notification, Rights.Write, 'notification');
   if (typeof nc === 'number') return nc;
   const n = nc.obj as Notification;
-  (ec.obj as Endpoint).noSendersTarget = { badge: nc.badge, signal: (b) => k.signalFromKernel(n, b) };
+  const ep = ec.obj as Endpoint;
+  const signalBadge = nc.badge;
+  ec.noSenders = (c) => {
+    ep.noSendersQueue.push(c.badge);
+    k.signalFromKernel(n, signalBadge);
+  };
   return Status.Ok;
 }
 
-/** The next badge whose last cap went, or 0 when none is queued. */
+/** The next badge queued by a no-senders watch on this endpoint (cap with Read), or 0. */
 export function nextNoSenders(t: Thread, epSlot: number): Result<number> {
   const c = lookup(t, epSlot, Kind.Endpoint, Rights.Read);
   if (typeof c === 'number') return failure(t, c, 'endpoint', epSlot);
   return { ok: true, value: (c.obj as Endpoint).noSendersQueue.shift() ?? 0 };
 }
 
-/** Caps with a given badge still existing for this endpoint (0 when none). */
-export function badgeCount(t: Thread, epSlot: number, badge: number): Result<number> {
-  const c = lookup(t, epSlot, Kind.Endpoint, Rights.Read);
-  if (typeof c === 'number') return failure(t, c, 'endpoint', epSlot);
-  return { ok: true, value: (c.obj as Endpoint).badgeCounts.get(badge) ?? 0 };
+/** Number of caps derived directly from the cap in `slot` (copies handed out). */
+export function childCount(t: Thread, slot: number): Result<number> {
+  const cs = t.task.cspace;
+  const c = cs.get(slot);
+  if (c === null) return failure(t, cs.missStatus(slot, Status.FailedLookup), 'slot', slot);
+  return { ok: true, value: c.childCount() };
 }

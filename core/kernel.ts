@@ -12,8 +12,9 @@
 // Switch policy (both paths, so they are observationally identical):
 // - the current thread blocks and wakes W: W runs next if no ready thread has a higher
 //   priority, otherwise W is queued and the highest-priority ready thread runs;
-// - the current thread stays runnable and wakes W: if W has a higher priority the
-//   current thread goes to the head of its run queue and W runs; otherwise W is queued.
+// - the current thread stays runnable and wakes W: if W has a higher priority (and no
+//   ready thread outranks W) the current thread goes to the head of its run queue and W
+//   runs; otherwise W is queued.
 
 import { Cap, type CSpace } from './cspace.ts';
 import { deleteCap, mintCap as mintInto } from './cap-ops.ts';
@@ -363,6 +364,8 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     }
     for (const w of task.deathWatchers.splice(0)) this.signalFromKernel(w.notification, w.badge);
     this.tasks.delete(task.id);
+    // L1: give the task's unit back to its factory (caps naming it stay, and see it dead).
+    task.destroy();
     this.kick();
     if (failures.length > 0) throw new AggregateError(failures, `deleting task ${task.name}`);
   }
@@ -531,6 +534,8 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
             done = res.done === true;
           }
         } catch (e) {
+          // A thread that deleted its own task is dead already: its throw is no fault.
+          if (cur.state === ThreadState.Killed) break;
           cur = this.threadThrew(cur, e);
           if (cur !== null) cur.state = ThreadState.Running;
           continue;
@@ -622,11 +627,15 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     return null;
   }
 
-  /** @internal The current thread stays runnable and woke `w`: preempt only for a higher priority. */
+  /**
+   * @internal The current thread stays runnable and woke `w`: preempt only for a higher
+   * priority, and never ahead of a ready thread that outranks `w` (one a plain invocation
+   * such as resume made ready); the run loop then preempts the current thread for it.
+   */
   wakeBeside(cur: Thread, w: Thread, status: number): Thread {
     w.result = status;
     w.blockedOn = null;
-    if (w.prio > cur.prio) {
+    if (w.prio > cur.prio && (this.runq.count === 0 || w.prio >= this.runq.highest())) {
       cur.state = ThreadState.Ready;
       this.runq.pushFront(cur);
       w.state = ThreadState.Running;
@@ -855,14 +864,6 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     }
     ep.state = EpState.Idle;
     this.kick();
-  }
-
-  /** A badge lost its last cap: queue it for the server and signal its notification. */
-  noSenders(ep: Endpoint, badge: number): void {
-    const target = ep.noSendersTarget;
-    if (target === null) return;
-    if (!ep.noSendersQueue.includes(badge)) ep.noSendersQueue.push(badge);
-    target.signal(target.badge);
   }
 
   /** The last cap to a notification went: release its waiters, unbind its thread. */

@@ -156,9 +156,18 @@ export class Sys {
 
   // ---------------------------------------------------------------- cap space
 
-  /** A free slot in this task's cap space, or 0 when it is full. */
-  allocSlot(): number {
-    return this.t.task.cspace.allocSlot();
+  /** A free slot in this task's cap space (at or above `from`), or 0 when it is full. */
+  allocSlot(from?: number): number {
+    return this.t.task.cspace.allocSlot(from);
+  }
+
+  /** Set aside a free slot as a receive window: allocSlot will not hand it out. */
+  reserveSlot(): number {
+    return this.t.task.cspace.reserveSlot();
+  }
+
+  unreserveSlot(slot: number): void {
+    this.t.task.cspace.unreserveSlot(slot);
   }
 
   /** Derive a cap with rights `src.rights & rights` and a badge (B1, R2, B2). */
@@ -270,13 +279,14 @@ export class Sys {
 
   // ---------------------------------------------------------------- no-senders
 
+  /** Watch a badged endpoint cap: signalled when the last cap derived from it goes. */
   requestNoSenders(endpoint: number, notification: number): number {
     return inv.requestNoSenders(this.k, this.t, endpoint, notification);
   }
   nextNoSenders(endpoint: number): inv.Result<number> {
     return inv.nextNoSenders(this.t, endpoint);
   }
-  badgeCount(endpoint: number, badge: number): inv.Result<number> {
-    return inv.badgeCount(this.t, endpoint, badge);
+  childCount(slot: number): inv.Result<number> {
+    return inv.childCount(this.t, slot);
   }
 }

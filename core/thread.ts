@@ -58,6 +58,11 @@ export interface Syscall {
 /** The one token object. Yielding anything else is an UnknownSyscall fault. */
 export const SYSCALL = Object.freeze({ syscall: true }) as unknown as Syscall;
 
+/** True for the syscall token (libraries that run nested generators check what they yield). */
+export function isSyscall(value: unknown): value is Syscall {
+  return value === SYSCALL;
+}
+
 /**
  * A continuation: called with the status of the thread's last syscall, it returns the
  * next syscall token, or null to end the thread. Stackless, as Mach 3.0's continuations:

@@ -1,0 +1,982 @@
+// Buckets, as libhurd-cap-server's: a set of objects served together on one receive
+// endpoint by a bounded pool of worker threads, with the client table, the RPCs in
+// flight, inhibition, deferred replies, no-senders and client-death handling.
+//
+// Message path. Idle workers wait on the endpoint at the bucket's priority; the manager
+// waits on it one priority lower, so the kernel hands a request to a waiting worker
+// whenever there is one (and the fast path applies). When every worker is busy the
+// manager takes the request (the always-available receive path), saves its reply cap
+// and queues it; a finishing worker takes queued work before it waits again, and the
+// manager starts a worker while the pool is below its maximum. A capped pool therefore
+// never stops receiving: cancels and inhibition still get through, and requests wait in
+// the queue instead of creating threads without bound (libports' thread storms).
+//
+// Life of an RPC: accept (decode the badge and arguments, validate) -> parked (a level
+// is inhibited) or pending (no worker) or running -> answered at once, deferred
+// (answered later through its saved reply cap), or cancelled (EINTR). Internal
+// references: an RPC in flight holds its entry and a reference on its object.
+//
+// The manager is bound to a notification: no-senders (a client dropped its last copy of
+// a cap), client-task death, and wake-ups from host code (deferred completions, parked
+// RPCs released by resume) arrive there.
+
+import {
+  CAP_FACTORY,
+  CAP_SELF,
+  DEFAULT_PRIORITY,
+  HostSys,
+  Kind,
+  Rights,
+  Status,
+  type Kernel,
+  type Sys,
+  type Task,
+  type Utcb,
+} from '../core/index.ts';
+import type { CapClass } from './cap-class.ts';
+import { CapObject } from './cap-object.ts';
+import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from './client-table.ts';
+import { ERRNO, type ErrnoName } from './errno.ts';
+import { Inhibitable, InhibitState } from './inhibit.ts';
+import { HEADER_WORDS, LABEL_CANCEL } from './interface.ts';
+import type { MethodSpecs } from './interface.ts';
+import { registerBucket } from './registry.ts';
+import type { Cursor } from './codec.ts';
+import { Deferred, Rpc, RpcFailure, RpcState } from './rpc.ts';
+import { managerBody } from './manager.ts';
+import { workerBody } from './worker.ts';
+
+export interface BucketOptions {
+  /** Name for threads and traces (default: the task's name). */
+  name?: string;
+  /** Largest number of worker threads (default 8). */
+  maxWorkers?: number;
+  /** Workers kept even when idle (default 1). */
+  minWorkers?: number;
+  /** Idle workers above the minimum exit after this many ms (default 10,000). */
+  workerTimeout?: number;
+  /** End the bucket after this many idle ms with no caps outstanding (default: never). */
+  globalTimeout?: number;
+  /** Priority of the workers (default 100); the manager runs one below. */
+  priority?: number;
+  /** Rights of the caps clients get (default Call + Grant). */
+  clientRights?: number;
+}
+
+/** Bits of the manager's notification. */
+export const MGR_NOSENDERS = 1;
+export const MGR_DEATH = 2;
+export const MGR_WAKE = 4;
+
+/** What to do with a message a thread just received. */
+export type Accepted = Rpc | number | null;
+
+/** A deferred answer ready to be sent through a saved reply cap. */
+interface Completion {
+  rpc: Rpc;
+  value: unknown;
+}
+
+const DEFAULT_WORKER_TIMEOUT = 10_000;
+
+export class Bucket {
+  readonly name: string;
+  readonly inh = new Inhibitable();
+  /** Host-side invocations in the server task (the library's own bookkeeping). */
+  readonly ops: HostSys;
+  /** The receive endpoint (unbadged, all rights) and the manager's notification. */
+  readonly ep: number;
+  readonly notif: number;
+  private readonly nsCap: number;
+  private readonly deathCap: number;
+  private readonly wakeCap: number;
+  readonly endpointId: number;
+
+  readonly maxWorkers: number;
+  readonly minWorkers: number;
+  readonly workerTimeout: number;
+  readonly globalTimeout: number;
+  readonly priority: number;
+  readonly clientRights: number;
+
+  private readonly clients: (Client | undefined)[] = [undefined];
+  private readonly freeClientIds: number[] = [];
+  private readonly byTask = new Map<number, Client>();
+  /** Root slot -> entry, so roots are never granted away. */
+  private readonly roots = new Map<number, Entry>();
+
+  /** @internal Accepted RPCs waiting for a worker. */
+  readonly pending: Rpc[] = [];
+  /** @internal RPCs waiting for inhibition to lift. */
+  readonly parked: Rpc[] = [];
+  /** @internal Deferred answers waiting to be sent. */
+  readonly completions: Completion[] = [];
+  /** @internal Kick messages the manager still has to send to idle workers. */
+  kicks = 0;
+
+  workers = 0;
+  idleWorkers = 0;
+  /** Entries (capabilities) held by clients. */
+  outstanding = 0;
+  /** Counters for stats() and benchmarks. */
+  served = 0;
+  private endWaiters: (() => void)[] = [];
+  private managerDone = false;
+  /** @internal The manager should finish (bucket ended and flushed). */
+  finishing = false;
+
+  private constructor(
+    readonly kernel: Kernel,
+    readonly task: Task,
+    opts: BucketOptions,
+  ) {
+    this.name = opts.name ?? task.name;
+    this.maxWorkers = Math.max(1, opts.maxWorkers ?? 8);
+    this.minWorkers = Math.min(this.maxWorkers, Math.max(0, opts.minWorkers ?? 1));
+    this.workerTimeout = opts.workerTimeout ?? DEFAULT_WORKER_TIMEOUT;
+    this.globalTimeout = opts.globalTimeout ?? Number.POSITIVE_INFINITY;
+    this.priority = Math.max(1, opts.priority ?? DEFAULT_PRIORITY);
+    this.clientRights = opts.clientRights ?? Rights.CallGrant;
+    this.ops = new HostSys(kernel, task);
+    this.ep = kernel.createEndpoint(task);
+    this.notif = kernel.createNotification(task);
+    this.nsCap = this.mintNotif(MGR_NOSENDERS);
+    this.deathCap = this.mintNotif(MGR_DEATH);
+    this.wakeCap = this.mintNotif(MGR_WAKE);
+    this.endpointId = this.ops.identify(this.ep)!.object;
+  }
+
+  /**
+   * Start serving in `task`: create the endpoint, the manager and the minimum pool.
+   * The task needs room in its cap space for one slot per client entry.
+   */
+  static start(kernel: Kernel, task: Task, opts: BucketOptions = {}): Bucket {
+    const b = new Bucket(kernel, task, opts);
+    registerBucket(kernel, b);
+    kernel.spawn(task, managerBody(b), { name: `${b.name}.manager`, priority: b.priority - 1 });
+    for (let i = 0; i < Math.max(1, b.minWorkers); i++) b.spawnWorker();
+    return b;
+  }
+
+  private mintNotif(badge: number): number {
+    const slot = this.ops.allocSlot();
+    this.check(this.ops.mint(this.notif, slot, Rights.Write, badge), 'mint notification');
+    return slot;
+  }
+
+  private check(status: number, what: string): void {
+    if (status !== Status.Ok) throw new Error(`bucket ${this.name}: ${what} failed with status ${status}`);
+  }
+
+  // ------------------------------------------------------------------ slots
+
+  /** A free slot of the server task (receive windows are reserved and skipped). */
+  allocSlot(): number {
+    const s = this.ops.allocSlot();
+    if (s === 0) throw new Error(`bucket ${this.name}: cap space of ${this.task.name} is full`);
+    return s;
+  }
+
+  /** @internal Point the receive windows of `u` at free reserved slots. */
+  prepareWindows(u: Utcb): void {
+    const cs = this.task.cspace;
+    for (let i = 0; i < 3; i++) {
+      const s = u.recvSlots[i]!;
+      if (s !== 0) {
+        if (cs.get(s) === null) continue;
+        this.ops.unreserveSlot(s); // a cap landed there: it belongs to the RPC now
+      }
+      const r = this.ops.reserveSlot();
+      if (r === 0) throw new Error(`bucket ${this.name}: cap space of ${this.task.name} is full`);
+      u.recvSlots[i] = r;
+    }
+  }
+
+  /** @internal Give a thread's windows back (it is exiting). */
+  releaseWindows(u: Utcb): void {
+    for (let i = 0; i < 3; i++) {
+      this.ops.unreserveSlot(u.recvSlots[i]!);
+      u.recvSlots[i] = 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ workers
+
+  /** @internal Start a worker thread (through the task's factory when it has one). */
+  spawnWorker(): void {
+    this.workers++;
+    const body = workerBody(this);
+    const name = `${this.name}.worker`;
+    const hasFactory = this.ops.identify(CAP_FACTORY)?.kind === Kind.Factory;
+    if (hasFactory) {
+      const slot = this.allocSlot();
+      const st = this.ops.createThread(CAP_FACTORY, CAP_SELF, slot, body, { name, priority: this.priority });
+      if (st === Status.Ok) {
+        this.ops.delete(slot);
+        return;
+      }
+      if (st === Status.NotEnoughMemory && this.workers > 1) {
+        this.workers--; // the factory's quota caps the pool
+        return;
+      }
+    }
+    this.kernel.spawn(this.task, body, { name, priority: this.priority });
+  }
+
+  /** @internal A worker timed out idle: may it exit? */
+  retire(): boolean {
+    if (this.workers <= this.minWorkers || this.finishing) return false;
+    this.workers--;
+    return true;
+  }
+
+  /** @internal Make sure queued work gets a worker: wake idle ones or start one. */
+  wantWorkers(): void {
+    const queued = this.pending.length;
+    if (queued === 0) return;
+    const kicks = Math.min(queued, this.idleWorkers);
+    if (kicks > this.kicks) {
+      this.kicks = kicks;
+      this.wakeManager();
+    }
+    if (queued > this.idleWorkers && this.workers < this.maxWorkers) this.spawnWorker();
+  }
+
+  /** @internal Signal the manager (from host code or any thread). */
+  wakeManager(): void {
+    this.ops.signal(this.wakeCap);
+  }
+
+  // ------------------------------------------------------------------ clients and entries
+
+  private newClient(): Client {
+    let id = this.freeClientIds.pop();
+    if (id === undefined) {
+      if (this.clients.length > MAX_CLIENTS) throw new Error(`bucket ${this.name}: too many clients`);
+      id = this.clients.length;
+      this.clients.push(undefined);
+    }
+    const c = new Client(id);
+    this.clients[id] = c;
+    return c;
+  }
+
+  /** A client with no task identity (its entries go when their caps go). */
+  anonymousClient(): Client {
+    return this.newClient();
+  }
+
+  /**
+   * The client record of `task` (host side), created on first use: the bucket keeps a
+   * task cap with Read to the task and watches its death.
+   */
+  clientFor(task: Task): Client {
+    const known = this.byTask.get(task.id);
+    if (known !== undefined && !known.dead) return known;
+    const slot = this.kernel.grant(task, CAP_SELF, this.task, { rights: Rights.Read, slot: this.allocSlot() });
+    return this.adoptTaskCap(slot, task.id);
+  }
+
+  /**
+   * The client record of the task named by a task cap the server holds in `slot` (for
+   * example one a client passed to a connect RPC). Takes ownership of the slot.
+   */
+  clientForTaskCap(slot: number): Client | RpcFailure<'EBADF'> {
+    const info = this.ops.taskInfo(slot);
+    if (!info.ok || !info.value.alive) {
+      this.ops.delete(slot);
+      return new RpcFailure('EBADF', 'not a live task');
+    }
+    const known = this.byTask.get(info.value.id);
+    if (known !== undefined && !known.dead) {
+      this.ops.delete(slot);
+      return known;
+    }
+    return this.adoptTaskCap(slot, info.value.id);
+  }
+
+  private adoptTaskCap(slot: number, taskId: number): Client {
+    const c = this.newClient();
+    c.taskSlot = slot;
+    c.taskId = taskId;
+    this.byTask.set(taskId, c);
+    this.check(this.ops.watchTask(slot, this.deathCap), 'watch task');
+    return c;
+  }
+
+  /** Every live client record. */
+  clientList(): Client[] {
+    return this.clients.filter((c): c is Client => c !== undefined);
+  }
+
+  /**
+   * The handle of `obj` for `client`: the same entry if it already has one, else a new
+   * entry with its badged root cap. Returns the root's slot (to transfer by map).
+   */
+  give(client: Client, obj: CapObject, rpc: Rpc | null = null): number {
+    if (!obj.alive) throw new Error(`give: object ${obj.id} was released`);
+    if (client.dead) throw new Error('give: client is dead');
+    const known = client.byObject.get(obj);
+    if (known !== undefined) return known.rootSlot;
+    const index = client.allocIndex();
+    if (index === 0) throw new Error(`bucket ${this.name}: client ${client.id} has too many capabilities`);
+    const badge = makeBadge(client.id, index);
+    const root = this.allocSlot();
+    this.check(this.ops.mint(this.ep, root, this.clientRights, badge), 'mint entry');
+    this.check(this.ops.requestNoSenders(root, this.nsCap), 'no-senders watch');
+    const e = new Entry(client, index, badge, obj, root);
+    client.add(e);
+    this.roots.set(root, e);
+    obj.ref();
+    obj.entries.add(e);
+    (obj.cls as CapClass<MethodSpecs, unknown, unknown>).buckets.add(this);
+    this.outstanding++;
+    if (rpc !== null) (rpc.newEntries ??= []).push(e);
+    return root;
+  }
+
+  /**
+   * Composer's helper: give `obj` to the client of `task` and put a copy of the cap in
+   * that task (a free slot unless named). Returns the slot in `task`.
+   */
+  install(obj: CapObject, task: Task, opts: { slot?: number; rights?: number } = {}): number {
+    const root = this.give(this.clientFor(task), obj);
+    const grantOpts: { rights?: number; slot?: number } = {};
+    if (opts.rights !== undefined) grantOpts.rights = opts.rights;
+    if (opts.slot !== undefined) grantOpts.slot = opts.slot;
+    return this.kernel.grant(this.task, root, task, grantOpts);
+  }
+
+  /** Create an object of `cls` (one reference, held by the caller), or the errno alloc gave. */
+  create<D, A>(cls: CapClass<MethodSpecs, D, A>, arg: A): CapObject<D> | RpcFailure {
+    const data = cls.allocData(arg);
+    if (typeof data === 'object' && data !== null && 'error' in (data as object) && isAllocError(data)) {
+      return new RpcFailure(data.error);
+    }
+    const obj = new CapObject<D>(cls as never, data as D);
+    cls.objects.add(obj);
+    cls.buckets.add(this);
+    return obj;
+  }
+
+  /** Revoke `client`'s handle to `obj`: every copy it holds goes; RPCs in flight get EBADF later. */
+  revoke(client: Client, obj: CapObject): boolean {
+    const e = client.byObject.get(obj);
+    if (e === undefined) return false;
+    this.dropEntry(e, true);
+    return true;
+  }
+
+  /** Revoke every client's handle to `obj` in this bucket. */
+  revokeObject(obj: CapObject): void {
+    for (const e of [...obj.entries]) if (e.client === this.clients[e.client.id]) this.dropEntry(e, true);
+  }
+
+  /**
+   * Remove an entry: with `revoke`, delete every copy clients hold first (and release
+   * their blocked sends, B4). Drops the entry's reference on the object; the object's
+   * class hears noSenders when no entry names it any more.
+   */
+  private dropEntry(e: Entry, revoke: boolean): void {
+    if (e.revoked) return;
+    e.revoked = true;
+    const ops = this.ops;
+    ops.requestNoSenders(e.rootSlot, 0);
+    if (revoke) {
+      ops.revoke(e.rootSlot);
+      ops.cancelBadgedSends(e.rootSlot);
+    }
+    ops.delete(e.rootSlot);
+    this.roots.delete(e.rootSlot);
+    e.client.remove(e);
+    this.outstanding--;
+    const obj = e.object;
+    obj.entries.delete(e);
+    if (obj.entries.size === 0) obj.cls.spec.noSenders?.(obj as never);
+    obj.unref();
+    this.maybeDropClient(e.client);
+  }
+
+  private maybeDropClient(c: Client): void {
+    if (c.count !== 0 || c.inflight.size !== 0 || this.clients[c.id] !== c) return;
+    // A client with a task identity stays until its task dies; an anonymous one goes now.
+    if (c.taskSlot !== 0 && !c.dead) return;
+    this.clients[c.id] = undefined;
+    this.freeClientIds.push(c.id);
+    if (c.taskSlot !== 0) {
+      this.ops.delete(c.taskSlot);
+      if (this.byTask.get(c.taskId) === c) this.byTask.delete(c.taskId);
+    }
+  }
+
+  /** @internal The manager saw no-senders: release entries no client holds a copy of. */
+  processNoSenders(): void {
+    for (;;) {
+      const r = this.ops.nextNoSenders(this.ep);
+      if (!r.ok || r.value === 0) return;
+      const e = this.lookup(r.value);
+      if (e === undefined) continue;
+      const children = this.ops.childCount(e.rootSlot);
+      if (children.ok && children.value === 0) this.dropEntry(e, false);
+    }
+  }
+
+  /** @internal The manager saw a death: clean up clients whose task is gone. */
+  processDeaths(): void {
+    for (const c of this.clientList()) {
+      if (c.taskSlot === 0 || c.dead) continue;
+      const info = this.ops.taskInfo(c.taskSlot);
+      if (info.ok && info.value.alive) continue;
+      this.clientDied(c);
+    }
+  }
+
+  /** A client task died: cancel its RPCs in flight and release every capability it held. */
+  clientDied(c: Client): void {
+    if (c.dead) return;
+    c.dead = true;
+    for (const rpc of [...c.inflight.values()]) this.cancel(rpc);
+    for (const e of [...c.entries]) if (e !== undefined) this.dropEntry(e, true);
+    c.inflight.clear();
+    this.maybeDropClient(c);
+  }
+
+  /** @internal Entry named by a badge, if live. */
+  lookup(badge: number): Entry | undefined {
+    const c = this.clients[badgeClient(badge)];
+    if (c === undefined) return undefined;
+    const e = c.entries[badgeEntry(badge)];
+    return e !== undefined && !e.revoked ? e : undefined;
+  }
+
+  /** @internal True when the cap in `slot` is an entry root (never granted away). */
+  isRoot(slot: number): boolean {
+    return this.roots.has(slot);
+  }
+
+  // ------------------------------------------------------------------ accepting requests
+
+  /**
+   * Decode a request a thread of this bucket just received: look up the entry from the
+   * badge, handle cancels, check the one-RPC-per-client-thread rule, decode and validate
+   * the arguments. Returns the RPC, an errno to answer at once, or null (nothing to answer).
+   */
+  accept(u: Utcb, isCall: boolean): Accepted {
+    const badge = u.badge;
+    const e = this.lookup(badge);
+    if (e === undefined) return ERRNO.EBADF;
+    if (u.length < HEADER_WORDS) return ERRNO.EINVAL;
+    const client = e.client;
+    // Small integers (not doubles out of the Float64Array) keep the Map lookups fast.
+    const key = u.mr[0]! | 0;
+    const seq = u.mr[1]! | 0;
+    const label = u.label;
+    if (label === LABEL_CANCEL) {
+      this.cancelRequest(client, key, seq);
+      return null;
+    }
+    const obj = e.object;
+    const m = obj.cls.iface.byOp.get(label);
+    if (m === undefined) return ERRNO.ENOSYS;
+    if (m.oneway === isCall) return ERRNO.EINVAL;
+    if (client.tombstones.size !== 0 && client.tombstones.get(key) === seq) {
+      client.tombstones.delete(key);
+      return ERRNO.EINTR;
+    }
+    if (client.inflight.has(key)) return ERRNO.EBUSY;
+    let args: Record<string, unknown> | string;
+    let capSlots: number[] | null = null;
+    if (u.capCount === 0) args = m.argsCodec.decode(u, cursorAt(HEADER_WORDS), noCaps);
+    else {
+      const got: { slots: number[] | null; window: number } = { slots: null, window: 0 };
+      args = m.argsCodec.decode(u, cursorAt(HEADER_WORDS), (i) => {
+        const slot = this.receivedCap(u, i, got.window);
+        if ((u.unwrapped & (1 << i)) === 0) got.window++;
+        if (slot > 0) (got.slots ??= []).push(slot);
+        return slot;
+      });
+      this.collectStrayCaps(u, got.slots);
+      capSlots = got.slots;
+    }
+    if (typeof args === 'string') {
+      if (capSlots !== null) for (const s of capSlots) this.ops.delete(s);
+      return ERRNO.EINVAL;
+    }
+    const rpc = new Rpc(this, client, e, obj, m, args as never, key, seq);
+    rpc.capSlots = capSlots;
+    client.inflight.add(rpc);
+    return rpc;
+  }
+
+  /** The slot a received cap item landed in; unwrapped caps (C4) are minted back from the badge. */
+  private receivedCap(u: Utcb, i: number, window: number): number {
+    if ((u.unwrapped & (1 << i)) !== 0) {
+      const slot = this.allocSlot();
+      const st = this.ops.mint(this.ep, slot, this.clientRights, u.unwrappedBadges[i]!);
+      return st === Status.Ok ? slot : -1;
+    }
+    const slot = u.recvSlots[window]!;
+    return this.task.cspace.get(slot) !== null ? slot : -1;
+  }
+
+  /** Caps that arrived but were not consumed by decoding are deleted (never leaked). */
+  private collectStrayCaps(u: Utcb, used: number[] | null): void {
+    for (let i = 0; i < 3; i++) {
+      const s = u.recvSlots[i]!;
+      if (s !== 0 && this.task.cspace.get(s) !== null && (used === null || !used.includes(s))) this.ops.delete(s);
+    }
+  }
+
+  /** True when one of the RPC's levels is not serving. */
+  blocked(rpc: Rpc): boolean {
+    return (
+      this.inh.state !== InhibitState.Serving ||
+      rpc.client.inh.state !== InhibitState.Serving ||
+      rpc.object.inh.state !== InhibitState.Serving ||
+      rpc.object.cls.inh.state !== InhibitState.Serving
+    );
+  }
+
+  private endedFor(rpc: Rpc): boolean {
+    return (
+      this.inh.state === InhibitState.Ended ||
+      rpc.client.inh.state === InhibitState.Ended ||
+      rpc.object.inh.state === InhibitState.Ended ||
+      rpc.object.cls.inh.state === InhibitState.Ended
+    );
+  }
+
+  /** @internal Queue an RPC whose reply cap was saved: parked if inhibited, else pending. */
+  enqueue(rpc: Rpc): void {
+    if (this.blocked(rpc)) {
+      if (this.endedFor(rpc)) {
+        this.answerNow(rpc, new RpcFailure('ECANCELED'));
+        return;
+      }
+      rpc.state = RpcState.Parked;
+      this.parked.push(rpc);
+      return;
+    }
+    rpc.state = RpcState.Pending;
+    this.pending.push(rpc);
+    this.wantWorkers();
+  }
+
+  /** @internal Next queued RPC for a worker, or null. */
+  takePending(): Rpc | null {
+    return this.pending.shift() ?? null;
+  }
+
+  /** Re-check parked RPCs after a level resumed or ended. */
+  private recheckParked(): void {
+    if (this.parked.length === 0) return;
+    const still: Rpc[] = [];
+    for (const rpc of this.parked.splice(0)) {
+      if (rpc.entry.revoked) this.answerNow(rpc, new RpcFailure('EBADF'));
+      else if (this.endedFor(rpc)) this.answerNow(rpc, new RpcFailure('ECANCELED'));
+      else if (this.blocked(rpc)) still.push(rpc);
+      else {
+        rpc.state = RpcState.Pending;
+        this.pending.push(rpc);
+      }
+    }
+    this.parked.push(...still);
+    this.wantWorkers();
+  }
+
+  // ------------------------------------------------------------------ running
+
+  /** @internal The RPC starts running: count it at every level. */
+  begin(rpc: Rpc, sys: Sys): void {
+    rpc.state = RpcState.Running;
+    rpc.sys = sys;
+    this.inh.enter();
+    rpc.client.inh.enter();
+    rpc.object.inh.enter();
+    rpc.object.cls.inh.enter();
+    rpc.entry.rpcs++;
+    rpc.object.ref();
+  }
+
+  /**
+   * @internal The RPC is answered: leave every level (a draining level may flip to
+   * inhibited). Its caps are cleaned up by `cleanup` once the answer has gone.
+   */
+  finish(rpc: Rpc): void {
+    if (rpc.state === RpcState.Done) return;
+    const wasRunning = rpc.state === RpcState.Running || rpc.state === RpcState.Deferred;
+    rpc.state = RpcState.Done;
+    this.served++;
+    const c = rpc.client;
+    c.inflight.remove(rpc);
+    if (wasRunning) {
+      rpc.entry.rpcs--;
+      this.inh.leave();
+      c.inh.leave();
+      rpc.object.inh.leave();
+      rpc.object.cls.inh.leave();
+      rpc.object.unref();
+    }
+    if (c.dead || c.count === 0) this.maybeDropClient(c);
+  }
+
+  /**
+   * @internal After the answer went: received caps the handler did not keep are deleted,
+   * and entries given during the RPC that the reply did not carry are released.
+   */
+  cleanup(rpc: Rpc): void {
+    const caps = rpc.capSlots;
+    if (caps !== null) {
+      rpc.capSlots = null;
+      for (const s of caps) this.ops.delete(s);
+    }
+    const es = rpc.newEntries;
+    if (es === null) return;
+    rpc.newEntries = null;
+    for (const e of es) {
+      if (e.revoked) continue;
+      const n = this.ops.childCount(e.rootSlot);
+      if (n.ok && n.value === 0) this.dropEntry(e, false);
+    }
+  }
+
+  /**
+   * Call the handler. Returns what it answered now, DEFERRED (the library keeps the
+   * call), or the generator a generator handler returned (the worker runs it).
+   */
+  invoke(rpc: Rpc): unknown {
+    const h = (rpc.object.cls.spec.handlers as Record<string, ((c: Rpc, a: unknown) => unknown) | undefined>)[rpc.method.name];
+    if (h === undefined) return new RpcFailure('EOPNOTSUPP');
+    let res: unknown;
+    try {
+      res = h(rpc, rpc.args);
+    } catch (e) {
+      return handlerFailed(rpc, e);
+    }
+    if (res instanceof Deferred) {
+      rpc.state = RpcState.Deferred;
+      return DEFERRED;
+    }
+    if (isThenable(res)) {
+      rpc.state = RpcState.Deferred;
+      const d = new Deferred(rpc);
+      res.then(
+        (v) => {
+          if (!d.done) d.reply(v as never);
+        },
+        (e: unknown) => {
+          if (!d.done) this.complete(rpc, handlerFailed(rpc, e));
+        },
+      );
+      return DEFERRED;
+    }
+    return res;
+  }
+
+  /**
+   * Encode an answer into `u`; returns the reply tag. A cancelled RPC answers EINTR; a
+   * reply the codec rejects (a server bug) answers EIO. Entry roots are always mapped.
+   */
+  encodeAnswer(rpc: Rpc, value: unknown, u: Utcb): ReplyTag {
+    if (rpc.cancelled) return tag(ERRNO.EINTR);
+    if (value instanceof RpcFailure) return tag(value.errno);
+    u.grantMask = 0;
+    const cur = cursorAt(0);
+    const err = rpc.method.replyCodec.encode(u, (value ?? EMPTY) as Record<string, unknown>, cur);
+    if (err !== null) {
+      reportBug(rpc, `reply does not match the interface: ${err}`);
+      return tag(ERRNO.EIO);
+    }
+    if (cur.c !== 0 && u.grantMask !== 0) {
+      for (let i = 0; i < cur.c; i++) if (this.roots.has(u.caps[i]!)) u.grantMask &= ~(1 << i);
+    }
+    return { label: 0, words: cur.w, caps: cur.c, items: cur.i };
+  }
+
+  /**
+   * A deferred answer (from a handle, a promise, a cancel or the end): queue it for a
+   * thread to send through the saved reply cap. False if the RPC was already answered.
+   */
+  complete(rpc: Rpc, value: unknown): boolean {
+    if (rpc.answered || rpc.state === RpcState.Done) return false;
+    rpc.answered = true;
+    if (rpc.replySlot === 0) {
+      // Answered before the worker saved the reply cap (during the handler): it sends it.
+      rpc.state = RpcState.Running;
+      rpc.earlyAnswer = value;
+      return true;
+    }
+    this.completions.push({ rpc, value });
+    this.wakeManager();
+    return true;
+  }
+
+  /** Answer a parked or pending RPC right away (through the completion queue). */
+  private answerNow(rpc: Rpc, value: unknown): void {
+    rpc.answered = true;
+    this.completions.push({ rpc, value });
+    this.wakeManager();
+  }
+
+  /** @internal Next completion to send, or undefined. */
+  takeCompletion(): Completion | undefined {
+    return this.completions.shift();
+  }
+
+  // ------------------------------------------------------------------ cancellation
+
+  /** A client's cancel for (key, seq): cancel it wherever it is, or leave a tombstone. */
+  private cancelRequest(client: Client, key: number, seq: number): void {
+    const rpc = client.inflight.get(key);
+    if (rpc !== undefined && rpc.seq === seq) this.cancel(rpc);
+    else client.tombstone(key, seq);
+  }
+
+  /** Cancel an RPC: it answers EINTR (now if it is queued or deferred, else when its handler returns). */
+  cancel(rpc: Rpc): void {
+    if (rpc.state === RpcState.Done || rpc.cancelled) return;
+    rpc.markCancelled();
+    if (rpc.state === RpcState.Parked) {
+      remove(this.parked, rpc);
+      this.answerNow(rpc, new RpcFailure('EINTR'));
+    } else if (rpc.state === RpcState.Pending) {
+      remove(this.pending, rpc);
+      this.answerNow(rpc, new RpcFailure('EINTR'));
+    } else if (rpc.state === RpcState.Deferred) {
+      this.complete(rpc, new RpcFailure('EINTR'));
+    }
+  }
+
+  // ------------------------------------------------------------------ inhibition
+
+  private inflightRpcs(filter: (r: Rpc) => boolean): Rpc[] {
+    const out: Rpc[] = [];
+    for (const c of this.clients) {
+      if (c === undefined) continue;
+      for (const r of c.inflight.values()) {
+        if ((r.state === RpcState.Running || r.state === RpcState.Deferred) && filter(r)) out.push(r);
+      }
+    }
+    return out;
+  }
+
+  private async inhibitLevel(level: Inhibitable, filter: (r: Rpc) => boolean, self: Rpc | null): Promise<ErrnoName | null> {
+    const selfHere = self !== null && self.state !== RpcState.Done && filter(self);
+    const res = await level.inhibit(
+      () => {
+        for (const r of this.inflightRpcs(filter)) if (r !== self) this.cancel(r);
+      },
+      self,
+      selfHere,
+    );
+    if (res !== null) this.recheckParked();
+    return res;
+  }
+
+  /**
+   * Inhibit the whole bucket: cancel every other RPC in flight, wait for them to leave.
+   * `self` is the RPC doing it, when called from a handler. Inhibitors are serialised.
+   */
+  inhibit(self: Rpc | null = null): Promise<ErrnoName | null> {
+    return this.inhibitLevel(this.inh, () => true, self);
+  }
+  resume(): boolean {
+    return this.resumeLevel(this.inh);
+  }
+
+  inhibitClass(cls: CapClass<MethodSpecs, unknown, unknown>, self: Rpc | null = null): Promise<ErrnoName | null> {
+    return inhibitClassAcross(cls, self);
+  }
+  resumeClass(cls: CapClass<MethodSpecs, unknown, unknown>): boolean {
+    return resumeClassAcross(cls);
+  }
+
+  inhibitObject(obj: CapObject, self: Rpc | null = null): Promise<ErrnoName | null> {
+    return this.inhibitLevel(obj.inh, (r) => r.object === obj, self);
+  }
+  resumeObject(obj: CapObject): boolean {
+    return this.resumeLevel(obj.inh);
+  }
+
+  inhibitClient(client: Client, self: Rpc | null = null): Promise<ErrnoName | null> {
+    return this.inhibitLevel(client.inh, (r) => r.client === client, self);
+  }
+  resumeClient(client: Client): boolean {
+    return this.resumeLevel(client.inh);
+  }
+
+  /** @internal */
+  resumeLevel(level: Inhibitable): boolean {
+    const ok = level.resume();
+    if (ok) this.recheckParked();
+    return ok;
+  }
+
+  /** @internal Used by class-level inhibition. */
+  cancelWhere(filter: (r: Rpc) => boolean, self: Rpc | null): void {
+    for (const r of this.inflightRpcs(filter)) if (r !== self) this.cancel(r);
+  }
+  /** @internal */
+  afterLevelChange(): void {
+    this.recheckParked();
+  }
+
+  // ------------------------------------------------------------------ ending
+
+  /**
+   * End serving. Refuses with EBUSY while clients hold caps, unless `force`. Queued RPCs
+   * answer ECANCELED, running ones EINTR; every cap is revoked; the threads exit.
+   * Resolves when the manager has finished.
+   */
+  async end(force = false): Promise<ErrnoName | null> {
+    if (this.inh.state === InhibitState.Ended) return this.waitEnded();
+    if (!force && this.outstanding > 0) return 'EBUSY';
+    this.inh.end();
+    for (const rpc of this.parked.splice(0)) this.answerNow(rpc, new RpcFailure('ECANCELED'));
+    for (const rpc of this.pending.splice(0)) this.answerNow(rpc, new RpcFailure('ECANCELED'));
+    for (const rpc of this.inflightRpcs(() => true)) this.cancel(rpc);
+    for (const c of this.clientList()) for (const e of [...c.entries]) if (e !== undefined) this.dropEntry(e, true);
+    this.finishing = true;
+    this.wakeManager();
+    return this.waitEnded();
+  }
+
+  private waitEnded(): Promise<null> {
+    if (this.managerDone) return Promise.resolve(null);
+    return new Promise((resolve) => this.endWaiters.push(() => resolve(null)));
+  }
+
+  get ended(): boolean {
+    return this.inh.state === InhibitState.Ended;
+  }
+
+  /** @internal The manager exits: the endpoint and notification go (workers see DeadPartner). */
+  managerExited(): void {
+    this.managerDone = true;
+    for (const s of [this.nsCap, this.deathCap, this.wakeCap]) this.ops.delete(s);
+    for (const c of this.clientList()) if (c.taskSlot !== 0) this.ops.delete(c.taskSlot);
+    this.ops.delete(this.ep);
+    this.ops.delete(this.notif);
+    for (const w of this.endWaiters.splice(0)) w();
+  }
+
+  /** @internal Manager's receive timeout: the global timeout applies only when nothing is held or queued. */
+  idleTimeout(): number {
+    if (this.outstanding > 0 || this.pending.length > 0 || this.parked.length > 0 || this.completions.length > 0) {
+      return Number.POSITIVE_INFINITY;
+    }
+    return this.globalTimeout;
+  }
+
+  /** @internal The manager's receive ended in a timeout: end if still idle (global timeout). */
+  globalTimeoutExpired(): void {
+    if (this.idleTimeout() !== Number.POSITIVE_INFINITY && this.inflightRpcs(() => true).length === 0) void this.end(false);
+  }
+
+  /** A summary for tools and tests. */
+  stats(): BucketStats {
+    return {
+      name: this.name,
+      state: this.inh.stateName,
+      workers: this.workers,
+      idleWorkers: this.idleWorkers,
+      pending: this.pending.length,
+      parked: this.parked.length,
+      inflight: this.inflightRpcs(() => true).length,
+      clients: this.clientList().length,
+      outstanding: this.outstanding,
+      served: this.served,
+    };
+  }
+}
+
+export interface BucketStats {
+  readonly name: string;
+  readonly state: string;
+  readonly workers: number;
+  readonly idleWorkers: number;
+  readonly pending: number;
+  readonly parked: number;
+  readonly inflight: number;
+  readonly clients: number;
+  readonly outstanding: number;
+  readonly served: number;
+}
+
+/** A reply tag: errno label and counts. */
+export interface ReplyTag {
+  label: number;
+  words: number;
+  caps: number;
+  items: number;
+}
+function tag(errno: number): ReplyTag {
+  return { label: errno, words: 0, caps: 0, items: 0 };
+}
+
+/** Marker: the handler deferred its answer. */
+export const DEFERRED: unique symbol = Symbol('deferred');
+
+function noCaps(): number {
+  return -1;
+}
+
+const EMPTY: Record<string, unknown> = Object.freeze({});
+// Encoding and decoding run to completion synchronously: one scratch cursor is enough.
+const scratch: Cursor = { w: 0, i: 0, c: 0 };
+function cursorAt(w: number): Cursor {
+  scratch.w = w;
+  scratch.i = 0;
+  scratch.c = 0;
+  return scratch;
+}
+
+function remove<T>(a: T[], x: T): void {
+  const i = a.indexOf(x);
+  if (i >= 0) a.splice(i, 1);
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
+function isAllocError(x: unknown): x is { error: ErrnoName } {
+  return typeof (x as { error?: unknown }).error === 'string' && Object.keys(x as object).length === 1;
+}
+
+/** Handlers that throw are server bugs: the caller gets EIO and the server keeps serving. */
+export function handlerFailed(rpc: Rpc, e: unknown): RpcFailure<'EIO'> {
+  reportBug(rpc, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  return new RpcFailure('EIO');
+}
+
+/** Where server bugs are reported; replace to collect them (tests) or log them. */
+export const bugReports: { sink: (where: string, message: string) => void } = {
+  sink: () => {},
+};
+
+function reportBug(rpc: Rpc, message: string): void {
+  bugReports.sink(rpc.method.fullName, message);
+}
+
+// Class-level inhibition spans every bucket that serves the class.
+async function inhibitClassAcross(cls: CapClass<MethodSpecs, unknown, unknown>, self: Rpc | null): Promise<ErrnoName | null> {
+  const filter = (r: Rpc): boolean => r.object.cls === cls;
+  const selfHere = self !== null && self.state !== RpcState.Done && filter(self);
+  const res = await cls.inh.inhibit(
+    () => {
+      for (const b of cls.buckets) b.cancelWhere(filter, self);
+    },
+    self,
+    selfHere,
+  );
+  if (res !== null) for (const b of cls.buckets) b.afterLevelChange();
+  return res;
+}
+
+function resumeClassAcross(cls: CapClass<MethodSpecs, unknown, unknown>): boolean {
+  const ok = cls.inh.resume();
+  if (ok) for (const b of cls.buckets) b.afterLevelChange();
+  return ok;
+}
+

@@ -1,0 +1,80 @@
+// Classes: an object type with lifecycle callbacks (init into the cache, alloc per
+// instantiation that may fail, reinit on free that cannot, destroy when reclaimed), the
+// interface it serves with its handlers, and its own inhibit state. Classes and buckets
+// are orthogonal: an object of any class can be served through any bucket.
+
+import type { ErrnoName } from './errno.ts';
+import type { Interface, MethodSpecs } from './interface.ts';
+import { Inhibitable } from './inhibit.ts';
+import type { Handlers } from './rpc.ts';
+import type { CapObject } from './cap-object.ts';
+import type { Bucket } from './bucket.ts';
+
+/** How a class is declared. `D` is the per-object data, `A` the alloc argument. */
+export interface ClassSpec<M extends MethodSpecs, D, A> {
+  readonly name: string;
+  readonly interface: Interface<M>;
+  /** Build the data of an object allocated into the class cache. */
+  init(): D;
+  /** Prepare an object for one instantiation; answering an error fails the create. */
+  alloc?(data: D, arg: A): ErrnoName | void;
+  /** Reset an object returned to the cache. Cannot fail. */
+  reinit?(data: D): void;
+  /** Release an object leaving the cache for good. */
+  destroy?(data: D): void;
+  /** The last client reference to an object went (libports ports_no_senders). */
+  noSenders?(obj: CapObject<D>): void;
+  /** Handlers by method name; a missing one answers EOPNOTSUPP (libtrivfs defaults). */
+  readonly handlers: Handlers<M, D>;
+  /** Freed objects kept for reuse (default 8). */
+  readonly cacheSize?: number;
+}
+
+export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unknown> {
+  readonly name: string;
+  readonly iface: Interface<M>;
+  readonly inh = new Inhibitable();
+  /** Live objects of this class. */
+  readonly objects = new Set<CapObject<D>>();
+  /** Buckets that serve (or served) objects of this class, for class-level inhibition. */
+  readonly buckets = new Set<Bucket>();
+  private readonly cache: D[] = [];
+
+  constructor(readonly spec: ClassSpec<M, D, A>) {
+    this.name = spec.name;
+    this.iface = spec.interface;
+    for (const name of Object.keys(spec.handlers)) {
+      if (!Object.prototype.hasOwnProperty.call(spec.interface.methods, name)) {
+        throw new TypeError(`class ${spec.name}: handler ${name} is not a method of ${spec.interface.name}`);
+      }
+    }
+  }
+
+  /** @internal Take cached data or init new, then alloc; an errno when alloc refuses. */
+  allocData(arg: A): D | { error: ErrnoName } {
+    const data = this.cache.pop() ?? this.spec.init();
+    const err = this.spec.alloc?.(data, arg);
+    if (err !== undefined) {
+      this.release(data);
+      return { error: err };
+    }
+    return data;
+  }
+
+  /** @internal An object's last reference went: reinit into the cache or destroy. */
+  release(data: D): void {
+    this.spec.reinit?.(data);
+    if (this.cache.length < (this.spec.cacheSize ?? 8)) this.cache.push(data);
+    else this.spec.destroy?.(data);
+  }
+
+  /** Objects kept for reuse. */
+  get cached(): number {
+    return this.cache.length;
+  }
+}
+
+/** Declare a class; `D` is inferred from `init`. */
+export function defineClass<const M extends MethodSpecs, D, A = void>(spec: ClassSpec<M, D, A>): CapClass<M, D, A> {
+  return new CapClass(spec);
+}

@@ -1,0 +1,138 @@
+// Clients and capability entries, as libhurd-cap-server: one client record per client
+// task per bucket, holding that client's entries. An entry names one object for one
+// client; its badge is the handle (client id in the high 12 bits, entry index in the
+// low 20), so the server learns the client from the badge, never from the message.
+// Giving the same object to the same client twice yields the same entry (same badge).
+
+import type { CapObject } from './cap-object.ts';
+import { Inhibitable } from './inhibit.ts';
+import type { Rpc } from './rpc.ts';
+
+export const ENTRY_BITS = 20;
+export const MAX_CLIENTS = (1 << 12) - 1;
+export const MAX_ENTRIES = (1 << ENTRY_BITS) - 1;
+const ENTRY_MASK = (1 << ENTRY_BITS) - 1;
+
+/** The badge naming entry `index` of client `clientId`. */
+export function makeBadge(clientId: number, index: number): number {
+  return (clientId * (1 << ENTRY_BITS) + index) >>> 0;
+}
+export function badgeClient(badge: number): number {
+  return badge >>> ENTRY_BITS;
+}
+export function badgeEntry(badge: number): number {
+  return badge & ENTRY_MASK;
+}
+
+/** One object held by one client: the server keeps the badged root cap it derives copies from. */
+export class Entry {
+  /** Revoked (or released): RPCs that wake up after this answer EBADF. */
+  revoked = false;
+  /** RPCs in flight through this entry (internal references). */
+  rpcs = 0;
+
+  constructor(
+    readonly client: Client,
+    readonly index: number,
+    readonly badge: number,
+    readonly object: CapObject,
+    /** Slot of the badged root cap in the server's space. */
+    readonly rootSlot: number,
+  ) {}
+}
+
+/**
+ * A client's accepted, unanswered RPCs. Usually one or two, so a small array with
+ * swap-remove beats a Map (whose set/delete churn rehashes and allocates per RPC).
+ */
+export class InflightList {
+  private readonly items: Rpc[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** The RPC from client thread `key`, if any. */
+  get(key: number): Rpc | undefined {
+    const a = this.items;
+    for (let i = 0; i < a.length; i++) if (a[i]!.key === key) return a[i];
+    return undefined;
+  }
+
+  has(key: number): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  add(rpc: Rpc): void {
+    this.items.push(rpc);
+  }
+
+  remove(rpc: Rpc): void {
+    const a = this.items;
+    const i = a.indexOf(rpc);
+    if (i < 0) return;
+    const last = a.pop()!;
+    if (i < a.length) a[i] = last;
+  }
+
+  values(): readonly Rpc[] {
+    return this.items;
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+}
+
+/** Tombstones kept per client for cancels that overtook their request. */
+const MAX_TOMBSTONES = 64;
+
+export class Client {
+  readonly inh = new Inhibitable();
+  /** Entries by index; index 0 is never used (badge 0 is unbadged). */
+  readonly entries: (Entry | undefined)[] = [undefined];
+  readonly byObject = new Map<CapObject, Entry>();
+  /** Accepted RPCs not yet answered (each names its client thread by its cancel key). */
+  readonly inflight = new InflightList();
+  /** Cancels that arrived before the request they name: key -> sequence. */
+  readonly tombstones = new Map<number, number>();
+  dead = false;
+  /** Slot (in the server's space) of a task cap naming the client task, or 0. */
+  taskSlot = 0;
+  taskId = -1;
+  private readonly freeIndexes: number[] = [];
+  count = 0;
+
+  constructor(readonly id: number) {}
+
+  /** A free entry index, or 0 when the client has MAX_ENTRIES. */
+  allocIndex(): number {
+    const i = this.freeIndexes.pop();
+    if (i !== undefined) return i;
+    if (this.entries.length > MAX_ENTRIES) return 0;
+    this.entries.push(undefined);
+    return this.entries.length - 1;
+  }
+
+  add(e: Entry): void {
+    this.entries[e.index] = e;
+    this.byObject.set(e.object, e);
+    this.count++;
+  }
+
+  remove(e: Entry): void {
+    if (this.entries[e.index] !== e) return;
+    this.entries[e.index] = undefined;
+    this.byObject.delete(e.object);
+    this.freeIndexes.push(e.index);
+    this.count--;
+  }
+
+  tombstone(key: number, seq: number): void {
+    if (this.tombstones.size >= MAX_TOMBSTONES && !this.tombstones.has(key)) {
+      const oldest = this.tombstones.keys().next();
+      if (oldest.done !== true) this.tombstones.delete(oldest.value);
+    }
+    this.tombstones.set(key, seq);
+  }
+}

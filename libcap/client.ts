@@ -1,0 +1,227 @@
+// Client stubs derived from an interface declaration. Two forms over one marshalling
+// path: `stub(iface, sys, cap)` for code running in a kernel thread (each method is a
+// generator to `yield*`, answering a result value), and `connect(iface, kernel, task,
+// cap)` for host code (each method is an async function resolving to the reply or
+// rejecting with an RpcError; `.attempt` gives result values instead). Cancellation: an
+// AbortSignal in the options sends a cancel naming the call; the call answers EINTR.
+
+import {
+  NEVER,
+  Status,
+  statusName,
+  type Kernel,
+  type Sys,
+  type SysGen,
+  type Task,
+} from '../core/index.ts';
+import { ERRNO, errnoMessage, errnoName, type ErrnoName } from './errno.ts';
+import {
+  HEADER_WORDS,
+  LABEL_CANCEL,
+  type ArgsOf,
+  type Interface,
+  type MethodDef,
+  type MethodSpecs,
+  type ReplyOf,
+} from './interface.ts';
+
+/** A result value: the reply, or the error the server (or kernel) answered. */
+export type RpcResult<R> =
+  | { readonly ok: true; readonly value: R }
+  | { readonly ok: false; readonly error: ErrnoName; readonly message: string };
+
+export interface CallOptions {
+  /** Give up after this many ms (send and receive phases each): ETIMEDOUT. */
+  readonly timeout?: number;
+  /** Cancel the call: the server is told, and the call answers EINTR. */
+  readonly signal?: AbortSignal;
+}
+
+/** An error as Node reports them: `code`, negative `errno`, and the method as `syscall`. */
+export class RpcError extends Error {
+  readonly errno: number;
+  constructor(
+    readonly code: ErrnoName,
+    readonly syscall: string,
+    detail = '',
+  ) {
+    super(`${code}: ${errnoMessage(code)}, ${syscall}${detail === '' ? '' : ` (${detail})`}`);
+    this.name = 'RpcError';
+    this.errno = -ERRNO[code];
+  }
+}
+
+type Callable<A, R> = keyof A extends never ? (args?: A, opts?: CallOptions) => R : (args: A, opts?: CallOptions) => R;
+
+/** In-thread client: each method is a generator answering an RpcResult. */
+export type ThreadClient<M extends MethodSpecs> = {
+  readonly [K in keyof M]: Callable<ArgsOf<M[K]>, SysGen<RpcResult<ReplyOf<M[K]>>>>;
+};
+
+/** Host client: each method is async; `attempt` holds the non-throwing forms. */
+export type AsyncClient<M extends MethodSpecs> = {
+  readonly [K in keyof M]: Callable<ArgsOf<M[K]>, Promise<ReplyOf<M[K]>>>;
+} & {
+  readonly attempt: { readonly [K in keyof M]: Callable<ArgsOf<M[K]>, Promise<RpcResult<ReplyOf<M[K]>>>> };
+  /** The cap slot (in the client's task) this client calls. */
+  readonly cap: number;
+};
+
+let sequence = 0;
+function noCaps(): number {
+  return -1;
+}
+const NO_OPTIONS: CallOptions = Object.freeze({});
+// Encoding and decoding run to completion synchronously: one scratch cursor is enough.
+const scratch = { w: 0, i: 0, c: 0 };
+
+/** The kernel status of a failed IPC, as the errno a client sees. */
+export function kernelErrno(status: number): ErrnoName {
+  switch (status & 0x3f) {
+    case Status.InvalidCapability:
+    case Status.RangeError:
+      return 'EBADF';
+    case Status.DeadPartner:
+      return 'EPIPE';
+    case Status.Aborted:
+      return 'ECONNABORTED';
+    case Status.Timeout:
+      return 'ETIMEDOUT';
+    case Status.Cancelled:
+      return 'EINTR';
+    case Status.InvalidArgument:
+      return 'EINVAL';
+    default:
+      return 'EIO';
+  }
+}
+
+/** Which call a cancel names: the calling thread and the call's sequence number. */
+export interface CallId {
+  key: number;
+  seq: number;
+}
+
+/**
+ * Perform one RPC from a kernel thread: marshal, call (or send, for one-way methods),
+ * unmarshal. Reply caps land in slots reserved for the call. `onStart` learns the call's
+ * id before it blocks (for cancellation).
+ */
+export function* invoke(
+  sys: Sys,
+  cap: number,
+  m: MethodDef,
+  args: unknown,
+  opts: CallOptions = NO_OPTIONS,
+  onStart?: (id: CallId) => void,
+): SysGen<RpcResult<unknown>> {
+  const u = sys.utcb;
+  const seq = (sequence = (sequence + 1) >>> 0);
+  u.mr[0] = sys.threadId;
+  u.mr[1] = seq;
+  u.grantMask = 0;
+  const cur = scratch;
+  cur.w = HEADER_WORDS;
+  cur.i = 0;
+  cur.c = 0;
+  const bad = m.argsCodec.encode(u, (args ?? NO_OPTIONS) as Record<string, unknown>, cur);
+  const words = cur.w;
+  const caps = cur.c;
+  const items = cur.i;
+  if (bad !== null) return { ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` };
+  const windows = m.replyCodec.maxCaps;
+  for (let i = 0; i < windows; i++) u.recvSlots[i] = sys.reserveSlot();
+  onStart?.({ key: sys.threadId, seq });
+  const timeout = opts.timeout ?? NEVER;
+  let st: number;
+  try {
+    st = m.oneway
+      ? yield sys.send(cap, m.op, words, caps, items, timeout)
+      : yield sys.call(cap, m.op, words, caps, items, timeout, timeout);
+  } finally {
+    for (let i = 0; i < windows; i++) sys.unreserveSlot(u.recvSlots[i]!);
+  }
+  if (st !== Status.Ok) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
+  if (m.oneway) return { ok: true, value: {} };
+  if (u.label !== 0) {
+    const name = errnoName(u.label) ?? 'EIO';
+    return { ok: false, error: name, message: m.fullName };
+  }
+  cur.w = 0;
+  cur.i = 0;
+  cur.c = 0;
+  const value = m.replyCodec.decode(u, cur, windows === 0 ? noCaps : (i) => {
+    const slot = u.recvSlots[i]!;
+    return sys.identify(slot) === null ? -1 : slot;
+  });
+  if (typeof value === 'string') {
+    // The server answered something that does not match the interface: drop its caps.
+    for (let i = 0; i < windows; i++) if (sys.identify(u.recvSlots[i]!) !== null) sys.delete(u.recvSlots[i]!);
+    return { ok: false, error: 'EPROTO', message: `${m.fullName}: bad reply: ${value}` };
+  }
+  return { ok: true, value };
+}
+
+/** A stub for code in a kernel thread: `const r = yield* fs.stat({ path })`. */
+export function stub<M extends MethodSpecs>(iface: Interface<M>, sys: Sys, cap: number): ThreadClient<M> {
+  const out: Record<string, unknown> = {};
+  for (const m of iface.list) {
+    out[m.name] = (args?: unknown, opts?: CallOptions) => invoke(sys, cap, m, args, opts);
+  }
+  return out as ThreadClient<M>;
+}
+
+/**
+ * A client for host code: every call runs as a short-lived thread of `task` calling
+ * through the cap in `cap` (a slot of `task`).
+ */
+export function connect<M extends MethodSpecs>(iface: Interface<M>, kernel: Kernel, task: Task, cap: number): AsyncClient<M> {
+  const attempt: Record<string, unknown> = {};
+  const out: Record<string, unknown> = { cap, attempt };
+  for (const m of iface.list) {
+    const tryCall = (args?: unknown, opts: CallOptions = {}): Promise<RpcResult<unknown>> =>
+      hostInvoke(kernel, task, cap, m, args, opts);
+    attempt[m.name] = tryCall;
+    out[m.name] = async (args?: unknown, opts?: CallOptions): Promise<unknown> => {
+      const r = await tryCall(args, opts);
+      if (r.ok) return r.value;
+      throw new RpcError(r.error, m.fullName, r.message === m.fullName ? '' : r.message);
+    };
+  }
+  return out as AsyncClient<M>;
+}
+
+/** One call from host code, with cancellation through an AbortSignal. */
+export function hostInvoke(
+  kernel: Kernel,
+  task: Task,
+  cap: number,
+  m: MethodDef,
+  args: unknown,
+  opts: CallOptions,
+): Promise<RpcResult<unknown>> {
+  const signal = opts.signal;
+  if (signal?.aborted === true) return Promise.resolve({ ok: false, error: 'EINTR', message: `${m.fullName}: aborted` });
+  let id: CallId | null = null;
+  let cancelled = false;
+  const sendCancel = (): void => {
+    if (id === null || cancelled) return;
+    cancelled = true;
+    const { key, seq } = id;
+    void kernel.exec(task, function* cancel(sys: Sys): SysGen<void> {
+      sys.utcb.mr[0] = key;
+      sys.utcb.mr[1] = seq;
+      yield sys.send(cap, LABEL_CANCEL, HEADER_WORDS, 0, 0, 1000);
+    });
+  };
+  signal?.addEventListener('abort', sendCancel, { once: true });
+  return kernel
+    .exec(task, function* call(sys: Sys): SysGen<RpcResult<unknown>> {
+      return yield* invoke(sys, cap, m, args, opts, (i) => {
+        id = i;
+        if (signal?.aborted === true) sendCancel();
+      });
+    }, { name: `${task.name}>${m.fullName}` })
+    .finally(() => signal?.removeEventListener('abort', sendCancel));
+}
+

@@ -1,0 +1,28 @@
+// libcap's public API: interfaces declared once, client stubs, and the server side
+// (buckets, classes, objects, clients, inhibition, cancellation, deferred replies).
+
+// Interfaces and types
+export { defineInterface, LIBRARY_ERRORS, HEADER_WORDS, MAX_OPCODE } from './interface.ts';
+export type { Interface, MethodDef, MethodSpec, MethodSpecs, ArgsOf, ReplyOf, ErrorsOf, LibraryError } from './interface.ts';
+export { t, typeName } from './types.ts';
+export type { AnyType, CapSlot, Fields, Infer, InferFields } from './types.ts';
+export { ERRNO, errnoName, errnoMessage, isErrnoName } from './errno.ts';
+export type { ErrnoName } from './errno.ts';
+export { interfaceDocs } from './docs.ts';
+
+// Clients
+export { stub, connect, invoke, hostInvoke, kernelErrno, RpcError } from './client.ts';
+export type { AsyncClient, ThreadClient, RpcResult, CallOptions, CallId } from './client.ts';
+
+// Servers
+export { Bucket, bugReports } from './bucket.ts';
+export type { BucketOptions, BucketStats } from './bucket.ts';
+export { CapClass, defineClass } from './cap-class.ts';
+export type { ClassSpec } from './cap-class.ts';
+export { CapObject } from './cap-object.ts';
+export { Client, Entry } from './client-table.ts';
+export { Rpc, RpcFailure, Deferred, RpcState, fail } from './rpc.ts';
+export type { Handler, Handlers, HandlerResult, Answer } from './rpc.ts';
+export { InhibitState, Inhibitable } from './inhibit.ts';
+export { bucketsOf, targetOf, methodOf } from './registry.ts';
+export type { MessageTarget } from './registry.ts';

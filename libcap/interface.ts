@@ -1,0 +1,139 @@
+// Interfaces declared once, as data: a name and methods, each with a stable opcode,
+// argument and reply fields, and the errors it may return. Client stubs, server
+// handler types, the demuxer, validation, trace names and docs all derive from this.
+
+import { MAX_CAPS, MAX_ITEMS, MR_COUNT } from '../core/index.ts';
+import { compileFields, type FieldsCodec } from './codec.ts';
+import { isErrnoName, type ErrnoName } from './errno.ts';
+import type { Fields, InferFields } from './types.ts';
+
+/** Words every request carries before its arguments: the cancel key and the sequence. */
+export const HEADER_WORDS = 2;
+/** Opcodes 1..0xFFFF belong to interfaces; labels above are the library's own. */
+export const MAX_OPCODE = 0xffff;
+/** Library labels (never an interface opcode). */
+export const LABEL_CANCEL = 0x10001;
+export const LABEL_KICK = 0x10002;
+
+/** Errors any method may answer, whatever it declares. */
+export const LIBRARY_ERRORS = [
+  'EINVAL', // a malformed request (validation)
+  'EINTR', // the client cancelled the call
+  'ECANCELED', // the server ended while the call waited
+  'ENOSYS', // unknown opcode
+  'EOPNOTSUPP', // declared but not implemented by this server
+  'EBADF', // the capability was revoked meanwhile
+  'EBUSY', // the client thread already has an RPC in flight
+  'EIO', // the handler failed (a server bug)
+] as const satisfies readonly ErrnoName[];
+export type LibraryError = (typeof LIBRARY_ERRORS)[number];
+
+/** How a method is declared. */
+export interface MethodSpec {
+  /** Stable opcode, 1..0xFFFF; methods are appended with new opcodes, never renumbered. */
+  readonly op: number;
+  readonly args?: Fields;
+  readonly reply?: Fields;
+  /** Errors this method may return besides the library's. */
+  readonly errors?: readonly ErrnoName[];
+  /** A one-way message: sent, never answered (rpctrace marks it). */
+  readonly oneway?: boolean;
+  readonly doc?: string;
+}
+export type MethodSpecs = { readonly [name: string]: MethodSpec };
+
+type FieldsOf<F> = F extends Fields ? F : Record<never, never>;
+/** Argument object type of a method spec. */
+export type ArgsOf<S extends MethodSpec> = InferFields<FieldsOf<S['args']>>;
+/** Reply object type of a method spec. */
+export type ReplyOf<S extends MethodSpec> = InferFields<FieldsOf<S['reply']>>;
+/** Errors a handler of this method may answer. */
+export type ErrorsOf<S extends MethodSpec> =
+  | (S['errors'] extends readonly (infer E extends ErrnoName)[] ? E : never)
+  | LibraryError;
+
+/** A method, compiled: its spec plus codecs for arguments and reply. */
+export interface MethodDef<S extends MethodSpec = MethodSpec> {
+  readonly name: string;
+  /** "interface.method", for traces. */
+  readonly fullName: string;
+  readonly op: number;
+  readonly args: Fields;
+  readonly reply: Fields;
+  readonly errors: readonly ErrnoName[];
+  readonly oneway: boolean;
+  readonly doc: string;
+  readonly argsCodec: FieldsCodec;
+  readonly replyCodec: FieldsCodec;
+  readonly interfaceName: string;
+  /** Phantom: the spec, for type inference only. */
+  readonly __spec?: S;
+}
+
+/** An interface: named methods and the opcode table. */
+export interface Interface<M extends MethodSpecs = MethodSpecs> {
+  readonly name: string;
+  readonly doc: string;
+  readonly methods: { readonly [K in keyof M]: MethodDef<M[K]> };
+  readonly byOp: ReadonlyMap<number, MethodDef>;
+  readonly list: readonly MethodDef[];
+}
+
+/**
+ * Declare an interface. Throws (a programming error, at startup) on a duplicate or
+ * out-of-range opcode, an unknown error name, or a message that cannot fit a kernel
+ * message (64 words with the 2-word header, 4 items, 3 caps).
+ */
+export function defineInterface<const M extends MethodSpecs>(
+  name: string,
+  methods: M,
+  opts: { doc?: string } = {},
+): Interface<M> {
+  const byOp = new Map<number, MethodDef>();
+  const out: Record<string, MethodDef> = {};
+  for (const [mname, spec] of Object.entries(methods)) {
+    const where = `${name}.${mname}`;
+    if (!Number.isInteger(spec.op) || spec.op < 1 || spec.op > MAX_OPCODE) {
+      throw new RangeError(`${where}: opcode must be an integer in 1..${MAX_OPCODE}`);
+    }
+    if (byOp.has(spec.op)) throw new RangeError(`${where}: opcode ${spec.op} already used by ${byOp.get(spec.op)!.name}`);
+    for (const e of spec.errors ?? []) if (!isErrnoName(e)) throw new TypeError(`${where}: unknown error ${String(e)}`);
+    if (spec.oneway === true && spec.reply !== undefined && Object.keys(spec.reply).length > 0) {
+      throw new TypeError(`${where}: a one-way method has no reply`);
+    }
+    const args = spec.args ?? {};
+    const reply = spec.reply ?? {};
+    const argsCodec = compileFields(args, `${where} args`);
+    const replyCodec = compileFields(reply, `${where} reply`);
+    checkBudget(where, 'arguments', argsCodec, HEADER_WORDS);
+    checkBudget(where, 'reply', replyCodec, 0);
+    const def: MethodDef = {
+      name: mname,
+      fullName: where,
+      op: spec.op,
+      args,
+      reply,
+      errors: spec.errors ?? [],
+      oneway: spec.oneway === true,
+      doc: spec.doc ?? '',
+      argsCodec,
+      replyCodec,
+      interfaceName: name,
+    };
+    byOp.set(spec.op, def);
+    out[mname] = def;
+  }
+  return {
+    name,
+    doc: opts.doc ?? '',
+    methods: out as { [K in keyof M]: MethodDef<M[K]> },
+    byOp,
+    list: [...byOp.values()].sort((a, b) => a.op - b.op),
+  };
+}
+
+function checkBudget(where: string, what: string, c: FieldsCodec, header: number): void {
+  if (c.maxWords + header > MR_COUNT) throw new RangeError(`${where}: ${what} need ${c.maxWords} words, more than fit`);
+  if (c.maxItems > MAX_ITEMS) throw new RangeError(`${where}: ${what} need ${c.maxItems} string/byte/array items (max ${MAX_ITEMS})`);
+  if (c.maxCaps > MAX_CAPS) throw new RangeError(`${where}: ${what} need ${c.maxCaps} caps (max ${MAX_CAPS})`);
+}

@@ -1,0 +1,69 @@
+// A bucket's manager thread: the always-available receive path. It waits on the
+// bucket's endpoint one priority below the workers, so it only gets a request when no
+// worker is waiting; then it saves the reply cap and queues the request (starting a
+// worker while the pool is below its maximum). Its bound notification brings
+// no-senders, client-task deaths and wake-ups: it releases entries, cleans up dead
+// clients, sends deferred answers, and kicks idle workers toward queued work.
+
+import { CODE_MASK, Status, type Sys, type SysGen, type ThreadBody } from '../core/index.ts';
+import { MGR_DEATH, MGR_NOSENDERS, type Bucket } from './bucket.ts';
+import { LABEL_KICK } from './interface.ts';
+
+/** The body of the manager thread of `b`. */
+export function managerBody(b: Bucket): ThreadBody {
+  return function* manager(sys: Sys): SysGen<void> {
+    const u = sys.utcb;
+    if (sys.bind(b.notif) !== Status.Ok) throw new Error(`bucket ${b.name}: cannot bind the manager's notification`);
+    for (;;) {
+      yield* flush(b, sys);
+      if (b.finishing) break;
+      b.prepareWindows(u);
+      const st: number = yield sys.recv(b.ep, b.idleTimeout());
+      if (st === Status.Notification) {
+        const bits = u.badge;
+        if ((bits & MGR_NOSENDERS) !== 0) b.processNoSenders();
+        if ((bits & MGR_DEATH) !== 0) b.processDeaths();
+        continue;
+      }
+      if (st === Status.Ok) {
+        if (u.badge === 0) continue; // a kick no worker was waiting for
+        const live = sys.hasCaller;
+        const a = b.accept(u, live);
+        if (typeof a === 'number') {
+          if (live) yield sys.reply(a);
+        } else if (a !== null) {
+          if (live) {
+            const slot = b.allocSlot();
+            a.replySlot = sys.saveCaller(slot) === Status.Ok ? slot : 0;
+          }
+          b.enqueue(a);
+        }
+        continue;
+      }
+      if ((st & CODE_MASK) === Status.Timeout) {
+        b.globalTimeoutExpired();
+        continue;
+      }
+      // The endpoint died under us (deleted): stop.
+      break;
+    }
+    yield* flush(b, sys);
+    b.releaseWindows(u);
+    sys.unbind();
+    b.managerExited();
+  };
+}
+
+/** Send every deferred answer that is ready, then the kicks idle workers need. */
+function* flush(b: Bucket, sys: Sys): SysGen<void> {
+  const u = sys.utcb;
+  for (let c = b.takeCompletion(); c !== undefined; c = b.takeCompletion()) {
+    const t = b.encodeAnswer(c.rpc, c.value, u);
+    b.finish(c.rpc);
+    if (c.rpc.replySlot !== 0) yield sys.send(c.rpc.replySlot, t.label, t.words, t.caps, t.items);
+    b.cleanup(c.rpc);
+  }
+  const kicks = b.kicks;
+  b.kicks = 0;
+  for (let i = 0; i < kicks; i++) yield sys.nbsend(b.ep, LABEL_KICK);
+}

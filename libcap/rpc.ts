@@ -1,0 +1,183 @@
+// An RPC being served, and the context its handler gets: who called (client, entry,
+// object), the decoded arguments, an AbortSignal for cancellation, and the ways to
+// answer: return a reply, return ctx.fail(errno), or defer (ctx.defer(), or return a
+// promise) and answer later, exactly once.
+
+import type { Sys, Syscall } from '../core/index.ts';
+import type { Bucket } from './bucket.ts';
+import type { CapObject } from './cap-object.ts';
+import type { Client, Entry } from './client-table.ts';
+import { ERRNO, type ErrnoName } from './errno.ts';
+import type { Cancellable } from './inhibit.ts';
+import type { ArgsOf, ErrorsOf, MethodDef, MethodSpec, MethodSpecs, ReplyOf } from './interface.ts';
+
+/** A failed answer: the method's error. Build it with ctx.fail() or fail(). */
+export class RpcFailure<E extends ErrnoName = ErrnoName> {
+  constructor(
+    readonly error: E,
+    readonly message = '',
+  ) {}
+  get errno(): number {
+    return ERRNO[this.error];
+  }
+}
+
+/** A failed answer with any error name (prefer ctx.fail, which checks the method's list). */
+export function fail<E extends ErrnoName>(error: E, message = ''): RpcFailure<E> {
+  return new RpcFailure(error, message);
+}
+
+type Empty<R> = keyof R extends never ? true : false;
+/** What a handler may answer with at once. */
+export type ReplyValue<S extends MethodSpec> = Empty<ReplyOf<S>> extends true ? ReplyOf<S> | void : ReplyOf<S>;
+export type Answer<S extends MethodSpec> = ReplyValue<S> | RpcFailure<ErrorsOf<S>>;
+
+/** What a handler returns. */
+export type HandlerResult<S extends MethodSpec> =
+  | Answer<S>
+  | Deferred<S>
+  | PromiseLike<Answer<S>>
+  | Generator<Syscall, Answer<S>, number>;
+
+export type Handler<S extends MethodSpec, D> = (ctx: Rpc<D, S>, args: ArgsOf<S>) => HandlerResult<S>;
+export type Handlers<M extends MethodSpecs, D> = { readonly [K in keyof M]?: Handler<M[K], D> };
+
+export const RpcState = {
+  /** Waiting for inhibition to lift (reply cap saved). */
+  Parked: 0,
+  /** Accepted, waiting for a free worker (reply cap saved). */
+  Pending: 1,
+  /** Its handler is running. */
+  Running: 2,
+  /** The handler deferred its answer. */
+  Deferred: 3,
+  /** Answered (or its caller is gone). */
+  Done: 4,
+} as const;
+
+/**
+ * A deferred answer: keep it, answer later with reply() or fail(), exactly once. A
+ * second answer is a bug and throws; an answer after the call was cancelled or its
+ * object or bucket died is ignored (the caller already got EINTR / ECANCELED).
+ */
+export class Deferred<S extends MethodSpec = MethodSpec> {
+  constructor(private readonly rpc: Rpc<unknown, S>) {}
+
+  /** Aborted when the client cancels or the server ends the call. */
+  get signal(): AbortSignal {
+    return this.rpc.signal;
+  }
+
+  /** True once answered, by this handle or by the library (cancel, end). */
+  get done(): boolean {
+    return this.rpc.state === RpcState.Done || this.rpc.answered;
+  }
+
+  /** Answer with a reply; false when the call was already answered for us. */
+  reply(value: ReplyValue<S>): boolean {
+    return this.answer(value);
+  }
+
+  fail(error: ErrorsOf<S>, message = ''): boolean {
+    return this.answer(new RpcFailure(error, message));
+  }
+
+  private answer(v: unknown): boolean {
+    if (this.rpc.answeredByHandler) throw new Error(`${this.rpc.method.fullName}: deferred reply answered twice`);
+    this.rpc.answeredByHandler = true;
+    return this.rpc.bucket.complete(this.rpc as Rpc, v);
+  }
+}
+
+let rpcIds = 0;
+
+export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Cancellable {
+  readonly id = ++rpcIds;
+  state: number = RpcState.Running;
+  /** Slot of the saved reply cap; 0 while the worker holds the implicit one. */
+  replySlot = 0;
+  cancelled = false;
+  /** The library answered (cancel, end, revoke) or the answer is queued. */
+  answered = false;
+  answeredByHandler = false;
+  /** An answer given (through a Deferred) before the handler even returned. */
+  earlyAnswer: unknown = undefined;
+  /** Slots of caps received as arguments; deleted after the RPC unless kept. */
+  capSlots: number[] | null = null;
+  /** Entries created by give() during this RPC, released if the reply did not carry them. */
+  newEntries: Entry[] | null = null;
+  /** The worker's syscall interface (for generator handlers that call other servers). */
+  sys: Sys | null = null;
+  private ac: AbortController | null = null;
+  private hooks: (() => void)[] | null = null;
+
+  constructor(
+    readonly bucket: Bucket,
+    readonly client: Client,
+    readonly entry: Entry,
+    readonly object: CapObject<D>,
+    readonly method: MethodDef<S>,
+    readonly args: ArgsOf<S>,
+    /** The client's cancel key (its thread) and request sequence. */
+    readonly key: number,
+    readonly seq: number,
+  ) {}
+
+  /** The object's data. */
+  get data(): D {
+    return this.object.data;
+  }
+
+  /** Aborted when the client cancels the call (it then gets EINTR) or the server ends. */
+  get signal(): AbortSignal {
+    if (this.ac === null) {
+      this.ac = new AbortController();
+      if (this.cancelled) this.ac.abort();
+    }
+    return this.ac.signal;
+  }
+
+  /** A failed answer with one of this method's errors. */
+  fail<E extends ErrorsOf<S>>(error: E, message = ''): RpcFailure<E> {
+    return new RpcFailure(error, message);
+  }
+
+  /** Answer later: return the handle from the handler, keep it, answer exactly once. */
+  defer(): Deferred<S> {
+    return new Deferred(this);
+  }
+
+  /**
+   * A cap to `obj` for this RPC's client (the same handle if it already holds one), as
+   * a slot in the server's space to put in the reply (transferred by map).
+   */
+  give(obj: CapObject): number {
+    return this.bucket.give(this.client, obj, this);
+  }
+
+  /** Keep a received cap argument past the end of the RPC (it is yours to delete). */
+  keep(slot: number): void {
+    const s = this.capSlots;
+    if (s === null) return;
+    const i = s.indexOf(slot);
+    if (i >= 0) s.splice(i, 1);
+  }
+
+  onCancel(fn: () => void): void {
+    if (this.cancelled) {
+      fn();
+      return;
+    }
+    (this.hooks ??= []).push(fn);
+  }
+
+  /** @internal Mark cancelled, abort the signal, run the hooks. */
+  markCancelled(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    if (this.ac !== null) this.ac.abort();
+    const hs = this.hooks;
+    this.hooks = null;
+    if (hs !== null) for (const h of hs) h();
+  }
+}

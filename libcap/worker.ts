@@ -1,0 +1,211 @@
+// A bucket's worker thread, written as a continuation (stackless, Mach-style) so that
+// serving a request costs a function call, not a generator resume. It receives on the
+// bucket's endpoint, runs the handler, and answers with replyRecv (the kernel's fast
+// path when the message is small). Between requests it sends deferred answers that are
+// ready and takes queued requests before waiting again. A generator handler (one that
+// calls other servers) runs nested inside the continuation: its syscalls pass through.
+//
+// Phases: Start -> Recv (waiting on the endpoint) -> [handler] -> answer:
+//   live request: reply / replyRecv through the implicit reply cap;
+//   queued request or generator handler: send through the saved reply cap (Sent);
+//   deferred: nothing now (the completion is sent later by whoever is free).
+
+import { isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
+import { DEFERRED, handlerFailed, type Bucket } from './bucket.ts';
+import type { Rpc } from './rpc.ts';
+import { RpcFailure } from './rpc.ts';
+
+const Phase = { Start: 0, Recv: 1, Gen: 2, Sent: 3, Replied: 4 } as const;
+const TIMEOUT = Status.Timeout | RECV_PHASE;
+
+/** The body of a worker thread of `b`. */
+export function workerBody(b: Bucket): ThreadBody {
+  return (sys: Sys): Continuation => {
+    const u = sys.utcb;
+    let phase: number = Phase.Start;
+    /** The RPC a generator handler or a send through a saved reply cap is working on. */
+    let rpc: Rpc | null = null;
+    let gen: Generator<unknown, unknown, number> | null = null;
+    /** The RPC answered by the last reply: its caps are cleaned up once the reply has gone. */
+    let answered: Rpc | null = null;
+
+    function exit(): null {
+      b.releaseWindows(u);
+      return null;
+    }
+
+    /** Workers above the minimum time out when idle; the others wait forever (fast path). */
+    function idleTimeout(): number {
+      return b.workers > b.minWorkers ? b.workerTimeout : NEVER;
+    }
+
+    function waitNext(): Syscall {
+      phase = Phase.Recv;
+      b.idleWorkers++;
+      b.prepareWindows(u);
+      return sys.recv(b.ep, idleTimeout());
+    }
+
+    /** Work left after an answer: deferred answers to send, queued requests, else wait. */
+    function afterWork(): Syscall | null {
+      const c = b.takeCompletion();
+      if (c !== undefined) {
+        if (c.rpc.replySlot === 0) {
+          b.finish(c.rpc);
+          b.cleanup(c.rpc);
+          return afterWork();
+        }
+        return sendSaved(c.rpc, c.value);
+      }
+      const p = b.takePending();
+      if (p !== null) return run(p, false);
+      if (b.finishing) {
+        b.workers--;
+        return exit();
+      }
+      return waitNext();
+    }
+
+    /** Answer through the saved reply cap (queued requests, generator handlers, completions). */
+    function sendSaved(r: Rpc, value: unknown): Syscall | null {
+      if (r.replySlot === 0) {
+        b.finish(r);
+        b.cleanup(r);
+        return afterWork();
+      }
+      const t = b.encodeAnswer(r, value, u);
+      b.finish(r);
+      answered = r;
+      phase = Phase.Sent;
+      return sys.send(r.replySlot, t.label, t.words, t.caps, t.items);
+    }
+
+    /** Answer a live request through the implicit reply cap. */
+    function replyLive(r: Rpc | null, label: number, words: number, caps: number, items: number): Syscall {
+      if (r !== null) b.finish(r);
+      answered = r;
+      if (b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
+        phase = Phase.Replied;
+        return sys.reply(label, words, caps, items);
+      }
+      phase = Phase.Recv;
+      b.idleWorkers++;
+      b.prepareWindows(u);
+      return sys.replyRecv(b.ep, label, words, caps, items, idleTimeout());
+    }
+
+    /** Run an accepted RPC; `live` when the worker holds its implicit reply cap. */
+    function run(r: Rpc, live: boolean): Syscall | null {
+      if (live && b.blocked(r)) {
+        r.replySlot = save();
+        b.enqueue(r);
+        return afterWork();
+      }
+      b.begin(r, sys);
+      const res = b.invoke(r);
+      if (res === DEFERRED) {
+        if (r.answered) return answer(r, r.earlyAnswer, live);
+        if (live) r.replySlot = save();
+        if (r.replySlot === 0) {
+          // One-way: nothing will be answered.
+          b.finish(r);
+          b.cleanup(r);
+        }
+        return afterWork();
+      }
+      if (isGen(res)) {
+        if (live) r.replySlot = save();
+        rpc = r;
+        gen = res;
+        phase = Phase.Gen;
+        return stepGen(Status.Ok);
+      }
+      return answer(r, res, live);
+    }
+
+    function answer(r: Rpc, value: unknown, live: boolean): Syscall | null {
+      if (!live) return sendSaved(r, value);
+      if (!sys.hasCaller) {
+        // A one-way request: no answer goes back.
+        b.finish(r);
+        b.cleanup(r);
+        return afterWork();
+      }
+      const t = b.encodeAnswer(r, value, u);
+      return replyLive(r, t.label, t.words, t.caps, t.items);
+    }
+
+    /** Move the implicit reply cap to a fresh slot so the answer can come later. */
+    function save(): number {
+      if (!sys.hasCaller) return 0;
+      const slot = b.allocSlot();
+      return sys.saveCaller(slot) === Status.Ok ? slot : 0;
+    }
+
+    function stepGen(status: number): Syscall | null {
+      const g = gen!;
+      const r = rpc!;
+      let res: IteratorResult<unknown, unknown>;
+      try {
+        res = g.next(status);
+      } catch (e) {
+        gen = null;
+        return sendSaved(r, handlerFailed(r, e));
+      }
+      if (res.done !== true) {
+        if (isSyscall(res.value)) return res.value;
+        gen = null;
+        void g.return(undefined);
+        return sendSaved(r, handlerFailed(r, new TypeError('handler yielded a value that is not a syscall')));
+      }
+      gen = null;
+      return sendSaved(r, res.value);
+    }
+
+    function received(status: number): Syscall | null {
+      if (status !== Status.Ok) {
+        if (status === TIMEOUT) return b.retire() ? exit() : waitNext();
+        if (status === Status.Notification) return waitNext();
+        // The endpoint is dead: the bucket ended.
+        b.workers--;
+        return exit();
+      }
+      if (u.badge === 0) return afterWork(); // a kick: queued work is waiting
+      const live = sys.hasCaller;
+      const a = b.accept(u, live);
+      if (a === null) return afterWork();
+      if (typeof a === 'number') return live ? replyLive(null, a, 0, 0, 0) : afterWork();
+      return run(a, true);
+    }
+
+    return (status: number): Syscall | null => {
+      if (answered !== null) {
+        const r = answered;
+        answered = null;
+        if (r.capSlots !== null || r.newEntries !== null) b.cleanup(r);
+      }
+      switch (phase) {
+        case Phase.Recv:
+          b.idleWorkers--;
+          return received(status);
+        case Phase.Gen:
+          return stepGen(status);
+        case Phase.Sent:
+        case Phase.Replied:
+        case Phase.Start:
+        default:
+          return afterWork();
+      }
+    };
+  };
+}
+
+function isGen(x: unknown): x is Generator<unknown, unknown, number> {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as { next?: unknown }).next === 'function' &&
+    typeof (x as { throw?: unknown }).throw === 'function' &&
+    !(x instanceof RpcFailure)
+  );
+}
