@@ -449,6 +449,17 @@ export class Bucket {
     return e !== undefined && !e.revoked ? e : undefined;
   }
 
+  /**
+   * The object a cap in the server's space names, when it is a cap to this bucket
+   * (e.g. a cap argument the kernel unwrapped, C4); null for a foreign or empty cap.
+   */
+  resolve(slot: number): { object: CapObject; client: Client } | null {
+    const id = this.ops.identify(slot);
+    if (id === null || id.object !== this.endpointId) return null;
+    const e = this.lookup(id.badge);
+    return e === undefined ? null : { object: e.object, client: e.client };
+  }
+
   /** @internal True when the cap in `slot` is an entry root (never granted away). */
   isRoot(slot: number): boolean {
     return this.roots.has(slot);
