@@ -33,7 +33,7 @@ import {
   type Task,
   type Utcb,
 } from '../core/index.ts';
-import type { CapClass } from './cap-class.ts';
+import type { AllocArgOf, AnyClass, CapClass, DataOf } from './cap-class.ts';
 import { CapObject } from './cap-object.ts';
 import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from './client-table.ts';
 import { ERRNO, type ErrnoName } from './errno.ts';
@@ -121,6 +121,7 @@ export class Bucket {
   /** Counters for stats() and benchmarks. */
   served = 0;
   private endWaiters: (() => void)[] = [];
+  private readonly endHooks: (() => void)[] = [];
   private managerDone = false;
   /** @internal The manager should finish (bucket ended and flushed). */
   finishing = false;
@@ -348,13 +349,13 @@ export class Bucket {
   }
 
   /** Create an object of `cls` (one reference, held by the caller), or the errno alloc gave. */
-  create<D, A>(cls: CapClass<MethodSpecs, D, A>, arg: A): CapObject<D> | RpcFailure {
-    const data = cls.allocData(arg);
-    if (typeof data === 'object' && data !== null && 'error' in (data as object) && isAllocError(data)) {
+  create<C extends AnyClass>(cls: C, arg: AllocArgOf<C>): CapObject<DataOf<C>> | RpcFailure {
+    const data: unknown = cls.allocData(arg);
+    if (typeof data === 'object' && data !== null && 'error' in data && isAllocError(data)) {
       return new RpcFailure(data.error);
     }
-    const obj = new CapObject<D>(cls as never, data as D);
-    cls.objects.add(obj);
+    const obj = new CapObject<DataOf<C>>(cls as never, data as DataOf<C>);
+    (cls.objects as Set<CapObject<unknown>>).add(obj);
     cls.buckets.add(this);
     return obj;
   }
@@ -861,9 +862,16 @@ export class Bucket {
     return this.inh.state === InhibitState.Ended;
   }
 
+  /** Run `fn` when the bucket has ended (its threads are stopping). */
+  onEnd(fn: () => void): void {
+    if (this.managerDone) fn();
+    else this.endHooks.push(fn);
+  }
+
   /** @internal The manager exits: the endpoint and notification go (workers see DeadPartner). */
   managerExited(): void {
     this.managerDone = true;
+    for (const h of this.endHooks.splice(0)) h();
     for (const s of [this.nsCap, this.deathCap, this.wakeCap]) this.ops.delete(s);
     for (const c of this.clientList()) if (c.taskSlot !== 0) this.ops.delete(c.taskSlot);
     this.ops.delete(this.ep);

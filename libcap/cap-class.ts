@@ -74,6 +74,15 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
   }
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- variance escape for "any class" */
+/** Any class, whatever its methods, data and alloc argument. */
+export type AnyClass = CapClass<any, any, any>;
+/** The per-object data type of a class. */
+export type DataOf<C> = C extends CapClass<any, infer D, any> ? D : never;
+/** The alloc argument type of a class. */
+export type AllocArgOf<C> = C extends CapClass<any, any, infer A> ? A : never;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 /** Declare a class; `D` is inferred from `init`. */
 export function defineClass<const M extends MethodSpecs, D, A = void>(spec: ClassSpec<M, D, A>): CapClass<M, D, A> {
   return new CapClass(spec);

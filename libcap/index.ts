@@ -2,8 +2,8 @@
 // (buckets, classes, objects, clients, inhibition, cancellation, deferred replies).
 
 // Interfaces and types
-export { defineInterface, LIBRARY_ERRORS, HEADER_WORDS, MAX_OPCODE } from './interface.ts';
-export type { Interface, MethodDef, MethodSpec, MethodSpecs, ArgsOf, ReplyOf, ErrorsOf, LibraryError } from './interface.ts';
+export { defineInterface, combineInterfaces, LIBRARY_ERRORS, HEADER_WORDS, MAX_OPCODE } from './interface.ts';
+export type { Interface, MethodDef, MethodSpec, MethodSpecs, MethodsOf, SpecOf, SpecsOf, ArgsOf, ReplyOf, ErrorsOf, LibraryError } from './interface.ts';
 export { t, typeName } from './types.ts';
 export type { AnyType, CapSlot, Fields, Infer, InferFields } from './types.ts';
 export { ERRNO, errnoName, errnoMessage, isErrnoName } from './errno.ts';
@@ -18,11 +18,12 @@ export type { AsyncClient, ThreadClient, RpcResult, CallOptions, CallId } from '
 export { Bucket, bugReports } from './bucket.ts';
 export type { BucketOptions, BucketStats } from './bucket.ts';
 export { CapClass, defineClass } from './cap-class.ts';
-export type { ClassSpec } from './cap-class.ts';
+export type { ClassSpec, AnyClass, DataOf, AllocArgOf } from './cap-class.ts';
 export { CapObject } from './cap-object.ts';
 export { Client, Entry } from './client-table.ts';
 export { Rpc, RpcFailure, Deferred, RpcState, fail } from './rpc.ts';
 export type { Handler, Handlers, HandlerResult, Answer } from './rpc.ts';
 export { InhibitState, Inhibitable } from './inhibit.ts';
 export { bucketsOf, targetOf, methodOf } from './registry.ts';
+export { after } from './timers.ts';
 export type { MessageTarget } from './registry.ts';

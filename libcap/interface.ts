@@ -52,6 +52,12 @@ export type ErrorsOf<S extends MethodSpec> =
   | (S['errors'] extends readonly (infer E extends ErrnoName)[] ? E : never)
   | LibraryError;
 
+/** The method specs of an interface, e.g. SpecsOf<typeof Auth>. */
+export type SpecsOf<I> = I extends Interface<infer M> ? M : never;
+
+/** The spec of a compiled method, e.g. SpecOf<typeof Auth.methods.getids>. */
+export type SpecOf<D> = D extends MethodDef<infer S> ? S : never;
+
 /** A method, compiled: its spec plus codecs for arguments and reply. */
 export interface MethodDef<S extends MethodSpec = MethodSpec> {
   readonly name: string;
@@ -79,6 +85,13 @@ export interface Interface<M extends MethodSpecs = MethodSpecs> {
   readonly list: readonly MethodDef[];
 }
 
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** The methods of every interface in a tuple, merged. */
+export type MethodsOf<L extends readonly Interface[]> = UnionToIntersection<
+  { [K in keyof L]: L[K] extends Interface<infer M> ? M : never }[number]
+> &
+  MethodSpecs;
+
 /**
  * Declare an interface. Throws (a programming error, at startup) on a duplicate or
  * out-of-range opcode, an unknown error name, or a message that cannot fit a kernel
@@ -89,14 +102,41 @@ export function defineInterface<const M extends MethodSpecs>(
   methods: M,
   opts: { doc?: string } = {},
 ): Interface<M> {
+  return build(name, methods, opts.doc ?? '', []);
+}
+
+/**
+ * An interface made of others, as a Hurd port speaks several subsystems (io, file,
+ * dir): their methods, each keeping its own interface name for traces, plus `methods`.
+ * Opcodes must not collide.
+ */
+export function combineInterfaces<const L extends readonly Interface[], const M extends MethodSpecs = Record<never, never>>(
+  name: string,
+  parts: L,
+  methods?: M,
+  opts: { doc?: string } = {},
+): Interface<MethodsOf<L> & M> {
+  return build(name, (methods ?? {}) as MethodSpecs, opts.doc ?? '', parts) as unknown as Interface<MethodsOf<L> & M>;
+}
+
+function build<M extends MethodSpecs>(name: string, methods: M, doc: string, parts: readonly Interface[]): Interface<M> {
   const byOp = new Map<number, MethodDef>();
   const out: Record<string, MethodDef> = {};
+  for (const p of parts) {
+    for (const m of p.list) {
+      if (byOp.has(m.op)) throw new RangeError(`${name}: opcode ${m.op} of ${m.fullName} collides with ${byOp.get(m.op)!.fullName}`);
+      if (Object.prototype.hasOwnProperty.call(out, m.name)) throw new RangeError(`${name}: method name ${m.name} appears twice`);
+      byOp.set(m.op, m);
+      out[m.name] = m;
+    }
+  }
   for (const [mname, spec] of Object.entries(methods)) {
     const where = `${name}.${mname}`;
     if (!Number.isInteger(spec.op) || spec.op < 1 || spec.op > MAX_OPCODE) {
       throw new RangeError(`${where}: opcode must be an integer in 1..${MAX_OPCODE}`);
     }
-    if (byOp.has(spec.op)) throw new RangeError(`${where}: opcode ${spec.op} already used by ${byOp.get(spec.op)!.name}`);
+    if (byOp.has(spec.op)) throw new RangeError(`${where}: opcode ${spec.op} already used by ${byOp.get(spec.op)!.fullName}`);
+    if (Object.prototype.hasOwnProperty.call(out, mname)) throw new RangeError(`${where}: method name appears twice`);
     for (const e of spec.errors ?? []) if (!isErrnoName(e)) throw new TypeError(`${where}: unknown error ${String(e)}`);
     if (spec.oneway === true && spec.reply !== undefined && Object.keys(spec.reply).length > 0) {
       throw new TypeError(`${where}: a one-way method has no reply`);
@@ -125,7 +165,7 @@ export function defineInterface<const M extends MethodSpecs>(
   }
   return {
     name,
-    doc: opts.doc ?? '',
+    doc,
     methods: out as { [K in keyof M]: MethodDef<M[K]> },
     byOp,
     list: [...byOp.values()].sort((a, b) => a.op - b.op),

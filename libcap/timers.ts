@@ -1,0 +1,76 @@
+// Timers on the kernel's clock for server code: `after(bucket, ms, fn)` runs fn once
+// the kernel time has moved ms forward (virtual time in tests, real time otherwise).
+// One timer thread per bucket waits on a notification with a timeout until the next
+// deadline; adding an earlier timer signals it to look again.
+
+import { NEVER, Rights, Status, type Sys, type SysGen } from '../core/index.ts';
+import type { Bucket } from './bucket.ts';
+
+interface Timer {
+  deadline: number;
+  seq: number;
+  fn: () => void;
+  live: boolean;
+}
+
+class BucketTimers {
+  private readonly timers: Timer[] = [];
+  private seq = 0;
+  private readonly notif: number;
+  private readonly poke: number;
+  private stopped = false;
+
+  constructor(private readonly bucket: Bucket) {
+    const k = bucket.kernel;
+    this.notif = k.createNotification(bucket.task);
+    this.poke = bucket.ops.allocSlot();
+    bucket.ops.mint(this.notif, this.poke, Rights.Write, 1);
+    k.spawn(bucket.task, (sys) => this.run(sys), { name: `${bucket.name}.timers`, priority: bucket.priority });
+    bucket.onEnd(() => {
+      this.stopped = true;
+      bucket.ops.signal(this.poke);
+    });
+  }
+
+  add(ms: number, fn: () => void): () => void {
+    const t: Timer = { deadline: this.bucket.kernel.now() + Math.max(0, ms), seq: this.seq++, fn, live: true };
+    let i = this.timers.length;
+    while (i > 0 && (this.timers[i - 1]!.deadline > t.deadline)) i--;
+    this.timers.splice(i, 0, t);
+    if (i === 0) this.bucket.ops.signal(this.poke);
+    return () => {
+      t.live = false;
+    };
+  }
+
+  private *run(sys: Sys): SysGen<void> {
+    for (;;) {
+      if (this.stopped) break;
+      const now = sys.now();
+      while (this.timers.length > 0 && (this.timers[0]!.deadline <= now || !this.timers[0]!.live)) {
+        const t = this.timers.shift()!;
+        if (t.live) {
+          t.live = false;
+          t.fn();
+        }
+      }
+      const next = this.timers.length === 0 ? NEVER : this.timers[0]!.deadline - now;
+      const st: number = yield sys.wait(this.notif, next);
+      if ((st & 0x3f) === Status.DeadPartner) break;
+    }
+    sys.delete(this.poke);
+    sys.delete(this.notif);
+  }
+}
+
+const perBucket = new WeakMap<Bucket, BucketTimers>();
+
+/**
+ * Run `fn` after `ms` of kernel time, from the bucket's timer thread. Returns a cancel
+ * function. Typical use: a deadline on a deferred reply.
+ */
+export function after(bucket: Bucket, ms: number, fn: () => void): () => void {
+  let t = perBucket.get(bucket);
+  if (t === undefined) perBucket.set(bucket, (t = new BucketTimers(bucket)));
+  return t.add(ms, fn);
+}
