@@ -2,7 +2,7 @@
 // interface threads use, statuses, rights, limits, tracing and introspection.
 
 // Kernel and running it
-export { Kernel, ThreadKilledError } from './kernel.ts';
+export { Kernel, ThreadKilledError, kernelObservers } from './kernel.ts';
 export type { Counters, KernelOptions, SpawnOptions, TaskOptions } from './kernel.ts';
 export { RealClock, VirtualClock } from './clock.ts';
 export type { Clock } from './clock.ts';

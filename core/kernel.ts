@@ -38,7 +38,7 @@ import { Rights } from './rights.ts';
 import { RunQueues } from './scheduler.ts';
 import { Sys } from './syscalls.ts';
 import { Task } from './task.ts';
-import { FaultKind, SYSCALL, Thread, ThreadState, type ThreadBody } from './thread.ts';
+import { FaultKind, Op, SYSCALL, Thread, ThreadState, type ThreadBody } from './thread.ts';
 import { TimerQueue } from './timers.ts';
 import type { TraceEvent, Tracer } from './trace.ts';
 import { type CapTransferHook } from './transfer.ts';
@@ -101,6 +101,12 @@ export function enter(t: Thread): void {
   }
 }
 
+/**
+ * Called with every kernel created in this process (tools attach tracers this way, e.g.
+ * `npm run trace -- script.ts`). Add and remove observers; nothing is observed by default.
+ */
+export const kernelObservers = new Set<(k: Kernel) => void>();
+
 /** Thrown into exec promises whose thread was killed. */
 export class ThreadKilledError extends Error {
   constructor(readonly thread: string) {
@@ -157,6 +163,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     this.sliceSteps = opts.sliceSteps ?? 200_000;
     this.rootFactory = new Factory(this.allocId(), Number.POSITIVE_INFINITY, null);
     this.register(this.rootFactory);
+    for (const observe of kernelObservers) observe(this);
   }
 
   /** A snapshot of the counters. */
@@ -717,6 +724,13 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
       case ThreadState.Ready:
         this.runq.remove(t);
         status = t.result;
+        if (t.restartSyscall) {
+          // A send released by cancelBadgedSends (B4) is still mid-IPC: cancel it rather
+          // than re-issue it after a resume (Decision 5).
+          t.restartSyscall = false;
+          t.op = Op.None;
+          status = Status.Cancelled;
+        }
         break;
       case ThreadState.BlockedSend:
         this.unqueue(t);

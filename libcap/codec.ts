@@ -82,7 +82,8 @@ export function compileFields(fields: Fields, where: string): FieldsCodec {
     },
     peek(words, items) {
       const u = fakeUtcb(words, items);
-      return this.decode(u, { w: 0, i: 0, c: 0 }, (i) => i);
+      // Caps are not in a trace event: every cap field decodes as a placeholder slot.
+      return this.decode(u, { w: 0, i: 0, c: 0 }, (i) => i + 1);
     },
   };
 }

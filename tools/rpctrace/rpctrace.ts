@@ -1,0 +1,271 @@
+// rpctrace: watch every message a task, a subtree or the whole system sends and
+// receives, decoded through the interface declarations (the Hurd's rpctrace wished for
+// this and kept hand-made tables instead). One line per request, one per reply, one-way
+// messages marked, interleaved replies matched to their request; the same trace exports
+// as Chrome Trace Event JSON for Perfetto (perfetto.ts).
+
+import type { IpcEvent, Kernel, TraceEvent, Tracer, WakeEvent } from '../../core/index.ts';
+import { statusName } from '../../core/index.ts';
+import {
+  errnoMessage,
+  errnoName,
+  HEADER_WORDS,
+  targetOf,
+  type Fields,
+  type MethodDef,
+} from '../../libcap/index.ts';
+import { renderFields } from './render.ts';
+
+/** Labels libcap uses for its own messages (see libcap/interface.ts). */
+const LABEL_CANCEL = 0x10001;
+const LABEL_KICK = 0x10002;
+
+export interface RpctraceOptions {
+  /** Which tasks: every task (default), these task ids (a subtree), or a predicate. */
+  readonly tasks?: 'all' | Iterable<number> | ((taskId: number, taskName: string) => boolean);
+  /** Longest string shown before "..." (default 80). */
+  readonly stringLimit?: number;
+  /** Prefix each line with the kernel time in ms. */
+  readonly timestamps?: boolean;
+  /** Receives each line as it is made (lines are also kept in `lines`). */
+  readonly out?: (line: string) => void;
+  /** Show messages no interface decodes (raw kernel IPC) and libcap's internal ones (default true). */
+  readonly raw?: boolean;
+}
+
+/** One traced message exchange. */
+export interface RpcRecord {
+  readonly id: number;
+  readonly callId: number;
+  readonly oneway: boolean;
+  readonly clientTask: number;
+  readonly clientThread: number;
+  readonly serverTask: number;
+  readonly serverThread: number;
+  /** "interface.method", or "ep#N" for an undecoded message. */
+  readonly name: string;
+  readonly args: string;
+  /** Kernel time (ms) and trace sequence number when the request was issued and delivered. */
+  readonly issued: number;
+  readonly issuedSeq: number;
+  readonly delivered: number;
+  readonly deliveredSeq: number;
+  /** When the answer came (or the wait ended), or -1 while pending. */
+  answered: number;
+  answeredSeq: number;
+  /** "ok", an errno name, or a kernel status name; "" while pending. */
+  result: string;
+  reply: string;
+}
+
+interface Pending {
+  rec: RpcRecord;
+  method: MethodDef | null;
+  lineIndex: number;
+}
+
+export class Rpctrace implements Tracer {
+  readonly lines: string[] = [];
+  readonly records: RpcRecord[] = [];
+  private readonly pending = new Map<number, Pending>();
+  /** Caller thread -> its pending call id (to match kernel-level failures). */
+  private readonly byThread = new Map<number, number>();
+  /** Thread -> [time, seq] when it blocked sending (the call was issued before delivery). */
+  private readonly blockedAt = new Map<number, [number, number]>();
+  readonly taskNames = new Map<number, string>();
+  readonly threadNames = new Map<number, string>();
+  private readonly limit: number;
+  private readonly filter: (taskId: number) => boolean;
+  private previous: Tracer | null = null;
+  private attached = false;
+  private nextId = 1;
+
+  constructor(
+    readonly kernel: Kernel,
+    private readonly opts: RpctraceOptions = {},
+  ) {
+    this.limit = opts.stringLimit ?? 80;
+    const sel = opts.tasks ?? 'all';
+    if (sel === 'all') this.filter = () => true;
+    else if (typeof sel === 'function') this.filter = (id) => sel(id, this.taskName(id));
+    else {
+      const ids = new Set(sel);
+      this.filter = (id) => ids.has(id);
+    }
+  }
+
+  /** Start tracing (events also reach a tracer attached before); returns `detach`. */
+  attach(): () => void {
+    if (!this.attached) {
+      this.previous = this.kernel.tracer;
+      this.kernel.setTracer(this);
+      this.attached = true;
+    }
+    return () => this.detach();
+  }
+
+  detach(): void {
+    if (!this.attached) return;
+    this.attached = false;
+    if (this.kernel.tracer === this) this.kernel.setTracer(this.previous);
+  }
+
+  event(e: TraceEvent): void {
+    this.previous?.event(e);
+    switch (e.type) {
+      case 'ipc':
+        this.names(e.senderTask, e.sender);
+        this.names(e.receiverTask, e.receiver);
+        if (e.op === 'reply') this.onReply(e);
+        else this.onRequest(e);
+        return;
+      case 'block':
+        if (e.state === 'blocked-send') this.blockedAt.set(e.thread, [e.time, e.seq]);
+        return;
+      case 'wake':
+        this.onWake(e);
+        return;
+      case 'thread':
+        this.threadNames.set(e.thread, e.name);
+        this.names(e.task, e.thread);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private names(task: number, thread: number): void {
+    if (!this.taskNames.has(task)) {
+      const t = this.kernel.tasks.get(task);
+      if (t !== undefined) this.taskNames.set(task, t.name);
+    }
+    if (!this.threadNames.has(thread)) {
+      const th = this.kernel.object(thread) as { name?: string } | undefined;
+      if (th !== undefined && typeof th.name === 'string') this.threadNames.set(thread, th.name);
+    }
+  }
+
+  taskName(id: number): string {
+    return this.taskNames.get(id) ?? this.kernel.tasks.get(id)?.name ?? `task${id}`;
+  }
+
+  private emit(line: string, time: number): number {
+    const l = this.opts.timestamps === true ? `[${time.toFixed(3)}] ${line}` : line;
+    this.lines.push(l);
+    this.opts.out?.(l);
+    return this.lines.length - 1;
+  }
+
+  private onRequest(e: IpcEvent): void {
+    if (!this.filter(e.senderTask) && !this.filter(e.receiverTask)) return;
+    const raw = this.opts.raw ?? true;
+    const oneway = e.op === 'send';
+    const target = targetOf(this.kernel, e.endpoint, e.badge);
+    let name: string;
+    let args: string;
+    let method: MethodDef | null = null;
+    if (e.label === LABEL_KICK && e.badge === 0) {
+      if (!raw) return;
+      name = 'libcap.kick';
+      args = '';
+    } else if (target !== null && e.label === LABEL_CANCEL) {
+      if (!raw) return;
+      name = `${target.iface.name}.cancel`;
+      args = `key=${e.words[0] ?? '?'}, seq=${e.words[1] ?? '?'}`;
+    } else if (target !== null && target.iface.byOp.has(e.label)) {
+      method = target.iface.byOp.get(e.label)!;
+      name = method.fullName;
+      args = decode(method.args, method.argsCodec, e.words.slice(HEADER_WORDS), e.items, this.limit);
+    } else {
+      if (!raw) return;
+      name = `ep#${e.endpoint}.${e.label}`;
+      args = `words=[${e.words.join(', ')}]${e.items.length > 0 ? `, items=${e.items.length}` : ''}${e.caps > 0 ? `, caps=${e.caps}` : ''}`;
+    }
+    const blocked = this.blockedAt.get(e.sender);
+    this.blockedAt.delete(e.sender);
+    const rec: RpcRecord = {
+      id: this.nextId++,
+      callId: e.callId,
+      oneway,
+      clientTask: e.senderTask,
+      clientThread: e.sender,
+      serverTask: e.receiverTask,
+      serverThread: e.receiver,
+      name,
+      args,
+      issued: blocked?.[0] ?? e.time,
+      issuedSeq: blocked?.[1] ?? e.seq,
+      delivered: e.time,
+      deliveredSeq: e.seq,
+      answered: oneway ? e.time : -1,
+      answeredSeq: oneway ? e.seq : -1,
+      result: oneway ? 'sent' : '',
+      reply: '',
+    };
+    this.records.push(rec);
+    const head = `${this.taskName(e.senderTask)}->${name}(${args}`;
+    if (oneway) {
+      this.emit(`${head});`, e.time);
+      return;
+    }
+    const lineIndex = this.emit(head, e.time);
+    this.pending.set(e.callId, { rec, method, lineIndex });
+    this.byThread.set(e.sender, e.callId);
+  }
+
+  private onReply(e: IpcEvent): void {
+    const p = this.pending.get(e.callId);
+    if (p === undefined) return;
+    this.pending.delete(e.callId);
+    this.byThread.delete(p.rec.clientThread);
+    let text: string;
+    if (e.label === 0) {
+      const m = p.method;
+      const out = m === null ? `words=[${e.words.join(', ')}]` : decode(m.reply, m.replyCodec, e.words, e.items, this.limit);
+      p.rec.result = 'ok';
+      p.rec.reply = out;
+      text = out === '' ? '= 0' : `= 0 ${out}`;
+    } else {
+      const name = errnoName(e.label);
+      p.rec.result = name ?? String(e.label);
+      text = name === undefined ? `= ${e.label}` : `= ${name} (${errnoMessage(name)})`;
+    }
+    this.finish(p, e.time, e.seq, text);
+  }
+
+  private onWake(e: WakeEvent): void {
+    const callId = this.byThread.get(e.thread);
+    if (callId === undefined) return;
+    const p = this.pending.get(callId);
+    if (p === undefined) return;
+    this.pending.delete(callId);
+    this.byThread.delete(e.thread);
+    p.rec.result = statusName(e.status);
+    this.finish(p, e.time, e.seq, `= kernel ${statusName(e.status)}`);
+  }
+
+  /** Close a request: on its own line, or marked as the reply to an earlier request. */
+  private finish(p: Pending, time: number, seq: number, text: string): void {
+    p.rec.answered = time;
+    p.rec.answeredSeq = seq;
+    if (p.lineIndex === this.lines.length - 1) this.emit(`  ${text}`, time);
+    else this.emit(`  ${text}  [reply to #${p.lineIndex + 1} ${this.taskName(p.rec.clientTask)}->${p.rec.name}]`, time);
+  }
+
+  /** Requests still waiting for an answer. */
+  get open(): RpcRecord[] {
+    return [...this.pending.values()].map((p) => p.rec);
+  }
+}
+
+function decode(
+  fields: Fields,
+  codec: MethodDef['argsCodec'],
+  words: readonly number[],
+  items: readonly unknown[],
+  limit: number,
+): string {
+  const v = codec.peek(words, items);
+  if (typeof v === 'string') return `<malformed: ${v}>`;
+  return renderFields(fields, v, limit);
+}
