@@ -61,6 +61,9 @@ export function dispatch(k: Kernel, t: Thread): Thread | null {
       if (k.runq.count === 0 || k.runq.highest() < t.prio) return t;
       k.makeReady(t, Status.Ok);
       return null;
+    case Op.Park:
+      t.state = ThreadState.Parked;
+      return null;
     case Op.HostWait: {
       const p = t.hostPromise;
       t.hostPromise = null;

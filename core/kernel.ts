@@ -798,6 +798,30 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     this.makeReady(c, status);
   }
 
+  /**
+   * Wake a thread parked with `sys.park()`; its park evaluates to `status`. False when
+   * the thread is not parked. Host code hands work to pooled threads this way.
+   */
+  unpark(t: Thread, status: number = Status.Ok): boolean {
+    if (t.state !== ThreadState.Parked) return false;
+    this.makeReady(t, status);
+    this.kick();
+    return true;
+  }
+
+  /**
+   * Host code is waiting on the kernel (like a pending exec): while any such wait is
+   * held, virtual time may advance on its own when the kernel is idle. Pair with release.
+   */
+  retain(): void {
+    this.pendingExecs++;
+  }
+
+  release(): void {
+    this.pendingExecs--;
+    if (this.pendingExecs === 0 && this.hostTimer !== null) this.hostTimer.unref();
+  }
+
   /** Suspend a thread; its interrupted syscall returns Cancelled when resumed (Decision 5). */
   suspendThread(t: Thread): number {
     if (t.state === ThreadState.Suspended) return Status.Ok;

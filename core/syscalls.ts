@@ -128,6 +128,11 @@ export class Sys {
     return this.ipc(Op.Yield, 0, 0, 0, 0, 0);
   }
 
+  /** Wait until host code calls Kernel.unpark on this thread; evaluates to the status it passes. */
+  park(): Syscall {
+    return this.ipc(Op.Park, 0, 0, 0, 0, 0);
+  }
+
   /**
    * Park this thread until a host promise settles (a device, in kernel terms). Use
    * `yield* sys.await(p)` to get the value; a rejection is thrown into the body.

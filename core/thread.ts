@@ -31,6 +31,8 @@ export const ThreadState = {
   Faulted: 10,
   Exited: 11,
   Killed: 12,
+  /** Waiting for host code to unpark it (pooled threads that carry host calls). */
+  Parked: 13,
 } as const;
 export type ThreadStateCode = (typeof ThreadState)[keyof typeof ThreadState];
 
@@ -48,6 +50,7 @@ export const THREAD_STATE_NAMES: readonly string[] = [
   'faulted',
   'exited',
   'killed',
+  'parked',
 ];
 
 declare const syscallBrand: unique symbol;
@@ -96,6 +99,7 @@ export const Op = {
   Yield: 12,
   HostWait: 13,
   Suspend: 14,
+  Park: 15,
 } as const;
 
 /** Fault kinds: the label of a fault message (F1). */

@@ -351,9 +351,8 @@ export class Bucket {
   /** Create an object of `cls` (one reference, held by the caller), or the errno alloc gave. */
   create<C extends AnyClass>(cls: C, arg: AllocArgOf<C>): CapObject<DataOf<C>> | RpcFailure {
     const data: unknown = cls.allocData(arg);
-    if (typeof data === 'object' && data !== null && 'error' in data && isAllocError(data)) {
-      return new RpcFailure(data.error);
-    }
+    // A class instance, so that data shaped like { error } is never mistaken for a failure.
+    if (data instanceof RpcFailure) return data;
     const obj = new CapObject<DataOf<C>>(cls as never, data as DataOf<C>);
     (cls.objects as Set<CapObject<unknown>>).add(obj);
     cls.buckets.add(this);
@@ -438,7 +437,8 @@ export class Bucket {
     c.dead = true;
     for (const rpc of [...c.inflight.values()]) this.cancel(rpc);
     for (const e of [...c.entries]) if (e !== undefined) this.dropEntry(e, true);
-    c.inflight.clear();
+    // Running handlers stay listed until they return (finish drops the record then):
+    // they still count as in flight for stats, inhibition and the global timeout.
     this.maybeDropClient(c);
   }
 
@@ -474,6 +474,13 @@ export class Bucket {
    * the arguments. Returns the RPC, an errno to answer at once, or null (nothing to answer).
    */
   accept(u: Utcb, isCall: boolean): Accepted {
+    const a = this.acceptRequest(u, isCall);
+    // A request refused before its handler (or a cancel) keeps none of the caps it carried.
+    if (u.capCount !== 0 && (a === null || typeof a === 'number')) this.collectStrayCaps(u, null);
+    return a;
+  }
+
+  private acceptRequest(u: Utcb, isCall: boolean): Accepted {
     const badge = u.badge;
     const e = this.lookup(badge);
     if (e === undefined) return ERRNO.EBADF;
@@ -498,10 +505,11 @@ export class Bucket {
     if (client.inflight.has(key)) return ERRNO.EBUSY;
     let args: Record<string, unknown> | string;
     let capSlots: number[] | null = null;
-    if (u.capCount === 0) args = m.argsCodec.decode(u, cursorAt(HEADER_WORDS), noCaps);
+    const cur = cursorAt(HEADER_WORDS);
+    if (u.capCount === 0) args = m.argsCodec.decode(u, cur, noCaps);
     else {
       const got: { slots: number[] | null; window: number } = { slots: null, window: 0 };
-      args = m.argsCodec.decode(u, cursorAt(HEADER_WORDS), (i) => {
+      args = m.argsCodec.decode(u, cur, (i) => {
         const slot = this.receivedCap(u, i, got.window);
         if ((u.unwrapped & (1 << i)) === 0) got.window++;
         if (slot > 0) (got.slots ??= []).push(slot);
@@ -510,7 +518,8 @@ export class Bucket {
       this.collectStrayCaps(u, got.slots);
       capSlots = got.slots;
     }
-    if (typeof args === 'string') {
+    // Wrong arity: words, items or caps beyond the declared arguments.
+    if (typeof args === 'string' || cur.w !== u.length || cur.i !== u.itemCount || cur.c !== u.capCount) {
       if (capSlots !== null) for (const s of capSlots) this.ops.delete(s);
       return ERRNO.EINVAL;
     }
@@ -574,9 +583,17 @@ export class Bucket {
     this.wantWorkers();
   }
 
-  /** @internal Next queued RPC for a worker, or null. */
+  /**
+   * @internal Next queued RPC for a worker, or null. Each is re-checked as it leaves
+   * the queue: revoked meanwhile -> EBADF; a level inhibited since it was queued -> parked.
+   */
   takePending(): Rpc | null {
-    return this.pending.shift() ?? null;
+    for (let r = this.pending.shift(); r !== undefined; r = this.pending.shift()) {
+      if (r.entry.revoked) this.answerNow(r, new RpcFailure('EBADF'));
+      else if (this.blocked(r)) this.enqueue(r);
+      else return r;
+    }
+    return null;
   }
 
   /** Re-check parked RPCs after a level resumed or ended. */
@@ -796,18 +813,20 @@ export class Bucket {
     return this.resumeLevel(this.inh);
   }
 
-  inhibitClass(cls: CapClass<MethodSpecs, unknown, unknown>, self: Rpc | null = null): Promise<ErrnoName | null> {
-    return inhibitClassAcross(cls, self);
+  /** Inhibit a class in every bucket that serves it. */
+  inhibitClass(cls: AnyClass, self: Rpc | null = null): Promise<ErrnoName | null> {
+    return inhibitAcross(cls.inh, cls.buckets, (r) => r.object.cls === cls, self);
   }
-  resumeClass(cls: CapClass<MethodSpecs, unknown, unknown>): boolean {
-    return resumeClassAcross(cls);
+  resumeClass(cls: AnyClass): boolean {
+    return resumeAcross(cls.inh, cls.buckets);
   }
 
+  /** Inhibit an object in every bucket that serves it (any bucket serving its class). */
   inhibitObject(obj: CapObject, self: Rpc | null = null): Promise<ErrnoName | null> {
-    return this.inhibitLevel(obj.inh, (r) => r.object === obj, self);
+    return inhibitAcross(obj.inh, obj.cls.buckets, (r) => r.object === obj, self);
   }
   resumeObject(obj: CapObject): boolean {
-    return this.resumeLevel(obj.inh);
+    return resumeAcross(obj.inh, obj.cls.buckets);
   }
 
   inhibitClient(client: Client, self: Rpc | null = null): Promise<ErrnoName | null> {
@@ -959,10 +978,6 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
-function isAllocError(x: unknown): x is { error: ErrnoName } {
-  return typeof (x as { error?: unknown }).error === 'string' && Object.keys(x as object).length === 1;
-}
-
 /** Handlers that throw are server bugs: the caller gets EIO and the server keeps serving. */
 export function handlerFailed(rpc: Rpc, e: unknown): RpcFailure<'EIO'> {
   reportBug(rpc, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
@@ -978,24 +993,29 @@ function reportBug(rpc: Rpc, message: string): void {
   bugReports.sink(rpc.method.fullName, message);
 }
 
-// Class-level inhibition spans every bucket that serves the class.
-async function inhibitClassAcross(cls: CapClass<MethodSpecs, unknown, unknown>, self: Rpc | null): Promise<ErrnoName | null> {
-  const filter = (r: Rpc): boolean => r.object.cls === cls;
+// Class- and object-level inhibition span every bucket that serves the class: its RPCs
+// there are cancelled and drained, and its parked RPCs there proceed on resume.
+async function inhibitAcross(
+  level: Inhibitable,
+  buckets: ReadonlySet<Bucket>,
+  filter: (r: Rpc) => boolean,
+  self: Rpc | null,
+): Promise<ErrnoName | null> {
   const selfHere = self !== null && self.state !== RpcState.Done && filter(self);
-  const res = await cls.inh.inhibit(
+  const res = await level.inhibit(
     () => {
-      for (const b of cls.buckets) b.cancelWhere(filter, self);
+      for (const b of buckets) b.cancelWhere(filter, self);
     },
     self,
     selfHere,
   );
-  if (res !== null) for (const b of cls.buckets) b.afterLevelChange();
+  if (res !== null) for (const b of buckets) b.afterLevelChange();
   return res;
 }
 
-function resumeClassAcross(cls: CapClass<MethodSpecs, unknown, unknown>): boolean {
-  const ok = cls.inh.resume();
-  if (ok) for (const b of cls.buckets) b.afterLevelChange();
+function resumeAcross(level: Inhibitable, buckets: ReadonlySet<Bucket>): boolean {
+  const ok = level.resume();
+  if (ok) for (const b of buckets) b.afterLevelChange();
   return ok;
 }
 

@@ -15,6 +15,7 @@ import {
   type Task,
 } from '../core/index.ts';
 import { ERRNO, errnoMessage, errnoName, type ErrnoName } from './errno.ts';
+import { callFromHost } from './host-caller.ts';
 import {
   HEADER_WORDS,
   LABEL_CANCEL,
@@ -215,13 +216,11 @@ export function hostInvoke(
     });
   };
   signal?.addEventListener('abort', sendCancel, { once: true });
-  return kernel
-    .exec(task, function* call(sys: Sys): SysGen<RpcResult<unknown>> {
-      return yield* invoke(sys, cap, m, args, opts, (i) => {
-        id = i;
-        if (signal?.aborted === true) sendCancel();
-      });
-    }, { name: `${task.name}>${m.fullName}` })
-    .finally(() => signal?.removeEventListener('abort', sendCancel));
+  const started = (i: CallId): void => {
+    id = i;
+    if (signal?.aborted === true) sendCancel();
+  };
+  const p = callFromHost(kernel, task, cap, m, args, opts, started);
+  return signal === undefined ? p : p.finally(() => signal.removeEventListener('abort', sendCancel));
 }
 
