@@ -12,6 +12,11 @@ export interface ServerEnv {
   readonly task: Task;
   /** Caps to the services this server uses, by the names the system gave them (slots in `task`). */
   readonly caps: ReadonlyMap<string, number>;
+  /**
+   * Slot (in `task`) of the server's namespace view when a system composed it (boot()
+   * puts it in CAP_NAMESPACE): the names it was given, including any not attached yet.
+   */
+  readonly namespace?: number;
 }
 
 /** Something a shutdown found still held. */

@@ -1,0 +1,14 @@
+// Whether a cap still leads somewhere: its slot is occupied and, for an endpoint, some
+// task can still receive on it (Decision 10: an endpoint with no Read cap left is dead,
+// e.g. its server's task was deleted without ending its buckets). Kernel introspection.
+
+import { Kind, type Kernel, type Task } from '../../core/index.ts';
+
+/** True when `task[slot]` holds a cap whose object is still alive (an endpoint: not dead). */
+export function capIsLive(kernel: Kernel, task: Task, slot: number): boolean {
+  const cap = task.cspace.get(slot);
+  if (cap === null) return false;
+  if (cap.obj.kind !== Kind.Endpoint) return true;
+  const obj = kernel.object(cap.obj.id) as { dead?: unknown } | undefined;
+  return obj !== undefined && obj.dead !== true;
+}

@@ -1,0 +1,385 @@
+// The name server (L4Re namespaces, seed 001's hierarchical naming): namespace view
+// objects serve query / register / unregister / list / watch; watcher objects serve
+// next. The composer builds each child's namespace host-side and gives the child a view
+// of it, so a child sees only the names its parent gave it.
+//
+// A view is (namespace, may-register). Queries resolve '/'-separated paths server-side:
+// a namespace cap of this same server passed to register is unwrapped by the kernel
+// (C4) and resolved to its view, so nesting needs no calls to other servers. A query
+// answers a fresh cap minted with the registration's rights (granted: the server keeps
+// none), or ENOENT / ENOTDIR, or, for a pending name, EAGAIN or, with `wait`, a deferred
+// answer when the name is attached (ETIMEDOUT after `wait` ms of kernel time).
+
+import { Rights, Status, type Task } from '../../core/index.ts';
+import {
+  after,
+  Bucket,
+  defineClass,
+  RpcFailure,
+  RpcState,
+  type BucketOptions,
+  type CapClass,
+  type CapObject,
+  type Rpc,
+  type SpecOf,
+  type SpecsOf,
+} from '../../libcap/index.ts';
+import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
+import { Namespace, Watcher } from './names-interface.ts';
+import { NameSpace, type SpaceHost } from './namespace.ts';
+import { checkName, splitPath } from './path.ts';
+import { resolvePath, type Resolution } from './resolve.ts';
+import { WatchQueue, WATCH_QUEUE_CAPACITY } from './watch-queue.ts';
+
+/** The data of a view object: which namespace, and whether it may register. */
+export interface ViewData {
+  space: NameSpace | null;
+  writable: boolean;
+}
+
+interface WatcherData {
+  queue: WatchQueue;
+  space: NameSpace | null;
+}
+
+/** Per-client settings for install(): which namespace, and whether it may register. */
+export interface NamesParams {
+  /** The namespace the view shows (default: the root namespace). */
+  readonly namespace?: NameSpace;
+  /** The view may register and unregister (default false: read-only). */
+  readonly register?: boolean;
+}
+
+/** Options of a name server: its bucket's, plus the watchers' queue bound. */
+export interface NamesOptions extends BucketOptions {
+  /** Undelivered events one watcher keeps (default 64). */
+  watchCapacity?: number;
+}
+
+/** A running name server, with the composer's host-side API. */
+export interface NamesInstance extends ServerInstance {
+  /** The root namespace. */
+  readonly rootSpace: NameSpace;
+  /** A new, empty namespace (held by the server until destroyed or shut down). */
+  createNamespace(label: string): NameSpace;
+  /**
+   * The view object of `space` (read-only unless `register`), shared by every client
+   * given that view. The server holds it; take a reference to keep it past a destroy.
+   */
+  view(space: NameSpace, register?: boolean): CapObject<ViewData>;
+  /** Give `task` its own cap to a view of `space` (a free slot unless named). */
+  installView(space: NameSpace, task: Task, opts?: { register?: boolean; slot?: number }): number;
+  /** The namespace a view cap in the server's space names, if it is one of ours. */
+  spaceOf(slot: number): NameSpace | null;
+  /** Live namespaces (introspection). */
+  spaces(): NameSpace[];
+  /** Install with NamesParams (default: a read-only view of the root namespace). */
+  install(task: Task, params?: unknown, slot?: number): number;
+}
+
+type QuerySpec = SpecOf<typeof Namespace.methods.query>;
+type QueryAnswer = { cap: number } | RpcFailure<'ENOENT' | 'ENOTDIR' | 'EAGAIN'>;
+
+/** Start a name server. */
+export function namesServer(opts: NamesOptions = {}): ServerFactory {
+  return (env) => {
+    const { watchCapacity, ...bucketOpts } = opts;
+    const capacity = watchCapacity ?? WATCH_QUEUE_CAPACITY;
+    const bucket = Bucket.start(env.kernel, env.task, { name: 'names', ...bucketOpts });
+    const ops = bucket.ops;
+    const live = new Set<NameSpace>();
+    /** Cached view objects per namespace: [read-only, may register]. */
+    const views = new Map<NameSpace, [CapObject<ViewData> | null, CapObject<ViewData> | null]>();
+
+    const host: SpaceHost = {
+      kernel: env.kernel,
+      task: env.task,
+      ops,
+      destroyed(space) {
+        live.delete(space);
+        const pair = views.get(space);
+        views.delete(space);
+        for (const v of pair ?? []) {
+          if (v === null) continue;
+          bucket.revokeObject(v);
+          v.unref();
+        }
+        for (const w of [...space.watchers]) space.watchers.delete(w);
+      },
+      ownView(slot) {
+        const r = bucket.resolve(slot);
+        if (r === null || r.object.cls !== (viewClass as unknown)) return null;
+        const v = r.object.data as ViewData;
+        return v.space === null ? null : { space: v.space, writable: v.writable };
+      },
+    };
+
+    const watcherClass = defineClass({
+      name: 'ns.watcher',
+      interface: Watcher,
+      init: (): WatcherData => ({ queue: new WatchQueue(capacity), space: null }),
+      alloc: (d, space: NameSpace) => {
+        d.space = space;
+        space.watchers.add(d.queue);
+        d.queue.post({ tick: space.tick, kind: 'sync', name: '' });
+      },
+      reinit: (d) => detachWatcher(d),
+      noSenders: (obj) => detachWatcher(obj.data),
+      handlers: {
+        next(ctx, { timeout }) {
+          const q = ctx.data.queue;
+          const ready = q.take();
+          if (ready !== undefined) return { event: ready };
+          const d = ctx.defer();
+          let cancelTimer = (): void => {};
+          const withdraw = q.wait((event) => {
+            cancelTimer();
+            d.reply({ event });
+          });
+          if (timeout > 0) {
+            cancelTimer = after(bucket, timeout, () => {
+              withdraw();
+              d.fail('ETIMEDOUT');
+            });
+          }
+          ctx.onCancel(() => {
+            withdraw();
+            cancelTimer();
+          });
+          return d;
+        },
+      },
+    });
+
+    function detachWatcher(d: WatcherData): void {
+      d.space?.watchers.delete(d.queue);
+      d.space = null;
+      d.queue.reset();
+    }
+
+    const viewClass: CapClass<SpecsOf<typeof Namespace>, ViewData, ViewData> = defineClass({
+      name: 'ns',
+      interface: Namespace,
+      init: (): ViewData => ({ space: null, writable: false }),
+      alloc: (d, a: ViewData) => {
+        d.space = a.space;
+        d.writable = a.writable;
+      },
+      reinit: (d) => {
+        d.space = null;
+        d.writable = false;
+      },
+      handlers: {
+        query(ctx, { path, wait }) {
+          if (undelivered.size !== 0) sweepUndelivered();
+          const space = ctx.data.space;
+          if (space === null || space.destroyed) return ctx.fail('ENOENT');
+          const parts = splitPath(path);
+          if (typeof parts === 'string') return ctx.fail(parts);
+          const r = resolvePath(space, ctx.data.writable, parts);
+          if (r.kind !== 'pending') return answer(ctx, r);
+          if (wait === 0) return ctx.fail('EAGAIN', `${r.name} is not attached yet`);
+          return waitFor(ctx, space, parts, wait, r.space);
+        },
+        register(ctx, { name, cap, rights }) {
+          const bad = checkName(name);
+          if (bad !== null) return ctx.fail(bad);
+          const space = ctx.data.space;
+          if (!ctx.data.writable) return ctx.fail('EPERM', 'this view of the namespace cannot register');
+          if (space === null || space.destroyed) return ctx.fail('EPERM', 'the namespace was destroyed');
+          if ((rights & ~Rights.All) !== 0) return ctx.fail('EINVAL', 'unknown rights bits');
+          const can = space.canBind(name, true);
+          if (can === 'EEXIST') return ctx.fail('EEXIST');
+          if (can !== null) return ctx.fail('EINVAL', `cannot bind: ${can}`);
+          const ours = bucket.resolve(cap);
+          if (ours !== null) {
+            // One of our own objects came back unwrapped (C4): only namespaces nest.
+            if (ours.object.cls !== (viewClass as unknown)) return ctx.fail('EINVAL', 'only namespaces of this server can be registered here');
+            const v = ours.object.data as ViewData;
+            if (v.space === null || v.space.destroyed) return ctx.fail('EINVAL', 'that namespace was destroyed');
+            space.setNamespace(name, v.space, v.writable, rights & bucket.clientRights);
+            return {};
+          }
+          const held = ops.identify(cap);
+          if (held === null) return ctx.fail('EINVAL', 'no capability received');
+          ctx.keep(cap);
+          space.setCap(name, cap, rights & held.rights);
+          return {};
+        },
+        unregister(ctx, { name }) {
+          const bad = checkName(name);
+          if (bad !== null) return ctx.fail('EINVAL', `bad name (${bad})`);
+          const space = ctx.data.space;
+          if (!ctx.data.writable) return ctx.fail('EPERM', 'this view of the namespace cannot unregister');
+          if (space === null || space.destroyed) return ctx.fail('ENOENT');
+          const e = space.unregister(name);
+          if (e === 'ENOENT') return ctx.fail('ENOENT');
+          if (e !== null) return ctx.fail('EINVAL', e);
+          return {};
+        },
+        list(ctx) {
+          const space = ctx.data.space;
+          if (space === null || space.destroyed) return { entries: [] };
+          return { entries: space.list() };
+        },
+        watch(ctx) {
+          const space = ctx.data.space;
+          if (space === null) return ctx.fail('EBADF');
+          const w = bucket.create(watcherClass, space);
+          if (w instanceof RpcFailure) return ctx.fail('EIO');
+          const slot = ctx.give(w);
+          w.unref(); // the client's entry holds it
+          return { watcher: slot };
+        },
+      },
+    });
+
+    /** The answer for a walk that ended at a cap or a namespace. */
+    function answer(ctx: Rpc<ViewData, QuerySpec>, r: Resolution): QueryAnswer {
+      switch (r.kind) {
+        case 'error':
+          return ctx.fail(r.error);
+        case 'pending':
+          return ctx.fail('EAGAIN');
+        case 'cap': {
+          const fresh = bucket.allocSlot();
+          // Never more than the registration allows (R2 intersects).
+          if (ops.mint(r.slot, fresh, r.rights) !== Status.Ok) return ctx.fail('EAGAIN');
+          return { cap: fresh };
+        }
+        case 'namespace': {
+          const root = ctx.give(viewOf(r.space, r.writable));
+          const rights = r.rights & bucket.clientRights;
+          if (rights === bucket.clientRights) return { cap: root };
+          const fresh = bucket.allocSlot();
+          if (ops.mint(root, fresh, rights) !== Status.Ok) return ctx.fail('EAGAIN');
+          return { cap: fresh };
+        }
+      }
+    }
+
+    /**
+     * A query parked on a pending name: re-run whenever the namespace it waits in
+     * changes, answered when the walk gets past it, ETIMEDOUT after `wait` ms.
+     */
+    function waitFor(ctx: Rpc<ViewData, QuerySpec>, start: NameSpace, parts: string[], wait: number, first: NameSpace) {
+      const d = ctx.defer();
+      let at: NameSpace | null = null;
+      const park = (s: NameSpace): void => {
+        if (at === s) return;
+        at?.waiters.delete(retry);
+        at = s;
+        s.waiters.add(retry);
+      };
+      const unpark = (): void => {
+        at?.waiters.delete(retry);
+        at = null;
+        cancelTimer();
+      };
+      function retry(): void {
+        if (d.done) {
+          unpark();
+          return;
+        }
+        const r = start.destroyed ? ({ kind: 'error', error: 'ENOENT' } as const) : resolvePath(start, ctx.data.writable, parts);
+        if (r.kind === 'pending') {
+          park(r.space);
+          return;
+        }
+        unpark();
+        const a = answer(ctx, r);
+        if (a instanceof RpcFailure) {
+          d.fail(a.error);
+          return;
+        }
+        // A cap minted for an answer that is then cancelled must not stay behind.
+        const slot = a.cap;
+        if (!bucket.isRoot(slot)) {
+          ctx.onCancel(() => ops.delete(slot));
+          watchDelivery(ctx, slot);
+        }
+        d.reply(a);
+      }
+      let cancelTimer = (): void => {};
+      park(first);
+      cancelTimer = after(bucket, wait, () => {
+        if (d.done) return;
+        unpark();
+        d.fail('ETIMEDOUT');
+      });
+      ctx.onCancel(unpark);
+      return d;
+    }
+
+    /**
+     * Deferred answers carrying a freshly minted cap (granted). libcap does not reclaim a
+     * granted cap whose answer never reached the caller (it died between the answer and
+     * its delivery), so the server checks: once the RPC is done, a cap still in its slot
+     * was not delivered and is deleted. Swept at every query and at shutdown.
+     */
+    const undelivered = new Set<{ readonly rpc: Rpc; readonly slot: number; readonly cap: unknown }>();
+    function watchDelivery(rpc: Rpc, slot: number): void {
+      undelivered.add({ rpc, slot, cap: env.task.cspace.get(slot) });
+    }
+    function sweepUndelivered(): void {
+      for (const u of undelivered) {
+        if (u.rpc.state !== RpcState.Done) continue;
+        undelivered.delete(u);
+        if (env.task.cspace.get(u.slot) === u.cap) ops.delete(u.slot);
+      }
+    }
+
+    function viewOf(space: NameSpace, writable: boolean): CapObject<ViewData> {
+      let pair = views.get(space);
+      if (pair === undefined) views.set(space, (pair = [null, null]));
+      const i = writable ? 1 : 0;
+      const known = pair[i];
+      if (known !== null && known !== undefined) return known;
+      const v = bucket.create(viewClass, { space, writable });
+      if (v instanceof RpcFailure) throw new Error(`names: cannot create a view: ${v.error}`);
+      pair[i] = v;
+      return v;
+    }
+
+    function createNamespace(label: string): NameSpace {
+      const s = new NameSpace(host, label);
+      live.add(s);
+      return s;
+    }
+
+    const rootSpace = createNamespace('root');
+
+    const inst: NamesInstance = {
+      name: 'names',
+      bucket,
+      buckets: [bucket],
+      root: viewOf(rootSpace, false),
+      rootSpace,
+      createNamespace,
+      view: (space, register = false) => viewOf(space, register),
+      installView(space, task, o = {}) {
+        return bucket.install(viewOf(space, o.register === true), task, o.slot === undefined ? {} : { slot: o.slot });
+      },
+      spaceOf(slot) {
+        const r = bucket.resolve(slot);
+        if (r === null || r.object.cls !== (viewClass as unknown)) return null;
+        return (r.object.data as ViewData).space;
+      },
+      spaces: () => [...live],
+      install(task, params, slot) {
+        const p = (params ?? {}) as NamesParams;
+        const o: { register?: boolean; slot?: number } = { register: p.register === true };
+        if (slot !== undefined) o.slot = slot;
+        return inst.installView(p.namespace ?? rootSpace, task, o);
+      },
+      async shutdown(force) {
+        const notes = await shutdownBuckets(inst, force);
+        sweepUndelivered();
+        // The bucket has ended: drop every stored cap so nothing stays in the task.
+        for (const s of [...live]) s.destroy();
+        return notes;
+      },
+    };
+    return inst;
+  };
+}

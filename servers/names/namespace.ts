@@ -1,0 +1,251 @@
+// A namespace of the name server: names bound to caps (with the most rights a querier
+// gets), to nested namespaces, or pending (bound by the parent, not attached yet). This
+// object is both the server's data and the host-side handle a composer builds views with.
+//
+// States of a name: absent -> pending (bindPending) -> attached (attach / register) ->
+// absent (unregister). A cap binding whose cap was revoked (its server ended, or the
+// client identity it carried died) or whose endpoint is dead (its server's task was
+// deleted) falls back to pending when next looked at, so a
+// restarted server can be attached again and queries wait for it meanwhile. Every change
+// advances the namespace's tick and is posted to its watchers; queries waiting on a
+// pending name here are re-run.
+
+import { Rights, type HostSys, type Kernel, type Task } from '../../core/index.ts';
+import type { ErrnoName } from '../../libcap/index.ts';
+import { capIsLive } from './live-cap.ts';
+import { checkName } from './path.ts';
+import type { WatchEvent, WatchQueue } from './watch-queue.ts';
+
+/** Most names one namespace holds (so that list always fits one reply). */
+export const MAX_ENTRIES = 1024;
+
+/** What a name is bound to. Cap slots are in the name server's task. */
+export type Binding =
+  | { readonly kind: 'cap'; readonly slot: number; readonly rights: number }
+  | { readonly kind: 'namespace'; readonly space: NameSpace; readonly writable: boolean; readonly rights: number }
+  | { readonly kind: 'pending' };
+
+const PENDING: Binding = Object.freeze({ kind: 'pending' });
+
+/** A cap held by some task, named by the host: the composer's way to hand one over. */
+export interface HostCap {
+  readonly task: Task;
+  readonly slot: number;
+}
+
+/** What a namespace needs from the server that holds it. */
+export interface SpaceHost {
+  readonly kernel: Kernel;
+  /** The name server's task (stored caps live there). */
+  readonly task: Task;
+  readonly ops: HostSys;
+  /** A namespace was destroyed: revoke its views. */
+  destroyed(space: NameSpace): void;
+  /** The view a cap in the server's space names, when it is one of the server's own. */
+  ownView(slot: number): { readonly space: NameSpace; readonly writable: boolean } | null;
+}
+
+/** Re-run a waiting query after a change; it parks itself again where it still waits. */
+export type SpaceWaiter = () => void;
+
+let nextSpaceId = 1;
+
+/**
+ * One namespace: its bindings, its change tick, its watchers and the queries waiting in
+ * it. Host methods answer errors as values (null on success).
+ */
+export class NameSpace {
+  readonly id = nextSpaceId++;
+  private readonly entries = new Map<string, Binding>();
+  /** Changes so far; each event carries the tick it made. */
+  tick = 0;
+  /** @internal Watchers of this namespace. */
+  readonly watchers = new Set<WatchQueue>();
+  /** @internal Queries waiting on a pending name here. */
+  readonly waiters = new Set<SpaceWaiter>();
+  private dead = false;
+
+  constructor(
+    private readonly host: SpaceHost,
+    /** A label for listings and traces (e.g. the child it was built for). */
+    readonly label: string,
+  ) {}
+
+  get destroyed(): boolean {
+    return this.dead;
+  }
+
+  /** Number of names bound. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  // ------------------------------------------------------------------ host API
+
+  /**
+   * Bind `name` to a copy of `cap` (the caller keeps its own); queries get at most
+   * `rights`. A pending name is attached. Errors: EINVAL / ENAMETOOLONG (name), EBADF
+   * (no cap there), EEXIST (bound to something else), ENOSPC (namespace full).
+   */
+  register(name: string, cap: HostCap, rights: number = Rights.All): ErrnoName | null {
+    const bad = this.canBind(name, true);
+    if (bad !== null) return bad;
+    return this.bindCopy(name, cap, rights);
+  }
+
+  /**
+   * Attach a cap to a name bound pending (seed 001: the parent binds the name before the
+   * server exists and attaches it when the server is up). Errors: ENOENT (not bound),
+   * EEXIST (already attached), EBADF (no cap there).
+   */
+  attach(name: string, cap: HostCap, rights: number = Rights.All): ErrnoName | null {
+    const b = this.lookup(name);
+    if (b === undefined) return 'ENOENT';
+    if (b.kind !== 'pending') return 'EEXIST';
+    return this.bindCopy(name, cap, rights);
+  }
+
+  /** Bind `name` pending: queries answer EAGAIN (or wait) until it is attached. */
+  bindPending(name: string): ErrnoName | null {
+    const bad = this.canBind(name, false);
+    if (bad !== null) return bad;
+    this.entries.set(name, PENDING);
+    this.emit('registered', name);
+    return null;
+  }
+
+  /**
+   * Bind `name` to a nested namespace; `register` says whether views reached through it
+   * may register (only if the view they came through may too).
+   */
+  bindNamespace(name: string, space: NameSpace, opts: { register?: boolean; rights?: number } = {}): ErrnoName | null {
+    const bad = this.canBind(name, true);
+    if (bad !== null) return bad;
+    if (space.destroyed) return 'ENOENT';
+    this.setNamespace(name, space, opts.register === true, opts.rights ?? Rights.All);
+    return null;
+  }
+
+  /** Remove a name (deleting the cap the server kept). Errors: EINVAL, ENOENT. */
+  unregister(name: string): ErrnoName | null {
+    const bad = checkName(name);
+    if (bad !== null) return bad;
+    const b = this.entries.get(name);
+    if (b === undefined) return 'ENOENT';
+    this.entries.delete(name);
+    if (b.kind === 'cap') this.host.ops.delete(b.slot);
+    this.emit('removed', name);
+    this.changed();
+    return null;
+  }
+
+  /** Every name and what it is bound to, sorted by name. */
+  list(): { name: string; kind: Binding['kind'] }[] {
+    const out: { name: string; kind: Binding['kind'] }[] = [];
+    for (const name of [...this.entries.keys()].sort()) {
+      const b = this.lookup(name);
+      if (b !== undefined) out.push({ name, kind: b.kind });
+    }
+    return out;
+  }
+
+  /**
+   * Destroy the namespace: every stored cap is deleted, its views are revoked, waiting
+   * queries answer ENOENT. Names bound to it elsewhere disappear when next looked at.
+   */
+  destroy(): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const b of this.entries.values()) if (b.kind === 'cap') this.host.ops.delete(b.slot);
+    this.entries.clear();
+    this.changed();
+    this.host.destroyed(this);
+  }
+
+  // ------------------------------------------------------------------ server side
+
+  /**
+   * The binding of `name`, checked for liveness: a cap binding whose cap is gone falls
+   * back to pending, a nested namespace that was destroyed disappears.
+   */
+  lookup(name: string): Binding | undefined {
+    const b = this.entries.get(name);
+    if (b === undefined) return undefined;
+    if (b.kind === 'cap' && !capIsLive(this.host.kernel, this.host.task, b.slot)) {
+      this.host.ops.delete(b.slot);
+      this.entries.set(name, PENDING);
+      this.emit('removed', name);
+      return PENDING;
+    }
+    if (b.kind === 'namespace' && b.space.destroyed) {
+      this.entries.delete(name);
+      this.emit('removed', name);
+      return undefined;
+    }
+    return b;
+  }
+
+  /**
+   * Whether `name` may be bound now: EINVAL / ENAMETOOLONG, EEXIST when bound to more
+   * than a pending placeholder (when `attachPending`, a pending name may be attached),
+   * ENOSPC when full, ENOENT when destroyed.
+   */
+  canBind(name: string, attachPending: boolean): ErrnoName | null {
+    const bad = checkName(name);
+    if (bad !== null) return bad;
+    if (this.dead) return 'ENOENT';
+    const b = this.lookup(name);
+    if (b !== undefined) return attachPending && b.kind === 'pending' ? null : 'EEXIST';
+    if (this.entries.size >= MAX_ENTRIES) return 'ENOSPC';
+    return null;
+  }
+
+  /** @internal Bind a cap the server already holds in `slot` (ownership passes here). */
+  setCap(name: string, slot: number, rights: number): void {
+    const was = this.entries.get(name);
+    this.entries.set(name, { kind: 'cap', slot, rights: rights & Rights.All });
+    this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
+    this.changed();
+  }
+
+  /** @internal Bind a nested namespace. */
+  setNamespace(name: string, space: NameSpace, writable: boolean, rights: number): void {
+    const was = this.entries.get(name);
+    this.entries.set(name, { kind: 'namespace', space, writable, rights: rights & Rights.All });
+    this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
+    this.changed();
+  }
+
+  /** Advance the tick and tell every watcher. */
+  private emit(kind: WatchEvent['kind'], name: string): void {
+    const e: WatchEvent = { tick: ++this.tick, kind, name };
+    for (const w of this.watchers) w.post(e);
+  }
+
+  /** Re-run the queries waiting here (each parks again where it still waits). */
+  private changed(): void {
+    if (this.waiters.size === 0) return;
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Bind a copy of a host-named cap; a view of this server binds its namespace instead (nesting). */
+  private bindCopy(name: string, cap: HostCap, rights: number): ErrnoName | null {
+    const slot = this.copyIn(cap);
+    if (slot === null) return 'EBADF';
+    const own = this.host.ownView(slot);
+    if (own === null) {
+      this.setCap(name, slot, rights);
+      return null;
+    }
+    this.host.ops.delete(slot);
+    if (own.space.destroyed) return 'ENOENT';
+    this.setNamespace(name, own.space, own.writable, rights);
+    return null;
+  }
+
+  /** Copy a host-named cap into the server's space; null when there is none. */
+  private copyIn(cap: HostCap): number | null {
+    if (!cap.task.alive || cap.task.cspace.get(cap.slot) === null) return null;
+    return this.host.kernel.grant(cap.task, cap.slot, this.host.task);
+  }
+}

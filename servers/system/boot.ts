@@ -1,0 +1,253 @@
+// Booting a system described in code (system-spec.ts) on a kernel, and the handle that
+// inspects, extends and shuts it down.
+//
+// Seed 001's hierarchical naming: the parent (this composer) starts every child and
+// builds each child's namespace itself. A child sees only the names its description
+// lists in `uses`, each bound to a cap installed *for that child* (its own client
+// identity at the server: installService), so no other task can register a name first
+// (no registration race) or pose as the service (no impersonation).
+//
+// Order: the name server first; then each child gets its task, its namespace (every
+// used name bound pending) and its view in CAP_NAMESPACE; then servers start in
+// dependency order, each getting the caps of services already up in env.caps; when a
+// server is up, every pending name that refers to it is attached (the same for servers
+// started later with start()). Cycles and forward references therefore only delay a
+// name: a child queries with `wait`, or watches, until it is attached. Programs start
+// last. shutdown() stops everything in reverse order (shutdown.ts).
+
+import { HostSys, Rights, snapshot, type Kernel, type Task } from '../../core/index.ts';
+import { namesServer, type NamesInstance } from '../names/names-server.ts';
+import { capIsLive } from '../names/live-cap.ts';
+import type { NameSpace } from '../names/namespace.ts';
+import { psRows, type PsRow } from '../task/ps.ts';
+import { planSystem, type PlannedChild, type PlannedUse } from './plan.ts';
+import { installService, type ServerFactory, type ServerInstance } from './server.ts';
+import { settleKernel, stopSystem, type ShutdownReport, type StopTarget } from './shutdown.ts';
+import { CAP_NAMESPACE, isServer, type SystemSpec } from './system-spec.ts';
+
+/** Path of the name server in every system. */
+export const NAMES_PATH = 'names';
+
+/** Options of boot(). */
+export interface BootOptions {
+  /** The name server when the description declares no root-level `names` server (default namesServer()). */
+  readonly names?: ServerFactory;
+}
+
+/** A booted system. Paths are child names joined by '/' ('sub/db'); an unknown path throws. */
+export interface System {
+  readonly kernel: Kernel;
+  /** The name server (its composer API builds and inspects namespaces). */
+  readonly names: NamesInstance;
+  /** Every child with a task, in declaration order. */
+  readonly paths: readonly string[];
+  /** The task of a child (or of 'names'). */
+  task(path: string): Task;
+  /** A running server's instance; throws for programs and servers not started. */
+  instance<I extends ServerInstance = ServerInstance>(path: string): I;
+  /** The namespace a child sees through CAP_NAMESPACE. */
+  namespace(path: string): NameSpace;
+  /** The caps a child was given so far, by the names it sees (slots in its task). */
+  caps(path: string): ReadonlyMap<string, number>;
+  /** Whether a child was started (servers: its instance is up). */
+  started(path: string): boolean;
+  /** Start a child declared with `autostart: false`; attaches its service where it is pending. */
+  start(path: string): Promise<void>;
+  /**
+   * Start a server child again after its task died (or stop it first if alive): a new
+   * task, namespace view and caps; its users' names fall back to pending meanwhile and
+   * are attached to the new instance.
+   */
+  restart(path: string): Promise<void>;
+  /** ps of the system's tasks: threads, states, what they wait for. */
+  ps(): PsRow[];
+  /** Problems met while attaching names (e.g. a child registered a name itself first). */
+  readonly warnings: readonly string[];
+  /** Orderly shutdown (reverse start order); resolves with what was still held. */
+  shutdown(opts?: { force?: boolean }): Promise<ShutdownReport>;
+}
+
+/** One child with a task. */
+interface Member {
+  readonly planned: PlannedChild;
+  task: Task;
+  readonly space: NameSpace;
+  /** Attached uses: alias -> slot in the child's task. */
+  readonly caps: Map<string, number>;
+  instance: ServerInstance | null;
+  started: boolean;
+}
+
+const SERVER_DEFAULTS = { quota: 10_000, slots: 1 << 16 };
+const PROGRAM_DEFAULTS = { quota: 1_000, slots: 4096 };
+
+/**
+ * Boot `spec` on `kernel`: start the name server, give every child its task and
+ * namespace, start servers in dependency order and programs last. Throws (after
+ * stopping what started) on an invalid description or a server that fails to start.
+ */
+export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions = {}): Promise<System> {
+  const declared = spec[NAMES_PATH];
+  if (declared !== undefined && (!isServer(declared) || (declared.uses !== undefined && Object.keys(declared.uses).length > 0))) {
+    throw new Error(`invalid system description:\n  ${NAMES_PATH}: must be a server that uses nothing (it is the name server)`);
+  }
+  const plan = planSystem(spec, [NAMES_PATH]);
+  const namesFactory = declared !== undefined && isServer(declared) ? declared.server : (opts.names ?? namesServer());
+  const namesTask = kernel.createTask(NAMES_PATH, { quota: declared?.quota ?? SERVER_DEFAULTS.quota, slots: declared?.slots ?? SERVER_DEFAULTS.slots });
+  const namesInst = (await namesFactory({ kernel, task: namesTask, caps: new Map() })) as NamesInstance;
+  if (typeof namesInst.createNamespace !== 'function') throw new Error(`${NAMES_PATH}: the factory did not start a name server`);
+
+  const members = new Map<string, Member>();
+  const startOrder: string[] = [];
+  const warnings: string[] = [];
+  let stopping: Promise<ShutdownReport> | null = null;
+
+  function newTask(c: PlannedChild): Task {
+    const d = c.kind === 'server' ? SERVER_DEFAULTS : PROGRAM_DEFAULTS;
+    return kernel.createTask(c.path, { quota: c.spec.quota ?? d.quota, slots: c.spec.slots ?? d.slots });
+  }
+
+  for (const c of plan.children) {
+    if (c.path === NAMES_PATH) continue;
+    const space = namesInst.createNamespace(c.path);
+    for (const u of c.uses) space.bindPending(u.alias);
+    const m: Member = { planned: c, task: newTask(c), space, caps: new Map(), instance: null, started: false };
+    namesInst.installView(space, m.task, { register: c.spec.register === true, slot: CAP_NAMESPACE });
+    members.set(c.path, m);
+  }
+
+  function member(path: string): Member {
+    const m = members.get(path);
+    if (m === undefined) throw new Error(`no child ${path} in this system`);
+    return m;
+  }
+
+  function providerOf(path: string): ServerInstance | null {
+    if (path === NAMES_PATH) return namesInst;
+    const p = members.get(path);
+    return p !== undefined && p.started && p.task.alive ? p.instance : null;
+  }
+
+  /** Give `m` its own cap to the service behind `u` and attach the name, if the server is up. */
+  function attachUse(m: Member, u: PlannedUse): void {
+    if (m.caps.has(u.alias) || !m.task.alive) return;
+    const inst = providerOf(u.provider);
+    if (inst === null) return;
+    let slot = installService(inst, m.task, u.params);
+    if (u.rights !== undefined) {
+      // The child's own copy is narrowed too, not only what its namespace answers:
+      // deleting the original re-parents the narrowed copy to the server's root, so the
+      // server still counts it and revocation still reaches it.
+      const narrowed = kernel.grant(m.task, slot, m.task, { rights: u.rights });
+      new HostSys(kernel, m.task).delete(slot);
+      slot = narrowed;
+    }
+    m.caps.set(u.alias, slot);
+    const e = m.space.attach(u.alias, { task: m.task, slot }, u.rights ?? Rights.All);
+    if (e !== null) warnings.push(`${m.planned.path}: attaching '${u.alias}' (${u.provider}): ${e}`);
+  }
+
+  /** Attach every pending use of `provider` in every member. */
+  function attachUsersOf(provider: string): void {
+    for (const m of members.values()) for (const u of m.planned.uses) if (u.provider === provider) attachUse(m, u);
+  }
+
+  async function startMember(m: Member): Promise<void> {
+    if (m.started) return;
+    for (const u of m.planned.uses) attachUse(m, u);
+    const c = m.planned;
+    if (c.kind === 'server' && isServer(c.spec)) {
+      m.instance = await c.spec.server({ kernel, task: m.task, caps: new Map(m.caps), namespace: CAP_NAMESPACE });
+      m.started = true;
+      if (!startOrder.includes(c.path)) startOrder.push(c.path);
+      attachUsersOf(c.path);
+      return;
+    }
+    if (!isServer(c.spec)) {
+      kernel.spawn(m.task, c.spec.program, { name: c.path, ...(c.spec.priority === undefined ? {} : { priority: c.spec.priority }) });
+      m.started = true;
+    }
+  }
+
+  const sys: System = {
+    kernel,
+    names: namesInst,
+    paths: plan.children.map((c) => c.path).filter((p) => p !== NAMES_PATH),
+    warnings,
+    task: (path) => (path === NAMES_PATH ? namesTask : member(path).task),
+    instance<I extends ServerInstance = ServerInstance>(path: string): I {
+      if (path === NAMES_PATH) return namesInst as unknown as I;
+      const m = member(path);
+      if (m.instance === null) throw new Error(`${path} is not a running server`);
+      return m.instance as I;
+    },
+    namespace: (path) => member(path).space,
+    caps: (path) => new Map(member(path).caps),
+    started: (path) => path === NAMES_PATH || member(path).started,
+    async start(path) {
+      if (stopping !== null) throw new Error('the system is shutting down');
+      await startMember(member(path));
+    },
+    async restart(path) {
+      if (stopping !== null) throw new Error('the system is shutting down');
+      const m = member(path);
+      if (m.planned.kind !== 'server') throw new Error(`${path} is not a server`);
+      if (m.task.alive) {
+        if (m.instance !== null) {
+          const inst = m.instance;
+          await stopSystem(kernel, [], [{ path, task: m.task, instance: inst }], true);
+        } else kernel.deleteTask(m.task);
+      }
+      await settleKernel(kernel);
+      m.task = newTask(m.planned);
+      m.caps.clear();
+      m.instance = null;
+      m.started = false;
+      namesInst.installView(m.space, m.task, { register: m.planned.spec.register === true, slot: CAP_NAMESPACE });
+      // Drop the old task's names so they can be attached again.
+      for (const u of m.planned.uses) m.space.lookup(u.alias);
+      for (const other of members.values()) other.caps.forEach((_, alias) => dropIfDead(other, alias));
+      await startMember(m);
+    },
+    ps() {
+      const ids = new Set<number>([namesTask.id, ...[...members.values()].map((m) => m.task.id)]);
+      return psRows(snapshot(kernel), (t) => ids.has(t.id));
+    },
+    shutdown(o = {}) {
+      stopping ??= (async () => {
+        const all = [...members.values()];
+        const others = all.filter((m) => m.instance === null).map(target);
+        const servers = [...startOrder].reverse().map((p) => target(member(p)));
+        servers.push({ path: NAMES_PATH, task: namesTask, instance: namesInst });
+        return stopSystem(kernel, others, servers, o.force === true);
+      })();
+      return stopping;
+    },
+  };
+
+  /** Forget an attached cap that leads nowhere any more (its server ended or died). */
+  function dropIfDead(m: Member, alias: string): void {
+    const slot = m.caps.get(alias);
+    if (slot === undefined || !m.task.alive || capIsLive(kernel, m.task, slot)) return;
+    new HostSys(kernel, m.task).delete(slot);
+    m.caps.delete(alias);
+    m.space.lookup(alias); // the name server's copy is as dead: the name goes pending
+  }
+
+  try {
+    for (const path of plan.serverOrder) {
+      if (path === NAMES_PATH) continue;
+      const m = member(path);
+      if (m.planned.spec.autostart !== false) await startMember(m);
+    }
+    for (const m of members.values()) if (m.planned.kind === 'program' && m.planned.spec.autostart !== false) await startMember(m);
+  } catch (e) {
+    await sys.shutdown({ force: true });
+    throw e;
+  }
+  return sys;
+}
+
+function target(m: Member): StopTarget {
+  return { path: m.planned.path, task: m.task, instance: m.instance };
+}

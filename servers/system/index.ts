@@ -1,0 +1,18 @@
+// The system composer's public API: describe a system in code (servers, programs,
+// groups, the names each child sees), boot it, inspect it, shut it down; the server
+// convention every server follows; the default system description.
+
+export { boot, NAMES_PATH } from './boot.ts';
+export type { BootOptions, System } from './boot.ts';
+export { CAP_NAMESPACE, isGroup, isProgram, isServer } from './system-spec.ts';
+export type { ChildSpec, GroupChild, ProgramChild, ServerChild, SystemSpec, UseSpec, Uses } from './system-spec.ts';
+export { planSystem } from './plan.ts';
+export type { Plan, PlannedChild, PlannedUse } from './plan.ts';
+export { formatReport, settleKernel } from './shutdown.ts';
+export type { LeftThread, ShutdownReport } from './shutdown.ts';
+export { installService, shutdownBuckets } from './server.ts';
+export type { HeldNote, ServerEnv, ServerFactory, ServerInstance } from './server.ts';
+export { defaultSystem } from './default-system.ts';
+export { formatPs } from '../task/ps.ts';
+export type { PsRow } from '../task/ps.ts';
+export type { DefaultSystemOptions } from './default-system.ts';

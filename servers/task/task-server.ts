@@ -1,0 +1,279 @@
+// The task server: creates tasks with its own factory (the caller gets a task cap with
+// Read and Write and populates it with its own factory), kills them, lists them, gives a
+// ps listing from the kernel's introspection snapshot, and posts "exit" events to
+// subscribers when a task it knows dies.
+//
+// Each client gets its own object (install), so the server knows which subscriptions to
+// drop when a client goes (no-senders), and whether the client is an admin (sees and may
+// kill every task the server knows) or not (its own task and the tasks it created).
+// Death: the kernel signals one notification for every watched task; a thread of the
+// server reaps the dead and queues the events on a Poster (servers/notify), whose own
+// thread sends them with a timeout, so a subscriber's sender that never answers cannot
+// block the server (Hurd on L4's trust rule: never block on a client's capability).
+
+import { CAP_FACTORY, Rights, Status, snapshot, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import {
+  Bucket,
+  defineClass,
+  RpcFailure,
+  type BucketOptions,
+  type CapObject,
+} from '../../libcap/index.ts';
+import { Poster } from '../notify/poster.ts';
+import { shutdownBuckets, type HeldNote, type ServerFactory, type ServerInstance } from '../system/server.ts';
+import { psRows } from './ps.ts';
+import { MAX_ROWS, MAX_TASK_NAME, Tasks, type TaskRow, type ThreadRow } from './task-interface.ts';
+import { TaskTable, type TaskRecord } from './task-table.ts';
+
+/** Per-client settings for install(): an admin sees and may kill every task the server knows. */
+export interface TaskParams {
+  readonly admin?: boolean;
+}
+
+/** Options of a task server: its bucket's, plus posting and subscription bounds. */
+export interface TaskServerOptions extends BucketOptions {
+  /** Kernel ms a post to a subscriber may take before it counts as lost (default 1000). */
+  postTimeout?: number;
+  /** Subscriptions one client may hold (default 64). */
+  maxSubscriptions?: number;
+}
+
+/** One death subscription: where to post, for which pid (0: every visible task). */
+interface Subscription {
+  readonly id: number;
+  readonly pid: number;
+  readonly holder: ClientView;
+  /** Notify sender cap in the server's space (held by the poster). */
+  readonly slot: number;
+}
+
+/** The data of a client's object. */
+interface ClientView {
+  admin: boolean;
+  /** Task id of the client the object was installed for (-1: host). */
+  taskId: number;
+  readonly subs: Map<number, Subscription>;
+}
+
+/** A running task server, with the composer's host-side API. */
+export interface TaskInstance extends ServerInstance {
+  /** Know `task` (created elsewhere, e.g. by the composer) so admins can list, watch and kill it. */
+  adopt(task: Task, owner?: Task): void;
+  /** Pids of the tasks the server holds caps to. */
+  known(): number[];
+  /** Live subscriptions (introspection). */
+  subscriptions(): number;
+  install(task: Task, params?: unknown, slot?: number): number;
+}
+
+const DEFAULT_SLOTS = 4096;
+const MAX_SLOTS = 1 << 16;
+
+/** Start a task server. Its task needs a factory (tasks it creates are charged to it). */
+export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
+  return (env) => {
+    const { postTimeout = 1000, maxSubscriptions = 64, ...bucketOpts } = opts;
+    const kernel = env.kernel;
+    const bucket = Bucket.start(kernel, env.task, { name: 'task', ...bucketOpts });
+    const ops = bucket.ops;
+    const deathNotif = kernel.createNotification(env.task);
+    const deathCap = bucket.allocSlot();
+    if (ops.mint(deathNotif, deathCap, Rights.Write, 1) !== Status.Ok) throw new Error('task server: cannot mint the death notification');
+    const table = new TaskTable(ops, deathCap);
+    const subs = new Set<Subscription>();
+    let nextSub = 1;
+    let stopped = false;
+
+    function visible(v: ClientView, pid: number, rec: TaskRecord | undefined): boolean {
+      if (v.admin) return true;
+      return pid === v.taskId || (rec !== undefined && rec.owner === v.taskId && v.taskId > 0);
+    }
+
+    const bySlot = new Map<number, Subscription>();
+    const poster = Poster.start(kernel, env.task, {
+      name: 'task.poster',
+      timeout: postTimeout,
+      // The subscriber's mailbox is gone or revoked its sender: forget the subscription.
+      onDrop: (slot) => forget(bySlot.get(slot)),
+    });
+
+    function forget(s: Subscription | undefined): void {
+      if (s === undefined || !subs.delete(s)) return;
+      s.holder.subs.delete(s.id);
+      bySlot.delete(s.slot);
+    }
+
+    function dropSub(s: Subscription): void {
+      if (!subs.has(s)) return;
+      forget(s);
+      poster.release(s.slot);
+    }
+
+    /** Queue one exit event; a one-shot subscription ends once it has been sent. */
+    function post(s: Subscription, rec: TaskRecord): void {
+      poster.post(s.slot, 'exit', `${rec.pid} ${rec.name}`);
+      if (s.pid === 0) return;
+      forget(s);
+      void poster.flushed().then(() => poster.release(s.slot));
+    }
+
+    /** Collect dead tasks and tell their subscribers. */
+    function reap(): void {
+      for (const rec of table.reap()) {
+        for (const s of [...subs]) {
+          if (s.pid === rec.pid || (s.pid === 0 && visible(s.holder, rec.pid, rec))) post(s, rec);
+        }
+      }
+    }
+
+    // The reaper: woken by the kernel whenever a watched task dies.
+    kernel.spawn(
+      env.task,
+      function* reaper(sys: Sys): SysGen<void> {
+        for (;;) {
+          const st: number = yield sys.wait(deathNotif);
+          if (stopped || st !== Status.Ok) break;
+          reap();
+        }
+        sys.delete(deathCap);
+        sys.delete(deathNotif);
+      },
+      { name: 'task.reaper', priority: bucket.priority },
+    );
+
+    const viewClass = defineClass({
+      name: 'task',
+      interface: Tasks,
+      init: (): ClientView => ({ admin: false, taskId: -1, subs: new Map() }),
+      alloc: (d, a: { admin: boolean; taskId: number }) => {
+        d.admin = a.admin;
+        d.taskId = a.taskId;
+      },
+      reinit: (d) => {
+        for (const s of [...d.subs.values()]) dropSub(s);
+        d.admin = false;
+        d.taskId = -1;
+      },
+      noSenders: (obj) => {
+        for (const s of [...obj.data.subs.values()]) dropSub(s);
+      },
+      handlers: {
+        create(ctx, { name, slots }) {
+          if (name === '' || name.length > MAX_TASK_NAME) return ctx.fail('EINVAL', 'a task needs a name');
+          const size = slots === 0 ? DEFAULT_SLOTS : slots;
+          if (size < 8 || size > MAX_SLOTS) return ctx.fail('EINVAL', `slots must be 0 or 8..${MAX_SLOTS}`);
+          const slot = bucket.allocSlot();
+          const st = ctx.sys!.createTask(CAP_FACTORY, slot, name, size);
+          if (st === Status.NotEnoughMemory) return ctx.fail('EAGAIN', 'the task server\'s quota is spent');
+          if (st !== Status.Ok) return ctx.fail('EIO', `createTask: status ${st}`);
+          const rec = table.add(slot, Math.max(0, ctx.data.taskId));
+          if (rec === null) return ctx.fail('EIO');
+          const given = bucket.allocSlot();
+          if (ops.mint(slot, given, Rights.Read | Rights.Write) !== Status.Ok) return ctx.fail('EIO');
+          return { task: given, pid: rec.pid };
+        },
+        kill(ctx, { pid }) {
+          const rec = table.get(pid);
+          if (rec === undefined) return ctx.fail('ESRCH');
+          if (!ctx.data.admin && rec.owner !== ctx.data.taskId) return ctx.fail('EPERM', 'not a task this client created');
+          ctx.sys!.killTask(rec.slot);
+          reap();
+          return {};
+        },
+        list(ctx) {
+          const v = ctx.data;
+          const rows: TaskRow[] = [];
+          for (const t of snapshot(kernel).tasks) {
+            const rec = table.get(t.id);
+            if (!visible(v, t.id, rec)) continue;
+            rows.push({ pid: t.id, name: t.name.slice(0, MAX_TASK_NAME), threads: t.threads.filter(alive).length, owner: rec?.owner ?? 0 });
+            if (rows.length >= MAX_ROWS) break;
+          }
+          return { tasks: rows };
+        },
+        ps(ctx) {
+          const v = ctx.data;
+          const rows: ThreadRow[] = psRows(snapshot(kernel), (t) => visible(v, t.id, table.get(t.id)))
+            .slice(0, MAX_ROWS)
+            .map((r) => ({ ...r, task: r.task.slice(0, MAX_TASK_NAME), thread: r.thread.slice(0, MAX_TASK_NAME), state: r.state.slice(0, 64), blockedOn: r.blockedOn.slice(0, 64) }));
+          return { threads: rows };
+        },
+        subscribe(ctx, { pid, sender }) {
+          const v = ctx.data;
+          if (pid !== 0) {
+            const rec = table.get(pid);
+            if (rec === undefined) return ctx.fail('ESRCH');
+            if (!visible(v, pid, rec)) return ctx.fail('EPERM');
+          }
+          if (v.subs.size >= maxSubscriptions) return ctx.fail('EDQUOT');
+          ctx.keep(sender);
+          poster.adopt(sender);
+          const s: Subscription = { id: nextSub++, pid, holder: v, slot: sender };
+          subs.add(s);
+          bySlot.set(sender, s);
+          v.subs.set(s.id, s);
+          // A task that died before its death was reaped is reported now.
+          reap();
+          return { id: s.id };
+        },
+        unsubscribe(ctx, { id }) {
+          const s = ctx.data.subs.get(id);
+          if (s === undefined) return ctx.fail('ENOENT');
+          dropSub(s);
+          return {};
+        },
+      },
+    });
+
+    function makeView(admin: boolean, taskId: number): CapObject<ClientView> {
+      const o = bucket.create(viewClass, { admin, taskId });
+      if (o instanceof RpcFailure) throw new Error(`task server: cannot create an object: ${o.error}`);
+      return o;
+    }
+
+    const root = makeView(true, -1);
+
+    const inst: TaskInstance = {
+      name: 'task',
+      bucket,
+      buckets: [bucket],
+      root,
+      adopt(task, owner) {
+        table.adopt(kernel, task, env.task, owner?.id ?? 0);
+      },
+      known: () => table.values().map((r) => r.pid),
+      subscriptions: () => subs.size,
+      install(task, params, slot) {
+        const p = (params ?? {}) as TaskParams;
+        const o = makeView(p.admin === true, task.id);
+        const s = bucket.install(o, task, slot === undefined ? {} : { slot });
+        o.unref(); // the client's entry holds it
+        return s;
+      },
+      async shutdown(force) {
+        const notes: HeldNote[] = [];
+        // Tasks created through the server are its children: they go with it.
+        for (const rec of table.values()) {
+          const task = kernel.tasks.get(rec.pid);
+          if (rec.adopted || task === undefined || !task.alive) continue;
+          notes.push({ server: 'task', what: `task ${rec.pid} (${rec.name}) created through the server was still alive: killed` });
+          kernel.deleteTask(task);
+        }
+        reap();
+        notes.push(...(await shutdownBuckets(inst, force)));
+        stopped = true;
+        ops.signal(deathCap);
+        for (const s of [...subs]) dropSub(s);
+        await poster.close();
+        table.clear();
+        root.unref();
+        return notes;
+      },
+    };
+    return inst;
+  };
+}
+
+function alive(t: { state: string }): boolean {
+  return t.state !== 'exited' && t.state !== 'killed';
+}

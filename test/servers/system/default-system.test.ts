@@ -1,0 +1,50 @@
+// The default system description: names, auth, notify (when given) and task; extended
+// through `extra` (where the filesystem and the shell join). Boots, serves, shuts down clean.
+
+import { describe, expect, it } from 'vitest';
+import { connect } from '../../../libcap/index.ts';
+import { Auth } from '../../../servers/auth/index.ts';
+import { Namespace } from '../../../servers/names/index.ts';
+import { notifyServer } from '../../../servers/notify/index.ts';
+import { boot, CAP_NAMESPACE, defaultSystem, isServer } from '../../../servers/system/index.ts';
+import { Tasks } from '../../../servers/task/index.ts';
+import { kernel } from './harness.ts';
+import { ProbeLog, probeServer } from './probe.ts';
+
+describe('defaultSystem', () => {
+  it('describes names, auth, notify and task; notify can be left out or replaced', () => {
+    expect(Object.keys(defaultSystem())).toEqual(['names', 'auth', 'notify', 'task']);
+    expect(Object.values(defaultSystem()).every(isServer)).toBe(true);
+    expect(Object.keys(defaultSystem({ notify: false }))).toEqual(['names', 'auth', 'task']);
+    const mine = notifyServer({ quota: 16 });
+    expect(defaultSystem({ notify: mine }).notify).toEqual({ server: mine });
+  });
+
+  it('boots with an extra child that uses the default services, and shuts down clean', async () => {
+    const k = kernel();
+    const log = new ProbeLog();
+    const sys = await boot(
+      k,
+      defaultSystem({
+        extra: {
+          fs: { server: probeServer('fs', log), uses: { auth: { service: 'auth', params: { uid: 0, gid: 0 } }, notify: 'notify', task: 'task' } },
+        },
+      }),
+    );
+    expect(sys.paths).toEqual(['auth', 'notify', 'task', 'fs']);
+    const env = log.envs.get('fs')!;
+    expect([...env.caps.keys()].sort()).toEqual(['auth', 'notify', 'task']);
+    expect(await connect(Auth, k, env.task, env.caps.get('auth')!).getids()).toMatchObject({ euids: [0] });
+    const ns = connect(Namespace, k, env.task, CAP_NAMESPACE);
+    expect((await ns.list()).entries.map((e) => e.name)).toEqual(['auth', 'notify', 'task']);
+    const tasks = connect(Tasks, k, env.task, env.caps.get('task')!);
+    expect((await tasks.list()).tasks.map((t) => t.name)).toEqual(['fs']);
+    expect((await sys.shutdown()).clean).toBe(true);
+  });
+
+  it('lets extra replace a default child', () => {
+    const log = new ProbeLog();
+    const spec = defaultSystem({ extra: { auth: { server: probeServer('my-auth', log) } } });
+    expect(Object.keys(spec)).toEqual(['names', 'auth', 'notify', 'task']);
+  });
+});
