@@ -4,6 +4,7 @@
 // that needs a thread (Kernel.exec).
 
 import { Status } from './errors.ts';
+import { identity, type CapIdentity } from './invocations.ts';
 import * as inv from './invocations.ts';
 import type { Kernel } from './kernel.ts';
 import { Kind } from './kobject.ts';
@@ -23,7 +24,7 @@ export interface CapOps {
   move(src: number, dst: number): number;
   delete(slot: number): number;
   revoke(slot: number): number;
-  identify(slot: number): { kind: number; rights: number; badge: number; object: number } | null;
+  identify(slot: number): CapIdentity | null;
   installCap(task: number, src: number, dst: number, rights?: number, badge?: number): number;
   watchTask(task: number, notification: number): number;
   taskInfo(task: number): inv.Result<inv.TaskInfo>;
@@ -82,9 +83,9 @@ export class HostSys implements CapOps {
   revoke(slot: number): number {
     return inv.revoke(this.ctx, slot);
   }
-  identify(slot: number): { kind: number; rights: number; badge: number; object: number } | null {
+  identify(slot: number): CapIdentity | null {
     const c = this.task.cspace.get(slot);
-    return c === null ? null : { kind: c.obj.kind, rights: c.rights, badge: c.badge, object: c.obj.id };
+    return c === null ? null : identity(c);
   }
   installCap(task: number, src: number, dst: number, rights: number = Rights.All, badge = 0): number {
     return inv.installCap(this.ctx, task, src, dst, rights, badge);

@@ -18,7 +18,7 @@ export type { Task } from './task.ts';
 export { Utcb } from './utcb.ts';
 export type { Item } from './utcb.ts';
 export { FAULT_WORDS } from './fault.ts';
-export type { Result, TaskInfo, ThreadParams } from './invocations.ts';
+export type { CapIdentity, Result, TaskInfo, ThreadParams } from './invocations.ts';
 
 // Statuses, rights, limits
 export { Status, RECV_PHASE, CODE_MASK, statusCode, statusName, isError, isRecvPhase } from './errors.ts';

@@ -20,6 +20,22 @@ export type Result<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly status: number; readonly detail: ErrorDetail };
 
+/** What the holder of a cap may know of it (seL4 would not even tell the badge). */
+export interface CapIdentity {
+  readonly kind: number;
+  readonly rights: number;
+  readonly badge: number;
+  /** Kernel id of the object: two caps to one object have the same id. */
+  readonly object: number;
+  /** An endpoint no cap with Read names any more (Decision 10). */
+  readonly dead: boolean;
+}
+
+export function identity(c: Cap): CapIdentity {
+  const dead = c.obj.kind === Kind.Endpoint && (c.obj as Endpoint).dead;
+  return { kind: c.obj.kind, rights: c.rights, badge: c.badge, object: c.obj.id, dead };
+}
+
 /** Record the error on the thread and build the failed result. */
 export function failure<T>(t: Thread, status: number, argument: string, slot?: number): Result<T> {
   const detail: ErrorDetail =

@@ -6,6 +6,7 @@
 
 import { Status } from './errors.ts';
 import * as inv from './invocations.ts';
+import { identity, type CapIdentity } from './invocations.ts';
 import { saveCaller } from './ipc.ts';
 import type { Kernel } from './kernel.ts';
 import { Kind } from './kobject.ts';
@@ -203,10 +204,10 @@ export class Sys {
     return inv.cancelBadgedSends(this.k, this.t, slot);
   }
 
-  /** The kind of object in a slot ('endpoint', ...), its rights and badge; null when empty. */
-  identify(slot: number): { kind: number; rights: number; badge: number; object: number } | null {
+  /** What a slot holds: object kind and id, rights, badge, whether a dead endpoint; null when empty. */
+  identify(slot: number): CapIdentity | null {
     const c = this.t.task.cspace.get(slot);
-    return c === null ? null : { kind: c.obj.kind, rights: c.rights, badge: c.badge, object: c.obj.id };
+    return c === null ? null : identity(c);
   }
 
   // ---------------------------------------------------------------- factories (L1)

@@ -116,6 +116,8 @@ export class Bucket {
 
   workers = 0;
   idleWorkers = 0;
+  /** @internal Workers started that have not yet looked for work. */
+  starting = 0;
   /** Entries (capabilities) held by clients. */
   outstanding = 0;
   /** Counters for stats() and benchmarks. */
@@ -206,6 +208,7 @@ export class Bucket {
   /** @internal Start a worker thread (through the task's factory when it has one). */
   spawnWorker(): void {
     this.workers++;
+    this.starting++;
     const body = workerBody(this);
     const name = `${this.name}.worker`;
     const hasFactory = this.ops.identify(CAP_FACTORY)?.kind === Kind.Factory;
@@ -218,6 +221,7 @@ export class Bucket {
       }
       if (st === Status.NotEnoughMemory && this.workers > 1) {
         this.workers--; // the factory's quota caps the pool
+        this.starting--;
         return;
       }
     }
@@ -240,7 +244,11 @@ export class Bucket {
       this.kicks = kicks;
       this.wakeManager();
     }
-    if (queued > this.idleWorkers && this.workers < this.maxWorkers) this.spawnWorker();
+    // Start a worker for each queued request no idle or starting worker will take, up to
+    // the bound (several at once when a resume releases many parked requests).
+    for (let need = queued - this.idleWorkers - this.starting; need > 0 && this.workers < this.maxWorkers; need--) {
+      this.spawnWorker();
+    }
   }
 
   /** @internal Signal the manager (from host code or any thread). */
@@ -640,10 +648,10 @@ export class Bucket {
     c.inflight.remove(rpc);
     if (wasRunning) {
       rpc.entry.rpcs--;
-      this.inh.leave();
-      c.inh.leave();
-      rpc.object.inh.leave();
-      rpc.object.cls.inh.leave();
+      this.inh.leave(rpc);
+      c.inh.leave(rpc);
+      rpc.object.inh.leave(rpc);
+      rpc.object.cls.inh.leave(rpc);
       rpc.object.unref();
     }
     if (c.dead || c.count === 0) this.maybeDropClient(c);
@@ -654,6 +662,11 @@ export class Bucket {
    * and entries given during the RPC that the reply did not carry are released.
    */
   cleanup(rpc: Rpc): void {
+    const granted = rpc.grantSlots;
+    if (granted !== null) {
+      rpc.grantSlots = null;
+      for (const s of granted) if (this.task.cspace.get(s) !== null) this.ops.delete(s);
+    }
     const caps = rpc.capSlots;
     if (caps !== null) {
       rpc.capSlots = null;
@@ -707,17 +720,23 @@ export class Bucket {
    * reply the codec rejects (a server bug) answers EIO. Entry roots are always mapped.
    */
   encodeAnswer(rpc: Rpc, value: unknown, u: Utcb): ReplyTag {
-    if (rpc.cancelled) return tag(ERRNO.EINTR);
-    if (value instanceof RpcFailure) return tag(value.errno);
+    if (value instanceof RpcFailure) return tag(rpc.cancelled ? ERRNO.EINTR : value.errno);
     u.grantMask = 0;
     const cur = cursorAt(0);
     const err = rpc.method.replyCodec.encode(u, (value ?? EMPTY) as Record<string, unknown>, cur);
+    if (cur.c !== 0 && u.grantMask !== 0) {
+      for (let i = 0; i < cur.c; i++) {
+        const slot = u.caps[i]!;
+        if ((u.grantMask & (1 << i)) === 0) continue;
+        if (this.roots.has(slot)) u.grantMask &= ~(1 << i);
+        // Granted away if the answer goes; deleted by cleanup if it does not.
+        else (rpc.grantSlots ??= []).push(slot);
+      }
+    }
+    if (rpc.cancelled) return tag(ERRNO.EINTR);
     if (err !== null) {
       reportBug(rpc, `reply does not match the interface: ${err}`);
       return tag(ERRNO.EIO);
-    }
-    if (cur.c !== 0 && u.grantMask !== 0) {
-      for (let i = 0; i < cur.c; i++) if (this.roots.has(u.caps[i]!)) u.grantMask &= ~(1 << i);
     }
     return { label: 0, words: cur.w, caps: cur.c, items: cur.i };
   }
@@ -873,6 +892,8 @@ export class Bucket {
   }
 
   private waitEnded(): Promise<null> {
+    // The task was deleted under the bucket: its manager is gone, clean up from here.
+    if (!this.managerDone && !this.task.alive) this.managerExited();
     if (this.managerDone) return Promise.resolve(null);
     return new Promise((resolve) => this.endWaiters.push(() => resolve(null)));
   }

@@ -104,6 +104,8 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
   earlyAnswer: unknown = undefined;
   /** Slots of caps received as arguments; deleted after the RPC unless kept. */
   capSlots: number[] | null = null;
+  /** Slots the answer grants away; any still held after the answer went are deleted. */
+  grantSlots: number[] | null = null;
   /** Entries created by give() during this RPC, released if the reply did not carry them. */
   newEntries: Entry[] | null = null;
   /** The worker's syscall interface (for generator handlers that call other servers). */

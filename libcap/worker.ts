@@ -10,7 +10,7 @@
 //   queued request or generator handler: send through the saved reply cap (Sent);
 //   deferred: nothing now (the completion is sent later by whoever is free).
 
-import { isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
+import { CODE_MASK, isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
 import { DEFERRED, handlerFailed, type Bucket } from './bucket.ts';
 import type { Rpc } from './rpc.ts';
 import { RpcFailure } from './rpc.ts';
@@ -84,7 +84,10 @@ export function workerBody(b: Bucket): ThreadBody {
     function replyLive(r: Rpc | null, label: number, words: number, caps: number, items: number): Syscall {
       if (r !== null) b.finish(r);
       answered = r;
-      if (b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
+      // Received caps and unsent entries are cleaned up right after the reply: with
+      // replyRecv that would wait for the next request, holding them while idle.
+      const cleanup = r !== null && (r.capSlots !== null || r.newEntries !== null);
+      if (cleanup || b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
         phase = Phase.Replied;
         return sys.reply(label, words, caps, items);
       }
@@ -104,7 +107,9 @@ export function workerBody(b: Bucket): ThreadBody {
       b.begin(r, sys);
       const res = b.invoke(r);
       if (res === DEFERRED) {
-        if (r.answered) return answer(r, r.earlyAnswer, live);
+        // Answered before the handler returned: kept for us to send, or (a queued request
+        // with a saved reply cap) already queued as a completion.
+        if (r.answered) return r.replySlot === 0 ? answer(r, r.earlyAnswer, live) : afterWork();
         if (live) r.replySlot = save();
         if (r.replySlot === 0) {
           // One-way: nothing will be answered.
@@ -164,8 +169,13 @@ export function workerBody(b: Bucket): ThreadBody {
 
     function received(status: number): Syscall | null {
       if (status !== Status.Ok) {
-        if (status === TIMEOUT) return b.retire() ? exit() : waitNext();
-        if (status === Status.Notification) return waitNext();
+        if (status === TIMEOUT) {
+          // Work queued while the timeout fired (its kick may find nobody waiting): take it.
+          if (b.pending.length !== 0 || b.completions.length !== 0) return afterWork();
+          return b.retire() ? exit() : waitNext();
+        }
+        // A notification, or suspended and resumed while receiving (Decision 5): again.
+        if (status === Status.Notification || (status & CODE_MASK) === Status.Cancelled) return waitNext();
         // The endpoint is dead: the bucket ended.
         b.workers--;
         return exit();
@@ -182,7 +192,7 @@ export function workerBody(b: Bucket): ThreadBody {
       if (answered !== null) {
         const r = answered;
         answered = null;
-        if (r.capSlots !== null || r.newEntries !== null) b.cleanup(r);
+        if (r.capSlots !== null || r.newEntries !== null || r.grantSlots !== null) b.cleanup(r);
       }
       switch (phase) {
         case Phase.Recv:
@@ -190,9 +200,11 @@ export function workerBody(b: Bucket): ThreadBody {
           return received(status);
         case Phase.Gen:
           return stepGen(status);
+        case Phase.Start:
+          b.starting--;
+          return afterWork();
         case Phase.Sent:
         case Phase.Replied:
-        case Phase.Start:
         default:
           return afterWork();
       }

@@ -340,7 +340,7 @@ describe('introspection', () => {
     });
     k.run();
     expect(out).toEqual([
-      { kind: 4, rights: Rights.Read | Rights.Write, badge: 0, object: worker.id },
+      { kind: 4, rights: Rights.Read | Rights.Write, badge: 0, object: worker.id, dead: false },
       { id: worker.id, name: 'worker', alive: true, threads: 1 },
       Status.Ok,
       Status.Ok,
@@ -443,5 +443,25 @@ describe('counters and tracing', () => {
     k.spawn(a, function* () {});
     k.run();
     expect(tr.events.length).toBe(n);
+  });
+});
+
+describe('identify', () => {
+  it('Decision 10: identify tells the holder of an endpoint cap that the endpoint is dead', () => {
+    const k = new Kernel({ clock: new VirtualClock() });
+    const srv = k.createTask('srv');
+    const cli = k.createTask('cli');
+    const ep = k.createEndpoint(srv);
+    const c = k.grant(srv, ep, cli, { rights: Rights.Call });
+    const seen: (boolean | undefined)[] = [];
+    k.spawn(cli, function* (sys: Sys) {
+      seen.push(sys.identify(c)?.dead);
+      yield sys.sleep(10);
+      seen.push(sys.identify(c)?.dead);
+    });
+    k.run();
+    k.deleteTask(srv);
+    k.advance(10);
+    expect(seen).toEqual([false, true]);
   });
 });
