@@ -102,6 +102,7 @@ export function authServer(opts: BucketOptions = {}): ServerFactory {
       }
       if (s !== null) {
         s.cancelTimer();
+        bucket.ops.delete(s.port); // kept for the user, who will never come
         s.deferred.fail('ECONNABORTED');
       }
     }
@@ -153,7 +154,10 @@ export function authServer(opts: BucketOptions = {}): ServerFactory {
               uids.add(id);
               if (id === 0) root = true;
             }
-            for (const id of h.auids) uids.add(id);
+            for (const id of h.auids) {
+              uids.add(id);
+              if (id === 0) root = true; // as the Hurd's isroot: uid 0 effective or available
+            }
             for (const id of h.egids) gids.add(id);
             for (const id of h.agids) gids.add(id);
           }

@@ -1,7 +1,7 @@
 // The notification service's interfaces (seed 004, design 3): a client subscribes a
 // mailbox with a bounded queue charged to it, hands "sender" caps to the servers it
 // allows to notify it, and waits or polls; servers post through their sender cap and
-// never block on the client.
+// never block on the client. Opcodes are appended, never renumbered.
 
 import { defineInterface, t, type Infer } from '../../libcap/index.ts';
 
@@ -25,7 +25,7 @@ export const Notify = defineInterface(
       args: { capacity: t.u32 },
       reply: { mailbox: t.cap() },
       errors: ['EDQUOT'],
-      doc: 'A new mailbox holding at most `capacity` undelivered events, charged to the caller; its first event is a sync event (tick 0).',
+      doc: 'A new mailbox holding at most `capacity` undelivered events (at least 1, else EINVAL), charged to the caller: EDQUOT when the capacities of its mailboxes would then exceed its quota. Its first event is a sync event (tick 0). Deleting every copy of the mailbox cap (or the caller\'s death) frees it, revokes its senders and gives the quota back.',
     },
   },
   { doc: 'A trusted notification service: bounded, per-client queues; servers never block.' },
@@ -37,7 +37,8 @@ export const Mailbox = defineInterface('notify.mailbox', {
     op: 1,
     args: { source: t.string(64) },
     reply: { sender: t.cap() },
-    doc: 'A sender cap to hand to one server: events it posts arrive here labelled `source`.',
+    errors: ['EDQUOT'],
+    doc: 'A sender cap to hand to one server: events it posts arrive here labelled `source`. The same source answers the same sender (one handle); EDQUOT when the mailbox already allows the most sources the service permits.',
   },
   next: {
     op: 2,
@@ -50,13 +51,21 @@ export const Mailbox = defineInterface('notify.mailbox', {
     op: 3,
     args: { max: t.u32 },
     reply: { events: t.array(EventType, 256) },
-    doc: 'Up to `max` queued events at once, without waiting (poll).',
+    doc: 'Up to `max` queued events at once (at most 256, fewer when their text would not fit one message), without waiting (poll); none when the queue is empty.',
   },
   stats: {
     op: 4,
     reply: { capacity: t.u32, queued: t.u32, posted: t.u32, dropped: t.u32 },
+    doc: '`posted` counts every event servers posted (the last tick handed out); `dropped` those the owner will never see (overwritten in a full queue, or lost by a poster before they reached the service).',
   },
   revoke: { op: 5, args: { source: t.string(64) }, errors: ['ENOENT'], doc: 'Withdraw every sender cap given out under `source`.' },
+  wait: {
+    op: 6,
+    args: { max: t.u32, timeout: t.u32 },
+    reply: { events: t.array(EventType, 256) },
+    errors: ['ETIMEDOUT'],
+    doc: 'next and take in one: up to `max` queued events (as take), or, when none is queued, wait for the next one (as next; timeout in ms, 0 = no limit). One message per batch.',
+  },
 });
 
 /** What a server holds to post to one client's mailbox. */
@@ -64,6 +73,11 @@ export const Sender = defineInterface('notify.sender', {
   post: {
     op: 1,
     args: { type: t.string(64), data: t.string(4096) },
-    doc: 'Queue an event for the mailbox owner. Answers at once, whether or not the owner is waiting; when the queue is full the event is dropped (the owner sees a gap in the ticks).',
+    doc: 'Queue an event for the mailbox owner. Answers at once, whether or not the owner is waiting; when the queue is full the oldest queued event is dropped to make room (the owner sees a gap in the ticks). The type "sync" is the service\'s own (EINVAL). EBADF once the mailbox is gone or the sender was revoked.',
+  },
+  skip: {
+    op: 2,
+    args: { count: t.u32 },
+    doc: 'The poster lost `count` events before they reached the service: advance the ticks by that much so the owner sees the gap. Answers at once.',
   },
 });

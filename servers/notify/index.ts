@@ -1,0 +1,19 @@
+// The notification service's public API: its interfaces, the service, the poster servers
+// use to post without blocking, and the rxjs client.
+
+// Interfaces
+export { Notify, Mailbox, Sender, EventType } from './notify-interface.ts';
+export type { NotifyEvent } from './notify-interface.ts';
+
+// The service
+export { notifyServer, DEFAULT_QUOTA, DEFAULT_MAX_SOURCES, TAKE_MAX } from './notify-server.ts';
+export type { NotifyOptions, NotifyParams, NotifyInstance, NotifyStats, MailboxInfo } from './notify-server.ts';
+export { EventQueue } from './event-queue.ts';
+
+// Server side: posting without blocking
+export { Poster } from './poster.ts';
+export type { PosterOptions, PosterStats } from './poster.ts';
+
+// Client side: rxjs
+export { notifications, withGaps, trackState } from './notifications.ts';
+export type { Notifications, NotificationsOptions, Senders, MailboxStats, Notice } from './notifications.ts';

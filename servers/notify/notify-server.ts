@@ -1,0 +1,411 @@
+// The notification service (seed 004, design 3: a trusted system service). A client
+// subscribes a mailbox, a bounded queue charged to it, and hands sender caps (Mailbox.allow)
+// to the servers it lets notify it; servers post through their sender and get an answer at
+// once, so they never block on the client; the client waits (next or wait, a deferred
+// reply) or polls (take).
+//
+// Accounting. Each client (a libcap client record: one per client task) has a quota of
+// queued events. subscribe reserves the mailbox's whole capacity against it (EDQUOT beyond
+// it), so a client's memory here is bounded by its quota whatever servers post: a full
+// queue overwrites its oldest event and counts it as dropped, and the ticks show the gap.
+// Sources per mailbox are bounded too (allow answers EDQUOT).
+//
+// Lifetimes. A mailbox lives while its owner holds a copy of its cap. When the last copy
+// goes (the client deleted it, or its task died and libcap released its entries), the
+// class hears noSenders: waiting `next` calls fail with EBADF, every sender is revoked
+// (the servers' copies die with it), the queue is dropped and the quota is given back.
+
+import type { Task } from '../../core/index.ts';
+import {
+  after,
+  Bucket,
+  type CapObject,
+  defineClass,
+  RpcFailure,
+  type BucketOptions,
+  type CapClass,
+  type Client,
+  type Rpc,
+  type SpecsOf,
+} from '../../libcap/index.ts';
+import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
+import { EventQueue } from './event-queue.ts';
+import { Mailbox, Notify, Sender, type NotifyEvent } from './notify-interface.ts';
+
+/** Defaults: queued events per client, sources per mailbox. */
+export const DEFAULT_QUOTA = 1024;
+export const DEFAULT_MAX_SOURCES = 32;
+/** Most events one take answers (the interface's array limit). */
+export const TAKE_MAX = 256;
+/** Budget of packed bytes for one take answer: below the kernel's 1 MiB item limit. */
+const TAKE_BYTES = 900_000;
+
+export interface NotifyOptions {
+  /** Queued events a client may have across its mailboxes (default 1024); install params may set it per client. */
+  readonly quota?: number;
+  /** Distinct sources one mailbox may allow (default 32). */
+  readonly maxSources?: number;
+  /** Options of the service's bucket. */
+  readonly bucket?: BucketOptions;
+}
+
+/** Per-client settings a system description gives to `install`. */
+export interface NotifyParams {
+  readonly quota?: number;
+}
+
+/** Service-wide counters. */
+export interface NotifyStats {
+  /** Clients with at least one mailbox. */
+  readonly clients: number;
+  readonly mailboxes: number;
+  /** Capacity reserved by every mailbox (the bound on queued events). */
+  readonly reserved: number;
+  readonly queued: number;
+  readonly posted: number;
+  readonly dropped: number;
+}
+
+/** One mailbox, as host code (tests, tools) sees it. */
+export interface MailboxInfo {
+  readonly id: number;
+  /** Task id of the owner (-1 for a client without task identity). */
+  readonly owner: number;
+  readonly capacity: number;
+  readonly queued: number;
+  /** Event slots held in memory: never more than the capacity. */
+  readonly storage: number;
+  readonly posted: number;
+  readonly dropped: number;
+  /** `next` calls waiting. */
+  readonly waiters: number;
+  readonly sources: readonly string[];
+}
+
+/** A running service; `install(task, params)` takes NotifyParams (a per-client quota). */
+export interface NotifyInstance extends ServerInstance {
+  /** Service-wide counters (host side). */
+  stats(): NotifyStats;
+  /** Every live mailbox, oldest first (host side: tests, tools). */
+  mailboxes(): MailboxInfo[];
+}
+
+/** A `next` or `wait` call waiting for an event. */
+interface Waiter {
+  /** Answer with this event. */
+  readonly answer: (ev: NotifyEvent) => void;
+  /** Fail (the mailbox went, or the timeout passed). */
+  readonly fail: (error: 'EBADF' | 'ETIMEDOUT') => void;
+  cancelTimer: () => void;
+}
+
+/** What one client has reserved. */
+interface Account {
+  readonly client: Client;
+  readonly quota: number;
+  reserved: number;
+  readonly boxes: Set<Box>;
+}
+
+/** A mailbox's state (fresh per mailbox: class caches recycle only the small data record). */
+class Box {
+  readonly queue: EventQueue;
+  readonly waiters: Waiter[] = [];
+  readonly senders = new Map<string, CapObject<SenderData>>();
+  open = true;
+  constructor(
+    readonly id: number,
+    readonly account: Account,
+    capacity: number,
+  ) {
+    this.queue = new EventQueue(capacity);
+  }
+}
+
+interface MailboxData {
+  box: Box | null;
+}
+interface SenderData {
+  box: Box | null;
+  source: string;
+}
+
+function checkCount(what: string, n: number): number {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`notify: ${what} must be a non-negative integer`);
+  return n;
+}
+
+/** Rough packed size of an event in a take answer (UTF-8 is at most 3 bytes a unit). */
+function packedSize(ev: NotifyEvent): number {
+  return 16 + 3 * (ev.type.length + ev.source.length + ev.data.length);
+}
+
+/**
+ * A notification service factory (servers/system/server.ts convention). Throws on a
+ * quota or source bound that is not a non-negative integer.
+ */
+export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
+  const defaultQuota = checkCount('quota', opts.quota ?? DEFAULT_QUOTA);
+  const maxSources = checkCount('maxSources', opts.maxSources ?? DEFAULT_MAX_SOURCES);
+
+  return (env) => {
+    const bucket = Bucket.start(env.kernel, env.task, { name: 'notify', ...opts.bucket });
+    /** Clients holding at least one mailbox. */
+    const accounts = new Map<Client, Account>();
+    /** Quotas set per client by install params. */
+    const quotas = new WeakMap<Client, number>();
+    let boxIds = 0;
+
+    function accountOf(client: Client): Account {
+      let a = accounts.get(client);
+      if (a === undefined) {
+        a = { client, quota: quotas.get(client) ?? defaultQuota, reserved: 0, boxes: new Set() };
+        accounts.set(client, a);
+      }
+      return a;
+    }
+
+    /** Number an event and hand it to a waiting `next`, or queue it. */
+    function deliver(box: Box, source: string, type: string, data: string): void {
+      const ev: NotifyEvent = { tick: box.queue.nextTick(), type, source, data };
+      const w = box.waiters.shift();
+      if (w === undefined) {
+        box.queue.push(ev);
+        return;
+      }
+      w.cancelTimer();
+      w.answer(ev);
+    }
+
+    /** The mailbox is gone: fail its waiters, revoke its senders, give its quota back. */
+    function close(box: Box): void {
+      if (!box.open) return;
+      box.open = false;
+      for (const w of box.waiters.splice(0)) {
+        w.cancelTimer();
+        w.fail('EBADF');
+      }
+      for (const s of [...box.senders.values()]) {
+        s.data.box = null;
+        bucket.revokeObject(s);
+      }
+      box.senders.clear();
+      box.queue.clear();
+      const a = box.account;
+      a.reserved -= box.queue.capacity;
+      a.boxes.delete(box);
+      if (a.boxes.size === 0) accounts.delete(a.client);
+    }
+
+    /** Park a `next` or `wait` until an event comes, the timeout passes or the call is cancelled. */
+    function park(box: Box, ctx: Rpc, timeout: number, w: Waiter): void {
+      box.waiters.push(w);
+      if (timeout > 0) {
+        w.cancelTimer = after(bucket, timeout, () => {
+          const i = box.waiters.indexOf(w);
+          if (i < 0) return;
+          box.waiters.splice(i, 1);
+          w.fail('ETIMEDOUT');
+        });
+      }
+      ctx.onCancel(() => {
+        const i = box.waiters.indexOf(w);
+        if (i >= 0) box.waiters.splice(i, 1);
+        w.cancelTimer();
+      });
+    }
+
+    /** Up to `max` queued events, oldest first, within one message's budget. */
+    function takeFrom(box: Box, max: number): NotifyEvent[] {
+      const events: NotifyEvent[] = [];
+      const n = Math.min(max, TAKE_MAX);
+      let bytes = 0;
+      for (let ev = box.queue.peek(); ev !== undefined && events.length < n; ev = box.queue.peek()) {
+        bytes += packedSize(ev);
+        if (bytes > TAKE_BYTES && events.length > 0) break;
+        events.push(box.queue.shift()!);
+      }
+      return events;
+    }
+
+    const senderClass: CapClass<SpecsOf<typeof Sender>, SenderData, SenderData> = defineClass({
+      name: 'notify.sender',
+      interface: Sender,
+      init: (): SenderData => ({ box: null, source: '' }),
+      alloc: (d, a: SenderData) => {
+        d.box = a.box;
+        d.source = a.source;
+      },
+      reinit: (d) => {
+        d.box = null;
+        d.source = '';
+      },
+      // Neither the owner nor any server holds it any more: forget the source.
+      noSenders: (obj) => {
+        const box = obj.data.box;
+        if (box !== null && box.senders.get(obj.data.source) === obj) box.senders.delete(obj.data.source);
+      },
+      handlers: {
+        post(ctx, { type, data }) {
+          const box = ctx.data.box;
+          if (box === null || !box.open) return ctx.fail('EBADF', 'the mailbox is gone');
+          if (type === 'sync') return ctx.fail('EINVAL', 'the sync type is the service\'s own');
+          deliver(box, ctx.data.source, type, data);
+          return {};
+        },
+        skip(ctx, { count }) {
+          const box = ctx.data.box;
+          if (box === null || !box.open) return ctx.fail('EBADF', 'the mailbox is gone');
+          box.queue.skip(count);
+          return {};
+        },
+      },
+    });
+
+    const mailboxClass: CapClass<SpecsOf<typeof Mailbox>, MailboxData, Box> = defineClass({
+      name: 'notify.mailbox',
+      interface: Mailbox,
+      init: (): MailboxData => ({ box: null }),
+      alloc: (d, box: Box) => {
+        d.box = box;
+      },
+      reinit: (d) => {
+        d.box = null;
+      },
+      noSenders: (obj) => {
+        if (obj.data.box !== null) close(obj.data.box);
+      },
+      handlers: {
+        allow(ctx, { source }) {
+          const box = ctx.data.box;
+          if (box === null || !box.open) return ctx.fail('EBADF');
+          const known = box.senders.get(source);
+          if (known !== undefined) return { sender: ctx.give(known) };
+          if (box.senders.size >= maxSources) return ctx.fail('EDQUOT', `a mailbox allows at most ${maxSources} sources`);
+          const s = bucket.create(senderClass, { box, source });
+          if (s instanceof RpcFailure) return ctx.fail('EIO');
+          box.senders.set(source, s);
+          const slot = ctx.give(s);
+          s.unref(); // the owner's entry keeps it
+          return { sender: slot };
+        },
+        next(ctx, { timeout }) {
+          const box = ctx.data.box;
+          if (box === null || !box.open) return ctx.fail('EBADF');
+          const ev = box.queue.shift();
+          if (ev !== undefined) return { event: ev };
+          const d = ctx.defer();
+          park(box, ctx, timeout, { answer: (event) => d.reply({ event }), fail: (e) => d.fail(e), cancelTimer: () => {} });
+          return d;
+        },
+        wait(ctx, { max, timeout }) {
+          const box = ctx.data.box;
+          if (box === null || !box.open) return ctx.fail('EBADF');
+          if (box.queue.length > 0 || max === 0) return { events: takeFrom(box, max) };
+          const d = ctx.defer();
+          park(box, ctx, timeout, { answer: (ev) => d.reply({ events: [ev] }), fail: (e) => d.fail(e), cancelTimer: () => {} });
+          return d;
+        },
+        take(ctx, { max }) {
+          const box = ctx.data.box;
+          if (box === null || !box.open) return ctx.fail('EBADF');
+          return { events: takeFrom(box, max) };
+        },
+        stats(ctx) {
+          const box = ctx.data.box;
+          if (box === null || !box.open) return ctx.fail('EBADF');
+          const q = box.queue;
+          return { capacity: q.capacity, queued: q.length, posted: q.posted, dropped: q.dropped };
+        },
+        revoke(ctx, { source }) {
+          const box = ctx.data.box;
+          if (box === null || !box.open) return ctx.fail('EBADF');
+          const s = box.senders.get(source);
+          if (s === undefined) return ctx.fail('ENOENT', `no sender for ${source}`);
+          box.senders.delete(source);
+          s.data.box = null;
+          bucket.revokeObject(s);
+          return {};
+        },
+      },
+    });
+
+    const rootClass = defineClass({
+      name: 'notify',
+      interface: Notify,
+      init: () => ({}),
+      handlers: {
+        subscribe(ctx, { capacity }) {
+          if (capacity < 1) return ctx.fail('EINVAL', 'capacity must be at least 1');
+          const a = accountOf(ctx.client);
+          if (capacity > a.quota - a.reserved) {
+            if (a.boxes.size === 0) accounts.delete(ctx.client);
+            return ctx.fail('EDQUOT', `quota ${a.quota}, ${a.reserved} reserved`);
+          }
+          const box = new Box(++boxIds, a, capacity);
+          const obj = bucket.create(mailboxClass, box);
+          if (obj instanceof RpcFailure) return ctx.fail('EIO');
+          a.reserved += capacity;
+          a.boxes.add(box);
+          const slot = ctx.give(obj);
+          obj.unref(); // the owner's entry keeps it
+          return { mailbox: slot };
+        },
+      },
+    });
+
+    const root = bucket.create(rootClass, undefined);
+    if (root instanceof RpcFailure) throw new Error('notify: cannot create the root object');
+
+    function infoOf(box: Box): MailboxInfo {
+      const q = box.queue;
+      return {
+        id: box.id,
+        owner: box.account.client.taskId,
+        capacity: q.capacity,
+        queued: q.length,
+        storage: q.storage,
+        posted: q.posted,
+        dropped: q.dropped,
+        waiters: box.waiters.length,
+        sources: [...box.senders.keys()],
+      };
+    }
+
+    const inst: NotifyInstance = {
+      name: 'notify',
+      bucket,
+      buckets: [bucket],
+      root,
+      install(task: Task, params: unknown, slot?: number): number {
+        const p = (params ?? {}) as NotifyParams;
+        if (p.quota !== undefined) quotas.set(bucket.clientFor(task), checkCount('quota', p.quota));
+        return bucket.install(root, task, slot === undefined ? {} : { slot });
+      },
+      shutdown: (force) => shutdownBuckets(inst, force),
+      stats() {
+        let mailboxes = 0;
+        let reserved = 0;
+        let queued = 0;
+        let posted = 0;
+        let dropped = 0;
+        for (const a of accounts.values()) {
+          reserved += a.reserved;
+          for (const b of a.boxes) {
+            mailboxes++;
+            queued += b.queue.length;
+            posted += b.queue.posted;
+            dropped += b.queue.dropped;
+          }
+        }
+        return { clients: accounts.size, mailboxes, reserved, queued, posted, dropped };
+      },
+      mailboxes() {
+        const out: MailboxInfo[] = [];
+        for (const a of accounts.values()) for (const b of a.boxes) out.push(infoOf(b));
+        return out.sort((x, y) => x.id - y.id);
+      },
+    };
+    return inst;
+  };
+}

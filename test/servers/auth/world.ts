@@ -1,0 +1,72 @@
+// Helpers for the auth tests: a kernel on virtual time with the auth server in its own
+// task, user tasks holding handles with given ids, and ways to let the kernel settle.
+// Nothing here is a test.
+
+import { HostSys, Kernel, VirtualClock, type Task } from '../../../core/index.ts';
+import { connect, type AsyncClient, type SpecsOf } from '../../../libcap/index.ts';
+import { Auth, authServer, type AuthInstance, type AuthParams } from '../../../servers/auth/index.ts';
+
+export type AuthClient = AsyncClient<SpecsOf<typeof Auth>>;
+
+export interface AuthWorld {
+  readonly k: Kernel;
+  readonly auth: AuthInstance;
+  readonly authTask: Task;
+  /** A task holding an auth handle with `params` (default root). */
+  user(name: string, params?: AuthParams): { task: Task; cap: number; auth: AuthClient };
+}
+
+export async function authWorld(): Promise<AuthWorld> {
+  const k = new Kernel({ clock: new VirtualClock() });
+  const authTask = k.createTask('auth', { quota: 10_000, slots: 1 << 16 });
+  const auth = (await authServer()({ kernel: k, task: authTask, caps: new Map() })) as AuthInstance;
+  return {
+    k,
+    auth,
+    authTask,
+    user(name, params) {
+      const task = k.createTask(name);
+      const cap = auth.install!(task, params);
+      return { task, cap, auth: connect(Auth, k, task, cap) };
+    },
+  };
+}
+
+/** Let the kernel and host promise chains run until nothing is left to do. */
+export async function settle(k: Kernel): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    await k.settle();
+    for (let j = 0; j < 10; j++) await Promise.resolve();
+    if (k.idle) return;
+  }
+  throw new Error('test bug: the kernel never settled');
+}
+
+/** Track whether a promise settled, without awaiting it. */
+export function track<T>(p: Promise<T>): { readonly done: boolean; readonly value: T | undefined } {
+  const s = { done: false, value: undefined as T | undefined };
+  p.then(
+    (v) => {
+      s.done = true;
+      s.value = v;
+    },
+    () => {
+      s.done = true;
+    },
+  );
+  return s;
+}
+
+/** Delete a cap of `task` from host code. */
+export function deleteCap(k: Kernel, task: Task, slot: number): void {
+  new HostSys(k, task).delete(slot);
+}
+
+/** Slots of `task` holding a cap to the same kernel object as `task2[slot2]`. */
+export function copiesOf(task: Task, of: Task, slot: number): number[] {
+  const obj = of.cspace.get(slot)?.obj;
+  if (obj === undefined) return [];
+  const out: number[] = [];
+  for (const [s, c] of task.cspace.entries()) if (c.obj === obj) out.push(s);
+  return out;
+}
