@@ -281,7 +281,7 @@ function compileStep(name: string, ty: AnyType, b: { w: number; i: number; c: nu
         enc: (u, v, cur) => {
           if (!Array.isArray(v)) return 'expected an array';
           if (v.length > max) return `more than ${max} elements`;
-          const w = new Writer();
+          const w = sharedWriter.reset();
           try {
             w.u32(v.length);
             for (const x of v) pack(el, x, w);
@@ -312,12 +312,19 @@ function compileStep(name: string, ty: AnyType, b: { w: number; i: number; c: nu
 // ------------------------------------------------------------------ packed values
 
 const encoder = new TextEncoder();
+/** With the u flag, surrogate pairs are single code points: only lone surrogates match. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 class Writer {
-  private buf = new Uint8Array(64);
+  private buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);
   private n = 0;
+  /** Start a new value (the buffer is reused: encoding runs to completion synchronously). */
+  reset(): this {
+    this.n = 0;
+    return this;
+  }
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -347,10 +354,13 @@ class Writer {
     this.buf.set(b, this.n);
     this.n += b.length;
   }
+  /** A copy of what was written (the message keeps it until it is delivered). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.n);
   }
 }
+
+const sharedWriter = new Writer();
 
 class Reader {
   private readonly view: DataView;
@@ -416,6 +426,9 @@ function pack(ty: AnyType, v: unknown, w: Writer): void {
     }
     case 'string':
       if (typeof v !== 'string' || v.length > ty.max) bad('expected a string');
+      // Packed strings travel as UTF-8, which cannot carry a lone surrogate: refuse it
+      // rather than let the encoder replace it silently.
+      if (LONE_SURROGATE.test(v)) bad('string has a lone surrogate (not well-formed UTF-16)');
       w.bytes(encoder.encode(v));
       return;
     case 'bytes':
