@@ -533,6 +533,7 @@ export class Bucket {
     }
     const rpc = new Rpc(this, client, e, obj, m, args as never, key, seq);
     rpc.capSlots = capSlots;
+    if (capSlots !== null) rpc.ownedCaps = new Map(capSlots.map((slot) => [slot, this.task.cspace.get(slot)]));
     client.inflight.add(rpc);
     return rpc;
   }
@@ -662,15 +663,23 @@ export class Bucket {
    * and entries given during the RPC that the reply did not carry are released.
    */
   cleanup(rpc: Rpc): void {
+    // Only the very caps the RPC owned are deleted: a slot a grant emptied may already
+    // hold another cap (a reply cap saved by a thread that ran before this cleanup).
+    const owned = rpc.ownedCaps;
+    rpc.ownedCaps = null;
+    const drop = (slot: number): void => {
+      const cap = this.task.cspace.get(slot);
+      if (cap !== null && owned?.get(slot) === cap) this.ops.delete(slot);
+    };
     const granted = rpc.grantSlots;
     if (granted !== null) {
       rpc.grantSlots = null;
-      for (const s of granted) if (this.task.cspace.get(s) !== null) this.ops.delete(s);
+      for (const s of granted) drop(s);
     }
     const caps = rpc.capSlots;
     if (caps !== null) {
       rpc.capSlots = null;
-      for (const s of caps) this.ops.delete(s);
+      for (const s of caps) drop(s);
     }
     const es = rpc.newEntries;
     if (es === null) return;
@@ -730,7 +739,10 @@ export class Bucket {
         if ((u.grantMask & (1 << i)) === 0) continue;
         if (this.roots.has(slot)) u.grantMask &= ~(1 << i);
         // Granted away if the answer goes; deleted by cleanup if it does not.
-        else (rpc.grantSlots ??= []).push(slot);
+        else {
+          (rpc.grantSlots ??= []).push(slot);
+          (rpc.ownedCaps ??= new Map()).set(slot, this.task.cspace.get(slot));
+        }
       }
     }
     if (rpc.cancelled) return tag(ERRNO.EINTR);
@@ -826,10 +838,40 @@ export class Bucket {
    * `self` is the RPC doing it, when called from a handler. Inhibitors are serialised.
    */
   inhibit(self: Rpc | null = null): Promise<ErrnoName | null> {
-    return this.inhibitLevel(this.inh, () => true, self);
+    // (An inhibitor RPC of another bucket is not in this one: it is no exemption here.)
+    return this.inhibitLevel(this.inh, (r) => r.bucket === this, self);
   }
   resume(): boolean {
     return this.resumeLevel(this.inh);
+  }
+
+  /**
+   * The "all" level (libports ports_inhibit_all_rpcs): inhibit every bucket given (for
+   * example a server's, from bucketsOf(kernel)), ended ones skipped. Buckets are taken
+   * one at a time in a fixed order (endpoint id), so concurrent callers queue on the
+   * first bucket instead of deadlocking on each other's. On failure (the inhibitor was
+   * cancelled, a bucket ended) the buckets already inhibited are resumed and the error
+   * answered. Undo with resumeAll.
+   */
+  static async inhibitAll(buckets: Iterable<Bucket>, self: Rpc | null = null): Promise<ErrnoName | null> {
+    const order = [...new Set(buckets)].filter((b) => !b.ended).sort((a, b) => a.endpointId - b.endpointId);
+    const done: Bucket[] = [];
+    for (const b of order) {
+      const res = await b.inhibit(self);
+      if (res !== null) {
+        for (const d of done) d.resume();
+        return res;
+      }
+      done.push(b);
+    }
+    return null;
+  }
+
+  /** Resume every bucket given; true when one of them was inhibited. */
+  static resumeAll(buckets: Iterable<Bucket>): boolean {
+    let any = false;
+    for (const b of new Set(buckets)) any = b.resume() || any;
+    return any;
   }
 
   /** Inhibit a class in every bucket that serves it. */

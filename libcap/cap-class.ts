@@ -6,7 +6,7 @@
 import type { ErrnoName } from './errno.ts';
 import type { Interface, MethodSpecs } from './interface.ts';
 import { Inhibitable } from './inhibit.ts';
-import type { Handlers } from './rpc.ts';
+import { RpcFailure, type Handlers } from './rpc.ts';
 import type { CapObject } from './cap-object.ts';
 import type { Bucket } from './bucket.ts';
 
@@ -50,13 +50,13 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
     }
   }
 
-  /** @internal Take cached data or init new, then alloc; an errno when alloc refuses. */
-  allocData(arg: A): D | { error: ErrnoName } {
+  /** @internal Take cached data or init new, then alloc; the failure when alloc refuses. */
+  allocData(arg: A): D | RpcFailure {
     const data = this.cache.pop() ?? this.spec.init();
     const err = this.spec.alloc?.(data, arg);
     if (err !== undefined) {
       this.release(data);
-      return { error: err };
+      return new RpcFailure(err);
     }
     return data;
   }

@@ -50,7 +50,15 @@ class HostCaller {
     t.onExit = (_v, e, failed) => {
       // Killed with its task: fail the call it carried and whatever waits.
       this.proxies--;
-      if (!failed) return;
+      if (!failed) {
+        // Retired (see proxy): hand queued work to another proxy.
+        if (this.queue.length > 0) {
+          const idle = this.idle.pop();
+          if (idle !== undefined) this.kernel.unpark(idle);
+          else this.spawn();
+        }
+        return;
+      }
       const j = carrying.job;
       carrying.job = null;
       if (j !== null) this.fail(j, e);
@@ -89,6 +97,10 @@ class HostCaller {
           }
           if (r.done !== true) return r.value;
           finish(r.value);
+          // A timed-out call may still be in flight at the server, which refuses a second
+          // call from this thread (one RPC per client thread) until it ends: retire the
+          // thread rather than reuse its name for the next call.
+          if (!r.value.ok && r.value.error === 'ETIMEDOUT') return null;
         }
         const next = this.queue.shift();
         if (next === undefined) {

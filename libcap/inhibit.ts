@@ -31,6 +31,8 @@ export class Inhibitable {
   inflight = 0;
   /** In-flight RPCs that belong to the inhibitor itself and do not block the drain. */
   private exempt = 0;
+  /** The inhibitor's own RPC while it is exempt: when it leaves, it stops being exempt. */
+  private exemptRpc: Cancellable | null = null;
   private drained: (() => void) | null = null;
   /** Serialised inhibitors waiting for the level to serve; wake() says if it still waited. */
   private readonly queue: { wake(): boolean }[] = [];
@@ -47,9 +49,16 @@ export class Inhibitable {
     this.inflight++;
   }
 
-  /** An RPC left the level; the last one to leave a draining level flips it to inhibited. */
-  leave(): void {
+  /**
+   * An RPC left the level; the last one to leave a draining level flips it to inhibited.
+   * `who` is the RPC, so that an inhibitor's own RPC leaving first does not count twice.
+   */
+  leave(who?: Cancellable): void {
     this.inflight--;
+    if (who !== undefined && who === this.exemptRpc) {
+      this.exemptRpc = null;
+      this.exempt = 0;
+    }
     if (this.state === InhibitState.Draining && this.inflight <= this.exempt && this.drained !== null) {
       const d = this.drained;
       this.drained = null;
@@ -85,6 +94,7 @@ export class Inhibitable {
     }
     this.state = InhibitState.Draining;
     this.exempt = selfHere ? 1 : 0;
+    this.exemptRpc = selfHere ? self : null;
     cancelOthers();
     if (this.inflight > this.exempt) {
       const ok = await new Promise<boolean>((resolve) => {
@@ -97,6 +107,7 @@ export class Inhibitable {
         this.drained = null;
         if ((this.state as InhibitStateCode) !== InhibitState.Ended) this.state = InhibitState.Serving;
         this.exempt = 0;
+        this.exemptRpc = null;
         this.wakeNext();
         return 'EINTR';
       }
@@ -109,6 +120,7 @@ export class Inhibitable {
     if (this.state !== InhibitState.Inhibited) return false;
     this.state = InhibitState.Serving;
     this.exempt = 0;
+    this.exemptRpc = null;
     this.wakeNext();
     return true;
   }

@@ -44,6 +44,8 @@ export function managerBody(b: Bucket): ThreadBody {
         b.globalTimeoutExpired();
         continue;
       }
+      // Suspended and resumed while receiving (Decision 5): receive again.
+      if ((st & CODE_MASK) === Status.Cancelled) continue;
       // The endpoint died under us (deleted): stop.
       break;
     }

@@ -106,6 +106,8 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
   capSlots: number[] | null = null;
   /** Slots the answer grants away; any still held after the answer went are deleted. */
   grantSlots: number[] | null = null;
+  /** @internal The caps of capSlots and grantSlots as they were (cleanup deletes only these). */
+  ownedCaps: Map<number, unknown> | null = null;
   /** Entries created by give() during this RPC, released if the reply did not carry them. */
   newEntries: Entry[] | null = null;
   /** The worker's syscall interface (for generator handlers that call other servers). */

@@ -84,9 +84,10 @@ export function workerBody(b: Bucket): ThreadBody {
     function replyLive(r: Rpc | null, label: number, words: number, caps: number, items: number): Syscall {
       if (r !== null) b.finish(r);
       answered = r;
-      // Received caps and unsent entries are cleaned up right after the reply: with
-      // replyRecv that would wait for the next request, holding them while idle.
-      const cleanup = r !== null && (r.capSlots !== null || r.newEntries !== null);
+      // Received caps, granted caps and unsent entries are cleaned up right after the
+      // reply: with replyRecv that would wait for the next request, holding them while
+      // idle, and by then a granted cap's slot may hold another cap (a saved reply cap).
+      const cleanup = r !== null && (r.capSlots !== null || r.newEntries !== null || r.grantSlots !== null);
       if (cleanup || b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
         phase = Phase.Replied;
         return sys.reply(label, words, caps, items);
