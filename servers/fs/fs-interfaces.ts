@@ -30,6 +30,11 @@ export const O = {
   NOTRANS: 0x10000000,
   /** Hurd: if the last component is a symlink, open the link itself. */
   NOLINK: 0x20000000,
+  /**
+   * Appended: open for stat, identity and lookups only (no read or write access, so no
+   * read or write permission needed), as Linux's O_PATH and the Hurd's open flags 0.
+   */
+  PATH: 0o10000000,
 } as const;
 
 /** File type bits of a mode (S_IFMT) and permission bits, as Node's fs.constants. */
@@ -190,23 +195,24 @@ export const Dir = defineInterface('dir', {
     errors: ['ENOTDIR', 'EACCES'],
   },
   mkdir: { op: 1203, args: { name, mode: t.u32 }, errors: ['EEXIST', 'ENOENT', 'ENOTDIR', 'EACCES', 'EROFS', 'ENAMETOOLONG'] },
-  rmdir: { op: 1204, args: { name }, errors: ['ENOENT', 'ENOTDIR', 'ENOTEMPTY', 'EACCES', 'EBUSY', 'EROFS', 'EINVAL'] },
-  unlink: { op: 1205, args: { name }, errors: ['ENOENT', 'EISDIR', 'EACCES', 'EBUSY', 'EROFS', 'EPERM'] },
+  rmdir: { op: 1204, args: { name }, errors: ['ENOENT', 'ENOTDIR', 'ENOTEMPTY', 'EACCES', 'EBUSY', 'EROFS', 'EINVAL', 'EPERM', 'ENAMETOOLONG'] },
+  unlink: { op: 1205, args: { name }, errors: ['ENOENT', 'EISDIR', 'EACCES', 'EBUSY', 'EROFS', 'EPERM', 'ENOTDIR', 'ENAMETOOLONG'] },
   rename: {
     op: 1206,
     args: { oldName: name, newDir: t.cap(), newName: name, excl: t.bool },
-    errors: ['EXDEV', 'ENOENT', 'EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOTDIR', 'EACCES', 'EINVAL', 'EBUSY', 'EROFS'],
+    errors: ['EXDEV', 'ENOENT', 'EEXIST', 'ENOTEMPTY', 'EISDIR', 'ENOTDIR', 'EACCES', 'EINVAL', 'EBUSY', 'EROFS', 'EPERM', 'ENAMETOOLONG'],
     doc: 'Rename within this filesystem; EXDEV when newDir belongs to another server.',
   },
   link: {
     op: 1207,
     args: { file: t.cap(), name, excl: t.bool },
-    errors: ['EXDEV', 'EEXIST', 'EPERM', 'EACCES', 'EROFS', 'ENOENT'],
+    errors: ['EXDEV', 'EEXIST', 'EPERM', 'EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG'],
   },
-  symlink: { op: 1208, args: { name, target: path }, errors: ['EEXIST', 'EACCES', 'EROFS', 'ENOENT'] },
+  symlink: { op: 1208, args: { name, target: path }, errors: ['EEXIST', 'EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG'] },
   noticeDirChanges: {
     op: 1209,
     args: { sender: t.cap() },
+    errors: ['ENOTDIR'],
     doc: 'Post "add", "remove", "change" events (data: the entry name) to the notify sender cap.',
   },
 });
@@ -220,7 +226,7 @@ export const Fsys = defineInterface('fsys', {
     op: 1301,
     args: { dotdot: t.optional(t.cap()), ids: IdsType, flags: t.u32 },
     reply: { retry: RetryType, retryName: path, root: t.cap('grant') },
-    errors: ['EACCES', 'EIO', 'ENOENT'],
+    errors: ['EACCES', 'EIO', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS'],
     doc: 'The root of this filesystem, opened with `flags` for a user with `ids` (the parent passes the user\'s ids); `dotdot` is what ".." at the root leads to.',
   },
   goaway: { op: 1302, args: { flags: t.u32 }, errors: ['EBUSY'], doc: 'Stop serving; EBUSY while in use unless FSYS_GOAWAY.FORCE.' },

@@ -1,0 +1,72 @@
+// The active translator of a node, once attached: detaching it from the node, releasing
+// what the server holds of it (its control cap; the task, when the server started it),
+// and asking it to go away (fsys.goaway, bounded by the translator timeout). Whether a
+// call's error means the translator is gone is decided here too.
+
+import type { Task } from '../../core/index.ts';
+import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
+import type { Filesystem } from './filesystem.ts';
+import { Fsys, FSYS_GOAWAY } from './fs-interfaces.ts';
+import type { ActiveTranslator, TransBox } from './trans-box.ts';
+
+/** Call errors meaning the translator is gone (its endpoint dead, its bucket ended). */
+const GONE: ReadonlySet<ErrnoName> = new Set<ErrnoName>(['EPIPE', 'EBADF', 'ECONNABORTED', 'ECANCELED']);
+
+/** True when a call's error means the translator is gone. */
+export function isGone(error: ErrnoName): boolean {
+  return GONE.has(error);
+}
+
+/** Detach the active translator from its node; the caller now owns it (release it). */
+export function detachActive(fs: Filesystem, box: TransBox): ActiveTranslator | null {
+  const act = box.active;
+  if (act === null) return null;
+  box.active = null;
+  fs.children.delete(act);
+  return act;
+}
+
+/** Release a detached translator: drop its control cap, end the task we started it in. */
+export function releaseActive(fs: Filesystem, act: ActiveTranslator): void {
+  fs.ops.delete(act.control);
+  if (act.task !== null) destroyTask(fs, act.task);
+}
+
+/** Detach and release the active translator of a node. */
+export function clearActive(fs: Filesystem, box: TransBox): void {
+  const act = detachActive(fs, box);
+  if (act !== null) releaseActive(fs, act);
+}
+
+/** Tell a detached translator to go away (bounded by the timeout), then release it. */
+export async function dismissActive(fs: Filesystem, act: ActiveTranslator, flags: number): Promise<void> {
+  await hostInvoke(fs.kernel, fs.task, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout });
+  releaseActive(fs, act);
+}
+
+/** Delete a translator's task (idempotent). */
+export function destroyTask(fs: Filesystem, task: Task): void {
+  if (!task.alive) return;
+  try {
+    fs.kernel.deleteTask(task);
+  } catch {
+    // Teardown of a translator's own objects failed halfway; the task is dead anyway.
+  }
+}
+
+/**
+ * Ask the active translator of `box` to go away (fsys.goaway with `flags`). Gone, dead
+ * or unresponsive-but-forced: detached (null). Refused (busy, or not answering without
+ * FORCE): EBUSY, and it stays attached.
+ */
+export async function goawayActive(fs: Filesystem, box: TransBox, flags: number): Promise<ErrnoName | null> {
+  const act = box.active;
+  if (act === null) return null;
+  const r = await hostInvoke(fs.kernel, fs.task, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout });
+  const forced = (flags & FSYS_GOAWAY.FORCE) !== 0;
+  if (r.ok || GONE.has(r.error) || forced) {
+    if (box.active === act) clearActive(fs, box);
+    return null;
+  }
+  return 'EBUSY';
+}

@@ -1,0 +1,199 @@
+// The filesystem server: a memfs volume served through protids (io, file and dir on one
+// cap) and a control port (fsys), with Hurd translators on its nodes. It follows the
+// server convention (servers/system/server.ts) and is itself a translator factory: a
+// fresh instance mounted on a node is tmpfs.
+//
+// Object model, as libdiskfs: a protid (one client cap, one user's ids, learnt from
+// auth) -> a per-open (offset, open modes; shared by duplicate, reauthenticate and
+// restrictAuth) -> a node (a memfs i-node, with the server's NodeState: opens,
+// translator box, watchers). See node-store.ts for lifetimes, peropen.ts, user.ts.
+//
+// Where things are: dir-lookup.ts (the walk), fetch-root.ts / translator-start.ts /
+// active-translator.ts (entering, starting and stopping translators), io-rpcs.ts,
+// file-rpcs.ts, file-translator-rpcs.ts, dir-rpcs.ts, fsys-rpcs.ts (the calls),
+// reauthenticate.ts, change-notifier.ts, open-node.ts and new-node.ts (checks shared by
+// several calls), filesystem.ts (one instance's state).
+
+import { Volume } from 'memfs';
+import type { Task } from '../../core/index.ts';
+import { Bucket, defineClass, RpcFailure, type BucketOptions } from '../../libcap/index.ts';
+import { shutdownBuckets, type HeldNote, type ServerEnv } from '../system/server.ts';
+import { dirHandlers } from './dir-rpcs.ts';
+import { lookupHandler } from './dir-lookup.ts';
+import { clearActive } from './active-translator.ts';
+import { fileHandlers } from './file-rpcs.ts';
+import { fileTranslatorHandlers } from './file-translator-rpcs.ts';
+import { Filesystem, type ControlData, type ProtidArg, type ProtidData } from './filesystem.ts';
+import { Fsys, FSYS_GOAWAY, O, Protid } from './fs-interfaces.ts';
+import { protidHandlers } from './handler-set.ts';
+import { dismissChildren, fsysHandlers } from './fsys-rpcs.ts';
+import { ioHandlers } from './io-rpcs.ts';
+import { NodeStore } from './node-store.ts';
+import { PerOpen } from './peropen.ts';
+import { allocDev } from './stat-record.ts';
+import { TranslatorRegistry, type TranslatorEnv, type TranslatorInstance } from './translator.ts';
+import { idsOf, NOBODY, User } from './user.ts';
+
+export interface FsServerOptions {
+  /** Name of the bucket, classes and translator tasks (default 'fs'). */
+  readonly name?: string;
+  /** The volume to serve (default: a fresh one). Never pass memfs's shared `vol`. */
+  readonly volume?: Volume;
+  /**
+   * Attributes of the root directory. Defaults for a fresh volume: mode 0o755, owned by
+   * root, or by the translator's owner when started as a translator; a given volume keeps
+   * its root's attributes unless named here.
+   */
+  readonly root?: { readonly mode?: number; readonly uid?: number; readonly gid?: number };
+  /** Start read-only (fsysopts --readonly / --writable change it). */
+  readonly readonly?: boolean;
+  /** Translators passive settings may name (default: an empty registry). */
+  readonly registry?: TranslatorRegistry;
+  /** Bound on starting a translator and on each call to one, ms of kernel time (default 5000). */
+  readonly translatorTimeout?: number;
+  /** Factory quota of each translator task (default 100,000 objects). */
+  readonly translatorQuota?: number;
+  /** Cap space size of each translator task (default 16384). */
+  readonly translatorSlots?: number;
+  /** How long the server half of a reauthentication waits for the user, ms (default 10,000). */
+  readonly reauthTimeout?: number;
+  /** Largest file size, bytes (default 256 MiB): writes and truncations beyond answer EFBIG. */
+  readonly maxFileSize?: number;
+  /** Options of the server's bucket. */
+  readonly bucket?: BucketOptions;
+}
+
+/** A running filesystem server. */
+export interface FsInstance extends TranslatorInstance {
+  /** The memfs volume it serves. */
+  readonly volume: Volume;
+  readonly registry: TranslatorRegistry;
+  /** Its state (for tools and tests: the node store, options, translators). */
+  readonly fs: Filesystem;
+  /**
+   * Give `task` a protid on the root directory (opened O_RDONLY) for the user `params`
+   * names: auth Ids, or { uid, gid, groups? } (default root).
+   */
+  install(task: Task, params: unknown, slot?: number): number;
+  /** Give `task` this filesystem's control port (fsys): whoever holds it is trusted. */
+  installControl(task: Task, slot?: number): number;
+  shutdown(force: boolean): Promise<HeldNote[]>;
+}
+
+/** A filesystem server over memfs (see the module comment). */
+export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids'>>) => FsInstance {
+  return (env) => {
+    const name = opts.name ?? 'fs';
+    const bucket = Bucket.start(env.kernel, env.task, { name, ...opts.bucket });
+    const volume = opts.volume ?? new Volume();
+    const owner = env.ids;
+    const fresh = opts.volume === undefined;
+    const rootOpts = opts.root ?? {};
+    const rootAttrs =
+      fresh || opts.root !== undefined
+        ? {
+            mode: rootOpts.mode ?? (fresh ? 0o755 : volume._core.root.node.mode),
+            uid: rootOpts.uid ?? (fresh ? (owner?.euids[0] ?? 0) : volume._core.root.node.uid),
+            gid: rootOpts.gid ?? (fresh ? (owner?.egids[0] ?? 0) : volume._core.root.node.gid),
+          }
+        : null;
+    const store = new NodeStore(volume, rootAttrs);
+    const registry = opts.registry ?? new TranslatorRegistry();
+    const fs = new Filesystem(
+      env.kernel,
+      env.task,
+      bucket,
+      store,
+      registry,
+      {
+        name,
+        translatorTimeout: opts.translatorTimeout ?? 5000,
+        translatorQuota: opts.translatorQuota ?? 100_000,
+        translatorSlots: opts.translatorSlots ?? 1 << 14,
+        reauthTimeout: opts.reauthTimeout ?? 10_000,
+        maxFileSize: opts.maxFileSize ?? 256 * 1024 * 1024,
+      },
+      env.caps,
+      allocDev(),
+    );
+    fs.readonly = opts.readonly === true;
+    fs.exit = env.exit ?? null;
+    fs.ids = owner ?? null;
+
+    fs.protidClass = defineClass({
+      name: `${name}.protid`,
+      interface: Protid,
+      init: (): ProtidData => ({ po: null, user: NOBODY, internal: false }),
+      alloc: (d: ProtidData, a: ProtidArg) => {
+        d.po = a.po;
+        d.user = a.user;
+        d.internal = a.internal ?? false;
+      },
+      reinit: (d) => {
+        const po = d.po;
+        d.po = null;
+        d.user = NOBODY;
+        d.internal = false;
+        po?.unref();
+      },
+      handlers: protidHandlers({
+        ...ioHandlers(fs),
+        ...fileHandlers(fs),
+        ...fileTranslatorHandlers(fs),
+        lookup: lookupHandler(fs),
+        ...dirHandlers(fs),
+      }),
+    });
+    fs.controlClass = defineClass({
+      name: `${name}.control`,
+      interface: Fsys,
+      init: (): ControlData => ({ fs: null }),
+      alloc: (d: ControlData, f: Filesystem) => {
+        (d as { fs: Filesystem | null }).fs = f;
+      },
+      handlers: fsysHandlers(fs),
+    });
+
+    // A node freed for good takes its watchers and translator with it.
+    store.onFree = (_node, state) => {
+      state?.fileWatchers?.clear();
+      state?.dirWatchers?.clear();
+      if (state?.trans != null) clearActive(fs, state.trans);
+    };
+
+    const control = bucket.create(fs.controlClass, fs);
+    if (control instanceof RpcFailure) throw new Error(`fs ${name}: cannot create the control port`);
+
+    const inst: FsInstance = {
+      name,
+      bucket,
+      buckets: [bucket],
+      root: control,
+      control,
+      volume,
+      registry,
+      fs,
+      install(task: Task, params: unknown, slot?: number): number {
+        const user = new User(idsOf(params));
+        const po = new PerOpen(store, store.root, store.root.node, O.RDONLY, null);
+        const obj = fs.newProtid(po, user);
+        const s = bucket.install(obj, task, slot === undefined ? {} : { slot });
+        obj.unref();
+        return s;
+      },
+      installControl(task: Task, slot?: number): number {
+        return bucket.install(control, task, slot === undefined ? {} : { slot });
+      },
+      async shutdown(force: boolean): Promise<HeldNote[]> {
+        const notes: HeldNote[] = [];
+        const refused = await dismissChildren(fs, force ? FSYS_GOAWAY.FORCE : 0);
+        if (refused !== null) notes.push({ server: name, what: `a translator refused to go away: ${refused}` });
+        fs.gone = true;
+        await fs.closePoster();
+        notes.push(...(await shutdownBuckets(inst, force)));
+        return notes;
+      },
+    };
+    return inst;
+  };
+}

@@ -1,0 +1,124 @@
+// Starting a node's passive translator, as the Hurd's fshelp_start_translator: the
+// factory the registry names runs in a new task (named after the server and the
+// translator, with its own factory quota) as the node's owner: an auth handle made with
+// makeauth from the server's auth cap, the ids, and a protid on the node itself (the
+// Hurd's realnode). One start at a time per node: later lookups join it. The start is
+// bounded by the translator timeout; a start that fails or times out deletes the task.
+
+import type { Task } from '../../core/index.ts';
+import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
+import { Auth, type Ids } from '../auth/auth-interface.ts';
+import { clearActive, destroyTask } from './active-translator.ts';
+import type { Filesystem } from './filesystem.ts';
+import { ACCESS, O } from './fs-interfaces.ts';
+import { NodeStore, type MLink } from './node-store.ts';
+import { PerOpen } from './peropen.ts';
+import type { ActiveTranslator, TransBox } from './trans-box.ts';
+import type { TranslatorEnv, TranslatorInstance } from './translator.ts';
+import { User } from './user.ts';
+
+/** The ids of a node's owner, as the translator on it runs. */
+export function ownerIds(uid: number, gid: number): Ids {
+  return { euids: [uid], auids: [uid], egids: [gid], agids: [gid] };
+}
+
+/** Start the passive translator of `box` (or join the start in progress). */
+export function startPassive(fs: Filesystem, link: MLink, box: TransBox): Promise<ActiveTranslator | ErrnoName> {
+  if (box.starting !== null) return box.starting;
+  const p: Promise<ActiveTranslator | ErrnoName> = doStart(fs, link, box).finally(() => {
+    if (box.starting === p) box.starting = null;
+  });
+  box.starting = p;
+  return p;
+}
+
+async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<ActiveTranslator | ErrnoName> {
+  // No new translators while the server is going away.
+  if (fs.gone) return 'EIO';
+  const argv = box.passive;
+  if (argv === null || argv.length === 0) return 'ENXIO';
+  const factory = fs.registry.get(argv[0]!);
+  if (factory === undefined) return 'ENXIO';
+  const node = link.node;
+  const ids = ownerIds(node.uid, node.gid);
+  const timeout = fs.settings.translatorTimeout;
+  let task: Task;
+  try {
+    task = fs.kernel.createTask(`${fs.settings.name}:${argv[0]!}`, {
+      quota: fs.settings.translatorQuota,
+      slots: fs.settings.translatorSlots,
+    });
+  } catch {
+    return 'EIO';
+  }
+  const caps = new Map<string, number>();
+  if (fs.authSlot !== 0) {
+    const r = await hostInvoke(fs.kernel, fs.task, fs.authSlot, Auth.methods.makeauth, { ...ids }, { timeout });
+    if (!r.ok) {
+      destroyTask(fs, task);
+      return r.error === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'EACCES';
+    }
+    const handle = (r.value as { handle: number }).handle;
+    caps.set('auth', fs.kernel.grant(fs.task, handle, task));
+    fs.ops.delete(handle);
+  }
+  if (fs.notifySlot !== 0) caps.set('notify', fs.kernel.grant(fs.task, fs.notifySlot, task));
+
+  // The node itself, as the translator's owner may open it (the Hurd's realnode).
+  const owner = new User(ids);
+  const may = owner.allowed(node.mode, node.uid, node.gid);
+  const flags =
+    (may & ACCESS.W_OK) !== 0 && !fs.readonly && (may & ACCESS.R_OK) !== 0 && !NodeStore.isDir(node)
+      ? O.RDWR
+      : (may & ACCESS.R_OK) !== 0
+        ? O.RDONLY
+        : O.PATH;
+  const realnode = fs.newProtid(new PerOpen(fs.store, link, node, flags, null), owner, true);
+  const underlying = fs.bucket.install(realnode, task);
+  realnode.unref();
+
+  let exited = false;
+  let act: ActiveTranslator | null = null;
+  const env: TranslatorEnv = {
+    kernel: fs.kernel,
+    task,
+    caps,
+    argv: [...argv],
+    ids,
+    underlying,
+    registry: fs.registry,
+    exit: () => {
+      if (exited) return;
+      exited = true;
+      // From our own timer thread, once the translator's last answer has gone.
+      fs.after(0, () => {
+        if (act !== null && box.active === act) clearActive(fs, box);
+        destroyTask(fs, task);
+      });
+    },
+  };
+  let inst: TranslatorInstance | null;
+  try {
+    inst = await fs.withTimeout(Promise.resolve().then(() => factory(env)), timeout, null);
+  } catch {
+    destroyTask(fs, task);
+    return 'EIO';
+  }
+  if (inst === null) {
+    destroyTask(fs, task);
+    return 'ETIMEDOUT';
+  }
+  if (!task.alive || exited) return 'EIO';
+  let control: number;
+  try {
+    control = inst.bucket.install(inst.control, fs.task);
+  } catch {
+    destroyTask(fs, task);
+    return 'EIO';
+  }
+  act = { control, task, instance: inst };
+  box.active = act;
+  fs.children.set(act, box);
+  return act;
+}
+
