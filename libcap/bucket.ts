@@ -794,7 +794,8 @@ export class Bucket {
 
   /** Cancel an RPC: it answers EINTR (now if it is queued or deferred, else when its handler returns). */
   cancel(rpc: Rpc): void {
-    if (rpc.state === RpcState.Done || rpc.cancelled) return;
+    // An answer already queued stands: the operation completed, the client gets its result.
+    if (rpc.state === RpcState.Done || rpc.cancelled || rpc.answered) return;
     rpc.markCancelled();
     if (rpc.state === RpcState.Parked) {
       remove(this.parked, rpc);

@@ -89,8 +89,7 @@ type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) exten
 /** The methods of every interface in a tuple, merged. */
 export type MethodsOf<L extends readonly Interface[]> = UnionToIntersection<
   { [K in keyof L]: L[K] extends Interface<infer M> ? M : never }[number]
-> &
-  MethodSpecs;
+>;
 
 /**
  * Declare an interface. Throws (a programming error, at startup) on a duplicate or
