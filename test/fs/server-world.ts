@@ -1,0 +1,51 @@
+// A small system for running the fs client against the real servers: a kernel on
+// virtual time, an auth server, the filesystem server (with the stock translators), an
+// administrator client (root) and a user client (uid 1000), each its own task with its
+// own root protid and auth handle. Nothing here is a test.
+
+import { Kernel, VirtualClock, type Task } from '../../core/index.ts';
+import { authServer, idsFor, type AuthInstance } from '../../servers/auth/index.ts';
+import { fsServer, type FsInstance, type FsServerOptions } from '../../servers/fs/index.ts';
+import { createFsClient, type FsClient, type FsClientOptions } from '../../servers/fsclient/index.ts';
+import { installService } from '../../servers/system/server.ts';
+import { defaultRegistry } from '../../servers/translators/index.ts';
+
+/** The user the suite runs as. */
+export const USER = { uid: 1000, gid: 1000 } as const;
+
+export interface ServerWorld {
+  readonly k: Kernel;
+  readonly auth: AuthInstance;
+  readonly fs: FsInstance;
+  /** A client task for `ids` with its own root protid and auth handle, and an fs client on them. */
+  client(name: string, ids: { uid: number; gid: number }, opts?: Partial<FsClientOptions>): { task: Task; fs: FsClient; root: number; auth: number };
+}
+
+/** Boot auth and the filesystem server on a fresh kernel (virtual time, advancing while the host awaits). */
+export function serverWorld(opts: FsServerOptions = {}): ServerWorld {
+  const k = new Kernel({ clock: new VirtualClock(true) });
+  const authTask = k.createTask('auth', { quota: 100_000, slots: 1 << 14 });
+  const auth = authServer()({ kernel: k, task: authTask, caps: new Map() }) as AuthInstance;
+  const fsTask = k.createTask('fs', { quota: 1_000_000, slots: 1 << 16 });
+  const caps = new Map<string, number>([['auth', installService(auth, fsTask, idsFor(0, 0))]]);
+  const fs = fsServer({ registry: defaultRegistry(), ...opts })({ kernel: k, task: fsTask, caps });
+  return {
+    k,
+    auth,
+    fs,
+    client(name, ids, copts = {}) {
+      const task = k.createTask(name, { slots: 1 << 12 });
+      const who = idsFor(ids.uid, ids.gid);
+      const root = fs.install(task, who);
+      const authSlot = installService(auth, task, who);
+      return { task, root, auth: authSlot, fs: createFsClient(k, task, { root, auth: authSlot, ...copts }) };
+    },
+  };
+}
+
+/** Occupied slots of a task's cap space. */
+export function capCount(task: Task): number {
+  let n = 0;
+  for (const _ of task.cspace.entries()) n++;
+  return n;
+}
