@@ -16,6 +16,9 @@ export class Cap {
   slot = 0;
   parent: Cap | null = null;
   firstChild: Cap | null = null;
+  lastChild: Cap | null = null;
+  /** Number of direct children. */
+  children = 0;
   nextSibling: Cap | null = null;
   prevSibling: Cap | null = null;
   /** Called when the last cap derived from this one goes (no-senders), or null. */
@@ -27,36 +30,51 @@ export class Cap {
     readonly badge: number,
   ) {}
 
-  /** Attach `child` as the last child of this cap. */
+  /** Attach `child` as the last child of this cap (constant time). */
   addChild(child: Cap): void {
     child.parent = this;
-    const first = this.firstChild;
-    if (first === null) {
-      this.firstChild = child;
-      return;
-    }
-    let last = first;
-    while (last.nextSibling !== null) last = last.nextSibling;
-    last.nextSibling = child;
+    child.nextSibling = null;
+    const last = this.lastChild;
     child.prevSibling = last;
+    if (last === null) this.firstChild = child;
+    else last.nextSibling = child;
+    this.lastChild = child;
+    this.children++;
   }
 
-  /** Detach from the tree; children move up to this cap's parent, in order. */
+  /** Detach from the tree; children move up to this cap's parent, in order, appended. */
   unlink(): void {
     const parent = this.parent;
-    let child = this.firstChild;
-    while (child !== null) {
-      const next = child.nextSibling;
-      child.parent = null;
-      child.prevSibling = null;
-      child.nextSibling = null;
-      if (parent !== null) parent.addChild(child);
-      child = next;
+    if (parent !== null) {
+      if (this.prevSibling !== null) this.prevSibling.nextSibling = this.nextSibling;
+      else parent.firstChild = this.nextSibling;
+      if (this.nextSibling !== null) this.nextSibling.prevSibling = this.prevSibling;
+      else parent.lastChild = this.prevSibling;
+      parent.children--;
+    }
+    const first = this.firstChild;
+    if (first !== null) {
+      // Splice the whole child list onto the parent's (or make the children roots).
+      for (let c: Cap | null = first; c !== null; c = c.nextSibling) c.parent = parent;
+      if (parent !== null) {
+        const last = parent.lastChild;
+        first.prevSibling = last;
+        if (last === null) parent.firstChild = first;
+        else last.nextSibling = first;
+        parent.lastChild = this.lastChild;
+        parent.children += this.children;
+      } else {
+        for (let c: Cap | null = first; c !== null; ) {
+          const next: Cap | null = c.nextSibling;
+          c.prevSibling = null;
+          c.nextSibling = null;
+          c = next;
+        }
+      }
     }
     this.firstChild = null;
-    if (this.prevSibling !== null) this.prevSibling.nextSibling = this.nextSibling;
-    else if (parent !== null) parent.firstChild = this.nextSibling;
-    if (this.nextSibling !== null) this.nextSibling.prevSibling = this.prevSibling;
+    this.lastChild = null;
+    this.children = 0;
     this.parent = null;
     this.prevSibling = null;
     this.nextSibling = null;
@@ -67,9 +85,7 @@ export class Cap {
 
   /** Number of caps derived directly from this one. */
   childCount(): number {
-    let n = 0;
-    for (let c = this.firstChild; c !== null; c = c.nextSibling) n++;
-    return n;
+    return this.children;
   }
 
   /** Every descendant, deepest first, so deleting in this order never re-parents. */

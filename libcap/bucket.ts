@@ -91,6 +91,12 @@ export class Bucket {
   private readonly deathCap: number;
   private readonly wakeCap: number;
   readonly endpointId: number;
+  /**
+   * The endpoint's queue of badges whose caps all went. Workers peek at it between
+   * requests and release entries themselves: the manager runs below the workers, so a
+   * client calling in a loop would otherwise starve no-senders processing.
+   */
+  private readonly noSendersQueue: readonly number[];
 
   readonly maxWorkers: number;
   readonly minWorkers: number;
@@ -147,6 +153,7 @@ export class Bucket {
     this.deathCap = this.mintNotif(MGR_DEATH);
     this.wakeCap = this.mintNotif(MGR_WAKE);
     this.endpointId = this.ops.identify(this.ep)!.object;
+    this.noSendersQueue = (kernel.object(this.endpointId) as unknown as { noSendersQueue: readonly number[] }).noSendersQueue;
   }
 
   /**
@@ -415,6 +422,11 @@ export class Bucket {
       this.ops.delete(c.taskSlot);
       if (this.byTask.get(c.taskId) === c) this.byTask.delete(c.taskId);
     }
+  }
+
+  /** @internal Between requests: release entries whose caps all went, if any did. */
+  housekeep(): void {
+    if (this.noSendersQueue.length !== 0) this.processNoSenders();
   }
 
   /** @internal The manager saw no-senders: release entries no client holds a copy of. */

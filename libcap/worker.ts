@@ -198,6 +198,7 @@ export function workerBody(b: Bucket): ThreadBody {
       switch (phase) {
         case Phase.Recv:
           b.idleWorkers--;
+          b.housekeep();
           return received(status);
         case Phase.Gen:
           return stepGen(status);
