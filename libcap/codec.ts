@@ -312,6 +312,9 @@ function compileStep(name: string, ty: AnyType, b: { w: number; i: number; c: nu
 // ------------------------------------------------------------------ packed values
 
 const encoder = new TextEncoder();
+// Little-endian scratch for doubles in packed values (the platforms Node runs on are little-endian).
+const f64Scratch = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64Scratch.buffer);
 /** With the u flag, surrogate pairs are single code points: only lone surrogates match. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -363,11 +366,8 @@ class Writer {
 const sharedWriter = new Writer();
 
 class Reader {
-  private readonly view: DataView;
   private n = 0;
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(private readonly buf: Uint8Array) {}
   get done(): boolean {
     return this.n === this.buf.length;
   }
@@ -378,17 +378,19 @@ class Reader {
     this.need(1);
     return this.buf[this.n++]!;
   }
+  /** Little-endian, by hand: a DataView per decode costs more than the decode. */
   u32(): number {
     this.need(4);
-    const x = this.view.getUint32(this.n, true);
-    this.n += 4;
-    return x;
+    const b = this.buf;
+    const i = this.n;
+    this.n = i + 4;
+    return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
   }
   f64(): number {
     this.need(8);
-    const x = this.view.getFloat64(this.n, true);
+    f64Bytes.set(this.buf.subarray(this.n, this.n + 8));
     this.n += 8;
-    return x;
+    return f64Scratch[0]!;
   }
   bytes(max: number): Uint8Array {
     const len = this.u32();

@@ -15,10 +15,11 @@
 //
 // The walk itself is synchronous; only entering a translator defers the answer.
 
-import type { ErrnoName, Handler, Rpc, SpecOf } from '../../libcap/index.ts';
+import type { SysGen } from '../../core/index.ts';
+import type { ErrnoName, Handler, Rpc, RpcFailure, SpecOf } from '../../libcap/index.ts';
 import { failDeferred, failWith } from './fail-with.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
-import { fetchRoot } from './fetch-root.ts';
+import { fetchActiveRoot, fetchRoot, NOT_ACTIVE } from './fetch-root.ts';
 import { ACCESS, O, PATH_MAX, S, type Dir, type Retry } from './fs-interfaces.ts';
 import { newOwner } from './new-node.ts';
 import { NodeStore, type MLink, type MNode } from './node-store.ts';
@@ -152,6 +153,11 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
     const w = walk(fs, po, user, name, flags, mode);
     if (typeof w === 'string') return failWith(w);
     if (w.kind === 'translator') {
+      // A translator already running: fetch its root on this worker thread.
+      const act = fs.store.peek(w.link.node)?.trans?.active ?? null;
+      if (act !== null && (act.task === null || act.task.alive) && ctx.sys !== null) {
+        return crossInThread(fs, ctx, po, user, w, name, flags, mode);
+      }
       const d = ctx.defer();
       void enterTranslator(fs, ctx, po, user, w, name, flags, mode).then((answer) => {
         if (typeof answer === 'string') failDeferred(d, answer);
@@ -165,6 +171,33 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
 }
 
 type LookupReply = { retry: Retry; retryName: string; port?: number };
+
+/** Enter an active translator in-thread; falls back to the general (async) path. */
+function* crossInThread(
+  fs: Filesystem,
+  ctx: Rpc,
+  start: PerOpen,
+  user: User,
+  w: Extract<Walked, { kind: 'translator' }>,
+  name: string,
+  flags: number,
+  mode: number,
+): SysGen<LookupReply | RpcFailure<never>> {
+  const sys = ctx.sys!;
+  const rootFlags = w.last ? (flags & ~LOOKUP_ONLY) | (w.mustBeDir ? O.DIRECTORY : 0) : O.PATH;
+  const r = yield* fetchActiveRoot(fs, w.link, w.dir, start, user, rootFlags, sys);
+  if (r === NOT_ACTIVE) {
+    const answer: LookupReply | ErrnoName = yield* sys.await(enterTranslator(fs, ctx, start, user, w, name, flags, mode));
+    return typeof answer === 'string' ? failWith(answer) : answer;
+  }
+  if (typeof r === 'string') return failWith(r);
+  const retryName = joinRetry(r.retryName, w.rest);
+  if (retryName.length > PATH_MAX) {
+    fs.ops.delete(r.root);
+    return failWith('ENAMETOOLONG');
+  }
+  return { retry: r.retry, retryName, port: r.root };
+}
 
 /** Open the node a walk ended at, for the caller of `ctx`. */
 function openWalked(fs: Filesystem, ctx: Rpc, start: PerOpen, user: User, w: Extract<Walked, { kind: 'open' }>, flags: number): LookupReply | ErrnoName {

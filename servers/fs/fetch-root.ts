@@ -7,7 +7,8 @@
 // gone: EPIPE) has its active setting cleared and the lookup starts over, which
 // restarts a passive translator.
 
-import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
+import type { Sys, SysGen } from '../../core/index.ts';
+import { hostInvoke, invoke, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
 import { clearActive, isGone } from './active-translator.ts';
 import type { Filesystem } from './filesystem.ts';
 import { Fsys, O, type Retry } from './fs-interfaces.ts';
@@ -81,3 +82,49 @@ export async function fetchRoot(
   return 'EIO';
 }
 
+
+/** fetchActiveRoot could not answer: the translator is gone or none is active (use fetchRoot). */
+export const NOT_ACTIVE: unique symbol = Symbol('not active');
+
+/**
+ * The common case of fetchRoot, run on the server's worker thread: a translator is
+ * already active, so fsys.getroot is called in-thread (bounded by the translator
+ * timeout) instead of through a host call and a deferred answer. Answers NOT_ACTIVE
+ * when there is no live active translator (or it turns out to be gone, after clearing
+ * it): the caller then takes the general path, which starts a passive one.
+ */
+export function* fetchActiveRoot(
+  fs: Filesystem,
+  link: MLink,
+  dir: MLink,
+  dotdotOf: PerOpen,
+  user: User,
+  flags: number,
+  sys: Sys,
+): SysGen<FetchedRoot | ErrnoName | typeof NOT_ACTIVE> {
+  const box = fs.store.peek(link.node)?.trans ?? null;
+  const act = box?.active ?? null;
+  if (box === null || act === null || (act.task !== null && !act.task.alive)) return NOT_ACTIVE;
+  const ddPo = new PerOpen(fs.store, dir, dir.node, O.PATH, dotdotOf.dotdot?.ref() ?? null);
+  const ddObj = fs.newProtid(ddPo, NOBODY, true);
+  const client = act.task !== null && act.task.alive ? fs.bucket.clientFor(act.task) : fs.bucket.anonymousClient();
+  const ddSlot = fs.bucket.give(client, ddObj);
+  ddObj.unref();
+  const r: RpcResult<unknown> = yield* invoke(
+    sys,
+    act.control,
+    Fsys.methods.getroot,
+    { dotdot: ddSlot, ids: user.ids, flags },
+    { timeout: fs.settings.translatorTimeout },
+  );
+  if (r.ok) {
+    const v = r.value as { retry: Retry; retryName: string; root: number };
+    return { retry: v.retry, retryName: v.retryName, root: v.root };
+  }
+  if (ddObj.alive) fs.bucket.revoke(client, ddObj);
+  if (isGone(r.error)) {
+    if (box.active === act) clearActive(fs, box);
+    return NOT_ACTIVE;
+  }
+  return r.error;
+}
