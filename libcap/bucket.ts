@@ -193,8 +193,9 @@ export class Bucket {
     for (let i = 0; i < 3; i++) {
       const s = u.recvSlots[i]!;
       if (s !== 0) {
-        if (cs.get(s) === null) continue;
-        this.ops.unreserveSlot(s); // a cap landed there: it belongs to the RPC now
+        // Still ours and empty: keep it. (A nested call may have swapped windows meanwhile.)
+        if (cs.get(s) === null && cs.reserved.has(s)) continue;
+        if (cs.get(s) !== null) this.ops.unreserveSlot(s); // a cap landed there: it belongs to the RPC now
       }
       const r = this.ops.reserveSlot();
       if (r === 0) throw new Error(`bucket ${this.name}: cap space of ${this.task.name} is full`);

@@ -131,16 +131,25 @@ export function* invoke(
   const items = cur.i;
   if (bad !== null) return { ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` };
   const windows = m.replyCodec.maxCaps;
+  // The caller's own receive windows (a server worker's, for a nested call) come back after.
+  const saved = windows === 0 ? null : u.recvSlots.slice(0, windows);
   for (let i = 0; i < windows; i++) u.recvSlots[i] = sys.reserveSlot();
   onStart?.({ key: sys.threadId, seq });
   const timeout = opts.timeout ?? NEVER;
   let st: number;
+  let landed: number[] | null = null;
   try {
     st = m.oneway
       ? yield sys.send(cap, m.op, words, caps, items, timeout)
       : yield sys.call(cap, m.op, words, caps, items, timeout, timeout);
   } finally {
-    for (let i = 0; i < windows; i++) sys.unreserveSlot(u.recvSlots[i]!);
+    if (saved !== null) {
+      landed = u.recvSlots.slice(0, windows);
+      for (let i = 0; i < windows; i++) {
+        sys.unreserveSlot(landed[i]!);
+        u.recvSlots[i] = saved[i]!;
+      }
+    }
   }
   if (st !== Status.Ok) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
   if (m.oneway) return { ok: true, value: {} };
@@ -151,13 +160,14 @@ export function* invoke(
   cur.w = 0;
   cur.i = 0;
   cur.c = 0;
-  const value = m.replyCodec.decode(u, cur, windows === 0 ? noCaps : (i) => {
-    const slot = u.recvSlots[i]!;
+  const got = landed;
+  const value = m.replyCodec.decode(u, cur, got === null ? noCaps : (i) => {
+    const slot = got[i]!;
     return sys.identify(slot) === null ? -1 : slot;
   });
   if (typeof value === 'string') {
     // The server answered something that does not match the interface: drop its caps.
-    for (let i = 0; i < windows; i++) if (sys.identify(u.recvSlots[i]!) !== null) sys.delete(u.recvSlots[i]!);
+    if (got !== null) for (const s of got) if (sys.identify(s) !== null) sys.delete(s);
     return { ok: false, error: 'EPROTO', message: `${m.fullName}: bad reply: ${value}` };
   }
   return { ok: true, value };

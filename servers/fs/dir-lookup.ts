@@ -153,9 +153,12 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
     const w = walk(fs, po, user, name, flags, mode);
     if (typeof w === 'string') return failWith(w);
     if (w.kind === 'translator') {
-      // A translator already running: fetch its root on this worker thread.
+      // A translator already running: fetch its root on this worker thread, as long as
+      // the pool keeps a worker free (a translator may call back into this server).
       const act = fs.store.peek(w.link.node)?.trans?.active ?? null;
-      if (act !== null && (act.task === null || act.task.alive) && ctx.sys !== null) {
+      const b = fs.bucket;
+      const spare = b.idleWorkers > 0 || b.workers < b.maxWorkers - 1;
+      if (act !== null && (act.task === null || act.task.alive) && ctx.sys !== null && spare) {
         return crossInThread(fs, ctx, po, user, w, name, flags, mode);
       }
       const d = ctx.defer();

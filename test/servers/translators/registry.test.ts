@@ -3,13 +3,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { TranslatorRegistry } from '../../../servers/fs/translator.ts';
-import { defaultRegistry, hello, tmpfs } from '../../../servers/translators/index.ts';
+import { defaultRegistry, filter, firmlink, hello, json, proc, tmpfs } from '../../../servers/translators/index.ts';
 
 describe('translator registry', () => {
-  it('holds hello and tmpfs by default', () => {
+  it('holds the stock translators by default', () => {
     const r = defaultRegistry();
-    expect(r.names()).toEqual(['hello', 'tmpfs']);
+    expect(r.names()).toEqual(['filter', 'firmlink', 'hello', 'json', 'log', 'proc', 'tmpfs']);
     expect(r.get('hello')).toBe(hello);
+    expect([r.get('filter'), r.get('firmlink'), r.get('proc'), r.get('/hurd/json')]).toEqual([filter, firmlink, proc, json]);
     expect(r.get('/hurd/tmpfs')).toBe(tmpfs);
     expect(r.get('nope')).toBeUndefined();
   });
