@@ -1,0 +1,157 @@
+// The harness's output: the machine description, the results table with ratio columns,
+// target verdicts (a miss is always printed as a miss), and the --json document.
+
+import { arch, cpus, loadavg, release, type as osType } from 'node:os';
+import type { Target } from './row.ts';
+import type { RowResult } from './sample.ts';
+
+/** Rows every ns/op figure is compared with, as table columns. */
+export const REFERENCE_ROWS = ['baseline.await', 'kernel.call.fast'] as const;
+
+export interface Machine {
+  readonly cpu: string;
+  readonly cores: number;
+  readonly node: string;
+  readonly os: string;
+  readonly date: string;
+  /** 1, 5 and 15 minute load averages when the run started: other work skews the figures. */
+  readonly load: readonly number[];
+}
+
+export function describeMachine(): Machine {
+  const list = cpus();
+  return {
+    cpu: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length,
+    node: process.version,
+    os: `${osType()} ${release()} ${arch()}`,
+    date: new Date().toISOString(),
+    load: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+/** A row that ran, or one whose process failed. */
+export type Outcome = { readonly ok: true; readonly result: RowResult } | { readonly ok: false; readonly name: string; readonly error: string };
+
+export interface TargetVerdict {
+  readonly target: Target;
+  readonly label: string;
+  /** The factor from medians (row/reference for at-most, reference/row for faster-by); null if a row is missing. */
+  readonly measured: number | null;
+  /** The same factor from the two rows' minimum samples (less disturbed by other load). */
+  readonly measuredMin: number | null;
+  /** Judged on the medians. */
+  readonly pass: boolean | null;
+}
+
+function label(t: Target): string {
+  return t.kind === 'at-most'
+    ? `${t.row} <= ${t.factor}x ${t.reference}`
+    : `${t.row} >= ${t.factor}x faster than ${t.reference}`;
+}
+
+export function judge(targets: readonly Target[], results: ReadonlyMap<string, RowResult>): TargetVerdict[] {
+  return targets.map((t) => {
+    const row = results.get(t.row);
+    const ref = results.get(t.reference);
+    if (row === undefined || ref === undefined) {
+      return { target: t, label: label(t), measured: null, measuredMin: null, pass: null };
+    }
+    const factor = (rowValue: number, refValue: number): number =>
+      t.kind === 'at-most' ? rowValue / refValue : refValue / rowValue;
+    const measured = factor(row.median, ref.median);
+    const pass = t.kind === 'at-most' ? measured <= t.factor : measured >= t.factor;
+    return { target: t, label: label(t), measured, measuredMin: factor(row.min, ref.min), pass };
+  });
+}
+
+function fmtValue(r: RowResult, v: number): string {
+  if (r.unit === 'bytes') return Math.round(v).toLocaleString('en-US');
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+function fmtRatio(x: number): string {
+  if (x >= 100) return `${x.toFixed(0)}x`;
+  if (x >= 10) return `${x.toFixed(1)}x`;
+  return x >= 0.01 ? `${x.toFixed(2)}x` : `${x.toFixed(3)}x`;
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[], rightAlign: readonly boolean[]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (rightAlign[i] === true ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The results table: median and min per row, and ns rows as multiples of the reference rows. */
+export function formatResults(outcomes: readonly Outcome[]): string {
+  const byName = new Map<string, RowResult>();
+  for (const o of outcomes) if (o.ok) byName.set(o.result.name, o.result);
+  const head = ['row', 'median', 'min', 'unit', ...REFERENCE_ROWS.map((r) => `x ${r}`)];
+  const rows = outcomes.map((o): string[] => {
+    if (!o.ok) return [o.name, 'FAILED', '', '', ...REFERENCE_ROWS.map(() => '')];
+    const r = o.result;
+    const ratios = REFERENCE_ROWS.map((name) => {
+      const ref = byName.get(name);
+      return r.unit !== 'ns' || ref === undefined ? '-' : fmtRatio(r.median / ref.median);
+    });
+    const unit = r.unit === 'ns' ? `ns/${r.per}` : `B/${r.per}`;
+    return [r.name, fmtValue(r, r.median), fmtValue(r, r.min), unit, ...ratios];
+  });
+  return table(head, rows, [false, true, true, false, true, true]);
+}
+
+export function formatTargets(verdicts: readonly TargetVerdict[]): string {
+  const rows = verdicts.map((v): string[] => {
+    if (v.measured === null || v.measuredMin === null || v.pass === null) return [v.label, '-', '-', 'not run'];
+    const t = v.target;
+    let verdict: string;
+    if (v.pass) verdict = 'pass';
+    else if (t.kind === 'at-most') verdict = `MISS (${((v.measured / t.factor - 1) * 100).toFixed(0)}% over)`;
+    else verdict = `MISS (${((1 - v.measured / t.factor) * 100).toFixed(0)}% short)`;
+    return [v.label, fmtRatio(v.measured), fmtRatio(v.measuredMin), verdict];
+  });
+  return table(['target (judged on medians)', 'median', 'min', 'result'], rows, [false, true, true, false]);
+}
+
+export function formatMachine(m: Machine): string {
+  return `${m.cpu}, ${m.cores} cores, Node ${m.node}, ${m.os}, ${m.date}, load ${m.load.join(' ')}`;
+}
+
+/** A warning when other work was keeping the cores busy as the run started, else null. */
+export function busyWarning(m: Machine): string | null {
+  const load = m.load[0] ?? 0;
+  if (load <= m.cores / 2) return null;
+  return `warning: load average ${load} on ${m.cores} cores: other processes compete with the rows, figures will be noisy`;
+}
+
+/** How the run went: its length, and the 1-minute load average at its end (its own row counts ~1). */
+export interface RunInfo {
+  readonly seconds: number;
+  readonly loadAfter: number;
+}
+
+/** The 1-minute load average now, rounded. */
+export function loadNow(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
+}
+
+/** The --json document. */
+export function jsonReport(machine: Machine, run: RunInfo, outcomes: readonly Outcome[], verdicts: readonly TargetVerdict[]): unknown {
+  return {
+    machine,
+    run,
+    rows: outcomes.map((o) => {
+      if (!o.ok) return { name: o.name, error: o.error };
+      const r = o.result;
+      const value = r.unit === 'ns' ? { ns: r.median } : { bytes: r.median };
+      return { name: r.name, ...value, unit: r.unit, per: r.per, min: r.min, max: r.max, iterations: r.iterations, samples: r.samples };
+    }),
+    targets: verdicts.map((v) => ({ target: v.label, measured: v.measured, measuredMin: v.measuredMin, pass: v.pass })),
+  };
+}

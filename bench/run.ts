@@ -1,0 +1,151 @@
+// npm run bench: runs every registered row (bench/rows/*.ts, see registry.ts) in its own
+// Node process, one after another, and prints the table, the targets and the machine.
+//
+//   npm run bench                      all rows
+//   npm run bench -- --only kernel.    rows whose name starts with a prefix (repeatable)
+//   npm run bench -- --json out.json   also write {"machine", "rows", "targets"} to a file
+//   npm run bench -- --list            list the rows and what each measures
+//   npm run bench -- --samples 3       fewer samples per row (quicker, noisier)
+//
+// A row's process is this file again with `--child <row>`: a fresh V8 (no JIT state from
+// another row), the tsx loader inherited through execArgv, and --expose-gc for the memory
+// rows. It sends its RowResult back over the IPC channel. The exit code is 1 when a row
+// failed (threw, or its process died); a missed target is reported, not an error.
+
+import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { allRows, allTargets, loadGroups, selectRows } from './registry.ts';
+import {
+  busyWarning,
+  describeMachine,
+  formatMachine,
+  formatResults,
+  formatTargets,
+  judge,
+  jsonReport,
+  loadNow,
+  type Outcome,
+  type RunInfo,
+} from './report.ts';
+import { sampleRow, type RowResult, type SampleOptions } from './sample.ts';
+
+/** A row's process is killed after this long. */
+const ROW_TIMEOUT_MS = 120_000;
+
+type ChildMessage = { readonly ok: true; readonly result: RowResult } | { readonly ok: false; readonly error: string };
+
+function sampleOptions(samples: string | undefined): SampleOptions {
+  if (samples === undefined) return {};
+  const n = Number(samples);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--samples needs a positive integer, not ${samples}`);
+  return { samples: n };
+}
+
+/** Child mode: run one row and report it to the parent. */
+async function runChild(name: string, opts: SampleOptions): Promise<void> {
+  let msg: ChildMessage;
+  try {
+    const row = allRows(await loadGroups()).find((r) => r.name === name);
+    if (row === undefined) throw new Error(`no benchmark row named ${name}`);
+    msg = { ok: true, result: await sampleRow(row, opts) };
+  } catch (e) {
+    msg = { ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+  if (process.send === undefined) {
+    console.log(JSON.stringify(msg, null, 2));
+    process.exit(msg.ok ? 0 : 1);
+  }
+  process.send!(msg, undefined, undefined, () => process.exit(msg.ok ? 0 : 1));
+}
+
+/** Run one row in a fresh process; resolves with its result or why it failed. */
+function runRowProcess(name: string, samples: string | undefined): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const args = ['--child', name, ...(samples === undefined ? [] : ['--samples', samples])];
+    const child = fork(fileURLToPath(import.meta.url), args, {
+      execArgv: [...process.execArgv, '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      timeout: ROW_TIMEOUT_MS,
+    });
+    let answer: ChildMessage | null = null;
+    child.on('message', (m) => {
+      answer = m as ChildMessage;
+    });
+    child.on('error', (e) => resolve({ ok: false, name, error: e.message }));
+    // 'close' comes after the IPC channel has delivered everything ('exit' may come first).
+    child.on('close', (code, signal) => {
+      const a = answer as ChildMessage | null;
+      if (a === null) resolve({ ok: false, name, error: `row process exited (code ${code}, signal ${signal}) without a result` });
+      else if (a.ok) resolve({ ok: true, result: a.result });
+      else resolve({ ok: false, name, error: a.error });
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      json: { type: 'string' },
+      list: { type: 'boolean' },
+      samples: { type: 'string' },
+    },
+    strict: true,
+  });
+  const opts = sampleOptions(values.samples);
+  if (values.child !== undefined) {
+    await runChild(values.child, opts);
+    return 0;
+  }
+
+  const groups = await loadGroups();
+  const rows = selectRows(allRows(groups), values.only ?? []);
+  if (values.list === true) {
+    for (const r of rows) console.log(`${r.name.padEnd(26)} ${r.what}`);
+    return 0;
+  }
+  if (rows.length === 0) {
+    console.error(`no rows match ${(values.only ?? []).join(', ')}`);
+    return 1;
+  }
+
+  const machine = describeMachine();
+  console.error(`hurdle bench: ${rows.length} rows, each in its own process (${formatMachine(machine)})`);
+  const busy = busyWarning(machine);
+  if (busy !== null) console.error(busy);
+  const outcomes: Outcome[] = [];
+  const started = performance.now();
+  for (const r of rows) {
+    const t0 = performance.now();
+    const o = await runRowProcess(r.name, values.samples);
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    console.error(`  ${r.name.padEnd(26)} ${o.ok ? 'done' : 'FAILED'} in ${secs} s`);
+    if (!o.ok) console.error(o.error.replace(/^/gm, '    '));
+    outcomes.push(o);
+  }
+
+  const results = new Map<string, RowResult>();
+  for (const o of outcomes) if (o.ok) results.set(o.result.name, o.result);
+  const verdicts = judge(allTargets(groups), results).filter((v) => values.only === undefined || v.measured !== null);
+
+  console.log(`\nMachine: ${formatMachine(machine)}`);
+  if (busy !== null) console.log(busy);
+  console.log('');
+  console.log(formatResults(outcomes));
+  if (verdicts.length > 0) console.log(`\n${formatTargets(verdicts)}`);
+  const run: RunInfo = { seconds: Math.round(performance.now() - started) / 1000, loadAfter: loadNow() };
+  // The row running keeps about one core busy, so only load beyond that is someone else's.
+  const noisy = run.loadAfter > 1 + machine.cores / 2 ? ' (other work ran alongside: noisy)' : '';
+  console.log(`\n${rows.length} rows in ${run.seconds.toFixed(1)} s; load average at the end ${run.loadAfter}${noisy}`);
+
+  if (values.json !== undefined) {
+    writeFileSync(values.json, `${JSON.stringify(jsonReport(machine, run, outcomes, verdicts), null, 2)}\n`);
+    console.error(`wrote ${values.json}`);
+  }
+  return outcomes.every((o) => o.ok) ? 0 : 1;
+}
+
+process.exitCode = await main();
