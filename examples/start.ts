@@ -1,2 +1,4 @@
-// npm start: placeholder until the kernel demo lands.
-console.log('hurdle: see README.md');
+// npm start: boot the default system and open the shell (tools/start/main.ts).
+import { main } from '../tools/start/main.ts';
+
+process.exitCode = await main(process.argv.slice(2));

@@ -366,7 +366,7 @@ async function showtrans(ctx: ShellContext, args: string[]): Promise<number> {
   for (const a of args) {
     try {
       const argv = await sys.showtrans(resolvePath(ctx.cwd, a));
-      ctx.out(`${argv.join(' ')}\n`);
+      if (argv.length > 0) ctx.out(`${argv.join(' ')}\n`);
     } catch (e) {
       ctx.err(`showtrans: ${a}: ${describeError(e)}\n`);
       status = 1;

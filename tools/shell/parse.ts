@@ -86,6 +86,9 @@ export function parseLine(line: string): ParseResult {
       pendingRedirect = { append };
       continue;
     }
+    if (c === '|' || c === '&' || c === '<') {
+      return { ok: false, error: `syntax error near '${c}': pipes, background jobs and input redirection are not supported` };
+    }
     if (c === '#' && !inWord) break;
     word += c;
     inWord = true;

@@ -1,5 +1,6 @@
-// The default system description: names, auth, notify (when given) and task; extended
-// through `extra` (where the filesystem and the shell join). Boots, serves, shuts down clean.
+// The default system description: names, auth, notify (when given), task and the
+// filesystem (when given); extended through `extra` (where the shell joins). Boots,
+// serves, shuts down clean.
 
 import { describe, expect, it } from 'vitest';
 import { connect } from '../../../libcap/index.ts';
@@ -12,10 +13,11 @@ import { kernel } from './harness.ts';
 import { ProbeLog, probeServer } from './probe.ts';
 
 describe('defaultSystem', () => {
-  it('describes names, auth, notify and task; notify can be left out or replaced', () => {
-    expect(Object.keys(defaultSystem())).toEqual(['names', 'auth', 'notify', 'task']);
+  it('describes names, auth, notify, task and fs; notify and fs can be left out or replaced', () => {
+    expect(Object.keys(defaultSystem())).toEqual(['names', 'auth', 'notify', 'task', 'fs']);
     expect(Object.values(defaultSystem()).every(isServer)).toBe(true);
-    expect(Object.keys(defaultSystem({ notify: false }))).toEqual(['names', 'auth', 'task']);
+    expect(Object.keys(defaultSystem({ notify: false, fs: false }))).toEqual(['names', 'auth', 'task']);
+    expect(defaultSystem({ notify: false }).fs).toMatchObject({ uses: { auth: { service: 'auth' } } });
     const mine = notifyServer({ quota: 16 });
     expect(defaultSystem({ notify: mine }).notify).toEqual({ server: mine });
   });
@@ -26,6 +28,7 @@ describe('defaultSystem', () => {
     const sys = await boot(
       k,
       defaultSystem({
+        fs: false,
         extra: {
           fs: { server: probeServer('fs', log), uses: { auth: { service: 'auth', params: { uid: 0, gid: 0 } }, notify: 'notify', task: 'task' } },
         },
@@ -45,6 +48,6 @@ describe('defaultSystem', () => {
   it('lets extra replace a default child', () => {
     const log = new ProbeLog();
     const spec = defaultSystem({ extra: { auth: { server: probeServer('my-auth', log) } } });
-    expect(Object.keys(spec)).toEqual(['names', 'auth', 'notify', 'task']);
+    expect(Object.keys(spec)).toEqual(['names', 'auth', 'notify', 'task', 'fs']);
   });
 });

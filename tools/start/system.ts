@@ -1,0 +1,159 @@
+// What `npm start` runs: the default system (names, auth, notify, task, fs with the stock
+// translators), a shell task with its own caps to fs, auth and the task server, the tree
+// populated, and the shell's system facet (settrans, showtrans, fsysopts, ps, trace,
+// bench) wired to them.
+
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kernel, snapshot, type Clock, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { psRows } from '../../servers/task/index.ts';
+import { createFsClient, fsysopts, settrans, showtrans, type FsClient } from '../../servers/fsclient/index.ts';
+import { boot, defaultSystem, formatPs, type System } from '../../servers/system/index.ts';
+import { Rpctrace, toChromeTrace } from '../rpctrace/index.ts';
+import type { ShellFs, ShellSystem } from '../shell/index.ts';
+import { populate } from './populate.ts';
+
+export interface HurdleOptions {
+  /** Kernel clock (default real time). */
+  readonly clock?: Clock;
+  /** Who the shell runs as (default root). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export interface Hurdle {
+  readonly kernel: Kernel;
+  readonly system: System;
+  /** The shell's task and its fs client (Node's fs.promises API). */
+  readonly task: Task;
+  readonly fs: FsClient;
+  /** The Hurd-specific facet the shell's settrans, ps, trace and bench use. */
+  readonly shellSystem: ShellSystem;
+  /** Orderly shutdown; answers the report's lines. */
+  shutdown(): Promise<string[]>;
+}
+
+/** A program body for a task that only holds caps (its code runs on the host: the shell). */
+function* holder(_sys: Sys): SysGen<void> {}
+
+/** Boot the system `npm start` shows and populate its filesystem. */
+export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
+  const kernel = new Kernel(opts.clock === undefined ? {} : { clock: opts.clock });
+  const uid = opts.uid ?? 0;
+  const gid = opts.gid ?? 0;
+  const rootIds = { uid: 0, gid: 0 };
+  const system = await boot(
+    kernel,
+    defaultSystem({
+      extra: {
+        init: { program: holder, uses: { fs: { service: 'fs', params: rootIds }, auth: { service: 'auth', params: rootIds } } },
+        shell: {
+          program: holder,
+          uses: { fs: { service: 'fs', params: { uid, gid } }, auth: { service: 'auth', params: { uid, gid } }, task: 'task' },
+        },
+      },
+    }),
+  );
+  const clientOf = (path: string): { task: Task; fs: FsClient } => {
+    const task = system.task(path);
+    const caps = system.caps(path);
+    return { task, fs: createFsClient(kernel, task, { root: caps.get('fs')!, auth: caps.get('auth')! }) };
+  };
+  await populate(clientOf('init').fs);
+  const { task, fs } = clientOf('shell');
+  return {
+    kernel,
+    system,
+    task,
+    fs,
+    shellSystem: shellSystemFor(kernel, system, fs),
+    async shutdown() {
+      const report = await system.shutdown({ force: true });
+      return report.clean ? [] : formatReportLines(report);
+    },
+  };
+}
+
+function formatReportLines(report: Awaited<ReturnType<System['shutdown']>>): string[] {
+  const out: string[] = [];
+  for (const h of report.held) out.push(`held: ${h.server}: ${h.what}`);
+  for (const e of report.errors) out.push(`error: ${e}`);
+  return out;
+}
+
+/** The shell's Hurd facet over a booted system. */
+export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): ShellSystem {
+  let tracer: Rpctrace | null = null;
+  let traceFile: string | null = null;
+  return {
+    async settrans(path, argv, o) {
+      if (o.goaway) {
+        await settrans(fs, path, [], { goaway: true, force: o.force, passive: argv.length > 0 || !o.active });
+        return;
+      }
+      await settrans(fs, path, argv, { create: o.create, force: o.force });
+      if (o.active) {
+        // -a: start it now, then drop the passive setting so only the active one remains.
+        await fs.stat(path).catch(() => undefined);
+        await settrans(fs, path, []);
+      }
+    },
+    showtrans: (path) => showtrans(fs, path),
+    fsysopts: (path, options) => (options === null ? fsysopts(fs, path) : fsysopts(fs, path, options)),
+    // Every task of the kernel: the system's, and the translators the filesystem started.
+    ps: () => formatPs(psRows(snapshot(kernel), (t) => t.alive)),
+    trace(on, file, out) {
+      if (on) {
+        if (tracer !== null) return 'trace: already on';
+        tracer = new Rpctrace(kernel, { out, raw: false });
+        tracer.attach();
+        traceFile = file;
+        return 'trace: on';
+      }
+      if (tracer === null) return 'trace: already off';
+      const t = tracer;
+      tracer = null;
+      t.detach();
+      const dest = file ?? traceFile;
+      traceFile = null;
+      if (dest !== null) {
+        writeFileSync(dest, JSON.stringify(toChromeTrace(t)));
+        return `trace: off; ${t.records.length} messages, Perfetto JSON in ${dest} (host filesystem; open it in ui.perfetto.dev)`;
+      }
+      return `trace: off; ${t.records.length} messages`;
+    },
+    bench: (prefix, out) => runBench(prefix, out),
+  };
+}
+
+/** Run `npm run bench -- --only prefix` as a child process, streaming its lines. */
+function runBench(prefix: string, out: (line: string) => void): Promise<void> {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const args = [...process.execArgv, join(root, 'bench', 'run.ts'), ...(prefix === '' ? [] : ['--only', prefix])];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let buf = '';
+    const feed = (chunk: Buffer): void => {
+      buf += chunk.toString('utf8');
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        out(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf('\n');
+      }
+    };
+    child.stdout.on('data', feed);
+    child.stderr.on('data', feed);
+    child.on('close', () => {
+      if (buf !== '') out(buf);
+      resolve();
+    });
+  });
+}
+
+/** The fs client as the shell's fs (the shell uses a subset of fs.promises). */
+export function shellFs(fs: FsClient): ShellFs {
+  return fs as unknown as ShellFs;
+}
