@@ -6,7 +6,7 @@ import type { Target } from './row.ts';
 import type { RowResult } from './sample.ts';
 
 /** Rows every ns/op figure is compared with, as table columns. */
-export const REFERENCE_ROWS = ['baseline.await', 'kernel.call.fast'] as const;
+export const REFERENCE_ROWS = ['baseline.await', 'kernel.call.fast', 'libcap.rpc.null'] as const;
 
 export interface Machine {
   readonly cpu: string;

@@ -142,8 +142,9 @@ export const group: RowGroup = {
     },
     {
       name: 'fs.stat.direct.sync',
+      samples: 5,
       what: 'memfs statSync of the same file (memfs without its promise wrapper), for scale',
-      iterations: 300_000,
+      iterations: 100_000,
       run(n) {
         const fs = createFsFromVolume(new Volume());
         fs.mkdirSync('/bench');
@@ -161,8 +162,10 @@ export const group: RowGroup = {
     },
     {
       name: 'fs.stat.client.promise',
+      samples: 5,
+      warmup: 2,
       what: 'fs.stat.client with the promise API (await client.stat: one kernel thread per call)',
-      iterations: 20_000,
+      iterations: 8_000,
       async run(n) {
         const s = await setup();
         const before = capCount(s.task);

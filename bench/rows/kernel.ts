@@ -66,7 +66,7 @@ export const group: RowGroup = {
     {
       name: 'kernel.call.traced',
       what: 'kernel.call.fast with a tracer attached that counts events',
-      iterations: 500_000,
+      iterations: 150_000,
       run(n) {
         const tracer = new CountingTracer();
         const r = callPair({ form: 'continuation', words: 4, tracer }).calls(n);
