@@ -15,7 +15,7 @@ describe('compose-tree example', () => {
     const task = /clerk's task is (\d+)/.exec(text)?.[1];
     expect(task).toBeDefined();
     expect(text).toContain(`you are client task ${task} here`);
-    expect(text).toContain('booted: names, auth, notify, task, greeter, office/clerk');
+    expect(text).toContain('booted: names, auth, notify, task, fs, greeter, office/clerk');
     expect(text).toMatch(/greeter\s+\d+\s+greeter\.manager\s+blocked-recv\s+endpoint \d+/);
     expect(lines.at(-1)).toBe('shutdown: clean (nothing held, no thread left, no task alive)');
   });
