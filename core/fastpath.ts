@@ -17,8 +17,24 @@ import { Rights } from './rights.ts';
 import { ThreadState, type Thread } from './thread.ts';
 import type { Utcb } from './utcb.ts';
 
+// Everything this file reads on every RPC is bound here, locally: V8 does not
+// constant-fold imported bindings, so `Status.Ok` or `ThreadState.X` in the body would be
+// a cell load each time and would block inlining.
 const INF = Number.POSITIVE_INFINITY;
+const OK = Status.Ok;
+const ENDPOINT = Kind.Endpoint;
+const EP_IDLE = EpState.Idle;
+const EP_SEND = EpState.Send;
+const EP_RECV = EpState.Recv;
+const READ = Rights.Read;
+const WRITE = Rights.Write;
+const GRANT = Rights.Grant;
 const CALL_RIGHTS = Rights.Grant | Rights.GrantReply;
+const BLOCKED_REPLY = ThreadState.BlockedReply;
+const BLOCKED_RECV = ThreadState.BlockedRecv;
+const MAX_FAST_WORDS = FASTPATH_MRS;
+const traceIpc = ipcEvent;
+const traceBlock = blockEvent;
 
 /**
  * True when the pending message of `t` is register-sized (label a1, length a2 <= 4, no
@@ -79,8 +95,8 @@ export function fastCall(k: Kernel, t: Thread): Thread | undefined {
   if (cap === undefined || cap === null) return undefined;
   const ep = cap.obj as Endpoint;
   const rights = cap.rights;
-  if (ep.kind !== Kind.Endpoint || ep.state !== EpState.Recv) return undefined;
-  if ((rights & Rights.Write) === 0 || (rights & CALL_RIGHTS) === 0) return undefined;
+  if (ep.kind !== ENDPOINT || ep.state !== EP_RECV) return undefined;
+  if ((rights & WRITE) === 0 || (rights & CALL_RIGHTS) === 0) return undefined;
   if (t.sendTimeout !== INF || t.recvTimeout !== INF) return undefined;
   const q = ep.queue;
   const r = q.head!;
@@ -88,7 +104,7 @@ export function fastCall(k: Kernel, t: Thread): Thread | undefined {
   if (!fastMessage(t)) return undefined;
 
   q.shift();
-  if (q.length === 0) ep.state = EpState.Idle;
+  if (q.length === 0) ep.state = EP_IDLE;
   if (r.deadline !== INF) k.timers.cancel(r);
   const badge = cap.badge;
   copyWords(t, r.utcb, badge);
@@ -98,23 +114,23 @@ export function fastCall(k: Kernel, t: Thread): Thread | undefined {
   r.replyTo = t;
   r.replySeq = id;
   r.replyCanGrant = r.recvCanGrant;
-  t.state = ThreadState.BlockedReply;
+  t.state = BLOCKED_REPLY;
   r.blockedOn = null;
-  r.result = Status.Ok;
+  r.result = OK;
   k.nFast++;
-  if (k.tracer !== null) ipcEvent(k, 'call', t, r, ep.id, badge, id);
+  if (k.tracer !== null) traceIpc(k, 'call', t, r, ep.id, badge, id);
   return r;
 }
 
 /** Fast replyRecv: returns the caller to switch to, or undefined to take the slow path. */
 export function fastReplyRecv(k: Kernel, t: Thread): Thread | undefined {
   const c = t.replyTo;
-  if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== t.replySeq || c.inFault) return undefined;
+  if (c === null || c.state !== BLOCKED_REPLY || c.callSeq !== t.replySeq || c.inFault) return undefined;
   if (t.recvTimeout !== INF) return undefined;
   const cap = t.cslots[t.a0];
   if (cap === undefined || cap === null) return undefined;
   const ep = cap.obj as Endpoint;
-  if (ep.kind !== Kind.Endpoint || (cap.rights & Rights.Read) === 0 || ep.state === EpState.Send) return undefined;
+  if (ep.kind !== ENDPOINT || (cap.rights & READ) === 0 || ep.state === EP_SEND) return undefined;
   const n = t.bound;
   if (n !== null && n.pending) return undefined;
   if (k.runq.count !== 0 && c.prio < k.runq.highest()) return undefined;
@@ -124,13 +140,13 @@ export function fastReplyRecv(k: Kernel, t: Thread): Thread | undefined {
   copyWords(t, c.utcb, 0);
   t.replyTo = null;
   k.nFast++;
-  if (k.tracer !== null) ipcEvent(k, 'reply', t, c, -1, 0, c.callSeq);
-  t.recvCanGrant = (cap.rights & Rights.Grant) !== 0;
-  t.state = ThreadState.BlockedRecv;
+  if (k.tracer !== null) traceIpc(k, 'reply', t, c, -1, 0, c.callSeq);
+  t.recvCanGrant = (cap.rights & GRANT) !== 0;
+  t.state = BLOCKED_RECV;
   t.blockedOn = ep;
   ep.queue.enqueue(t);
-  ep.state = EpState.Recv;
-  if (k.tracer !== null) blockEvent(k, t, ep.id, 0);
-  c.result = Status.Ok;
+  ep.state = EP_RECV;
+  if (k.tracer !== null) traceBlock(k, t, ep.id, 0);
+  c.result = OK;
   return c;
 }

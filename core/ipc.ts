@@ -19,52 +19,73 @@ import { Rights } from './rights.ts';
 import { Op, ThreadState, type Thread } from './thread.ts';
 import { decodeMessage, transferMessage, type DecodeFault } from './transfer.ts';
 
+// The dispatch switch runs on every syscall: its constants and the fast-path entry points
+// are bound locally (V8 does not constant-fold imported bindings).
+const OP_NONE = Op.None;
+const OP_SEND = Op.Send;
+const OP_NBSEND = Op.NBSend;
+const OP_CALL = Op.Call;
+const OP_RECV = Op.Recv;
+const OP_NBRECV = Op.NBRecv;
+const OP_REPLY = Op.Reply;
+const OP_REPLY_RECV = Op.ReplyRecv;
+const OP_SIGNAL = Op.Signal;
+const OP_WAIT = Op.Wait;
+const OP_POLL = Op.Poll;
+const OP_SLEEP = Op.Sleep;
+const OP_YIELD = Op.Yield;
+const OP_HOST_WAIT = Op.HostWait;
+const OP_PARK = Op.Park;
+const PARKED = ThreadState.Parked;
+const tryFastCall = fastCall;
+const tryFastReplyRecv = fastReplyRecv;
+
 /** Perform the syscall `t` yielded; returns the thread to run next, or null. */
 export function dispatch(k: Kernel, t: Thread): Thread | null {
   const op = t.op;
-  t.op = Op.None;
+  t.op = OP_NONE;
     switch (op) {
-    case Op.Call:
+    case OP_CALL:
       if (k.fastpathEnabled) {
-        const next = fastCall(k, t);
+        const next = tryFastCall(k, t);
         if (next !== undefined) return next;
       }
       return doCall(k, t);
-    case Op.ReplyRecv:
+    case OP_REPLY_RECV:
       if (k.fastpathEnabled) {
-        const next = fastReplyRecv(k, t);
+        const next = tryFastReplyRecv(k, t);
         if (next !== undefined) return next;
       }
       return doReplyRecv(k, t);
-    case Op.Send:
+    case OP_SEND:
       return doSend(k, t, false);
-    case Op.NBSend:
+    case OP_NBSEND:
       return doSend(k, t, true);
-    case Op.Recv:
+    case OP_RECV:
       k.nSlow++;
       return recvPhase(k, t, t.recvTimeout, null);
-    case Op.NBRecv:
+    case OP_NBRECV:
       k.nSlow++;
       return recvPhase(k, t, 0, null);
-    case Op.Reply:
+    case OP_REPLY:
       return doReply(k, t);
-    case Op.Signal:
+    case OP_SIGNAL:
       return doSignal(k, t);
-    case Op.Wait:
+    case OP_WAIT:
       return doWait(k, t, t.recvTimeout);
-    case Op.Poll:
+    case OP_POLL:
       return doWait(k, t, 0);
-    case Op.Sleep:
+    case OP_SLEEP:
       return doSleep(k, t);
-    case Op.Yield:
+    case OP_YIELD:
       t.result = Status.Ok;
       if (k.runq.count === 0 || k.runq.highest() < t.prio) return t;
       k.makeReady(t, Status.Ok);
       return null;
-    case Op.Park:
-      t.state = ThreadState.Parked;
+    case OP_PARK:
+      t.state = PARKED;
       return null;
-    case Op.HostWait: {
+    case OP_HOST_WAIT: {
       const p = t.hostPromise;
       t.hostPromise = null;
       return k.hostWait(t, p!);

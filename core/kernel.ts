@@ -101,6 +101,14 @@ export function enter(t: Thread): void {
   }
 }
 
+// The run loop's constants and the dispatcher, bound locally (V8 does not constant-fold
+// imported bindings; these are read on every thread switch).
+const RUNNING = ThreadState.Running;
+const READY = ThreadState.Ready;
+const KILLED = ThreadState.Killed;
+const TOKEN = SYSCALL;
+const dispatchSyscall = dispatch;
+
 /**
  * Called with every kernel created in this process (tools attach tracers this way, e.g.
  * `npm run trace -- script.ts`). Add and remove observers; nothing is observed by default.
@@ -518,13 +526,13 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
   private runFrom(first: Thread): void {
     let cur: Thread | null = first;
     let budget = this.budget;
-    cur.state = ThreadState.Running;
+    cur.state = RUNNING;
     while (cur !== null) {
       this.current = cur;
       let next: Thread | null;
       if (cur.restartSyscall) {
         cur.restartSyscall = false;
-        next = dispatch(this, cur);
+        next = dispatchSyscall(this, cur);
       } else {
         let value: unknown;
         let done = false;
@@ -542,33 +550,33 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
           }
         } catch (e) {
           // A thread that deleted its own task is dead already: its throw is no fault.
-          if (cur.state === ThreadState.Killed) break;
+          if (cur.state === KILLED) break;
           cur = this.threadThrew(cur, e);
-          if (cur !== null) cur.state = ThreadState.Running;
+          if (cur !== null) cur.state = RUNNING;
           continue;
         }
-        if (cur.state === ThreadState.Killed) break;
+        if (cur.state === KILLED) break;
         if (done) {
           this.exitThread(cur, cur.step === null ? value : undefined);
           break;
         }
-        if (value === SYSCALL && cur.op !== 0) next = dispatch(this, cur);
+        if (value === TOKEN && cur.op !== 0) next = dispatchSyscall(this, cur);
         else next = this.unknownSyscall(cur, value);
       }
       if (next === cur) {
         // The caller stays runnable: a thread it (or host code) woke may outrank it.
         if (this.runq.count !== 0 && this.runq.highest() > cur.prio) {
-          cur.state = ThreadState.Ready;
+          cur.state = READY;
           this.runq.pushFront(cur);
           next = null;
         }
       } else if (next !== null) {
         this.nSwitches++;
-        next.state = ThreadState.Running;
+        next.state = RUNNING;
       }
       if (--budget <= 0) {
         if (next !== null) {
-          next.state = ThreadState.Ready;
+          next.state = READY;
           this.runq.pushFront(next);
         }
         break;

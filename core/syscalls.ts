@@ -15,6 +15,18 @@ import { Rights } from './rights.ts';
 import { Op, SYSCALL, ThreadState, type Syscall, type Thread, type ThreadBody } from './thread.ts';
 import type { Utcb } from './utcb.ts';
 
+// Bound locally: every IPC method runs per message (V8 does not constant-fold imports).
+const TOKEN = SYSCALL;
+const OP_SEND = Op.Send;
+const OP_NBSEND = Op.NBSend;
+const OP_CALL = Op.Call;
+const OP_RECV = Op.Recv;
+const OP_NBRECV = Op.NBRecv;
+const OP_REPLY = Op.Reply;
+const OP_REPLY_RECV = Op.ReplyRecv;
+const OP_SIGNAL = Op.Signal;
+const OP_WAIT = Op.Wait;
+
 /** Generator helper type for code that performs syscalls: `yield*` it from a body. */
 export type SysGen<R> = Generator<Syscall, R, number>;
 
@@ -54,7 +66,7 @@ export class Sys {
     t.a2 = length;
     t.a3 = caps;
     t.a4 = items;
-    return SYSCALL;
+    return TOKEN;
   }
 
   /**
@@ -64,12 +76,12 @@ export class Sys {
    */
   send(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = NEVER): Syscall {
     this.t.sendTimeout = timeout;
-    return this.ipc(Op.Send, cap, label, length, caps, items);
+    return this.ipc(OP_SEND, cap, label, length, caps, items);
   }
 
   /** Send only if a receiver is waiting; otherwise the message is dropped, silently (E2). */
   nbsend(cap: number, label: number, length = 0, caps = 0, items = 0): Syscall {
-    return this.ipc(Op.NBSend, cap, label, length, caps, items);
+    return this.ipc(OP_NBSEND, cap, label, length, caps, items);
   }
 
   /** Send and wait for the reply on a one-shot reply cap (P1); the reply lands in utcb. */
@@ -77,40 +89,40 @@ export class Sys {
     const t = this.t;
     t.sendTimeout = sendTimeout;
     t.recvTimeout = recvTimeout;
-    return this.ipc(Op.Call, cap, label, length, caps, items);
+    return this.ipc(OP_CALL, cap, label, length, caps, items);
   }
 
   /** Open wait on an endpoint; also returns a pending bound notification (N5). */
   recv(cap: number, timeout = NEVER): Syscall {
     this.t.recvTimeout = timeout;
-    return this.ipc(Op.Recv, cap, 0, 0, 0, 0);
+    return this.ipc(OP_RECV, cap, 0, 0, 0, 0);
   }
 
   /** recv with timeout 0: Timeout (receive phase) when nothing is there (E3). */
   nbrecv(cap: number): Syscall {
-    return this.ipc(Op.NBRecv, cap, 0, 0, 0, 0);
+    return this.ipc(OP_NBRECV, cap, 0, 0, 0, 0);
   }
 
   /** Answer the pending caller; never blocks (P4); a no-op without one (P3). */
   reply(label: number, length = 0, caps = 0, items = 0): Syscall {
-    return this.ipc(Op.Reply, 0, label, length, caps, items);
+    return this.ipc(OP_REPLY, 0, label, length, caps, items);
   }
 
   /** Reply, then receive on `cap`, atomically (the server loop's one call). */
   replyRecv(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = NEVER): Syscall {
     this.t.recvTimeout = timeout;
-    return this.ipc(Op.ReplyRecv, cap, label, length, caps, items);
+    return this.ipc(OP_REPLY_RECV, cap, label, length, caps, items);
   }
 
   /** OR the cap's badge into the notification and wake the first waiter (N1). */
   signal(cap: number): Syscall {
-    return this.ipc(Op.Signal, cap, 0, 0, 0, 0);
+    return this.ipc(OP_SIGNAL, cap, 0, 0, 0, 0);
   }
 
   /** Wait for a signal; the word lands in utcb.badge (N2). */
   wait(cap: number, timeout = NEVER): Syscall {
     this.t.recvTimeout = timeout;
-    return this.ipc(Op.Wait, cap, 0, 0, 0, 0);
+    return this.ipc(OP_WAIT, cap, 0, 0, 0, 0);
   }
 
   /** Take a pending word without blocking: Ok and the word, or Timeout (receive phase) and 0. */

@@ -42,9 +42,20 @@ import { HEADER_WORDS, LABEL_CANCEL } from './interface.ts';
 import type { MethodSpecs } from './interface.ts';
 import { registerBucket } from './registry.ts';
 import type { Cursor } from './codec.ts';
-import { Deferred, Rpc, RpcFailure, RpcState } from './rpc.ts';
+import { Deferred, DEFERRED, Rpc, RpcFailure, RpcState } from './rpc.ts';
 import { managerBody } from './manager.ts';
 import { workerBody } from './worker.ts';
+
+// Bound locally: read on every request (V8 does not constant-fold imported bindings).
+const SERVING = InhibitState.Serving;
+const ENDED = InhibitState.Ended;
+const RUNNING = RpcState.Running;
+const DEFERRED_STATE = RpcState.Deferred;
+const DONE = RpcState.Done;
+const PARKED = RpcState.Parked;
+const PENDING = RpcState.Pending;
+const HEADER = HEADER_WORDS;
+const CANCEL_LABEL = LABEL_CANCEL;
 
 export interface BucketOptions {
   /** Name for threads and traces (default: the task's name). */
@@ -505,13 +516,13 @@ export class Bucket {
     const badge = u.badge;
     const e = this.lookup(badge);
     if (e === undefined) return ERRNO.EBADF;
-    if (u.length < HEADER_WORDS) return ERRNO.EINVAL;
+    if (u.length < HEADER) return ERRNO.EINVAL;
     const client = e.client;
     // Small integers (not doubles out of the Float64Array) keep the Map lookups fast.
     const key = u.mr[0]! | 0;
     const seq = u.mr[1]! | 0;
     const label = u.label;
-    if (label === LABEL_CANCEL) {
+    if (label === CANCEL_LABEL) {
       this.cancelRequest(client, key, seq);
       return null;
     }
@@ -526,7 +537,7 @@ export class Bucket {
     if (client.inflight.has(key)) return ERRNO.EBUSY;
     let args: Record<string, unknown> | string;
     let capSlots: number[] | null = null;
-    const cur = cursorAt(HEADER_WORDS);
+    const cur = cursorAt(HEADER);
     if (u.capCount === 0) args = m.argsCodec.decode(u, cur, noCaps);
     else {
       const got: { slots: number[] | null; window: number } = { slots: null, window: 0 };
@@ -573,19 +584,19 @@ export class Bucket {
   /** True when one of the RPC's levels is not serving. */
   blocked(rpc: Rpc): boolean {
     return (
-      this.inh.state !== InhibitState.Serving ||
-      rpc.client.inh.state !== InhibitState.Serving ||
-      rpc.object.inh.state !== InhibitState.Serving ||
-      rpc.object.cls.inh.state !== InhibitState.Serving
+      this.inh.state !== SERVING ||
+      rpc.client.inh.state !== SERVING ||
+      rpc.object.inh.state !== SERVING ||
+      rpc.object.cls.inh.state !== SERVING
     );
   }
 
   private endedFor(rpc: Rpc): boolean {
     return (
-      this.inh.state === InhibitState.Ended ||
-      rpc.client.inh.state === InhibitState.Ended ||
-      rpc.object.inh.state === InhibitState.Ended ||
-      rpc.object.cls.inh.state === InhibitState.Ended
+      this.inh.state === ENDED ||
+      rpc.client.inh.state === ENDED ||
+      rpc.object.inh.state === ENDED ||
+      rpc.object.cls.inh.state === ENDED
     );
   }
 
@@ -596,11 +607,11 @@ export class Bucket {
         this.answerNow(rpc, new RpcFailure('ECANCELED'));
         return;
       }
-      rpc.state = RpcState.Parked;
+      rpc.state = PARKED;
       this.parked.push(rpc);
       return;
     }
-    rpc.state = RpcState.Pending;
+    rpc.state = PENDING;
     this.pending.push(rpc);
     this.wantWorkers();
   }
@@ -627,7 +638,7 @@ export class Bucket {
       else if (this.endedFor(rpc)) this.answerNow(rpc, new RpcFailure('ECANCELED'));
       else if (this.blocked(rpc)) still.push(rpc);
       else {
-        rpc.state = RpcState.Pending;
+        rpc.state = PENDING;
         this.pending.push(rpc);
       }
     }
@@ -639,7 +650,7 @@ export class Bucket {
 
   /** @internal The RPC starts running: count it at every level. */
   begin(rpc: Rpc, sys: Sys): void {
-    rpc.state = RpcState.Running;
+    rpc.state = RUNNING;
     rpc.sys = sys;
     this.inh.enter();
     rpc.client.inh.enter();
@@ -654,9 +665,9 @@ export class Bucket {
    * inhibited). Its caps are cleaned up by `cleanup` once the answer has gone.
    */
   finish(rpc: Rpc): void {
-    if (rpc.state === RpcState.Done) return;
-    const wasRunning = rpc.state === RpcState.Running || rpc.state === RpcState.Deferred;
-    rpc.state = RpcState.Done;
+    if (rpc.state === DONE) return;
+    const wasRunning = rpc.state === RUNNING || rpc.state === DEFERRED_STATE;
+    rpc.state = DONE;
     this.served++;
     const c = rpc.client;
     c.inflight.remove(rpc);
@@ -718,11 +729,11 @@ export class Bucket {
       return handlerFailed(rpc, e);
     }
     if (res instanceof Deferred) {
-      rpc.state = RpcState.Deferred;
+      rpc.state = DEFERRED_STATE;
       return DEFERRED;
     }
     if (isThenable(res)) {
-      rpc.state = RpcState.Deferred;
+      rpc.state = DEFERRED_STATE;
       const d = new Deferred(rpc);
       res.then(
         (v) => {
@@ -771,11 +782,11 @@ export class Bucket {
    * thread to send through the saved reply cap. False if the RPC was already answered.
    */
   complete(rpc: Rpc, value: unknown): boolean {
-    if (rpc.answered || rpc.state === RpcState.Done) return false;
+    if (rpc.answered || rpc.state === DONE) return false;
     rpc.answered = true;
     if (rpc.replySlot === 0) {
       // Answered before the worker saved the reply cap (during the handler): it sends it.
-      rpc.state = RpcState.Running;
+      rpc.state = RUNNING;
       rpc.earlyAnswer = value;
       return true;
     }
@@ -808,15 +819,15 @@ export class Bucket {
   /** Cancel an RPC: it answers EINTR (now if it is queued or deferred, else when its handler returns). */
   cancel(rpc: Rpc): void {
     // An answer already queued stands: the operation completed, the client gets its result.
-    if (rpc.state === RpcState.Done || rpc.cancelled || rpc.answered) return;
+    if (rpc.state === DONE || rpc.cancelled || rpc.answered) return;
     rpc.markCancelled();
-    if (rpc.state === RpcState.Parked) {
+    if (rpc.state === PARKED) {
       remove(this.parked, rpc);
       this.answerNow(rpc, new RpcFailure('EINTR'));
-    } else if (rpc.state === RpcState.Pending) {
+    } else if (rpc.state === PENDING) {
       remove(this.pending, rpc);
       this.answerNow(rpc, new RpcFailure('EINTR'));
-    } else if (rpc.state === RpcState.Deferred) {
+    } else if (rpc.state === DEFERRED_STATE) {
       this.complete(rpc, new RpcFailure('EINTR'));
     }
   }
@@ -828,14 +839,14 @@ export class Bucket {
     for (const c of this.clients) {
       if (c === undefined) continue;
       for (const r of c.inflight.values()) {
-        if ((r.state === RpcState.Running || r.state === RpcState.Deferred) && filter(r)) out.push(r);
+        if ((r.state === RUNNING || r.state === DEFERRED_STATE) && filter(r)) out.push(r);
       }
     }
     return out;
   }
 
   private async inhibitLevel(level: Inhibitable, filter: (r: Rpc) => boolean, self: Rpc | null): Promise<ErrnoName | null> {
-    const selfHere = self !== null && self.state !== RpcState.Done && filter(self);
+    const selfHere = self !== null && self.state !== DONE && filter(self);
     const res = await level.inhibit(
       () => {
         for (const r of this.inflightRpcs(filter)) if (r !== self) this.cancel(r);
@@ -935,7 +946,7 @@ export class Bucket {
    * Resolves when the manager has finished.
    */
   async end(force = false): Promise<ErrnoName | null> {
-    if (this.inh.state === InhibitState.Ended) return this.waitEnded();
+    if (this.inh.state === ENDED) return this.waitEnded();
     if (!force && this.outstanding > 0) return 'EBUSY';
     this.inh.end();
     for (const rpc of this.parked.splice(0)) this.answerNow(rpc, new RpcFailure('ECANCELED'));
@@ -955,7 +966,7 @@ export class Bucket {
   }
 
   get ended(): boolean {
-    return this.inh.state === InhibitState.Ended;
+    return this.inh.state === ENDED;
   }
 
   /** Run `fn` when the bucket has ended (its threads are stopping). */
@@ -1029,8 +1040,6 @@ function tag(errno: number): ReplyTag {
   return { label: errno, words: 0, caps: 0, items: 0 };
 }
 
-/** Marker: the handler deferred its answer. */
-export const DEFERRED: unique symbol = Symbol('deferred');
 
 function noCaps(): number {
   return -1;
@@ -1078,7 +1087,7 @@ async function inhibitAcross(
   filter: (r: Rpc) => boolean,
   self: Rpc | null,
 ): Promise<ErrnoName | null> {
-  const selfHere = self !== null && self.state !== RpcState.Done && filter(self);
+  const selfHere = self !== null && self.state !== DONE && filter(self);
   const res = await level.inhibit(
     () => {
       for (const b of buckets) b.cancelWhere(filter, self);

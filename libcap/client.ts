@@ -26,6 +26,11 @@ import {
   type ReplyOf,
 } from './interface.ts';
 
+// Bound locally: read on every call (V8 does not constant-fold imported bindings).
+const HEADER = HEADER_WORDS;
+const OK = Status.Ok;
+const FOREVER = NEVER;
+
 /** A result value: the reply, or the error the server (or kernel) answered. */
 export type RpcResult<R> =
   | { readonly ok: true; readonly value: R }
@@ -122,7 +127,7 @@ export function* invoke(
   u.mr[1] = seq;
   u.grantMask = 0;
   const cur = scratch;
-  cur.w = HEADER_WORDS;
+  cur.w = HEADER;
   cur.i = 0;
   cur.c = 0;
   const bad = m.argsCodec.encode(u, (args ?? NO_OPTIONS) as Record<string, unknown>, cur);
@@ -135,7 +140,7 @@ export function* invoke(
   const saved = windows === 0 ? null : u.recvSlots.slice(0, windows);
   for (let i = 0; i < windows; i++) u.recvSlots[i] = sys.reserveSlot();
   onStart?.({ key: sys.threadId, seq });
-  const timeout = opts.timeout ?? NEVER;
+  const timeout = opts.timeout ?? FOREVER;
   let st: number;
   let landed: number[] | null = null;
   try {
@@ -151,7 +156,7 @@ export function* invoke(
       }
     }
   }
-  if (st !== Status.Ok) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
+  if (st !== OK) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
   if (m.oneway) return { ok: true, value: {} };
   if (u.label !== 0) {
     const name = errnoName(u.label) ?? 'EIO';
@@ -222,7 +227,7 @@ export function hostInvoke(
     void kernel.exec(task, function* cancel(sys: Sys): SysGen<void> {
       sys.utcb.mr[0] = key;
       sys.utcb.mr[1] = seq;
-      yield sys.send(cap, LABEL_CANCEL, HEADER_WORDS, 0, 0, 1000);
+      yield sys.send(cap, LABEL_CANCEL, HEADER, 0, 0, 1000);
     });
   };
   signal?.addEventListener('abort', sendCancel, { once: true });

@@ -42,6 +42,9 @@ export type HandlerResult<S extends MethodSpec> =
 export type Handler<S extends MethodSpec, D> = (ctx: Rpc<D, S>, args: ArgsOf<S>) => HandlerResult<S>;
 export type Handlers<M extends MethodSpecs, D> = { readonly [K in keyof M]?: Handler<M[K], D> };
 
+/** Marker the bucket returns when a handler deferred its answer. */
+export const DEFERRED: unique symbol = Symbol('deferred');
+
 export const RpcState = {
   /** Waiting for inhibition to lift (reply cap saved). */
   Parked: 0,

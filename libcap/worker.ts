@@ -11,12 +11,21 @@
 //   deferred: nothing now (the completion is sent later by whoever is free).
 
 import { CODE_MASK, isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
-import { DEFERRED, handlerFailed, type Bucket } from './bucket.ts';
+import { handlerFailed, type Bucket } from './bucket.ts';
+import { DEFERRED } from './rpc.ts';
 import type { Rpc } from './rpc.ts';
 import { RpcFailure } from './rpc.ts';
 
 const Phase = { Start: 0, Recv: 1, Gen: 2, Sent: 3, Replied: 4 } as const;
 const TIMEOUT = Status.Timeout | RECV_PHASE;
+
+// Bound locally: read on every request (V8 does not constant-fold imported bindings).
+const OK = Status.Ok;
+const NOTIFICATION = Status.Notification;
+const CANCELLED = Status.Cancelled;
+const FOREVER = NEVER;
+const DEFERRED_ANSWER = DEFERRED;
+const isToken = isSyscall;
 
 /** The body of a worker thread of `b`. */
 export function workerBody(b: Bucket): ThreadBody {
@@ -36,7 +45,7 @@ export function workerBody(b: Bucket): ThreadBody {
 
     /** Workers above the minimum time out when idle; the others wait forever (fast path). */
     function idleTimeout(): number {
-      return b.workers > b.minWorkers ? b.workerTimeout : NEVER;
+      return b.workers > b.minWorkers ? b.workerTimeout : FOREVER;
     }
 
     function waitNext(): Syscall {
@@ -107,7 +116,7 @@ export function workerBody(b: Bucket): ThreadBody {
       }
       b.begin(r, sys);
       const res = b.invoke(r);
-      if (res === DEFERRED) {
+      if (res === DEFERRED_ANSWER) {
         // Answered before the handler returned: kept for us to send, or (a queued request
         // with a saved reply cap) already queued as a completion.
         if (r.answered) return r.replySlot === 0 ? answer(r, r.earlyAnswer, live) : afterWork();
@@ -124,7 +133,7 @@ export function workerBody(b: Bucket): ThreadBody {
         rpc = r;
         gen = res;
         phase = Phase.Gen;
-        return stepGen(Status.Ok);
+        return stepGen(OK);
       }
       return answer(r, res, live);
     }
@@ -145,7 +154,7 @@ export function workerBody(b: Bucket): ThreadBody {
     function save(): number {
       if (!sys.hasCaller) return 0;
       const slot = b.allocSlot();
-      return sys.saveCaller(slot) === Status.Ok ? slot : 0;
+      return sys.saveCaller(slot) === OK ? slot : 0;
     }
 
     function stepGen(status: number): Syscall | null {
@@ -159,7 +168,7 @@ export function workerBody(b: Bucket): ThreadBody {
         return sendSaved(r, handlerFailed(r, e));
       }
       if (res.done !== true) {
-        if (isSyscall(res.value)) return res.value;
+        if (isToken(res.value)) return res.value;
         gen = null;
         void g.return(undefined);
         return sendSaved(r, handlerFailed(r, new TypeError('handler yielded a value that is not a syscall')));
@@ -169,14 +178,14 @@ export function workerBody(b: Bucket): ThreadBody {
     }
 
     function received(status: number): Syscall | null {
-      if (status !== Status.Ok) {
+      if (status !== OK) {
         if (status === TIMEOUT) {
           // Work queued while the timeout fired (its kick may find nobody waiting): take it.
           if (b.pending.length !== 0 || b.completions.length !== 0) return afterWork();
           return b.retire() ? exit() : waitNext();
         }
         // A notification, or suspended and resumed while receiving (Decision 5): again.
-        if (status === Status.Notification || (status & CODE_MASK) === Status.Cancelled) return waitNext();
+        if (status === NOTIFICATION || (status & CODE_MASK) === CANCELLED) return waitNext();
         // The endpoint is dead: the bucket ended.
         b.workers--;
         return exit();
