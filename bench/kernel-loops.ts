@@ -257,3 +257,56 @@ export class CountingTracer implements Tracer {
     this.count++;
   }
 }
+
+// ------------------------------------------------------------------ many thread bodies
+
+/**
+ * Eight servers, each a different continuation body (distinct functions, as in a real
+ * system), and one client calling them in turn: the run loop's call site sees nine
+ * bodies, so the JIT cannot specialise it on one pair of threads.
+ */
+const MIXED_SERVERS: ((ep: number) => ThreadBody)[] = [
+  (ep) => (sys) => { const u = sys.utcb; let f = true; return () => { if (!f) u.mr[0] = u.mr[0]! + 1; f = false; return sys.replyRecv(ep, 0, 4); }; },
+  (ep) => (sys) => { const u = sys.utcb; let first = true; return () => { if (!first) { u.mr[0] = u.mr[0]! + 1; u.mr[1] = 1; } first = false; return sys.replyRecv(ep, 1, 4); }; },
+  (ep) => (sys) => { const u = sys.utcb; let n = 0; return () => { if (n++ > 0) u.mr[0] = 1 + u.mr[0]!; return sys.replyRecv(ep, 2, 4); }; },
+  (ep) => (sys) => { const mr = sys.utcb.mr; let s = 0; return () => { if (s === 1) mr[0] = mr[0]! + 1; s = 1; return sys.replyRecv(ep, 3, 4); }; },
+  (ep) => (sys) => { const u = sys.utcb; let go = false; return () => { if (go) { const x = u.mr[0]!; u.mr[0] = x + 1; } go = true; return sys.replyRecv(ep, 4, 4); }; },
+  (ep) => (sys) => { const u = sys.utcb; let k = 0; return () => { if (k !== 0) u.mr[0] = u.mr[0]! + 1; k = 1; return sys.replyRecv(ep, 5, 4); }; },
+  (ep) => (sys) => { const u = sys.utcb; let ready = false; return () => { if (ready) u.mr[0] = u.mr[0]! + 1; else ready = true; return sys.replyRecv(ep, 6, 4); }; },
+  (ep) => (sys) => { const u = sys.utcb; let started = false; return () => { if (started) u.mr[0] = u.mr[0]! + 1; started = true; return sys.replyRecv(ep, 7, 4); }; },
+];
+
+/** n calls, spread over the eight servers in turn, all on the fast path; ns per call. */
+export function mixedCalls(n: number): LoopRun {
+  const k = new Kernel({ clock: new VirtualClock() });
+  const cli = k.createTask('client');
+  const caps: number[] = [];
+  MIXED_SERVERS.forEach((body, i) => {
+    const srv = k.createTask(`server${i}`);
+    const ep = k.createEndpoint(srv);
+    caps.push(k.grant(srv, ep, cli, { rights: Rights.Call, badge: i + 1 }));
+    k.spawn(srv, body(ep), { name: `server${i}` });
+  });
+  k.run();
+  const out: Outcome = { done: 0, failure: null };
+  k.spawn(
+    cli,
+    (sys: Sys) => {
+      const u = sys.utcb;
+      let i = 0;
+      return (st: number) => {
+        if (i > 0 && (st !== Status.Ok || u.mr[0] !== i + 1)) return fail(out, `call ${i} answered status ${st}, mr0 ${u.mr[0]}`);
+        if (i === n) {
+          out.done = n;
+          return null;
+        }
+        u.mr[0] = ++i;
+        return sys.call(caps[i & 7]!, 1, 4);
+      };
+    },
+    { name: 'client' },
+  );
+  const run = timedRun(k);
+  checkOutcome(out, n, 'client');
+  return run;
+}

@@ -353,40 +353,48 @@ export function saveCaller(k: Kernel, t: Thread, slot: number): number {
 
 // ------------------------------------------------------------------ notifications
 
+// Signal and wait run per event: their constants are bound locally.
+const NOTIFICATION_KIND = Kind.Notification;
+const WRITE_RIGHT = Rights.Write;
+const READ_RIGHT = Rights.Read;
+const BLOCKED_NOTIFICATION = ThreadState.BlockedNotification;
+const STATUS_OK = Status.Ok;
+const RECV_TIMEOUT = Status.Timeout | RECV_PHASE;
+
 function notificationCap(t: Thread, need: number): Cap | number {
   const cs = t.task.cspace;
   const cap = cs.get(t.a0);
   if (cap === null) return cs.missStatus(t.a0, Status.InvalidCapability);
-  if (cap.obj.kind !== Kind.Notification || (cap.rights & need) === 0) return Status.InvalidCapability;
+  if (cap.obj.kind !== NOTIFICATION_KIND || (cap.rights & need) === 0) return Status.InvalidCapability;
   return cap;
 }
 
 function doSignal(k: Kernel, t: Thread): Thread | null {
-  const cap = notificationCap(t, Rights.Write);
+  const cap = notificationCap(t, WRITE_RIGHT);
   if (typeof cap === 'number') return k.fail(t, cap, 'cap', { slot: t.a0 });
   const w = k.signalCore(cap.obj as Notification, cap.badge, t);
-  t.result = Status.Ok;
+  t.result = STATUS_OK;
   return w === null ? t : k.wakeBeside(t, w, w.result);
 }
 
 function doWait(k: Kernel, t: Thread, timeout: number): Thread | null {
-  const cap = notificationCap(t, Rights.Read);
+  const cap = notificationCap(t, READ_RIGHT);
   if (typeof cap === 'number') return k.fail(t, cap | RECV_PHASE, 'cap', { slot: t.a0 });
   if (!isValidTimeout(timeout)) return k.fail(t, Status.InvalidArgument | RECV_PHASE, 'timeout');
   const n = cap.obj as Notification;
   if (n.boundThread !== null && n.boundThread !== t) return k.fail(t, Status.IllegalOperation | RECV_PHASE, 'cap');
   if (n.pending) {
     t.utcb.badge = n.consume();
-    t.result = Status.Ok;
+    t.result = STATUS_OK;
     return t;
   }
   if (timeout === 0) {
     // poll: nothing pending, word 0.
     t.utcb.badge = 0;
-    t.result = Status.Timeout | RECV_PHASE;
+    t.result = RECV_TIMEOUT;
     return t;
   }
-  t.state = ThreadState.BlockedNotification;
+  t.state = BLOCKED_NOTIFICATION;
   t.blockedOn = n;
   n.waiters.enqueue(t);
   k.armTimeout(t, timeout);

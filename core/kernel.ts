@@ -23,6 +23,7 @@ import { Endpoint, EpState, type EndpointHost } from './endpoint.ts';
 import { RECV_PHASE, Status, statusName, type ErrorDetail } from './errors.ts';
 import { Factory } from './factory.ts';
 import { dispatch } from './ipc.ts';
+import { fastCall, fastReplyRecv } from './fastpath.ts';
 import { Kind, type KObject } from './kobject.ts';
 import {
   CAP_FACTORY,
@@ -108,6 +109,11 @@ const READY = ThreadState.Ready;
 const KILLED = ThreadState.Killed;
 const TOKEN = SYSCALL;
 const dispatchSyscall = dispatch;
+const tryFastCall = fastCall;
+const tryFastReplyRecv = fastReplyRecv;
+const OP_NONE = Op.None;
+const OP_CALL = Op.Call;
+const OP_REPLY_RECV = Op.ReplyRecv;
 
 /**
  * Called with every kernel created in this process (tools attach tracers this way, e.g.
@@ -560,7 +566,16 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
           this.exitThread(cur, cur.step === null ? value : undefined);
           break;
         }
-        if (value === TOKEN && cur.op !== 0) next = dispatchSyscall(this, cur);
+        if (value === TOKEN && cur.op !== 0) {
+          // The two fast-path operations are tried here, without the dispatch switch.
+          const op = cur.op;
+          const fast =
+            !this.fastpathEnabled ? undefined : op === OP_CALL ? tryFastCall(this, cur) : op === OP_REPLY_RECV ? tryFastReplyRecv(this, cur) : undefined;
+          if (fast !== undefined) {
+            cur.op = OP_NONE;
+            next = fast;
+          } else next = dispatchSyscall(this, cur);
+        }
         else next = this.unknownSyscall(cur, value);
       }
       if (next === cur) {
@@ -573,6 +588,12 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
       } else if (next !== null) {
         this.nSwitches++;
         next.state = RUNNING;
+      }
+      if (next === null && this.timers.size === 0 && budget > 1) {
+        // What the scheduler loop would do next (no timer can be due): run the highest
+        // ready thread, without returning there first.
+        next = this.runq.pop();
+        if (next !== null) next.state = RUNNING;
       }
       if (--budget <= 0) {
         if (next !== null) {

@@ -8,6 +8,8 @@ import type { Thread } from './thread.ts';
 export class RunQueues {
   private readonly queues: ThreadQueue[] = [];
   private readonly bitmap = new Uint32Array(8);
+  /** Highest priority with a ready thread, or -1 (kept current, so highest() is a load). */
+  private top = -1;
   /** Number of ready threads. */
   count = 0;
 
@@ -17,11 +19,7 @@ export class RunQueues {
 
   /** Highest priority with a ready thread, or -1. */
   highest(): number {
-    for (let w = 7; w >= 0; w--) {
-      const bits = this.bitmap[w]!;
-      if (bits !== 0) return w * 32 + 31 - Math.clz32(bits);
-    }
-    return -1;
+    return this.top;
   }
 
   /** Append a thread to the tail of its priority's queue. */
@@ -32,18 +30,18 @@ export class RunQueues {
 
   /** Put a preempted thread at the head of its priority's queue. */
   pushFront(t: Thread): void {
-    this.queues[t.prio]!.enqueueFront(t);
+    this.queues[t.prio]!.unshift(t);
     this.mark(t.prio);
   }
 
   /** Remove and return the first thread of the highest priority, or null. */
   pop(): Thread | null {
-    const p = this.highest();
+    const p = this.top;
     if (p < 0) return null;
     const q = this.queues[p]!;
     const t = q.shift();
     this.count--;
-    if (q.length === 0) this.bitmap[p >> 5]! &= ~(1 << (p & 31));
+    if (q.length === 0) this.clear(p);
     return t;
   }
 
@@ -53,11 +51,26 @@ export class RunQueues {
     if (q === null) return;
     q.remove(t);
     this.count--;
-    if (q.length === 0) this.bitmap[t.prio >> 5]! &= ~(1 << (t.prio & 31));
+    if (q.length === 0) this.clear(t.prio);
   }
 
   private mark(p: number): void {
     this.count++;
     this.bitmap[p >> 5]! |= 1 << (p & 31);
+    if (p > this.top) this.top = p;
+  }
+
+  /** Priority `p` has no ready thread any more: drop its bit, find the new top. */
+  private clear(p: number): void {
+    this.bitmap[p >> 5]! &= ~(1 << (p & 31));
+    if (p !== this.top) return;
+    for (let w = p >> 5; w >= 0; w--) {
+      const bits = this.bitmap[w]!;
+      if (bits !== 0) {
+        this.top = w * 32 + 31 - Math.clz32(bits);
+        return;
+      }
+    }
+    this.top = -1;
   }
 }

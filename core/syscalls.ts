@@ -17,6 +17,7 @@ import type { Utcb } from './utcb.ts';
 
 // Bound locally: every IPC method runs per message (V8 does not constant-fold imports).
 const TOKEN = SYSCALL;
+const FOREVER = NEVER;
 const OP_SEND = Op.Send;
 const OP_NBSEND = Op.NBSend;
 const OP_CALL = Op.Call;
@@ -74,7 +75,7 @@ export class Sys {
    * with `label`; block until a receiver takes it or `timeout` ends (T1). Never reports
    * delivery (E2); a bad cap is silent (E5).
    */
-  send(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = NEVER): Syscall {
+  send(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = FOREVER): Syscall {
     this.t.sendTimeout = timeout;
     return this.ipc(OP_SEND, cap, label, length, caps, items);
   }
@@ -85,7 +86,7 @@ export class Sys {
   }
 
   /** Send and wait for the reply on a one-shot reply cap (P1); the reply lands in utcb. */
-  call(cap: number, label: number, length = 0, caps = 0, items = 0, sendTimeout = NEVER, recvTimeout = NEVER): Syscall {
+  call(cap: number, label: number, length = 0, caps = 0, items = 0, sendTimeout = FOREVER, recvTimeout = FOREVER): Syscall {
     const t = this.t;
     t.sendTimeout = sendTimeout;
     t.recvTimeout = recvTimeout;
@@ -93,7 +94,7 @@ export class Sys {
   }
 
   /** Open wait on an endpoint; also returns a pending bound notification (N5). */
-  recv(cap: number, timeout = NEVER): Syscall {
+  recv(cap: number, timeout = FOREVER): Syscall {
     this.t.recvTimeout = timeout;
     return this.ipc(OP_RECV, cap, 0, 0, 0, 0);
   }
@@ -109,7 +110,7 @@ export class Sys {
   }
 
   /** Reply, then receive on `cap`, atomically (the server loop's one call). */
-  replyRecv(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = NEVER): Syscall {
+  replyRecv(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = FOREVER): Syscall {
     this.t.recvTimeout = timeout;
     return this.ipc(OP_REPLY_RECV, cap, label, length, caps, items);
   }
@@ -120,7 +121,7 @@ export class Sys {
   }
 
   /** Wait for a signal; the word lands in utcb.badge (N2). */
-  wait(cap: number, timeout = NEVER): Syscall {
+  wait(cap: number, timeout = FOREVER): Syscall {
     this.t.recvTimeout = timeout;
     return this.ipc(OP_WAIT, cap, 0, 0, 0, 0);
   }

@@ -28,6 +28,18 @@ export class ThreadQueue {
     this.insertAfter(after, t);
   }
 
+  /** Insert at the very head (run queues, where every thread has the same priority). */
+  unshift(t: Thread): void {
+    const head = this.head;
+    t.queue = this;
+    t.qPrev = null;
+    t.qNext = head;
+    if (head === null) this.tail = t;
+    else head.qPrev = t;
+    this.head = t;
+    this.length++;
+  }
+
   /** Insert at the head of its priority band (a preempted thread resumes first). */
   enqueueFront(t: Thread): void {
     let after = this.tail;

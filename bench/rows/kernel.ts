@@ -2,7 +2,7 @@
 // threads, one-way sends, notification wake-ups and the cost of an attached tracer. Every
 // row checks the kernel counters and fails if the kernel took another path than intended.
 
-import { callPair, CountingTracer, sendLoop, signalLoop, type LoopRun } from '../kernel-loops.ts';
+import { callPair, CountingTracer, mixedCalls, sendLoop, signalLoop, type LoopRun } from '../kernel-loops.ts';
 import { nsPer, type RowGroup } from '../row.ts';
 
 function expect(row: string, what: string, got: number, want: number): void {
@@ -25,6 +25,12 @@ export const group: RowGroup = {
       what: 'call + replyRecv round trip, 4 words, server waiting, continuation threads, fast path both ways',
       iterations: 2_000_000,
       run: (n) => fastRoundTrips('kernel.call.fast', callPair({ form: 'continuation', words: 4 }).calls(n), n),
+    },
+    {
+      name: 'kernel.call.fast.mixed',
+      what: 'kernel.call.fast spread over 8 servers with 8 different thread bodies (the run loop cannot specialise on one pair)',
+      iterations: 2_000_000,
+      run: (n) => fastRoundTrips('kernel.call.fast.mixed', mixedCalls(n), n),
     },
     {
       name: 'kernel.call.fast.gen',
