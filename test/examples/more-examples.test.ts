@@ -1,0 +1,24 @@
+// The benchmark and tracing examples run and say what they measured and traced (no
+// timing is asserted: only that figures are reported and the path was right).
+
+import { expect, it } from 'vitest';
+import { main as bench } from '../../examples/benchmark-your-rpc.ts';
+import { main as trace } from '../../examples/trace-to-perfetto.ts';
+
+it('examples/benchmark-your-rpc: reports in-thread, host and await figures from one run', async () => {
+  const lines: string[] = [];
+  await bench((l) => lines.push(l), 200);
+  expect(lines[0]).toMatch(/^kv\.get, in-thread stub: +\d+ ns per call \([\d.]+x an await\)$/);
+  expect(lines[1]).toMatch(/^kv\.get, host connect\(\): +\d+ ns per call/);
+  expect(lines[3]).toMatch(/^fast-path syscalls so far: [1-9]\d*, slow-path: \d+$/);
+});
+
+it('examples/trace-to-perfetto: decoded lines for a read through a translator, and a trace with slices', async () => {
+  const lines: string[] = [];
+  await trace((l) => lines.push(l), null);
+  expect(lines).toContain('user->dir.lookup(name="hello", flags=0, mode=420');
+  expect(lines.some((l) => /^fs->fsys\.getroot\(/.test(l))).toBe(true);
+  expect(lines.some((l) => /->io\.read\(amount=/.test(l))).toBe(true);
+  expect(lines).toContain('read: "Hello, world!\\n"');
+  expect(lines[lines.length - 1]).toMatch(/^\d+ messages, \d+ slices on \d+ task tracks$/);
+});
