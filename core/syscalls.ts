@@ -9,6 +9,7 @@ import * as inv from './invocations.ts';
 import { identity, type CapIdentity } from './invocations.ts';
 import { saveCaller } from './ipc.ts';
 import type { Kernel } from './kernel.ts';
+import type { Task } from './task.ts';
 import { Kind } from './kobject.ts';
 import { DEFAULT_CSPACE_SLOTS, NEVER } from './limits.ts';
 import { Rights } from './rights.ts';
@@ -40,6 +41,16 @@ export class Sys {
     private readonly t: Thread,
   ) {
     this.utcb = t.utcb;
+  }
+
+  /** The kernel, for libraries that need host calls on the thread's behalf (e.g. a cancel sent by another thread). */
+  get kernel(): Kernel {
+    return this.k;
+  }
+
+  /** The thread's task (host handle). */
+  get task(): Task {
+    return this.t.task;
   }
 
   /** This thread's kernel id (for naming it in protocols, e.g. cancellation). */

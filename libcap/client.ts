@@ -140,6 +140,12 @@ export function* invoke(
   const saved = windows === 0 ? null : u.recvSlots.slice(0, windows);
   for (let i = 0; i < windows; i++) u.recvSlots[i] = sys.reserveSlot();
   onStart?.({ key: sys.threadId, seq });
+  // In a kernel thread the caller is blocked in the call: another thread of its task
+  // sends the cancel (hostInvoke does the same for host calls).
+  const signal = onStart === undefined ? opts.signal : undefined;
+  if (signal?.aborted === true) return { ok: false, error: 'EINTR', message: `${m.fullName}: aborted` };
+  const cancel = signal === undefined ? null : (): void => sendCancel(sys.kernel, sys.task, cap, sys.threadId, seq);
+  if (cancel !== null) signal!.addEventListener('abort', cancel, { once: true });
   const timeout = opts.timeout ?? FOREVER;
   let st: number;
   let landed: number[] | null = null;
@@ -148,6 +154,7 @@ export function* invoke(
       ? yield sys.send(cap, m.op, words, caps, items, timeout)
       : yield sys.call(cap, m.op, words, caps, items, timeout, timeout);
   } finally {
+    if (cancel !== null) signal!.removeEventListener('abort', cancel);
     if (saved !== null) {
       landed = u.recvSlots.slice(0, windows);
       for (let i = 0; i < windows; i++) {
@@ -207,6 +214,15 @@ export function connect<M extends MethodSpecs>(iface: Interface<M>, kernel: Kern
   return out as AsyncClient<M>;
 }
 
+/** Tell the server to cancel call (key, seq): a short-lived thread of `task` sends it. */
+function sendCancel(kernel: Kernel, task: Task, cap: number, key: number, seq: number): void {
+  void kernel.exec(task, function* cancel(sys: Sys): SysGen<void> {
+    sys.utcb.mr[0] = key;
+    sys.utcb.mr[1] = seq;
+    yield sys.send(cap, LABEL_CANCEL, HEADER, 0, 0, 1000);
+  });
+}
+
 /** One call from host code, with cancellation through an AbortSignal. */
 export function hostInvoke(
   kernel: Kernel,
@@ -220,22 +236,17 @@ export function hostInvoke(
   if (signal?.aborted === true) return Promise.resolve({ ok: false, error: 'EINTR', message: `${m.fullName}: aborted` });
   let id: CallId | null = null;
   let cancelled = false;
-  const sendCancel = (): void => {
+  const sendCancelOnce = (): void => {
     if (id === null || cancelled) return;
     cancelled = true;
-    const { key, seq } = id;
-    void kernel.exec(task, function* cancel(sys: Sys): SysGen<void> {
-      sys.utcb.mr[0] = key;
-      sys.utcb.mr[1] = seq;
-      yield sys.send(cap, LABEL_CANCEL, HEADER, 0, 0, 1000);
-    });
+    sendCancel(kernel, task, cap, id.key, id.seq);
   };
-  signal?.addEventListener('abort', sendCancel, { once: true });
+  signal?.addEventListener('abort', sendCancelOnce, { once: true });
   const started = (i: CallId): void => {
     id = i;
-    if (signal?.aborted === true) sendCancel();
+    if (signal?.aborted === true) sendCancelOnce();
   };
   const p = callFromHost(kernel, task, cap, m, args, opts, started);
-  return signal === undefined ? p : p.finally(() => signal.removeEventListener('abort', sendCancel));
+  return signal === undefined ? p : p.finally(() => signal.removeEventListener('abort', sendCancelOnce));
 }
 
