@@ -616,28 +616,36 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
 
   /** A thread's timer fired: undo its wait and make it ready with a Timeout status (T1). */
   private timeout(t: Thread): void {
-    let status: number = Status.Timeout | RECV_PHASE;
-    switch (t.state) {
-      case ThreadState.BlockedSend:
-        status = Status.Timeout;
-        this.unqueue(t);
-        break;
-      case ThreadState.BlockedRecv:
-      case ThreadState.BlockedNotification:
-        this.unqueue(t);
-        break;
-      case ThreadState.BlockedReply:
-        // Decision 3: the reply cap dies with the timeout; a late reply is dropped.
-        t.callSeq = ++this.callCounter;
-        break;
-      case ThreadState.Sleeping:
-        break;
-      default:
-        return;
-    }
+    const phase = this.abandonWait(t);
+    if (phase < 0) return;
+    const status = Status.Timeout | phase;
     this.nTimeouts++;
     this.wakeEvent(t, status, 'timeout');
     this.makeReady(t, status);
+  }
+
+  /**
+   * Undo an IPC wait or sleep: out of its queue, or its reply cap revoked (Decision 3,
+   * P2). Returns the phase flag the interrupted syscall's status carries (0 for a send
+   * not yet delivered, RECV_PHASE otherwise), or -1 when `t` is not in such a wait.
+   */
+  private abandonWait(t: Thread): number {
+    switch (t.state) {
+      case ThreadState.BlockedSend:
+        this.unqueue(t);
+        return 0;
+      case ThreadState.BlockedRecv:
+      case ThreadState.BlockedNotification:
+        this.unqueue(t);
+        return RECV_PHASE;
+      case ThreadState.BlockedReply:
+        t.callSeq = ++this.callCounter;
+        return RECV_PHASE;
+      case ThreadState.Sleeping:
+        return RECV_PHASE;
+      default:
+        return -1;
+    }
   }
 
   // ------------------------------------------------------------------ scheduling policy
@@ -748,38 +756,24 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
    */
   detachThread(t: Thread): number {
     this.timers.cancel(t);
-    let status: number = Status.Cancelled | RECV_PHASE;
-    switch (t.state) {
-      case ThreadState.Ready:
-        this.runq.remove(t);
-        status = t.result;
-        if (t.restartSyscall) {
-          // A send released by cancelBadgedSends (B4) is still mid-IPC: cancel it rather
-          // than re-issue it after a resume (Decision 5).
-          t.restartSyscall = false;
-          t.op = Op.None;
-          status = Status.Cancelled;
-        }
-        break;
-      case ThreadState.BlockedSend:
-        this.unqueue(t);
+    let status: number;
+    if (t.state === ThreadState.Ready) {
+      this.runq.remove(t);
+      status = t.result;
+      if (t.restartSyscall) {
+        // A send released by cancelBadgedSends (B4) is still mid-IPC: cancel it rather
+        // than re-issue it after a resume (Decision 5).
+        t.restartSyscall = false;
+        t.op = Op.None;
         status = Status.Cancelled;
-        break;
-      case ThreadState.BlockedRecv:
-      case ThreadState.BlockedNotification:
-        this.unqueue(t);
-        break;
-      case ThreadState.BlockedReply:
-        // P2: the reply cap the server holds dies with the caller's wait.
-        t.callSeq = ++this.callCounter;
-        break;
-      case ThreadState.HostWait:
-        t.hostGen++;
-        this.hostWaits--;
-        status = Status.Cancelled;
-        break;
-      default:
-        break;
+      }
+    } else if (t.state === ThreadState.HostWait) {
+      t.hostGen++;
+      this.hostWaits--;
+      status = Status.Cancelled;
+    } else {
+      const phase = this.abandonWait(t);
+      status = Status.Cancelled | (phase < 0 ? RECV_PHASE : phase);
     }
     t.blockedOn = null;
     return status;

@@ -25,7 +25,7 @@ import { newOwner } from './new-node.ts';
 import { NodeStore, type MLink, type MNode } from './node-store.ts';
 import { checkOpen, openChecked } from './open-node.ts';
 import { badOpenFlags } from './open-flags.ts';
-import { joinRest, splitPath } from './path-name.ts';
+import { followSymlink, joinRest, splitPath } from './path-name.ts';
 import type { PerOpen } from './peropen.ts';
 import type { User } from './user.ts';
 
@@ -109,19 +109,11 @@ export function walk(fs: Filesystem, start: PerOpen, user: User, path: string, f
         if ((flags & O.NOFOLLOW) !== 0) return 'ELOOP';
       }
       if (++links > MAX_SYMLINKS) return 'ELOOP';
-      const target = node.symlink;
-      const rest = parts.slice(i + 1);
-      if (target.startsWith('/')) {
-        const tail = joinRest(rest, 0, trailing);
-        const base = target.replace(/\/+$/, '');
-        const retryName = tail === '' ? (trailing && !target.endsWith('/') ? `${target}/` : target) : `${base}/${tail}`;
-        return { kind: 'retry', retry: 'magical', retryName, port: undefined };
-      }
-      if (target === '') return 'ENOENT';
-      const t = splitPath(target);
-      if (typeof t === 'string') return t;
-      parts = [...t.parts, ...rest];
-      trailing = rest.length > 0 ? trailing : trailing || t.trailingSlash;
+      const step = followSymlink(node.symlink, parts.slice(i + 1), trailing);
+      if (typeof step === 'string') return step;
+      if (step.kind === 'magical') return { kind: 'retry', retry: 'magical', retryName: step.retryName, port: undefined };
+      parts = step.parts;
+      trailing = step.trailing;
       i = 0;
       continue;
     }

@@ -8,12 +8,13 @@
 // restarts a passive translator.
 
 import type { Sys, SysGen } from '../../core/index.ts';
-import { hostInvoke, invoke, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
+import { hostInvoke, invoke, type CapObject, type Client, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
 import { clearActive, isGone } from './active-translator.ts';
-import type { Filesystem } from './filesystem.ts';
+import type { Filesystem, ProtidData } from './filesystem.ts';
 import { Fsys, O, type Retry } from './fs-interfaces.ts';
 import type { MLink } from './node-store.ts';
 import { PerOpen } from './peropen.ts';
+import type { ActiveTranslator, TransBox } from './trans-box.ts';
 import { startPassive } from './translator-start.ts';
 import { NOBODY, type User } from './user.ts';
 
@@ -53,35 +54,20 @@ export async function fetchRoot(
       if (typeof started === 'string') return started;
       act = started;
     }
-    // ".." at the translator's root: this directory, through an unauthenticated port.
-    const ddPo = new PerOpen(fs.store, dir, dir.node, O.PATH, dotdotOf.dotdot?.ref() ?? null);
-    const ddObj = fs.newProtid(ddPo, NOBODY, true);
-    const client = act.task !== null && act.task.alive ? fs.bucket.clientFor(act.task) : fs.bucket.anonymousClient();
-    const ddSlot = fs.bucket.give(client, ddObj);
-    ddObj.unref();
+    const dd = giveDotdot(fs, act, dir, dotdotOf);
     const r = await hostInvoke(
       fs.kernel,
       fs.task,
       act.control,
       Fsys.methods.getroot,
-      { dotdot: ddSlot, ids: user.ids, flags },
+      { dotdot: dd.slot, ids: user.ids, flags },
       { timeout: fs.settings.translatorTimeout },
     );
-    if (r.ok) {
-      const v = r.value as { retry: Retry; retryName: string; root: number };
-      return { retry: v.retry, retryName: v.retryName, root: v.root };
-    }
-    // The translator never took the port (or failed): take it back.
-    if (ddObj.alive) fs.bucket.revoke(client, ddObj);
-    if (isGone(r.error)) {
-      if (box.active === act) clearActive(fs, box);
-      continue;
-    }
-    return r.error;
+    const done = getrootDone(fs, box, act, dd, r);
+    if (done !== NOT_ACTIVE) return done;
   }
   return 'EIO';
 }
-
 
 /** fetchActiveRoot could not answer: the translator is gone or none is active (use fetchRoot). */
 export const NOT_ACTIVE: unique symbol = Symbol('not active');
@@ -105,23 +91,51 @@ export function* fetchActiveRoot(
   const box = fs.store.peek(link.node)?.trans ?? null;
   const act = box?.active ?? null;
   if (box === null || act === null || (act.task !== null && !act.task.alive)) return NOT_ACTIVE;
-  const ddPo = new PerOpen(fs.store, dir, dir.node, O.PATH, dotdotOf.dotdot?.ref() ?? null);
-  const ddObj = fs.newProtid(ddPo, NOBODY, true);
-  const client = act.task !== null && act.task.alive ? fs.bucket.clientFor(act.task) : fs.bucket.anonymousClient();
-  const ddSlot = fs.bucket.give(client, ddObj);
-  ddObj.unref();
+  const dd = giveDotdot(fs, act, dir, dotdotOf);
   const r: RpcResult<unknown> = yield* invoke(
     sys,
     act.control,
     Fsys.methods.getroot,
-    { dotdot: ddSlot, ids: user.ids, flags },
+    { dotdot: dd.slot, ids: user.ids, flags },
     { timeout: fs.settings.translatorTimeout },
   );
+  return getrootDone(fs, box, act, dd, r);
+}
+
+/** The ".." port given to a translator with fsys.getroot: whom it went to, and its slot. */
+interface GivenDotdot {
+  readonly client: Client;
+  readonly obj: CapObject<ProtidData>;
+  readonly slot: number;
+}
+
+/** ".." at the translator's root: `dir`, through an unauthenticated port given to it. */
+function giveDotdot(fs: Filesystem, act: ActiveTranslator, dir: MLink, dotdotOf: PerOpen): GivenDotdot {
+  const po = new PerOpen(fs.store, dir, dir.node, O.PATH, dotdotOf.dotdot?.ref() ?? null);
+  const obj = fs.newProtid(po, NOBODY, true);
+  const client = act.task !== null && act.task.alive ? fs.bucket.clientFor(act.task) : fs.bucket.anonymousClient();
+  const slot = fs.bucket.give(client, obj);
+  obj.unref();
+  return { client, obj, slot };
+}
+
+/**
+ * What fsys.getroot's answer means for the lookup: the root, an error, or NOT_ACTIVE
+ * when the translator turned out to be gone (its active setting is then cleared). On
+ * failure the ".." port the translator never took is taken back.
+ */
+function getrootDone(
+  fs: Filesystem,
+  box: TransBox,
+  act: ActiveTranslator,
+  dd: GivenDotdot,
+  r: RpcResult<unknown>,
+): FetchedRoot | ErrnoName | typeof NOT_ACTIVE {
   if (r.ok) {
     const v = r.value as { retry: Retry; retryName: string; root: number };
     return { retry: v.retry, retryName: v.retryName, root: v.root };
   }
-  if (ddObj.alive) fs.bucket.revoke(client, ddObj);
+  if (dd.obj.alive) fs.bucket.revoke(dd.client, dd.obj);
   if (isGone(r.error)) {
     if (box.active === act) clearActive(fs, box);
     return NOT_ACTIVE;

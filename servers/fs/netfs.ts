@@ -37,7 +37,7 @@ import { failWith } from './fail-with.ts';
 import { protidHandlers, type HandlerSet, type ProtidHandlerSet } from './handler-set.ts';
 import { ACCESS, Fsys, FSYS_GOAWAY, O, PATH_MAX, Protid, type DirEntry, type NodeType, type Retry, type StatRecord } from './fs-interfaces.ts';
 import { accessWanted, badOpenFlags, canWrite, KEPT_MODES, SETTABLE_MODES } from './open-flags.ts';
-import { joinRest, splitPath } from './path-name.ts';
+import { followSymlink, joinRest, splitPath } from './path-name.ts';
 import { reauthenticate } from './reauthenticate.ts';
 import { allocDev, modeOfType, statRecord } from './stat-record.ts';
 import type { TranslatorEnv, TranslatorInstance } from './translator.ts';
@@ -285,19 +285,11 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
           if ((flags & O.NOFOLLOW) !== 0) return 'ELOOP';
         }
         if (++links > MAX_SYMLINKS) return 'ELOOP';
-        const target = child.target ?? '';
-        const rest = parts.slice(i + 1);
-        if (target.startsWith('/')) {
-          const tail = joinRest(rest, 0, trailing);
-          const retryName = tail === '' ? target : `${target.replace(/\/+$/, '')}/${tail}`;
-          if (retryName.length > PATH_MAX) return 'ENAMETOOLONG';
-          return { kind: 'retry', retry: 'magical', retryName, port: undefined };
-        }
-        if (target === '') return 'ENOENT';
-        const t = splitPath(target);
-        if (typeof t === 'string') return t;
-        parts = [...t.parts, ...rest];
-        trailing = rest.length > 0 ? trailing : trailing || t.trailingSlash;
+        const step = followSymlink(child.target ?? '', parts.slice(i + 1), trailing);
+        if (typeof step === 'string') return step;
+        if (step.kind === 'magical') return { kind: 'retry', retry: 'magical', retryName: step.retryName, port: undefined };
+        parts = step.parts;
+        trailing = step.trailing;
         i = 0;
         continue;
       }

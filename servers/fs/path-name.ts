@@ -4,7 +4,7 @@
 // bytes of UTF-8 answer ENAMETOOLONG, as Linux.
 
 import type { ErrnoName } from '../../libcap/index.ts';
-import { NAME_MAX } from './fs-interfaces.ts';
+import { NAME_MAX, PATH_MAX } from './fs-interfaces.ts';
 
 /** A path split for a walk. */
 export interface SplitPath {
@@ -31,6 +31,31 @@ export function splitPath(path: string): SplitPath | ErrnoName {
 export function joinRest(parts: readonly string[], from: number, trailingSlash: boolean): string {
   const rest = parts.slice(from).join('/');
   return trailingSlash && rest !== '' ? `${rest}/` : rest;
+}
+
+/** Where following a symlink takes a walk. */
+export type SymlinkStep =
+  | { readonly kind: 'magical'; readonly retryName: string }
+  | { readonly kind: 'splice'; readonly parts: string[]; readonly trailing: boolean };
+
+/**
+ * Follow a symlink met during a walk. An absolute target sends the client back to its
+ * own root with the rest of the path appended (FS_RETRY_MAGICAL "/..."); a relative one
+ * is spliced in place of the link and the walk goes on from the link's directory.
+ * `rest` are the components after the link; `trailing` whether the path ended in "/".
+ */
+export function followSymlink(target: string, rest: readonly string[], trailing: boolean): SymlinkStep | ErrnoName {
+  if (target.startsWith('/')) {
+    const tail = joinRest(rest, 0, trailing);
+    let retryName: string;
+    if (tail !== '') retryName = `${target.replace(/\/+$/, '')}/${tail}`;
+    else retryName = trailing && !target.endsWith('/') ? `${target}/` : target;
+    return retryName.length > PATH_MAX ? 'ENAMETOOLONG' : { kind: 'magical', retryName };
+  }
+  if (target === '') return 'ENOENT';
+  const t = splitPath(target);
+  if (typeof t === 'string') return t;
+  return { kind: 'splice', parts: [...t.parts, ...rest], trailing: rest.length > 0 ? trailing : trailing || t.trailingSlash };
 }
 
 /**

@@ -9,6 +9,7 @@ import { fsServer, type FsInstance, type FsServerOptions } from '../../servers/f
 import { createFsClient, type FsClient, type FsClientOptions } from '../../servers/fsclient/index.ts';
 import { installService } from '../../servers/system/server.ts';
 import { defaultRegistry } from '../../servers/translators/index.ts';
+export { capCount } from '../world-helpers.ts';
 
 /** The user the suite runs as. */
 export const USER = { uid: 1000, gid: 1000 } as const;
@@ -43,9 +44,3 @@ export function serverWorld(opts: FsServerOptions = {}): ServerWorld {
   };
 }
 
-/** Occupied slots of a task's cap space. */
-export function capCount(task: Task): number {
-  let n = 0;
-  for (const _ of task.cspace.entries()) n++;
-  return n;
-}

@@ -28,6 +28,7 @@ import {
   type LibraryError,
   type RpcFailure,
 } from '../../libcap/index.ts';
+export { settle, advance, track, capCount } from '../world-helpers.ts';
 
 // ------------------------------------------------------------------ the test interface
 
@@ -211,38 +212,6 @@ export function mustCreate<C extends AnyClass>(bucket: Bucket, cls: C, arg?: All
   return o;
 }
 
-/** Let the kernel and host promise chains run until nothing is left to do. */
-export async function settle(k: Kernel): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    await k.settle();
-    for (let j = 0; j < 10; j++) await Promise.resolve();
-    if (k.idle) return;
-  }
-  throw new Error('test bug: the kernel never settled');
-}
-
-/** Move virtual time and let everything it woke run. */
-export async function advance(k: Kernel, ms: number): Promise<void> {
-  await settle(k);
-  k.advance(ms);
-  await settle(k);
-}
-
-/** Track whether a promise settled, without awaiting it. */
-export function track<T>(p: Promise<T>): { readonly done: boolean; readonly value: T | undefined; readonly promise: Promise<T> } {
-  const s = { done: false, value: undefined as T | undefined, promise: p };
-  p.then(
-    (v) => {
-      s.done = true;
-      s.value = v;
-    },
-    () => {
-      s.done = true;
-    },
-  );
-  return s;
-}
-
 // ------------------------------------------------------------------ raw messages
 
 export interface RawMessage {
@@ -292,13 +261,6 @@ export function header(key: number, seq: number): number[] {
 }
 
 // ------------------------------------------------------------------ cap spaces and bugs
-
-/** Number of occupied slots in a task's cap space. */
-export function capCount(task: Task): number {
-  let n = 0;
-  for (const _ of task.cspace.entries()) n++;
-  return n;
-}
 
 /** Host-side cap operations in a task (delete a client's copy, identify a slot). */
 export function ops(k: Kernel, task: Task): HostSys {

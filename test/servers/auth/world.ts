@@ -2,9 +2,11 @@
 // task, user tasks holding handles with given ids, and ways to let the kernel settle.
 // Nothing here is a test.
 
-import { HostSys, Kernel, VirtualClock, type Task } from '../../../core/index.ts';
+import { Kernel, VirtualClock, type Task } from '../../../core/index.ts';
 import { connect, type AsyncClient, type SpecsOf } from '../../../libcap/index.ts';
 import { Auth, authServer, type AuthInstance, type AuthParams } from '../../../servers/auth/index.ts';
+import { settle } from '../../world-helpers.ts';
+export { settle, track, deleteCap } from '../../world-helpers.ts';
 
 export type AuthClient = AsyncClient<SpecsOf<typeof Auth>>;
 
@@ -30,36 +32,6 @@ export async function authWorld(): Promise<AuthWorld> {
       return { task, cap, auth: connect(Auth, k, task, cap) };
     },
   };
-}
-
-/** Let the kernel and host promise chains run until nothing is left to do. */
-export async function settle(k: Kernel): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    await k.settle();
-    for (let j = 0; j < 10; j++) await Promise.resolve();
-    if (k.idle) return;
-  }
-  throw new Error('test bug: the kernel never settled');
-}
-
-/** Track whether a promise settled, without awaiting it. */
-export function track<T>(p: Promise<T>): { readonly done: boolean; readonly value: T | undefined } {
-  const s = { done: false, value: undefined as T | undefined };
-  p.then(
-    (v) => {
-      s.done = true;
-      s.value = v;
-    },
-    () => {
-      s.done = true;
-    },
-  );
-  return s;
-}
-
-/** Delete a cap of `task` from host code. */
-export function deleteCap(k: Kernel, task: Task, slot: number): void {
-  new HostSys(k, task).delete(slot);
 }
 
 /** Slots of `task` holding a cap to the same kernel object as `task2[slot2]`. */

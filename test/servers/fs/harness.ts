@@ -11,6 +11,8 @@ import { authServer, idsFor, type AuthInstance } from '../../../servers/auth/aut
 import { Fsys, O, Protid, type Retry } from '../../../servers/fs/fs-interfaces.ts';
 import { fsServer, type FsInstance, type FsServerOptions } from '../../../servers/fs/fs-server.ts';
 import { installService } from '../../../servers/system/server.ts';
+import { advance, settle } from '../../world-helpers.ts';
+export { settle } from '../../world-helpers.ts';
 
 export type ProtidClient = AsyncClient<SpecsOf<typeof Protid>>;
 export type FsysClient = AsyncClient<SpecsOf<typeof Fsys>>;
@@ -83,23 +85,9 @@ export async function fsWorld(opts: FsServerOptions = {}, extra: { k?: Kernel; n
       return makeClient(k, task, ids, rootSlot, authSlot);
     },
     settle: () => settle(k),
-    async advance(ms) {
-      await settle(k);
-      k.advance(ms);
-      await settle(k);
-    },
+    advance: (ms) => advance(k, ms),
   };
   return world;
-}
-
-/** Let the kernel and host promise chains run until nothing is left to do. */
-export async function settle(k: Kernel): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    await k.settle();
-    for (let j = 0; j < 10; j++) await Promise.resolve();
-    if (k.idle) return;
-  }
-  throw new Error('test bug: the kernel never settled');
 }
 
 /** Raise on a failed result. */

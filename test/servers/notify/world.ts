@@ -2,9 +2,11 @@
 // started in its own task, client and server tasks holding its caps, and ways to let the
 // kernel settle. Nothing here is a test.
 
-import { HostSys, Kernel, VirtualClock, type Task } from '../../../core/index.ts';
+import { Kernel, VirtualClock, type Task } from '../../../core/index.ts';
 import { connect, type AsyncClient, type SpecsOf } from '../../../libcap/index.ts';
 import { Mailbox, Notify, Sender, notifyServer, type NotifyInstance, type NotifyOptions, type NotifyParams } from '../../../servers/notify/index.ts';
+import { settle } from '../../world-helpers.ts';
+export { settle, track, capCount, deleteCap } from '../../world-helpers.ts';
 
 export interface NotifyWorld {
   readonly k: Kernel;
@@ -64,39 +66,3 @@ export async function notifyWorld(opts: NotifyOptions = {}): Promise<NotifyWorld
   };
 }
 
-/** Let the kernel and host promise chains run until nothing is left to do. */
-export async function settle(k: Kernel): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    await k.settle();
-    for (let j = 0; j < 10; j++) await Promise.resolve();
-    if (k.idle) return;
-  }
-  throw new Error('test bug: the kernel never settled');
-}
-
-/** Track whether a promise settled, without awaiting it. */
-export function track<T>(p: Promise<T>): { readonly done: boolean; readonly value: T | undefined } {
-  const s = { done: false, value: undefined as T | undefined };
-  p.then(
-    (v) => {
-      s.done = true;
-      s.value = v;
-    },
-    () => {
-      s.done = true;
-    },
-  );
-  return s;
-}
-
-/** Occupied slots of a task's cap space. */
-export function capCount(task: Task): number {
-  let c = 0;
-  for (const _ of task.cspace.entries()) c++;
-  return c;
-}
-
-/** Delete a cap of `task` from host code. */
-export function deleteCap(k: Kernel, task: Task, slot: number): void {
-  new HostSys(k, task).delete(slot);
-}
