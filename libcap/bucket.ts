@@ -521,13 +521,15 @@ export class Bucket {
     // Small integers (not doubles out of the Float64Array) keep the Map lookups fast.
     const key = u.mr[0]! | 0;
     const seq = u.mr[1]! | 0;
-    const label = u.label;
+    const label = u.label | 0;
     if (label === CANCEL_LABEL) {
       this.cancelRequest(client, key, seq);
       return null;
     }
     const obj = e.object;
-    const m = obj.cls.iface.byOp.get(label);
+    const iface = obj.cls.iface;
+    const table = iface.table;
+    const m = label < table.length ? table[label] : iface.byOp.get(label);
     if (m === undefined) return ERRNO.ENOSYS;
     if (m.oneway === isCall) return ERRNO.EINVAL;
     if (client.tombstones.size !== 0 && client.tombstones.get(key) === seq) {
@@ -720,7 +722,7 @@ export class Bucket {
    * call), or the generator a generator handler returned (the worker runs it).
    */
   invoke(rpc: Rpc): unknown {
-    const h = (rpc.object.cls.spec.handlers as Record<string, ((c: Rpc, a: unknown) => unknown) | undefined>)[rpc.method.name];
+    const h = rpc.object.cls.handlerOf(rpc.method.op);
     if (h === undefined) return new RpcFailure('EOPNOTSUPP');
     let res: unknown;
     try {
@@ -749,7 +751,8 @@ export class Bucket {
   }
 
   /**
-   * Encode an answer into `u`; returns the reply tag. A cancelled RPC answers EINTR; a
+   * Encode an answer into `u`; returns the reply tag (valid until the next answer is
+   * encoded: send it at once). A cancelled RPC answers EINTR; a
    * reply the codec rejects (a server bug) answers EIO. Entry roots are always mapped.
    */
   encodeAnswer(rpc: Rpc, value: unknown, u: Utcb): ReplyTag {
@@ -774,7 +777,7 @@ export class Bucket {
       reportBug(rpc, `reply does not match the interface: ${err}`);
       return tag(ERRNO.EIO);
     }
-    return { label: 0, words: cur.w, caps: cur.c, items: cur.i };
+    return tag(0, cur.w, cur.c, cur.i);
   }
 
   /**
@@ -1036,8 +1039,15 @@ export interface ReplyTag {
   caps: number;
   items: number;
 }
-function tag(errno: number): ReplyTag {
-  return { label: errno, words: 0, caps: 0, items: 0 };
+// Every answer is sent right after it is encoded: one scratch tag serves them all.
+const replyTag: ReplyTag = { label: 0, words: 0, caps: 0, items: 0 };
+function tag(label: number, words = 0, caps = 0, items = 0): ReplyTag {
+  const t = replyTag;
+  t.label = label;
+  t.words = words;
+  t.caps = caps;
+  t.items = items;
+  return t;
 }
 
 

@@ -6,9 +6,12 @@
 import type { ErrnoName } from './errno.ts';
 import type { Interface, MethodSpecs } from './interface.ts';
 import { Inhibitable } from './inhibit.ts';
-import { RpcFailure, type Handlers } from './rpc.ts';
+import { RpcFailure, type Handlers, type Rpc } from './rpc.ts';
 import type { CapObject } from './cap-object.ts';
 import type { Bucket } from './bucket.ts';
+
+/** A handler as the demuxer calls it. */
+export type RawHandler = (ctx: Rpc, args: unknown) => unknown;
 
 /** How a class is declared. `D` is the per-object data, `A` the alloc argument. */
 export interface ClassSpec<M extends MethodSpecs, D, A> {
@@ -39,15 +42,30 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
   /** Buckets that serve (or served) objects of this class, for class-level inhibition. */
   readonly buckets = new Set<Bucket>();
   private readonly cache: D[] = [];
+  /** Handlers by opcode, laid out as the interface's table (the demuxer's lookup). */
+  private readonly handlerTable: (RawHandler | undefined)[];
+  private readonly handlerMap = new Map<number, RawHandler>();
 
   constructor(readonly spec: ClassSpec<M, D, A>) {
     this.name = spec.name;
     this.iface = spec.interface;
-    for (const name of Object.keys(spec.handlers)) {
+    const handlers = spec.handlers as Readonly<Record<string, RawHandler | undefined>>;
+    for (const name of Object.keys(handlers)) {
       if (!Object.prototype.hasOwnProperty.call(spec.interface.methods, name)) {
         throw new TypeError(`class ${spec.name}: handler ${name} is not a method of ${spec.interface.name}`);
       }
     }
+    this.handlerTable = spec.interface.table.map((m) => (m === undefined ? undefined : handlers[m.name]));
+    for (const m of spec.interface.list) {
+      const h = handlers[m.name];
+      if (h !== undefined) this.handlerMap.set(m.op, h);
+    }
+  }
+
+  /** @internal The handler of opcode `op`; undefined when the class has none (EOPNOTSUPP). */
+  handlerOf(op: number): RawHandler | undefined {
+    const t = this.handlerTable;
+    return op < t.length ? t[op] : this.handlerMap.get(op);
   }
 
   /** @internal Take cached data or init new, then alloc; the failure when alloc refuses. */

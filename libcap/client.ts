@@ -11,6 +11,7 @@ import {
   statusName,
   type Kernel,
   type Sys,
+  type Syscall,
   type SysGen,
   type Task,
 } from '../core/index.ts';
@@ -78,6 +79,8 @@ function noCaps(): number {
   return -1;
 }
 const NO_OPTIONS: CallOptions = Object.freeze({});
+/** The value of a one-way call's result (shared, frozen). */
+const NO_REPLY: Record<string, never> = Object.freeze({});
 // Encoding and decoding run to completion synchronously: one scratch cursor is enough.
 const scratch = { w: 0, i: 0, c: 0 };
 
@@ -111,9 +114,9 @@ export interface CallId {
 /**
  * Perform one RPC from a kernel thread: marshal, call (or send, for one-way methods),
  * unmarshal. Reply caps land in slots reserved for the call. `onStart` learns the call's
- * id before it blocks (for cancellation).
+ * id before it blocks (for cancellation). Use it as `const r = yield* invoke(...)`.
  */
-export function* invoke(
+export function invoke(
   sys: Sys,
   cap: number,
   m: MethodDef,
@@ -121,68 +124,166 @@ export function* invoke(
   opts: CallOptions = NO_OPTIONS,
   onStart?: (id: CallId) => void,
 ): SysGen<RpcResult<unknown>> {
-  const u = sys.utcb;
-  const seq = (sequence = (sequence + 1) >>> 0);
-  u.mr[0] = sys.threadId;
-  u.mr[1] = seq;
-  u.grantMask = 0;
-  const cur = scratch;
-  cur.w = HEADER;
-  cur.i = 0;
-  cur.c = 0;
-  const bad = m.argsCodec.encode(u, (args ?? NO_OPTIONS) as Record<string, unknown>, cur);
-  const words = cur.w;
-  const caps = cur.c;
-  const items = cur.i;
-  if (bad !== null) return { ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` };
-  const windows = m.replyCodec.maxCaps;
-  // The caller's own receive windows (a server worker's, for a nested call) come back after.
-  const saved = windows === 0 ? null : u.recvSlots.slice(0, windows);
-  for (let i = 0; i < windows; i++) u.recvSlots[i] = sys.reserveSlot();
-  onStart?.({ key: sys.threadId, seq });
-  // In a kernel thread the caller is blocked in the call: another thread of its task
-  // sends the cancel (hostInvoke does the same for host calls).
-  const signal = onStart === undefined ? opts.signal : undefined;
-  if (signal?.aborted === true) return { ok: false, error: 'EINTR', message: `${m.fullName}: aborted` };
-  const cancel = signal === undefined ? null : (): void => sendCancel(sys.kernel, sys.task, cap, sys.threadId, seq);
-  if (cancel !== null) signal!.addEventListener('abort', cancel, { once: true });
-  const timeout = opts.timeout ?? FOREVER;
-  let st: number;
-  let landed: number[] | null = null;
-  try {
-    st = m.oneway
-      ? yield sys.send(cap, m.op, words, caps, items, timeout)
-      : yield sys.call(cap, m.op, words, caps, items, timeout, timeout);
-  } finally {
-    if (cancel !== null) signal!.removeEventListener('abort', cancel);
+  return new RpcCall(sys, cap, m, args, opts, onStart);
+}
+
+const FRESH = 0;
+const IN_CALL = 1;
+const OVER = 2;
+
+/**
+ * One RPC as an iterator a thread delegates to with `yield*`: the first step marshals
+ * and yields the call's syscall, the second unmarshals its answer. A hand-written
+ * iterator rather than a generator: no generator object, frame or resume per call. It
+ * behaves as a generator would with the cleanup in a `finally`: a thread torn down
+ * while blocked in the call (return or throw) restores its receive windows and drops
+ * its abort listener.
+ */
+class RpcCall implements SysGen<RpcResult<unknown>> {
+  private phase = FRESH;
+  private seq = 0;
+  /** The caller's own receive windows (a server worker's, for a nested call), put back after. */
+  private saved: number[] | null = null;
+  private landed: number[] | null = null;
+  private signal: AbortSignal | undefined = undefined;
+  private cancel: (() => void) | null = null;
+
+  constructor(
+    private readonly sys: Sys,
+    private readonly cap: number,
+    private readonly m: MethodDef,
+    private readonly args: unknown,
+    private readonly opts: CallOptions,
+    private readonly onStart: ((id: CallId) => void) | undefined,
+  ) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'RpcCall';
+  }
+
+  next(status?: number): IteratorResult<Syscall, RpcResult<unknown>> {
+    if (this.phase === FRESH) return this.start();
+    if (this.phase === IN_CALL) {
+      this.phase = OVER;
+      this.after();
+      return { value: this.answer(status ?? OK), done: true };
+    }
+    return { value: undefined as never, done: true };
+  }
+
+  return(value: RpcResult<unknown>): IteratorResult<Syscall, RpcResult<unknown>> {
+    if (this.phase === IN_CALL) this.after();
+    this.phase = OVER;
+    return { value, done: true };
+  }
+
+  throw(e: unknown): IteratorResult<Syscall, RpcResult<unknown>> {
+    if (this.phase === IN_CALL) this.after();
+    this.phase = OVER;
+    throw e;
+  }
+
+  private done(r: RpcResult<unknown>): IteratorResult<Syscall, RpcResult<unknown>> {
+    this.phase = OVER;
+    return { value: r, done: true };
+  }
+
+  /** Marshal the arguments and yield the call (or an immediate failure). */
+  private start(): IteratorResult<Syscall, RpcResult<unknown>> {
+    const { sys, m, opts } = this;
+    const u = sys.utcb;
+    const key = sys.threadId;
+    const seq = (sequence = (sequence + 1) >>> 0);
+    this.seq = seq;
+    u.mr[0] = key;
+    u.mr[1] = seq;
+    u.grantMask = 0;
+    const cur = scratch;
+    cur.w = HEADER;
+    cur.i = 0;
+    cur.c = 0;
+    const bad = m.argsCodec.encode(u, (this.args ?? NO_OPTIONS) as Record<string, unknown>, cur);
+    if (bad !== null) return this.done({ ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` });
+    const words = cur.w;
+    const caps = cur.c;
+    const items = cur.i;
+    const onStart = this.onStart;
+    // In a kernel thread the caller is blocked in the call: another thread of its task
+    // sends the cancel (hostInvoke does the same for host calls).
+    const signal = onStart === undefined ? opts.signal : undefined;
+    if (signal?.aborted === true) return this.done({ ok: false, error: 'EINTR', message: `${m.fullName}: aborted` });
+    const windows = m.replyCodec.maxCaps;
+    if (windows !== 0) {
+      this.saved = u.recvSlots.slice(0, windows);
+      for (let i = 0; i < windows; i++) u.recvSlots[i] = sys.reserveSlot();
+    }
+    if (onStart !== undefined) onStart({ key, seq });
+    if (signal !== undefined) {
+      const cap = this.cap;
+      const cancel = (): void => sendCancel(sys.kernel, sys.task, cap, key, seq);
+      this.signal = signal;
+      this.cancel = cancel;
+      signal.addEventListener('abort', cancel, { once: true });
+    }
+    const timeout = opts.timeout ?? FOREVER;
+    this.phase = IN_CALL;
+    return {
+      value: m.oneway ? sys.send(this.cap, m.op, words, caps, items, timeout) : sys.call(this.cap, m.op, words, caps, items, timeout, timeout),
+      done: false,
+    };
+  }
+
+  /** The call returned (or the thread is torn down): listener off, windows back. */
+  private after(): void {
+    const cancel = this.cancel;
+    if (cancel !== null) {
+      this.cancel = null;
+      this.signal!.removeEventListener('abort', cancel);
+    }
+    const saved = this.saved;
     if (saved !== null) {
-      landed = u.recvSlots.slice(0, windows);
-      for (let i = 0; i < windows; i++) {
+      const sys = this.sys;
+      const u = sys.utcb;
+      const n = saved.length;
+      const landed = u.recvSlots.slice(0, n);
+      this.landed = landed;
+      for (let i = 0; i < n; i++) {
         sys.unreserveSlot(landed[i]!);
         u.recvSlots[i] = saved[i]!;
       }
     }
   }
-  if (st !== OK) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
-  if (m.oneway) return { ok: true, value: {} };
-  if (u.label !== 0) {
-    const name = errnoName(u.label) ?? 'EIO';
-    return { ok: false, error: name, message: m.fullName };
+
+  /** Unmarshal the answer of a call that returned `st`. */
+  private answer(st: number): RpcResult<unknown> {
+    const { sys, m } = this;
+    const u = sys.utcb;
+    if (st !== OK) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
+    if (m.oneway) return { ok: true, value: NO_REPLY };
+    if (u.label !== 0) {
+      const name = errnoName(u.label) ?? 'EIO';
+      return { ok: false, error: name, message: m.fullName };
+    }
+    const cur = scratch;
+    cur.w = 0;
+    cur.i = 0;
+    cur.c = 0;
+    const got = this.landed;
+    const value = m.replyCodec.decode(u, cur, got === null ? noCaps : (i) => {
+      const slot = got[i]!;
+      return sys.identify(slot) === null ? -1 : slot;
+    });
+    if (typeof value === 'string') {
+      // The server answered something that does not match the interface: drop its caps.
+      if (got !== null) for (const s of got) if (sys.identify(s) !== null) sys.delete(s);
+      return { ok: false, error: 'EPROTO', message: `${m.fullName}: bad reply: ${value}` };
+    }
+    return { ok: true, value };
   }
-  cur.w = 0;
-  cur.i = 0;
-  cur.c = 0;
-  const got = landed;
-  const value = m.replyCodec.decode(u, cur, got === null ? noCaps : (i) => {
-    const slot = got[i]!;
-    return sys.identify(slot) === null ? -1 : slot;
-  });
-  if (typeof value === 'string') {
-    // The server answered something that does not match the interface: drop its caps.
-    if (got !== null) for (const s of got) if (sys.identify(s) !== null) sys.delete(s);
-    return { ok: false, error: 'EPROTO', message: `${m.fullName}: bad reply: ${value}` };
-  }
-  return { ok: true, value };
 }
 
 /** A stub for code in a kernel thread: `const r = yield* fs.stat({ path })`. */

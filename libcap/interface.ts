@@ -82,7 +82,21 @@ export interface Interface<M extends MethodSpecs = MethodSpecs> {
   readonly doc: string;
   readonly methods: { readonly [K in keyof M]: MethodDef<M[K]> };
   readonly byOp: ReadonlyMap<number, MethodDef>;
+  /**
+   * The demuxer's table: the method of each opcode below its length (undefined where
+   * none). Opcodes at or past its length are looked up in byOp.
+   */
+  readonly table: readonly (MethodDef | undefined)[];
   readonly list: readonly MethodDef[];
+}
+
+/** The demuxer's dense table covers opcodes below this (larger ones go through byOp). */
+const TABLE_LIMIT = 4096;
+
+/** The method of an opcode (the demuxer's lookup). */
+export function methodOf(iface: Interface, op: number): MethodDef | undefined {
+  const t = iface.table;
+  return op < t.length ? t[op] : iface.byOp.get(op);
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -162,12 +176,16 @@ function build<M extends MethodSpecs>(name: string, methods: M, doc: string, par
     byOp.set(spec.op, def);
     out[mname] = def;
   }
+  const list = [...byOp.values()].sort((a, b) => a.op - b.op);
+  const size = Math.min(TABLE_LIMIT, list.reduce((n, m) => Math.max(n, m.op + 1), 0));
+  const table = Array.from({ length: size }, (_, op) => byOp.get(op));
   return {
     name,
     doc,
     methods: out as { [K in keyof M]: MethodDef<M[K]> },
     byOp,
-    list: [...byOp.values()].sort((a, b) => a.op - b.op),
+    table,
+    list,
   };
 }
 

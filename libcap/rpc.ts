@@ -92,10 +92,7 @@ export class Deferred<S extends MethodSpec = MethodSpec> {
   }
 }
 
-let rpcIds = 0;
-
 export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Cancellable {
-  readonly id = ++rpcIds;
   state: number = RpcState.Running;
   /** Slot of the saved reply cap; 0 while the worker holds the implicit one. */
   replySlot = 0;

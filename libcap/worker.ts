@@ -37,6 +37,15 @@ export function workerBody(b: Bucket): ThreadBody {
     let gen: Generator<unknown, unknown, number> | null = null;
     /** The RPC answered by the last reply: its caps are cleaned up once the reply has gone. */
     let answered: Rpc | null = null;
+    /** Caps may have landed in the receive windows since they were last prepared. */
+    let windowsUsed = true;
+
+    function prepareWindows(): void {
+      if (windowsUsed) {
+        b.prepareWindows(u);
+        windowsUsed = false;
+      }
+    }
 
     function exit(): null {
       b.releaseWindows(u);
@@ -51,7 +60,7 @@ export function workerBody(b: Bucket): ThreadBody {
     function waitNext(): Syscall {
       phase = Phase.Recv;
       b.idleWorkers++;
-      b.prepareWindows(u);
+      prepareWindows();
       return sys.recv(b.ep, idleTimeout());
     }
 
@@ -103,7 +112,7 @@ export function workerBody(b: Bucket): ThreadBody {
       }
       phase = Phase.Recv;
       b.idleWorkers++;
-      b.prepareWindows(u);
+      prepareWindows();
       return sys.replyRecv(b.ep, label, words, caps, items, idleTimeout());
     }
 
@@ -129,6 +138,8 @@ export function workerBody(b: Bucket): ThreadBody {
         return afterWork();
       }
       if (isGen(res)) {
+        // Its nested calls swap the windows (and put them back): prepare them again after.
+        windowsUsed = true;
         if (live) r.replySlot = save();
         rpc = r;
         gen = res;
@@ -190,6 +201,7 @@ export function workerBody(b: Bucket): ThreadBody {
         b.workers--;
         return exit();
       }
+      if (u.capCount !== 0) windowsUsed = true;
       if (u.badge === 0) return afterWork(); // a kick: queued work is waiting
       const live = sys.hasCaller;
       const a = b.accept(u, live);
