@@ -38,7 +38,7 @@ import { CapObject } from './cap-object.ts';
 import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from './client-table.ts';
 import { ERRNO, type ErrnoName } from './errno.ts';
 import { Inhibitable, InhibitState } from './inhibit.ts';
-import { HEADER_WORDS, LABEL_CANCEL } from './interface.ts';
+import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
 import type { MethodSpecs } from './interface.ts';
 import { registerBucket } from './registry.ts';
 import type { Cursor } from './codec.ts';
@@ -56,6 +56,7 @@ const PARKED = RpcState.Parked;
 const PENDING = RpcState.Pending;
 const HEADER = HEADER_WORDS;
 const CANCEL_LABEL = LABEL_CANCEL;
+const methodFor = methodOf;
 
 export interface BucketOptions {
   /** Name for threads and traces (default: the task's name). */
@@ -527,9 +528,7 @@ export class Bucket {
       return null;
     }
     const obj = e.object;
-    const iface = obj.cls.iface;
-    const table = iface.table;
-    const m = label < table.length ? table[label] : iface.byOp.get(label);
+    const m = methodFor(obj.cls.iface, label);
     if (m === undefined) return ERRNO.ENOSYS;
     if (m.oneway === isCall) return ERRNO.EINVAL;
     if (client.tombstones.size !== 0 && client.tombstones.get(key) === seq) {

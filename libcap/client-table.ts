@@ -1,15 +1,16 @@
 // Clients and capability entries, as libhurd-cap-server: one client record per client
 // task per bucket, holding that client's entries. An entry names one object for one
-// client; its badge is the handle (client id in the high 12 bits, entry index in the
-// low 20), so the server learns the client from the badge, never from the message.
+// client; its badge is the handle (client id in the high 14 bits, entry index in the
+// low 18), so the server learns the client from the badge, never from the message.
 // Giving the same object to the same client twice yields the same entry (same badge).
 
 import type { CapObject } from './cap-object.ts';
 import { Inhibitable } from './inhibit.ts';
 import type { Rpc } from './rpc.ts';
 
-export const ENTRY_BITS = 20;
-export const MAX_CLIENTS = (1 << 12) - 1;
+/** A badge (32 bits) holds a client id (up to 16,383 clients per bucket) and an entry index. */
+export const ENTRY_BITS = 18;
+export const MAX_CLIENTS = (1 << (32 - ENTRY_BITS)) - 1;
 export const MAX_ENTRIES = (1 << ENTRY_BITS) - 1;
 const ENTRY_MASK = (1 << ENTRY_BITS) - 1;
 

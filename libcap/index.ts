@@ -2,7 +2,7 @@
 // (buckets, classes, objects, clients, inhibition, cancellation, deferred replies).
 
 // Interfaces and types
-export { defineInterface, combineInterfaces, LIBRARY_ERRORS, HEADER_WORDS, MAX_OPCODE } from './interface.ts';
+export { defineInterface, combineInterfaces, methodOf, LIBRARY_ERRORS, HEADER_WORDS, MAX_OPCODE } from './interface.ts';
 export type { Interface, MethodDef, MethodSpec, MethodSpecs, MethodsOf, SpecOf, SpecsOf, ArgsOf, ReplyOf, ErrorsOf, LibraryError } from './interface.ts';
 export { t, typeName } from './types.ts';
 export type { AnyType, CapSlot, Fields, Infer, InferFields } from './types.ts';
@@ -24,6 +24,6 @@ export { Client, Entry } from './client-table.ts';
 export { Rpc, RpcFailure, Deferred, RpcState, fail } from './rpc.ts';
 export type { Handler, Handlers, HandlerResult, Answer } from './rpc.ts';
 export { InhibitState, Inhibitable } from './inhibit.ts';
-export { bucketsOf, targetOf, methodOf } from './registry.ts';
+export { bucketsOf, targetOf } from './registry.ts';
 export { after } from './timers.ts';
 export type { MessageTarget } from './registry.ts';

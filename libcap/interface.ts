@@ -93,7 +93,7 @@ export interface Interface<M extends MethodSpecs = MethodSpecs> {
 /** The demuxer's dense table covers opcodes below this (larger ones go through byOp). */
 const TABLE_LIMIT = 4096;
 
-/** The method of an opcode (the demuxer's lookup). */
+/** The method an opcode (a message label) names in an interface, if any: the demuxer's lookup. */
 export function methodOf(iface: Interface, op: number): MethodDef | undefined {
   const t = iface.table;
   return op < t.length ? t[op] : iface.byOp.get(op);

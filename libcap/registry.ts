@@ -3,7 +3,7 @@
 
 import type { Kernel } from '../core/index.ts';
 import type { Bucket } from './bucket.ts';
-import type { Interface, MethodDef } from './interface.ts';
+import type { Interface } from './interface.ts';
 
 const registries = new WeakMap<Kernel, Map<number, Bucket>>();
 
@@ -34,9 +34,4 @@ export function targetOf(kernel: Kernel, endpointId: number, badge: number): Mes
   const e = b.lookup(badge);
   if (e === undefined) return null;
   return { bucket: b, iface: e.object.cls.iface, className: e.object.cls.name, objectId: e.object.id };
-}
-
-/** The method a label names in an interface, if any. */
-export function methodOf(iface: Interface, label: number): MethodDef | undefined {
-  return iface.byOp.get(label);
 }

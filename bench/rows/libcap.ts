@@ -1,39 +1,59 @@
 // libcap rows: one RPC through the cap library (stubs derived from an interface, a
-// bucket's worker, the handler, the reply), from a kernel thread and from host code.
+// bucket's worker, the handler, the reply), from a kernel thread and from host code;
+// a string argument and reply, a reply carrying a cap, and many client threads sharing
+// a pool of workers.
 
-import { Kernel, VirtualClock, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { Bucket, connect, defineClass, defineInterface, stub, t } from '../../libcap/index.ts';
+import { Kernel, Status, VirtualClock, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { Bucket, connect, defineClass, defineInterface, RpcFailure, stub, t, type CapObject } from '../../libcap/index.ts';
 import { nsPer, type RowGroup } from '../row.ts';
 
 const Bench = defineInterface('bench', {
   nop: { op: 1 },
   inc: { op: 2, args: { x: t.u32 }, reply: { x: t.u32 } },
+  echo: { op: 3, args: { s: t.string(64) }, reply: { s: t.string(64) } },
+  open: { op: 4, reply: { obj: t.cap() } },
 });
+
+/** 64 bytes of UTF-8. */
+const TEXT64 = 'libcap.rpc.string64: 64 bytes of text, one argument and a reply!';
 
 interface World {
   readonly k: Kernel;
+  readonly bucket: Bucket;
   readonly client: Task;
   readonly cap: number;
 }
 
-function world(): World {
+function world(opts: { workers?: number } = {}): World {
   const k = new Kernel({ clock: new VirtualClock() });
   const server = k.createTask('server', { quota: 1000, slots: 1 << 12 });
   const client = k.createTask('client');
+  const holder: { obj: CapObject | null } = { obj: null };
   const cls = defineClass({
     name: 'bench',
     interface: Bench,
     init: () => ({}),
-    handlers: { nop: () => undefined, inc: (_c, { x }) => ({ x: x + 1 }) },
+    handlers: {
+      nop: () => undefined,
+      inc: (_c, { x }) => ({ x: x + 1 }),
+      echo: (_c, { s }) => ({ s }),
+      open: (ctx) => ({ obj: ctx.give(holder.obj!) }),
+    },
   });
-  const b = Bucket.start(k, server, { maxWorkers: 1 });
-  const obj = b.create(cls, undefined);
-  if (!('refs' in obj)) throw new Error('create failed');
-  return { k, client, cap: b.install(obj, client) };
+  const workers = opts.workers ?? 1;
+  const bucket = Bucket.start(k, server, { minWorkers: workers, maxWorkers: workers });
+  const obj = bucket.create(cls, undefined);
+  if (obj instanceof RpcFailure) throw new Error(`create failed: ${obj.error}`);
+  holder.obj = obj;
+  return { k, bucket, client, cap: bucket.install(obj, client) };
 }
 
-/** Time `n` in-thread calls made by `body` in a client thread; checks fast-path use. */
-async function inThread(n: number, body: (sys: Sys, cap: number, n: number) => SysGen<number>): Promise<number> {
+/**
+ * Time `n` in-thread calls made by `body` in a client thread. `fastPerCall` is how many
+ * of each call's two IPC syscalls must take the kernel's fast path (2 for small
+ * messages; strings and caps go the slow path).
+ */
+async function inThread(n: number, body: (sys: Sys, cap: number, n: number) => SysGen<number>, fastPerCall = 2): Promise<number> {
   const w = world();
   let ms = 0;
   const check = await w.k.exec(w.client, function* (sys: Sys): SysGen<number> {
@@ -44,8 +64,36 @@ async function inThread(n: number, body: (sys: Sys, cap: number, n: number) => S
     return r;
   });
   if (check !== n) throw new Error(`expected ${n} answers, got ${check}`);
-  if (w.k.counters.fastpath < 2 * n) throw new Error(`the calls left the kernel fast path (${w.k.counters.fastpath} fast-path syscalls for ${n} calls)`);
+  if (w.k.counters.fastpath < fastPerCall * n) throw new Error(`the calls left the kernel fast path (${w.k.counters.fastpath} fast-path syscalls for ${n} calls, expected ${fastPerCall} per call)`);
   return nsPer(ms, n);
+}
+
+/**
+ * `clients` threads of one client task share `n` inc() calls against a pool of
+ * `workers`; the kernel runs them all to completion. Checks every call was answered
+ * and that every worker of the pool served some.
+ */
+function concurrent(n: number, clients: number, workers: number): number {
+  const w = world({ workers });
+  const each = Math.ceil(n / clients);
+  let answered = 0;
+  const body = function* (sys: Sys): SysGen<void> {
+    const s = stub(Bench, sys, w.cap);
+    let x = 0;
+    for (let i = 0; i < each; i++) {
+      const r = yield* s.inc({ x });
+      if (r.ok) x = r.value.x;
+    }
+    answered += x;
+  };
+  w.k.run();
+  if (w.bucket.workers !== workers) throw new Error(`the pool has ${w.bucket.workers} workers, not ${workers}`);
+  for (let c = 0; c < clients; c++) w.k.spawn(w.client, body);
+  const t0 = performance.now();
+  w.k.run();
+  const ms = performance.now() - t0;
+  if (answered !== each * clients) throw new Error(`answered ${answered} of ${each * clients} calls`);
+  return nsPer(ms, each * clients);
 }
 
 export const group: RowGroup = {
@@ -82,6 +130,45 @@ export const group: RowGroup = {
         }),
     },
     {
+      name: 'libcap.rpc.string64',
+      what: 'echo(s) with a 64-byte string argument and the same string in the reply (UTF-8 items both ways)',
+      iterations: 100_000,
+      warmup: 5,
+      run: (n) =>
+        inThread(n, function* (sys, cap, count) {
+          const s = stub(Bench, sys, cap);
+          let ok = 0;
+          for (let i = 0; i < count; i++) {
+            const r = yield* s.echo({ s: TEXT64 });
+            if (r.ok && r.value.s === TEXT64) ok++;
+          }
+          return ok;
+        }, 0),
+    },
+    {
+      name: 'libcap.rpc.cap',
+      what: 'open() answering a cap to an object (the client\'s badged entry, mapped into a reserved slot), then deleted by the client',
+      iterations: 100_000,
+      warmup: 5,
+      run: (n) =>
+        inThread(n, function* (sys, cap, count) {
+          const s = stub(Bench, sys, cap);
+          let ok = 0;
+          for (let i = 0; i < count; i++) {
+            const r = yield* s.open();
+            if (r.ok && sys.identify(r.value.obj) !== null && sys.delete(r.value.obj) === Status.Ok) ok++;
+          }
+          return ok;
+        }, 1),
+    },
+    {
+      name: 'libcap.rpc.concurrent',
+      what: '64 client threads each calling inc() in a loop against a bucket with a pool of 4 workers; ns per RPC (throughput = 1e9 / figure)',
+      iterations: 128_000,
+      warmup: 5,
+      run: (n) => concurrent(n, 64, 4),
+    },
+    {
       name: 'libcap.rpc.host',
       what: 'x = await client.inc({ x }) from host code (connect(): a pooled proxy thread carries each call)',
       iterations: 50_000,
@@ -100,4 +187,5 @@ export const group: RowGroup = {
       },
     },
   ],
+  targets: [{ kind: 'at-most', row: 'libcap.rpc.null', reference: 'kernel.call.fast', factor: 2 }],
 };

@@ -53,6 +53,24 @@ describe('clients: handles', () => {
     expect(o1.identify(i1)!.badge).toBe(o1.identify(other)!.badge);
   });
 
+  it('a bucket tells apart more than 4,096 clients (the badge holds 14 bits of client id)', async () => {
+    const { w, hub } = sharing();
+    const n = 5000;
+    const badges = new Set<number>();
+    let last: { task: ReturnType<typeof w.k.createTask>; slot: number } | null = null;
+    for (let i = 0; i < n; i++) {
+      const task = w.k.createTask(`c${i}`);
+      const slot = w.bucket.install(hub, task);
+      badges.add(ops(w.k, task).identify(slot)!.badge);
+      last = { task, slot };
+    }
+    expect(badges.size).toBe(n);
+    expect(w.bucket.stats().clients).toBe(n);
+    // The newest client is served as itself.
+    const got = await connect(Share, w.k, last!.task, last!.slot).get({ which: 1 });
+    expect(ops(w.k, last!.task).identify(got.c)).not.toBeNull();
+  });
+
   it('the server identifies the caller by the badge, whatever the message says', async () => {
     const w = world();
     const a = w.client('a');

@@ -10,6 +10,7 @@ import {
   errnoMessage,
   errnoName,
   HEADER_WORDS,
+  methodOf,
   targetOf,
   type Fields,
   type MethodDef,
@@ -164,6 +165,7 @@ export class Rpctrace implements Tracer {
     let name: string;
     let args: string;
     let method: MethodDef | null = null;
+    const named = target === null ? undefined : methodOf(target.iface, e.label);
     if (e.label === LABEL_KICK && e.badge === 0) {
       if (!raw) return;
       name = 'libcap.kick';
@@ -172,8 +174,8 @@ export class Rpctrace implements Tracer {
       if (!raw) return;
       name = `${target.iface.name}.cancel`;
       args = `key=${e.words[0] ?? '?'}, seq=${e.words[1] ?? '?'}`;
-    } else if (target !== null && target.iface.byOp.has(e.label)) {
-      method = target.iface.byOp.get(e.label)!;
+    } else if (named !== undefined) {
+      method = named;
       name = method.fullName;
       args = decode(method.args, method.argsCodec, e.words.slice(HEADER_WORDS), e.items, this.limit);
     } else {
