@@ -3,8 +3,8 @@
 // a string argument and reply, a reply carrying a cap, and many client threads sharing
 // a pool of workers.
 
-import { Kernel, Status, VirtualClock, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { Bucket, connect, defineClass, defineInterface, RpcFailure, stub, t, type CapObject } from '../../libcap/index.ts';
+import { Kernel, Status, VirtualClock, type Continuation, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { Bucket, connect, defineClass, defineInterface, HEADER_WORDS, RpcFailure, stub, t, type CapObject } from '../../libcap/index.ts';
 import { nsPer, type RowGroup } from '../row.ts';
 
 const Bench = defineInterface('bench', {
@@ -69,6 +69,46 @@ async function inThread(n: number, body: (sys: Sys, cap: number, n: number) => S
 }
 
 /**
+ * `n` null requests from a continuation client writing the libcap header (cancel key,
+ * sequence) itself: what the bucket costs beyond the kernel round trip.
+ */
+function rawNull(n: number): number {
+  const w = world();
+  const op = Bench.methods.nop.op;
+  let i = 0;
+  let t0 = 0;
+  let ms = 0;
+  let failure = '';
+  w.k.spawn(w.client, (sys: Sys): Continuation => {
+    const u = sys.utcb;
+    return (status: number) => {
+      if (i > 0 && (status !== Status.Ok || u.label !== 0 || u.length !== 0)) {
+        failure = `call ${i}: status ${status}, label ${u.label}`;
+        return null;
+      }
+      if (i === WARM) t0 = performance.now();
+      if (i === WARM + n) {
+        ms = performance.now() - t0;
+        return null;
+      }
+      i++;
+      u.mr[0] = sys.threadId;
+      u.mr[1] = i;
+      return sys.call(w.cap, op, HEADER_WORDS);
+    };
+  });
+  const fast0 = w.k.counters.fastpath;
+  w.k.run();
+  if (failure !== '') throw new Error(`libcap.rpc.null.raw: ${failure}`);
+  if (i !== WARM + n) throw new Error(`libcap.rpc.null.raw: ${i} of ${WARM + n} calls made`);
+  if (w.k.counters.fastpath - fast0 < 2 * n) throw new Error('libcap.rpc.null.raw: the calls left the kernel fast path');
+  return nsPer(ms, n);
+}
+
+/** Untimed calls before a raw loop's clock starts. */
+const WARM = 1000;
+
+/**
  * `clients` threads of one client task share `n` inc() calls against a pool of
  * `workers`; the kernel runs them all to completion. Checks every call was answered
  * and that every worker of the pool served some.
@@ -112,6 +152,13 @@ export const group: RowGroup = {
           for (let i = 0; i < count; i++) if ((yield* s.nop()).ok) ok++;
           return ok;
         }),
+    },
+    {
+      name: 'libcap.rpc.null.raw',
+      what: 'the server side of libcap.rpc.null alone: a continuation client sends the request header with sys.call, no stub',
+      iterations: 150_000,
+      warmup: 5,
+      run: (n) => rawNull(n),
     },
     {
       name: 'libcap.rpc.inc',
