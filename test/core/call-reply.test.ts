@@ -3,15 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { RECV_PHASE, Rights, Status, type Sys } from '../../core/index.ts';
-import { endpoint, kernel, stateOf } from './harness.ts';
+import { endpoint, clientServer, stateOf, type ClientServer } from './harness.ts';
 
-function setup() {
-  const k = kernel();
-  const srv = k.createTask('srv');
-  const cli = k.createTask('cli');
-  const ep = k.createEndpoint(srv);
-  const cep = k.grant(srv, ep, cli, { rights: Rights.Call, badge: 3 });
-  return { k, srv, cli, ep, cep };
+function setup(): ClientServer {
+  return clientServer(Rights.Call, 3);
 }
 
 describe('call and reply', () => {

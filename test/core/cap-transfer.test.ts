@@ -3,15 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { MAX_CAPS, Rights, Status, type Sys } from '../../core/index.ts';
-import { capAt, endpoint, kernel, objectOf, stateOf } from './harness.ts';
+import { capAt, endpoint, objectOf, clientServer, stateOf, type ClientServer } from './harness.ts';
 
-function setup() {
-  const k = kernel();
-  const srv = k.createTask('srv');
-  const cli = k.createTask('cli');
-  const ep = k.createEndpoint(srv);
-  const cep = k.grant(srv, ep, cli, { rights: Rights.CallGrant });
-  return { k, srv, cli, ep, cep };
+function setup(): ClientServer {
+  return clientServer(Rights.CallGrant);
 }
 
 /** A server thread that receives once into slots 100.. and records the tag. */

@@ -3,15 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { CAP_SELF, RECV_PHASE, Rights, Status, ThreadKilledError, snapshot, type Sys, type SysGen } from '../../core/index.ts';
-import { capAt, endpoint, kernel, notification, objectOf, stateOf } from './harness.ts';
+import { capAt, endpoint, kernel, notification, objectOf, clientServer, stateOf, type ClientServer } from './harness.ts';
 
-function setup() {
-  const k = kernel();
-  const srv = k.createTask('srv');
-  const cli = k.createTask('cli');
-  const ep = k.createEndpoint(srv);
-  const cep = k.grant(srv, ep, cli, { rights: Rights.Call, badge: 1 });
-  return { k, srv, cli, ep, cep };
+function setup(): ClientServer {
+  return clientServer(Rights.Call, 1);
 }
 
 describe('deletion', () => {

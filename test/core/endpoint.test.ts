@@ -2,15 +2,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { isError, isRecvPhase, RECV_PHASE, Rights, Status, statusCode, type Sys } from '../../core/index.ts';
-import { endpoint, kernel, stateOf } from './harness.ts';
+import { endpoint, clientServer, stateOf, type ClientServer } from './harness.ts';
 
-function setup() {
-  const k = kernel();
-  const srv = k.createTask('srv');
-  const cli = k.createTask('cli');
-  const ep = k.createEndpoint(srv);
-  const cep = k.grant(srv, ep, cli, { rights: Rights.Call });
-  return { k, srv, cli, ep, cep };
+function setup(): ClientServer {
+  return clientServer(Rights.Call);
 }
 
 describe('endpoints', () => {

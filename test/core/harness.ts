@@ -32,6 +32,27 @@ export function kernel(opts: { fastpath?: boolean } = {}): Kernel {
   return new Kernel({ clock: new VirtualClock(), fastpath: opts.fastpath ?? true });
 }
 
+/** A server task with an endpoint, and a client task holding a cap to it. */
+export interface ClientServer {
+  k: Kernel;
+  srv: Task;
+  cli: Task;
+  /** The endpoint's slot in the server. */
+  ep: number;
+  /** The client's cap to it (slot in the client). */
+  cep: number;
+}
+
+/** A kernel with a server and a client whose cap to the server's endpoint has `rights` and `badge`. */
+export function clientServer(rights: number, badge = 0): ClientServer {
+  const k = kernel();
+  const srv = k.createTask('srv');
+  const cli = k.createTask('cli');
+  const ep = k.createEndpoint(srv);
+  const cep = k.grant(srv, ep, cli, badge === 0 ? { rights } : { rights, badge });
+  return { k, srv, cli, ep, cep };
+}
+
 /** The state name of a thread as introspection reports it ("blocked-recv", ...). */
 export function stateOf(t: Thread): string {
   return threadInfo(t).state;
