@@ -751,8 +751,8 @@ export class Bucket {
 
   /**
    * Encode an answer into `u`; returns the reply tag (valid until the next answer is
-   * encoded: send it at once). A cancelled RPC answers EINTR; a
-   * reply the codec rejects (a server bug) answers EIO. Entry roots are always mapped.
+   * encoded: send it at once). A cancelled RPC answers EINTR; a reply the codec rejects
+   * (a server bug) answers EIO. Entry roots are always mapped.
    */
   encodeAnswer(rpc: Rpc, value: unknown, u: Utcb): ReplyTag {
     if (value instanceof RpcFailure) return tag(rpc.cancelled ? ERRNO.EINTR : value.errno);

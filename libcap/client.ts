@@ -1,6 +1,6 @@
 // Client stubs derived from an interface declaration. Two forms over one marshalling
-// path: `stub(iface, sys, cap)` for code running in a kernel thread (each method is a
-// generator to `yield*`, answering a result value), and `connect(iface, kernel, task,
+// path: `stub(iface, sys, cap)` for code running in a kernel thread (each method returns
+// an iterator to `yield*`, answering a result value), and `connect(iface, kernel, task,
 // cap)` for host code (each method is an async function resolving to the reply or
 // rejecting with an RpcError; `.attempt` gives result values instead). Cancellation: an
 // AbortSignal in the options sends a cancel naming the call; the call answers EINTR.
@@ -60,7 +60,7 @@ export class RpcError extends Error {
 
 type Callable<A, R> = keyof A extends never ? (args?: A, opts?: CallOptions) => R : (args: A, opts?: CallOptions) => R;
 
-/** In-thread client: each method is a generator answering an RpcResult. */
+/** In-thread client: each method returns an iterator to `yield*`, answering an RpcResult. */
 export type ThreadClient<M extends MethodSpecs> = {
   readonly [K in keyof M]: Callable<ArgsOf<M[K]>, SysGen<RpcResult<ReplyOf<M[K]>>>>;
 };
@@ -141,7 +141,6 @@ const OVER = 2;
  */
 class RpcCall implements SysGen<RpcResult<unknown>> {
   private phase = FRESH;
-  private seq = 0;
   /** The caller's own receive windows (a server worker's, for a nested call), put back after. */
   private saved: number[] | null = null;
   private landed: number[] | null = null;
@@ -198,7 +197,6 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
     const u = sys.utcb;
     const key = sys.threadId;
     const seq = (sequence = (sequence + 1) >>> 0);
-    this.seq = seq;
     u.mr[0] = key;
     u.mr[1] = seq;
     u.grantMask = 0;

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { CAP_FACTORY, CAP_SELF, FAULT_WORDS, FaultKind, FaultReply, RECV_PHASE, RecordingTracer, Rights, Status, type Sys, type ThreadBody } from '../../core/index.ts';
-import { kernel, rig, stateOf } from './harness.ts';
+import { kernel, rig, stateOf, clientServer } from './harness.ts';
 
 describe('faults', () => {
   it('F1: a thread whose body throws sends a fault message to its handler, as if it had called it', () => {
@@ -202,11 +202,7 @@ describe('faults', () => {
   });
 
   it('F2: a server stopped for good aborts the caller it owed a reply (Decision 4)', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Call });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Call);
     let st = -1;
     k.spawn(cli, function* (sys) {
       st = yield sys.call(cep, 1);

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { MAX_CAPS, MAX_ITEMS, MR_COUNT, Rights, Status, type Sys } from '../../core/index.ts';
-import { kernel } from './harness.ts';
+import { kernel, clientServer } from './harness.ts';
 
 /** A server that receives one message and records the tag, then ends. */
 function recorder(ep: number, setup: (sys: Sys) => void = () => {}) {
@@ -30,11 +30,7 @@ function recorder(ep: number, setup: (sys: Sys) => void = () => {}) {
 
 describe('message format', () => {
   it('M1: label, length and cap count arrive in the tag; the label is not interpreted', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Write, badge: 0 });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Write, 0);
     const { got, body } = recorder(ep);
     k.spawn(srv, body);
     k.spawn(cli, function* (sys) {
@@ -64,11 +60,7 @@ describe('message format', () => {
   });
 
   it('M2: all 64 message registers copy directly from sender to receiver', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Write });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Write);
     const { got, body } = recorder(ep);
     k.spawn(srv, body);
     k.spawn(cli, function* (sys) {
@@ -86,11 +78,7 @@ describe('message format', () => {
   });
 
   it('M2: string and byte items are copied indirectly into the receiver buffers', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Write });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Write);
     const rbuf = new Uint8Array(16);
     const { got, body } = recorder(ep, (sys) => {
       sys.utcb.buffers[1] = rbuf;
@@ -116,11 +104,7 @@ describe('message format', () => {
   });
 
   it('M3: a length above the maximum is clamped, and the receiver tag reports 64 words', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Call });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Call);
     const { got, body } = recorder(ep);
     k.spawn(srv, body);
     let st = -1;
@@ -135,11 +119,7 @@ describe('message format', () => {
   });
 
   it('M3: items longer than the receive window are cut, and the truncated bit says which', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Write });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Write);
     const small = new Uint8Array(2);
     const { got, body } = recorder(ep, (sys) => {
       sys.utcb.itemWindow = 3;
@@ -161,11 +141,7 @@ describe('message format', () => {
   });
 
   it('M3: more items than the maximum are clamped to MAX_ITEMS', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Write });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Write);
     const { got, body } = recorder(ep);
     k.spawn(srv, body);
     let st = -1;
@@ -180,11 +156,7 @@ describe('message format', () => {
   });
 
   it('M3 / C1: a cap count above the maximum is clamped to MAX_CAPS', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.CallGrant });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.CallGrant);
     const gifts = [0, 1, 2, 3, 4].map(() => k.createNotification(cli));
     const { got, body } = recorder(ep, (sys) => {
       for (let i = 0; i < MAX_CAPS; i++) sys.utcb.recvSlots[i] = 100 + i;

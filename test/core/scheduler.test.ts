@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CAP_FACTORY, CAP_SELF, Rights, Status, type Sys } from '../../core/index.ts';
-import { endpoint, kernel, notification, stateOf } from './harness.ts';
+import { endpoint, kernel, notification, stateOf, clientServer } from './harness.ts';
 
 describe('scheduler', () => {
   it('Decision 1: the highest-priority ready thread runs first; equal priorities run in FIFO order', () => {
@@ -45,11 +45,7 @@ describe('scheduler', () => {
   });
 
   it('Decision 1: an endpoint queues receivers by priority, FIFO within a priority', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Write });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Write);
     const got: string[] = [];
     const threads = (
       [
@@ -75,11 +71,7 @@ describe('scheduler', () => {
   });
 
   it('Decision 1: an endpoint queues senders by priority, FIFO within a priority', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Call });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Call);
     const specs = [
       [1, 20],
       [2, 90],
@@ -223,11 +215,7 @@ describe('scheduler', () => {
   });
 
   it('direct switch: a call to a waiting server switches to it; a ready thread above the server goes first', () => {
-    const k = kernel();
-    const srv = k.createTask('srv');
-    const cli = k.createTask('cli');
-    const ep = k.createEndpoint(srv);
-    const cep = k.grant(srv, ep, cli, { rights: Rights.Call });
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Call);
     const order: string[] = [];
     k.spawn(srv, function* (sys: Sys) {
       yield sys.recv(ep);
