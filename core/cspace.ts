@@ -88,17 +88,28 @@ export class Cap {
     return this.children;
   }
 
-  /** Every descendant, deepest first, so deleting in this order never re-parents. */
+  /**
+   * Every descendant, deepest first (post-order), so deleting in this order never
+   * re-parents. Iterative: the walk follows the tree's own links (first child, next
+   * sibling, parent) with no stack, so a chain of any depth is walked in constant stack
+   * (a client can derive a chain as deep as its cap spaces allow).
+   */
   descendants(): Cap[] {
     const out: Cap[] = [];
-    const walk = (c: Cap): void => {
-      for (let k = c.firstChild; k !== null; k = k.nextSibling) {
-        walk(k);
-        out.push(k);
+    let c = this.firstChild;
+    if (c === null) return out;
+    while (c.firstChild !== null) c = c.firstChild;
+    for (;;) {
+      out.push(c);
+      const next: Cap | null = c.nextSibling;
+      if (next !== null) {
+        c = next;
+        while (c.firstChild !== null) c = c.firstChild;
+      } else {
+        c = c.parent!;
+        if (c === this) return out;
       }
-    };
-    walk(this);
-    return out;
+    }
   }
 }
 

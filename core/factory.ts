@@ -28,9 +28,20 @@ export class Factory extends KObject implements QuotaAccount {
     return true;
   }
 
+  /**
+   * Give `units` back. A destroyed sub-factory whose last object just went gives its
+   * whole limit back to its parent, and so on up: a loop, not a recursion, so a chain of
+   * sub-factories of any depth is released in constant stack.
+   */
   refund(units: number): void {
-    this.used -= units;
-    if (this.destroyed && this.used === 0) this.release();
+    let f: Factory | null = this;
+    let u = units;
+    while (f !== null) {
+      f.used -= u;
+      if (!f.destroyed || f.used !== 0) return;
+      u = f.limit;
+      f = f.parent;
+    }
   }
 
   /** A sub-factory gives its limit back to its parent once its last cap and object are gone. */

@@ -9,6 +9,7 @@ import { Status, statusName, type ErrorDetail } from './errors.ts';
 import type { Factory } from './factory.ts';
 import type { Kernel } from './kernel.ts';
 import { Kind, type KindCode, KIND_NAMES } from './kobject.ts';
+import { faultHandlerStatus } from './fault.ts';
 import { DEFAULT_PRIORITY, MAX_CSPACE_SLOTS, MAX_PRIORITY } from './limits.ts';
 import type { Notification } from './notification.ts';
 import { Rights } from './rights.ts';
@@ -102,8 +103,11 @@ export function revoke(t: Thread, slot: number): number {
 }
 
 /**
- * B4: release every sender blocked on the endpoint with this cap's badge; they retry
- * their send, which fails if the cap they used was revoked meanwhile.
+ * B4: release every sender blocked on the endpoint with this cap's badge, fault messages
+ * included; they retry when they next run, which fails if the cap they used was revoked
+ * meanwhile (a faulting thread looks its handler up again and, finding none, stops for
+ * good: F2). So after revoke and cancelBadgedSends no message carrying the badge is
+ * received. Receivers and other badges are untouched.
  */
 export function cancelBadgedSends(k: Kernel, t: Thread, slot: number): number {
   const cap = need(t, slot, Kind.Endpoint, Rights.None, 'cap');
@@ -111,14 +115,18 @@ export function cancelBadgedSends(k: Kernel, t: Thread, slot: number): number {
   if (cap.badge === 0) return err(t, Status.IllegalOperation, 'cap is unbadged', slot);
   const ep = cap.obj as Endpoint;
   if (ep.state !== EpState.Send) return Status.Ok;
-  for (const s of ep.queue.toArray()) {
-    if (s.sendBadge !== cap.badge || s.inFault) continue;
-    k.unqueue(s);
-    k.timers.cancel(s);
-    // Re-issue the interrupted syscall when it next runs (seL4 restarts it).
-    s.op = s.sendIsCall ? Op.Call : Op.Send;
-    s.restartSyscall = true;
-    k.makeReady(s, Status.Ok);
+  for (let s = ep.queue.head; s !== null; ) {
+    const next: Thread | null = s.qNext;
+    if (s.sendBadge === cap.badge) {
+      k.unqueue(s);
+      k.timers.cancel(s);
+      // Re-issue the interrupted syscall when it next runs (seL4 restarts it); a fault
+      // message is rebuilt from the recorded fault and sent to the handler found then.
+      s.op = s.inFault ? Op.Fault : s.sendIsCall ? Op.Call : Op.Send;
+      s.restartSyscall = true;
+      k.makeReady(s, Status.Ok);
+    }
+    s = next;
   }
   return Status.Ok;
 }
@@ -203,11 +211,14 @@ export function createThread(
   if (!Number.isInteger(prio) || prio < 0 || prio > MAX_PRIORITY) return err(t, Status.RangeError, 'priority');
   // As seL4's maximum controlled priority: no thread creates one that outranks it.
   if (prio > t.prio) return err(t, Status.IllegalOperation, 'priority above the creator');
+  const fh = params.faultHandler ?? 0;
+  const fst = faultHandlerStatus(task.cspace, fh);
+  if (fst !== Status.Ok) return err(t, fst, 'fault handler', fh);
   const st = newSlot(t, dst);
   if (st !== Status.Ok) return st;
   const th = k.makeThread(f, task, body, params.name ?? `${task.name}.${task.threads.size}`, prio);
   if (th === null) return err(t, Status.NotEnoughMemory, 'factory quota');
-  if (params.faultHandler !== undefined) th.faultSlot = params.faultHandler;
+  th.faultSlot = fh;
   t.task.cspace.put(dst, new Cap(th, Rights.All, 0));
   return Status.Ok;
 }
@@ -294,10 +305,18 @@ export function setPriority(k: Kernel, t: Thread, slot: number, prio: number): n
   return k.setPriority(th, prio);
 }
 
+/**
+ * Name the fault endpoint of a thread: `epSlot` is a cap name in the thread's own task,
+ * looked up again at each fault. It must hold an endpoint cap with Write and Grant or
+ * GrantReply, since a fault is a call (F1, R3; seL4 asks the same); 0 clears it.
+ * Errors: RangeError (not a slot name), InvalidCapability (empty, not an endpoint, or
+ * lacking Write or both reply rights).
+ */
 export function setFaultHandler(t: Thread, slot: number, epSlot: number): number {
   const th = threadOf(t, slot);
   if (typeof th === 'number') return th;
-  if (!Number.isInteger(epSlot) || epSlot < 0) return err(t, Status.RangeError, 'fault endpoint slot');
+  const st = faultHandlerStatus(th.task.cspace, epSlot);
+  if (st !== Status.Ok) return err(t, st, 'fault endpoint', epSlot);
   th.faultSlot = epSlot;
   return Status.Ok;
 }

@@ -9,7 +9,7 @@ import { Cap } from './cspace.ts';
 import { Endpoint, EpState } from './endpoint.ts';
 import { RECV_PHASE, Status } from './errors.ts';
 import { fastCall, fastReplyRecv } from './fastpath.ts';
-import { faultReplied } from './fault.ts';
+import { faultReplied, sendFault } from './fault.ts';
 import type { Kernel } from './kernel.ts';
 import { Kind } from './kobject.ts';
 import { isValidTimeout } from './limits.ts';
@@ -36,6 +36,7 @@ const OP_SLEEP = Op.Sleep;
 const OP_YIELD = Op.Yield;
 const OP_HOST_WAIT = Op.HostWait;
 const OP_PARK = Op.Park;
+const OP_FAULT = Op.Fault;
 const PARKED = ThreadState.Parked;
 const tryFastCall = fastCall;
 const tryFastReplyRecv = fastReplyRecv;
@@ -85,6 +86,8 @@ export function dispatch(k: Kernel, t: Thread): Thread | null {
     case OP_PARK:
       t.state = PARKED;
       return null;
+    case OP_FAULT:
+      return sendFault(k, t);
     case OP_HOST_WAIT: {
       const p = t.hostPromise;
       t.hostPromise = null;
@@ -114,7 +117,7 @@ function doSend(k: Kernel, t: Thread, nb: boolean): Thread | null {
   const timeout = nb ? 0 : t.sendTimeout;
   if (!isValidTimeout(timeout)) return k.fail(t, Status.InvalidArgument, 'timeout');
   const canGrant = (cap.rights & Rights.Grant) !== 0;
-  const bad = decodeMessage(t, canGrant);
+  const bad = decodeMessage(t);
   if (bad !== null) return failDecode(k, t, bad, 0);
   const ep = cap.obj as Endpoint;
   // Decision 10: a blocking send to a dead endpoint fails at once; nbsend stays silent.
@@ -130,7 +133,7 @@ function doSend(k: Kernel, t: Thread, nb: boolean): Thread | null {
     t.result = Status.Ok;
     return k.wakeBeside(t, r, Status.Ok);
   }
-  if (timeout === 0) return ok(t); // E2: dropped, and the sender cannot tell.
+  if (isOver(k, timeout)) return ok(t); // E2: dropped, and the sender cannot tell.
   blockSending(k, t, ep, timeout);
   return null;
 }
@@ -171,11 +174,44 @@ export function deliver(k: Kernel, s: Thread, r: Thread, ep: Endpoint, isCall: b
     r.replyTo = s;
     r.replySeq = callId;
     r.replyCanGrant = r.recvCanGrant;
-    s.state = ThreadState.BlockedReply;
     s.blockedOn = null;
-    k.armTimeout(s, s.recvTimeout);
+    if (waitsForReply(k, s)) {
+      s.state = ThreadState.BlockedReply;
+      k.armTimeout(s, s.recvTimeout);
+    }
   }
   if (k.tracer !== null) ipcEvent(k, isCall ? 'call' : 'send', s, r, ep.id, s.sendBadge, callId);
+  if (isCall && s.state !== ThreadState.BlockedReply) zeroReplyWait(k, s);
+}
+
+/**
+ * Whether a caller whose message was just delivered waits for the reply: not with a
+ * receive timeout that is already over (0, or below the clock's resolution). T1 as
+ * settled: the reply cannot exist before the server runs, so such a call always ends in
+ * Timeout (receive phase), whichever other threads are ready.
+ */
+function waitsForReply(k: Kernel, s: Thread): boolean {
+  return !isOver(k, s.recvTimeout);
+}
+
+/**
+ * True for a valid timeout that is over as soon as it starts: 0, or a time so small that
+ * now + ms is not after now on the kernel clock. Such a phase never blocks and never
+ * arms a timer, so its outcome cannot depend on when the scheduler next fires timers.
+ */
+function isOver(k: Kernel, ms: number): boolean {
+  if (ms === 0) return true;
+  if (ms === Number.POSITIVE_INFINITY) return false;
+  const now = k.clock.now();
+  return now + ms <= now;
+}
+
+/** The zero receive phase of a call: kill its reply cap (Decision 3) and report Timeout. */
+function zeroReplyWait(k: Kernel, s: Thread): void {
+  s.callSeq = ++k.callCounter;
+  s.result = Status.Timeout | RECV_PHASE;
+  k.nTimeouts++;
+  k.wakeEvent(s, s.result, 'timeout');
 }
 
 // ------------------------------------------------------------------ call
@@ -193,7 +229,7 @@ function doCall(k: Kernel, t: Thread): Thread | null {
   if (!isValidTimeout(t.sendTimeout)) return k.fail(t, Status.InvalidArgument, 'sendTimeout');
   if (!isValidTimeout(t.recvTimeout)) return k.fail(t, Status.InvalidArgument, 'recvTimeout');
   const canGrant = (r & Rights.Grant) !== 0;
-  const bad = decodeMessage(t, canGrant);
+  const bad = decodeMessage(t);
   if (bad !== null) return failDecode(k, t, bad, 0);
   const ep = cap.obj as Endpoint;
   if (ep.dead) return k.fail(t, Status.DeadPartner, 'cap', { slot: t.a0 });
@@ -210,9 +246,11 @@ export function callOn(k: Kernel, t: Thread, ep: Endpoint): Thread | null {
     const r = takeHead(ep);
     k.timers.cancel(r);
     deliver(k, t, r, ep, true);
+    // A zero receive phase leaves the caller runnable with Timeout (T1).
+    if (t.state !== ThreadState.BlockedReply) return k.wakeBeside(t, r, Status.Ok);
     return k.switchToWoken(r, Status.Ok);
   }
-  if (t.sendTimeout === 0) return k.fail(t, Status.Timeout, 'sendTimeout');
+  if (isOver(k, t.sendTimeout)) return k.fail(t, Status.Timeout, 'sendTimeout');
   blockSending(k, t, ep, t.sendTimeout);
   return null;
 }
@@ -248,17 +286,18 @@ function recvPhase(k: Kernel, t: Thread, timeout: number, woken: Thread | null):
   if (ep.state === EpState.Send) {
     const s = takeHead(ep);
     k.timers.cancel(s);
-    const isCall = s.sendIsCall;
-    deliver(k, s, t, ep, isCall);
+    deliver(k, s, t, ep, s.sendIsCall);
     t.result = Status.Ok;
     let next = continueWith(k, t, woken);
-    if (!isCall) {
-      if (next === t) next = k.wakeBeside(t, s, Status.Ok);
-      else k.makeReady(s, Status.Ok);
+    // A sender, or a caller with a zero receive phase (its status is set), runs on.
+    if (s.state !== ThreadState.BlockedReply) {
+      const st = s.sendIsCall ? s.result : Status.Ok;
+      if (next === t) next = k.wakeBeside(t, s, st);
+      else k.makeReady(s, st);
     }
     return next;
   }
-  if (timeout === 0) {
+  if (isOver(k, timeout)) {
     // E3: nothing received, reported as a receive-phase timeout, never as a message.
     t.result = Status.Timeout | RECV_PHASE;
     return continueWith(k, t, woken);
@@ -283,7 +322,7 @@ function doReply(k: Kernel, t: Thread): Thread | null {
   k.nSlow++;
   // P3: no pending caller, nothing to do.
   if (t.replyTo === null) return ok(t);
-  const bad = decodeMessage(t, t.replyCanGrant);
+  const bad = decodeMessage(t);
   if (bad !== null) return failDecode(k, t, bad, 0);
   const c = replyPart(k, t);
   t.result = Status.Ok;
@@ -294,7 +333,7 @@ function doReplyRecv(k: Kernel, t: Thread): Thread | null {
   k.nSlow++;
   let c: Thread | null = null;
   if (t.replyTo !== null) {
-    const bad = decodeMessage(t, t.replyCanGrant);
+    const bad = decodeMessage(t);
     if (bad !== null) return failDecode(k, t, bad, 0);
     c = replyPart(k, t);
   }
@@ -325,7 +364,7 @@ function deliverReply(k: Kernel, s: Thread, c: Thread, canGrant: boolean): Threa
 /** send/nbsend on a saved reply cap answers that caller and uses the cap up (saveCaller). */
 function sendOnReply(k: Kernel, t: Thread, cap: Cap): Thread | null {
   const r = cap.obj as Reply;
-  const bad = decodeMessage(t, r.canGrant);
+  const bad = decodeMessage(t);
   if (bad !== null) return failDecode(k, t, bad, 0);
   const c = r.caller;
   const live = r.live && c !== null && c.state === ThreadState.BlockedReply;
@@ -388,7 +427,7 @@ function doWait(k: Kernel, t: Thread, timeout: number): Thread | null {
     t.result = STATUS_OK;
     return t;
   }
-  if (timeout === 0) {
+  if (isOver(k, timeout)) {
     // poll: nothing pending, word 0.
     t.utcb.badge = 0;
     t.result = RECV_TIMEOUT;
@@ -406,7 +445,7 @@ function doSleep(k: Kernel, t: Thread): Thread | null {
   const ms = t.recvTimeout;
   if (!isValidTimeout(ms)) return k.fail(t, Status.InvalidArgument | RECV_PHASE, 'timeout');
   // T2: sleep is a receive that cannot be satisfied; it ends in a receive timeout.
-  if (ms === 0) {
+  if (isOver(k, ms)) {
     t.result = Status.Timeout | RECV_PHASE;
     return t;
   }

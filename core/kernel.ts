@@ -43,7 +43,7 @@ import { FaultKind, Op, SYSCALL, Thread, ThreadState, type ThreadBody } from './
 import { TimerQueue } from './timers.ts';
 import type { TraceEvent, Tracer } from './trace.ts';
 import { type CapTransferHook } from './transfer.ts';
-import { raiseFault, stopForGood } from './fault.ts';
+import { faultHandlerStatus, haltThread, raiseFault, stopForGood } from './fault.ts';
 
 /** Kernel counters, readable at any time (introspection, benchmarks). */
 export interface Counters {
@@ -83,7 +83,10 @@ export interface TaskOptions {
 export interface SpawnOptions {
   name?: string;
   priority?: number;
-  /** Cap name, in the thread's task, of its fault endpoint. */
+  /**
+   * Cap name, in the thread's task, of its fault endpoint: an endpoint cap with Write
+   * and Grant or GrantReply, or 0 for none (spawn throws on anything else, F1).
+   */
   faultHandler?: number;
 }
 
@@ -294,8 +297,12 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     if (!Number.isInteger(prio) || prio < 0 || prio > MAX_PRIORITY) {
       throw new RangeError(`priority must be an integer in 0..${MAX_PRIORITY}`);
     }
+    // F1: a fault handler is an endpoint cap with Write and Grant or GrantReply.
+    const fh = opts.faultHandler ?? 0;
+    const fst = faultHandlerStatus(task.cspace, fh);
+    if (fst !== Status.Ok) throw new Error(`fault handler ${task.name}[${fh}]: ${statusName(fst)}`);
     const t = this.makeThread(this.rootFactory, task, body, opts.name ?? `${task.name}.${task.threads.size}`, prio)!;
-    if (opts.faultHandler !== undefined) t.faultSlot = opts.faultHandler;
+    t.faultSlot = fh;
     this.kick();
     return t;
   }
@@ -800,25 +807,42 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     if (cb !== null) cb(value, error, failed);
   }
 
-  /** @internal Fail the caller a server thread still owes a reply, if it still waits. */
+  /**
+   * @internal Fail the caller a server thread still owes a reply, if it still waits. A
+   * caller that was itself waiting for its fault handler is stopped for good (F2), which
+   * fails the caller it owed in turn, and so on down the chain: a loop, so a chain of
+   * fault handlers of any length is released in constant stack.
+   */
   abortCaller(server: Thread, status: number): void {
-    const c = server.replyTo;
-    server.replyTo = null;
-    if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== server.replySeq) return;
-    this.failCaller(c, status);
+    let s = server;
+    let st = status;
+    for (;;) {
+      const c = s.replyTo;
+      s.replyTo = null;
+      if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== s.replySeq) return;
+      if (!this.failOne(c, st)) return;
+      s = c;
+      st = Status.Aborted | RECV_PHASE;
+    }
   }
 
   /** @internal A caller's reply will never come: wake it with `status`. */
   failCaller(c: Thread, status: number): void {
+    if (this.failOne(c, status)) this.abortCaller(c, Status.Aborted | RECV_PHASE);
+  }
+
+  /** Wake one caller with `status`; true when it was in a fault call and is now stopped (F2). */
+  private failOne(c: Thread, status: number): boolean {
     this.timers.cancel(c);
     c.callSeq = ++this.callCounter;
     c.savedReply = null;
     if (c.inFault) {
-      stopForGood(this, c);
-      return;
+      haltThread(c);
+      return true;
     }
     this.wakeEvent(c, status, (status & 0x3f) === Status.DeadPartner ? 'dead-partner' : 'aborted');
     this.makeReady(c, status);
+    return false;
   }
 
   /**

@@ -100,6 +100,8 @@ export const Op = {
   HostWait: 13,
   Suspend: 14,
   Park: 15,
+  /** Send the recorded fault message again (after cancelBadgedSends released it). */
+  Fault: 16,
 } as const;
 
 /** Fault kinds: the label of a fault message (F1). */

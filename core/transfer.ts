@@ -33,11 +33,12 @@ function clampCount(n: number, max: number): number | null {
 
 /**
  * Validate the message a thread is about to send: label a1, length a2, cap count a3,
- * item count a4 (clamped in place, M3 / C1), every word, every item, and, when the caps
- * will really be transferred (`transfersCaps`), every cap name. Returns null when the
- * message is good, otherwise what is wrong.
+ * item count a4 (clamped in place, M3 / C1), every word, every item, and every cap name
+ * (C2), whether or not the caps will go: a message sent without Grant still fails on a
+ * bad cap name, and only a good message has its caps dropped (R4). Returns null when
+ * the message is good, otherwise what is wrong.
  */
-export function decodeMessage(t: Thread, transfersCaps: boolean): DecodeFault | null {
+export function decodeMessage(t: Thread): DecodeFault | null {
   if (!isWord(t.a1)) return { status: Status.InvalidArgument, argument: 'label' };
   const len = clampCount(t.a2, MR_COUNT);
   if (len === null) return { status: Status.InvalidArgument, argument: 'length' };
@@ -59,14 +60,12 @@ export function decodeMessage(t: Thread, transfersCaps: boolean): DecodeFault | 
       return { status: Status.InvalidArgument, argument: `items[${i}]`, item: i };
     }
   }
-  if (transfersCaps) {
-    const cs = t.task.cspace;
-    for (let i = 0; i < ncaps; i++) {
-      const name = u.caps[i]!;
-      const c = cs.get(name);
-      if (c === null) return { status: cs.missStatus(name, Status.FailedLookup), argument: `caps[${i}]`, item: i, slot: name };
-      if (c.obj.kind === Kind.Reply) return { status: Status.IllegalOperation, argument: `caps[${i}]`, item: i, slot: name };
-    }
+  const cs = t.task.cspace;
+  for (let i = 0; i < ncaps; i++) {
+    const name = u.caps[i]!;
+    const c = cs.get(name);
+    if (c === null) return { status: cs.missStatus(name, Status.FailedLookup), argument: `caps[${i}]`, item: i, slot: name };
+    if (c.obj.kind === Kind.Reply) return { status: Status.IllegalOperation, argument: `caps[${i}]`, item: i, slot: name };
   }
   return null;
 }

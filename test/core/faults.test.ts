@@ -37,7 +37,8 @@ describe('faults', () => {
       st: Status.Ok,
       label: FaultKind.UserException,
       length: FAULT_WORDS,
-      words: [t.id, a.id],
+      // B1: no thread or task ids; the handler tells threads apart by the badge.
+      words: [],
       badge: 0x51,
       item: 'Error: boom',
     });
@@ -182,23 +183,35 @@ describe('faults', () => {
     expect(tr.events.find((e) => e.type === 'fault')).toMatchObject({ handler: -1 });
   });
 
-  it('F2: an invalid handler (empty slot, notification, no Write, dead endpoint) stops the thread for good', () => {
+  it('F2: a handler invalid at fault time (emptied, replaced by a notification or a Read-only cap, dead) stops the thread for good', () => {
     const k = kernel();
-    const a = k.createTask('a');
-    const n = k.createNotification(a);
+    const a = k.createTask('a', { quota: 10 });
     const ep = k.createEndpoint(a);
-    const readOnly = k.grant(a, ep, a, { rights: Rights.Read });
+    const n = k.createNotification(a);
     const other = k.createTask('other');
     const dead = k.createEndpoint(other);
     const deadCap = k.grant(other, dead, a, { rights: Rights.Call });
-    k.deleteTask(other); // the only Read cap goes: the endpoint is dead
+    // Every handler is valid when set (F1); all but the dead one change before the fault.
+    for (const s of [300, 301, 302]) k.grant(a, ep, a, { rights: Rights.Call, slot: s });
     const throwing = function* () {
       throw new Error('x');
     };
-    const ts = [300, n, readOnly, deadCap, 1 << 30].map((h) => k.spawn(a, throwing, { faultHandler: h }));
+    const sts: number[] = [];
+    k.spawn(
+      a,
+      function* (sys: Sys) {
+        [300, 301, 302, deadCap].forEach((h, i) => sts.push(sys.createThread(CAP_FACTORY, CAP_SELF, 50 + i, throwing, { priority: 10, faultHandler: h })));
+        sts.push(sys.delete(300), sys.delete(301), sys.delete(302));
+        sts.push(sys.mint(n, 301, Rights.All), sys.mint(ep, 302, Rights.Read));
+      },
+      { priority: 200 },
+    );
+    k.deleteTask(other); // the only Read cap goes: the endpoint is dead
     k.run();
-    expect(ts.map(stateOf)).toEqual(['faulted', 'faulted', 'faulted', 'faulted', 'faulted']);
-    expect(k.counters.faults).toBe(5);
+    expect(sts.every((st) => st === Status.Ok)).toBe(true);
+    const ts = [...a.threads];
+    expect(ts.map(stateOf)).toEqual(['faulted', 'faulted', 'faulted', 'faulted']);
+    expect(k.counters.faults).toBe(4);
   });
 
   it('F2: a server stopped for good aborts the caller it owed a reply (Decision 4)', () => {

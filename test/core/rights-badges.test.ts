@@ -115,8 +115,7 @@ describe('rights', () => {
     k.spawn(cli, function* (sys) {
       sys.utcb.mr[0] = 77;
       sys.utcb.caps[0] = gift;
-      // Without Grant the cap names are not even looked at: a bad name is no error.
-      sys.utcb.caps[1] = 999;
+      sys.utcb.caps[1] = gift;
       out.push(yield sys.send(c, 5, 1, 2));
     });
     k.run();
