@@ -315,6 +315,15 @@ export function setPriority(k: Kernel, t: Thread, slot: number, prio: number): n
 export function setFaultHandler(t: Thread, slot: number, epSlot: number): number {
   const th = threadOf(t, slot);
   if (typeof th === 'number') return th;
+  return nameFaultHandler(t, th, epSlot);
+}
+
+/** setFaultHandler for the calling thread itself (no thread cap needed). */
+export function setOwnFaultHandler(t: Thread, epSlot: number): number {
+  return nameFaultHandler(t, t, epSlot);
+}
+
+function nameFaultHandler(t: Thread, th: Thread, epSlot: number): number {
   const st = faultHandlerStatus(th.task.cspace, epSlot);
   if (st !== Status.Ok) return err(t, st, 'fault endpoint', epSlot);
   th.faultSlot = epSlot;

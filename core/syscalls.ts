@@ -291,9 +291,13 @@ export class Sys {
   setFaultHandler(thread: number, endpointSlot: number): number {
     return inv.setFaultHandler(this.t, thread, endpointSlot);
   }
-  /** Set this thread's own fault endpoint (a cap name in its task). */
-  setOwnFaultHandler(endpointSlot: number): void {
-    this.t.faultSlot = endpointSlot;
+  /**
+   * Set this thread's own fault endpoint (a cap name in its task; 0 clears it). Same
+   * checks and errors as setFaultHandler: an endpoint cap with Write and Grant or
+   * GrantReply, else InvalidCapability (RangeError for a bad name).
+   */
+  setOwnFaultHandler(endpointSlot: number): number {
+    return inv.setOwnFaultHandler(this.t, endpointSlot);
   }
 
   /** Bind a notification to this thread (N5, N6). */
