@@ -788,6 +788,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
 
   private finishThread(t: Thread, state: number, value: unknown, error: unknown, failed: boolean): void {
     t.state = state;
+    t.inFault = false;
     t.gen = null;
     t.step = null;
     t.exitValue = value;
