@@ -206,12 +206,13 @@ function isOver(k: Kernel, ms: number): boolean {
   return now + ms <= now;
 }
 
-/** The zero receive phase of a call: kill its reply cap (Decision 3) and report Timeout. */
+/**
+ * The zero receive phase of a call: kill its reply cap (Decision 3) and report Timeout.
+ * No timer was armed, so none fires and the timeouts counter does not move (as recv 0).
+ */
 function zeroReplyWait(k: Kernel, s: Thread): void {
   s.callSeq = ++k.callCounter;
   s.result = Status.Timeout | RECV_PHASE;
-  k.nTimeouts++;
-  k.wakeEvent(s, s.result, 'timeout');
 }
 
 // ------------------------------------------------------------------ call
