@@ -10,15 +10,33 @@ import { Status } from './errors.ts';
 import { Kind, type KObject } from './kobject.ts';
 import { MAX_WORD } from './limits.ts';
 
+/**
+ * The children of one cap, in derivation order: a list their `fam` points at, so that
+ * handing a whole set of children to another cap (when their parent is deleted) is a
+ * splice plus, as union by size, moving only the smaller of the two sets.
+ */
+class Family {
+  first: Cap | null = null;
+  last: Cap | null = null;
+  count = 0;
+
+  /** The cap the members derive from; null once they have become roots. */
+  constructor(public owner: Cap | null) {}
+
+  /** Point every member at `to` (one loop over this family). */
+  retarget(to: Family): void {
+    for (let c = this.first; c !== null; c = c.nextSibling) c.fam = to;
+  }
+}
+
 /** One capability: an object, rights, a badge, and its place in the derivation tree. */
 export class Cap {
   cspace: CSpace | null = null;
   slot = 0;
-  parent: Cap | null = null;
-  firstChild: Cap | null = null;
-  lastChild: Cap | null = null;
-  /** Number of direct children. */
-  children = 0;
+  /** The family this cap is a child in (its parent's children), or null for a root. */
+  fam: Family | null = null;
+  /** This cap's own children, or null before its first child. */
+  kids: Family | null = null;
   nextSibling: Cap | null = null;
   prevSibling: Cap | null = null;
   /** Called when the last cap derived from this one goes (no-senders), or null. */
@@ -30,52 +48,66 @@ export class Cap {
     readonly badge: number,
   ) {}
 
-  /** Attach `child` as the last child of this cap (constant time). */
-  addChild(child: Cap): void {
-    child.parent = this;
-    child.nextSibling = null;
-    const last = this.lastChild;
-    child.prevSibling = last;
-    if (last === null) this.firstChild = child;
-    else last.nextSibling = child;
-    this.lastChild = child;
-    this.children++;
+  /** The cap this one derives from, or null for a root. */
+  get parent(): Cap | null {
+    const f = this.fam;
+    return f === null ? null : f.owner;
   }
 
-  /** Detach from the tree; children move up to this cap's parent, in order, appended. */
+  /** The first cap derived from this one, or null. */
+  get firstChild(): Cap | null {
+    const f = this.kids;
+    return f === null ? null : f.first;
+  }
+
+  /** Attach `child` as the last child of this cap (constant time). */
+  addChild(child: Cap): void {
+    let f = this.kids;
+    if (f === null) f = this.kids = new Family(this);
+    child.fam = f;
+    child.nextSibling = null;
+    const last = f.last;
+    child.prevSibling = last;
+    if (last === null) f.first = child;
+    else last.nextSibling = child;
+    f.last = child;
+    f.count++;
+  }
+
+  /**
+   * Detach from the tree; children move up to this cap's parent, in order, appended
+   * after its own (or become roots). The two child lists are spliced and only the
+   * smaller set of caps is re-pointed (union by size), so deleting a chain of caps above
+   * a large fan of copies costs the chain, not chain x fan: no client can make a
+   * deletion sequence quadratic.
+   */
   unlink(): void {
-    const parent = this.parent;
-    if (parent !== null) {
+    const pf = this.fam;
+    let parent: Cap | null = null;
+    if (pf !== null) {
+      parent = pf.owner;
       if (this.prevSibling !== null) this.prevSibling.nextSibling = this.nextSibling;
-      else parent.firstChild = this.nextSibling;
+      else pf.first = this.nextSibling;
       if (this.nextSibling !== null) this.nextSibling.prevSibling = this.prevSibling;
-      else parent.lastChild = this.prevSibling;
-      parent.children--;
+      else pf.last = this.prevSibling;
+      pf.count--;
     }
-    const first = this.firstChild;
-    if (first !== null) {
-      // Splice the whole child list onto the parent's (or make the children roots).
-      for (let c: Cap | null = first; c !== null; c = c.nextSibling) c.parent = parent;
-      if (parent !== null) {
-        const last = parent.lastChild;
-        first.prevSibling = last;
-        if (last === null) parent.firstChild = first;
-        else last.nextSibling = first;
-        parent.lastChild = this.lastChild;
-        parent.children += this.children;
+    const kids = this.kids;
+    if (kids !== null && kids.first !== null) {
+      if (pf === null) kids.owner = null; // the children become roots
+      else if (kids.count <= pf.count) {
+        kids.retarget(pf);
+        append(pf, kids);
       } else {
-        for (let c: Cap | null = first; c !== null; ) {
-          const next: Cap | null = c.nextSibling;
-          c.prevSibling = null;
-          c.nextSibling = null;
-          c = next;
-        }
+        // The parent's (fewer) children join this cap's list, ahead of it.
+        pf.retarget(kids);
+        prepend(kids, pf);
+        kids.owner = parent;
+        if (parent !== null) parent.kids = kids;
       }
     }
-    this.firstChild = null;
-    this.lastChild = null;
-    this.children = 0;
-    this.parent = null;
+    this.kids = null;
+    this.fam = null;
     this.prevSibling = null;
     this.nextSibling = null;
     this.noSenders = null;
@@ -85,7 +117,8 @@ export class Cap {
 
   /** Number of caps derived directly from this one. */
   childCount(): number {
-    return this.children;
+    const f = this.kids;
+    return f === null ? 0 : f.count;
   }
 
   /**
@@ -111,6 +144,32 @@ export class Cap {
       }
     }
   }
+}
+
+/** Move the members of `from` (already re-pointed) to the end of `to`; `from` is left empty. */
+function append(to: Family, from: Family): void {
+  const first = from.first!;
+  const last = to.last;
+  first.prevSibling = last;
+  if (last === null) to.first = first;
+  else last.nextSibling = first;
+  to.last = from.last;
+  to.count += from.count;
+  from.first = from.last = null;
+  from.count = 0;
+}
+
+/** Move the members of `from` (already re-pointed) to the front of `to`; `from` is left empty. */
+function prepend(to: Family, from: Family): void {
+  const last = from.last;
+  if (last === null) return;
+  const first = to.first!;
+  last.nextSibling = first;
+  first.prevSibling = last;
+  to.first = from.first;
+  to.count += from.count;
+  from.first = from.last = null;
+  from.count = 0;
 }
 
 /** Hooks the kernel installs so a cap space can report removals (for Decision 10 etc.). */

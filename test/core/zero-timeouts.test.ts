@@ -4,7 +4,7 @@
 // its message and then always ends in Timeout (receive phase); its reply cap is dead.
 
 import { describe, expect, it } from 'vitest';
-import { RECV_PHASE, Rights, Status, type Sys, type Task } from '../../core/index.ts';
+import { RECV_PHASE, Rights, Status, type Sys, type Syscall, type Task } from '../../core/index.ts';
 import { clientServer, kernel } from './harness.ts';
 
 const TIMEOUT_RECV = Status.Timeout | RECV_PHASE;
@@ -37,7 +37,7 @@ function zeroCall(srvPrio: number, unrelated: number[], serverFirst: boolean, fa
   const { k, srv, cli, ep, cep } = clientServer(Rights.Call);
   k.fastpathEnabled = fastpath;
   const out: Outcome = { call: -1, server: [], next: [] };
-  const server = function* (sys: Sys) {
+  const server = function* (sys: Sys): Generator<Syscall, void, number> {
     for (let i = 0; i < 2; i++) {
       const st = yield sys.recv(ep);
       out.server.push(st, sys.utcb.mr[0]!);
@@ -45,7 +45,7 @@ function zeroCall(srvPrio: number, unrelated: number[], serverFirst: boolean, fa
       out.server.push(yield sys.reply(0, 1));
     }
   };
-  const client = function* (sys: Sys) {
+  const client = function* (sys: Sys): Generator<Syscall, void, number> {
     sys.utcb.mr[0] = 1;
     out.call = yield sys.call(cep, 0, 1, 0, 0, Number.POSITIVE_INFINITY, 0);
     sys.utcb.mr[0] = 2;
