@@ -5,6 +5,8 @@
 // the cap's place in the tree. Deleting a cap re-parents its children to its parent, so
 // revoking an ancestor still reaches them. Revoke removes every descendant, not the cap
 // itself. Operations decode and validate first, then mutate: nothing fails halfway.
+// A client can grow the tree as deep and as wide as its cap spaces allow, so no walk
+// here recurses and no deletion costs more than the smaller of two child sets.
 
 import { Status } from './errors.ts';
 import { Kind, type KObject } from './kobject.ts';

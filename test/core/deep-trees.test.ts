@@ -68,6 +68,25 @@ describe('deep derivation trees (issue 9 item 2)', () => {
     expect(e.caps).toBe(3); // the server's, its badged cap, and the client's from clientServer()
   });
 
+  it('D3: deleting a 50,000-cap chain bottom-up above a fan of 50,000 copies hands the fan up each time (union by size: linear, not chain x fan)', () => {
+    const k = kernel();
+    const t = k.createTask('wide', { slots: 1 << 17 });
+    const root = k.createEndpoint(t);
+    const chainLen = 50_000;
+    const fan = 50_000;
+    const out: unknown[] = [];
+    k.spawn(t, function* (sys: Sys) {
+      const sts = new Set<number>(yield* chain(sys, root, chainLen));
+      const bottom = FIRST + chainLen - 1;
+      for (let i = 0; i < fan; i++) sts.add(sys.copy(bottom, FIRST + chainLen + i));
+      for (let i = chainLen - 1; i >= 0; i--) sts.add(sys.delete(FIRST + i));
+      out.push([...sts], sys.childCount(root));
+      out.push(sys.revoke(root), sys.childCount(root), sys.identify(FIRST + chainLen));
+    });
+    k.run();
+    expect(out).toEqual([[Status.Ok], { ok: true, value: fan }, Status.Ok, { ok: true, value: 0 }, null]);
+  });
+
   it('L1: a 100,000-deep chain of sub-factories gives every unit back when its task dies', () => {
     const k = kernel();
     const depth = 100_000;
