@@ -249,7 +249,14 @@ export function killTask(k: Kernel, t: Thread, taskSlot: number): number {
   return Status.Ok;
 }
 
-/** Signal `notifSlot` (with its badge) when the task dies; at once if it is dead. */
+/**
+ * Signal `notifSlot` (with its badge) when the task dies; at once if it is dead. Watching
+ * through the same notification again ORs the badge into its one entry: the death is
+ * one signal carrying every badge (N3 would merge them anyway). Entries of destroyed
+ * notifications are dropped as the list grows, so the kernel keeps at most about twice
+ * as many entries as live notifications watch the task: repeated watches cannot grow
+ * kernel memory without bound.
+ */
 export function watchTask(k: Kernel, t: Thread, taskSlot: number, notifSlot: number): number {
   const tc = need(t, taskSlot, Kind.Task, Rights.Read, 'task');
   if (typeof tc === 'number') return tc;
@@ -257,8 +264,16 @@ export function watchTask(k: Kernel, t: Thread, taskSlot: number, notifSlot: num
   if (typeof nc === 'number') return nc;
   const task = tc.obj as Task;
   const n = nc.obj as Notification;
-  if (!task.alive) k.signalFromKernel(n, nc.badge);
-  else task.deathWatchers.push({ notification: n, badge: nc.badge });
+  if (!task.alive) {
+    k.signalFromKernel(n, nc.badge);
+    return Status.Ok;
+  }
+  const ws = task.deathWatchers;
+  ws.set(n, ((ws.get(n) ?? 0) | nc.badge) >>> 0);
+  if (ws.size >= task.pruneWatchersAt) {
+    for (const w of ws.keys()) if (w.destroyed) ws.delete(w);
+    task.pruneWatchersAt = Math.max(16, 2 * ws.size);
+  }
   return Status.Ok;
 }
 

@@ -390,7 +390,9 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     } finally {
       this.dyingTasks--;
     }
-    for (const w of task.deathWatchers.splice(0)) this.signalFromKernel(w.notification, w.badge);
+    const watchers = [...task.deathWatchers];
+    task.deathWatchers.clear();
+    for (const [n, badge] of watchers) this.signalFromKernel(n, badge);
     this.tasks.delete(task.id);
     // L1: give the task's unit back to its factory (caps naming it stay, and see it dead).
     task.destroy();

@@ -12,8 +12,13 @@ export class Task extends KObject {
   readonly cspace: CSpace;
   readonly threads = new Set<Thread>();
   alive = true;
-  /** Notifications (with the watcher's badge) signalled when the task dies. */
-  readonly deathWatchers: { notification: Notification; badge: number }[] = [];
+  /**
+   * Notifications signalled when the task dies, each with the OR of the badges it was
+   * watched through: one entry per notification, so watching again costs no memory.
+   */
+  readonly deathWatchers = new Map<Notification, number>();
+  /** Size at which watchTask next drops entries of destroyed notifications. */
+  pruneWatchersAt = 16;
 
   /** Lives until it exits or is killed, whether or not caps name it. */
   override lastCapGone(): void {}

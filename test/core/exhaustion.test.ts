@@ -134,6 +134,50 @@ describe('kernel resource exhaustion (issue 9 item 5)', () => {
   });
 });
 
+describe('death watches (issue 9 item 5)', () => {
+  it('watchTask: repeated watches through one notification keep one entry and the death is one signal with every badge', () => {
+    const k = kernel();
+    const watcher = k.createTask('watcher');
+    const victim = k.createTask('victim');
+    const tcap = k.grant(victim, 1, watcher, { rights: Rights.Read });
+    const n = k.createNotification(watcher);
+    const b1 = k.grant(watcher, n, watcher, { rights: Rights.Write, badge: 1 });
+    const b2 = k.grant(watcher, n, watcher, { rights: Rights.Write, badge: 2 });
+    const sts = new Set<number>();
+    k.spawn(watcher, function* (sys: Sys) {
+      for (let i = 0; i < 10_000; i++) sts.add(sys.watchTask(tcap, i % 2 === 0 ? b1 : b2));
+    });
+    k.run();
+    expect([...sts]).toEqual([Status.Ok]);
+    expect(victim.deathWatchers.size).toBe(1);
+    k.deleteTask(victim);
+    const got: number[] = [];
+    k.spawn(watcher, function* (sys: Sys) {
+      got.push(yield sys.poll(n), sys.utcb.badge, yield sys.poll(n));
+    });
+    k.run();
+    expect(got).toEqual([Status.Ok, 3, Status.Timeout | RECV_PHASE]);
+  });
+
+  it('watchTask: watches through notifications since destroyed are dropped, so churn cannot grow kernel memory', () => {
+    const k = kernel();
+    const watcher = k.createTask('watcher', { quota: 4 });
+    const victim = k.createTask('victim');
+    const tcap = k.grant(victim, 1, watcher, { rights: Rights.Read });
+    let bad = 0;
+    k.spawn(watcher, function* (sys: Sys) {
+      for (let i = 0; i < 10_000; i++) {
+        if (sys.createNotification(CAP_FACTORY, 20) !== Status.Ok) bad++;
+        if (sys.watchTask(tcap, 20) !== Status.Ok) bad++;
+        sys.delete(20);
+      }
+    });
+    k.run();
+    expect(bad).toBe(0);
+    expect(victim.deathWatchers.size).toBeLessThanOrEqual(32);
+  });
+});
+
 describe('C2 without Grant (issue 9 item 13)', () => {
   function setup() {
     const k = kernel();
