@@ -6,8 +6,8 @@
 // Objects and states.
 // - A Dataspace owns one ArrayBuffer of `size` bytes (a multiple of PAGE_SIZE), charged
 //   to a factory's memory quota in bytes and refunded when its last cap goes (DS1, DS6).
-//   The buffer is resizable with its maximum fixed at `size`: shrinking it to 0 is how
-//   the kernel cuts every raw array handed out over it (see "raw arrays" below).
+//   Detaching it (moving its memory to a fresh ArrayBuffer object) is how the kernel
+//   cuts every raw array handed out over it (see "raw arrays" below).
 // - A Mapping is one range of a dataspace placed at a page-aligned address in one
 //   task's AddressSpace, with rights (Read, Write, Grant) never above its source (DS2).
 //   A root mapping was made by the task from a dataspace cap (`cap`); any other mapping
@@ -28,10 +28,11 @@
 //
 // Raw arrays. `MemView.raw()` hands out a Uint8Array over the buffer (Write mappings
 // only: a typed array cannot be read-only). To revoke one for real, when a mapping
-// whose view gave out a raw array is unmapped, the dataspace migrates: its bytes are
-// copied into a fresh buffer and the old one is shrunk to 0, so every raw array over it
-// (the revoked task's and everyone else's) reads undefined, drops writes and throws on
-// bulk operations. Safe views follow the migration; other holders call raw() again.
+// whose view gave out a raw array is unmapped, the dataspace migrates: its memory moves
+// to a fresh ArrayBuffer object (no copy) and the old object is detached, so every raw
+// array over it (the revoked task's and everyone else's) reads undefined, drops writes
+// and throws on bulk operations. Safe views follow the migration; other holders of raw
+// arrays call raw() again.
 
 import type { Cap } from './cspace.ts';
 import type { Kernel } from './kernel.ts';
@@ -40,12 +41,15 @@ import { Rights } from './rights.ts';
 import type { Task } from './task.ts';
 import type { MemEvent } from './trace.ts';
 
-/** An ES2024 resizable ArrayBuffer (Node 20 has them; the project's TypeScript lib predates them). */
-interface ResizableBuffer extends ArrayBuffer {
-  resize(byteLength: number): void;
+/**
+ * Move a buffer's memory to a fresh ArrayBuffer object and detach the old one, without
+ * copying (structuredClone with transfer; Node 20 has no ArrayBuffer.prototype.transfer).
+ * Every typed array over the old object then has length 0, reads undefined, drops
+ * writes and throws on bulk operations.
+ */
+function detachInto(b: ArrayBuffer): ArrayBuffer {
+  return structuredClone(b, { transfer: [b] });
 }
-const newResizable = (size: number): ResizableBuffer =>
-  new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ResizableBuffer)(size, { maxByteLength: size });
 
 /** Page size: the unit of dataspace sizes, mapping offsets, lengths and addresses. */
 export const PAGE_SIZE = 4096;
@@ -92,10 +96,9 @@ export type UnmapCause = 'unmap' | 'revoke' | 'cap' | 'grant' | 'task' | 'datasp
 export class Dataspace extends KObject {
   readonly kind = Kind.Dataspace;
   /** The bytes; replaced by a fresh copy when the dataspace migrates. */
-  buffer: ResizableBuffer;
-  /** Length-tracking view of `buffer` (length drops below size if a raw holder shrank it). */
+  buffer: ArrayBuffer;
+  /** View of all of `buffer` (length 0 if a raw holder detached the buffer by transferring it away). */
   u8: Uint8Array;
-  dv: DataView;
   /** Root mappings by the cap they were made through. */
   readonly roots = new Map<Cap, Set<Mapping>>();
   /** Live mappings of this dataspace, in every task. */
@@ -114,9 +117,8 @@ export class Dataspace extends KObject {
     readonly k: Kernel,
   ) {
     super(id);
-    this.buffer = newResizable(size);
+    this.buffer = new ArrayBuffer(size);
     this.u8 = new Uint8Array(this.buffer);
-    this.dv = new DataView(this.buffer);
   }
 
   /** The cap is gone (deleted or revoked): every mapping made through it goes, with its subtree. */
@@ -141,30 +143,29 @@ export class Dataspace extends KObject {
   protected override onDestroy(): void {
     for (const set of this.roots.values()) for (const m of [...set]) unmapTree(m, 'dataspace');
     this.roots.clear();
-    this.buffer.resize(0);
+    detachInto(this.buffer);
     this.u8 = new Uint8Array(0);
-    this.dv = new DataView(new ArrayBuffer(0));
     const acc = this.memAccount;
     this.memAccount = null;
     if (acc !== null) acc.refundMem(this.size);
   }
 
-  /** A raw holder shrank the buffer (it may, holding Write): grow it back, zeroed as a write would. */
+  /**
+   * A raw holder detached the buffer (it may, holding Write: it transferred it away):
+   * give the dataspace fresh zeroed memory, as if the holder had written zeros.
+   */
   heal(): void {
-    if (!this.destroyed && this.buffer.byteLength !== this.size) this.buffer.resize(this.size);
+    if (this.destroyed || this.buffer.byteLength === this.size) return;
+    this.buffer = new ArrayBuffer(this.size);
+    this.u8 = new Uint8Array(this.buffer);
   }
 
-  /** Move the bytes to a fresh buffer and shrink the old one to 0: every raw array dies. */
+  /** Move the memory to a fresh ArrayBuffer object and detach the old one: every raw array dies. */
   migrate(): void {
     if (this.destroyed) return;
     this.heal();
-    const fresh = newResizable(this.size);
-    const u8 = new Uint8Array(fresh);
-    u8.set(this.u8);
-    this.buffer.resize(0);
-    this.buffer = fresh;
-    this.u8 = u8;
-    this.dv = new DataView(fresh);
+    this.buffer = detachInto(this.buffer);
+    this.u8 = new Uint8Array(this.buffer);
     this.rawOut = false;
     this.migrations++;
     if (this.k.tracer !== null) {
@@ -409,7 +410,8 @@ export class MemView {
   }
 
   getUint8(off: number): number {
-    return this.m.ds.u8[this.at(off, 1, false)]!;
+    const a = this.at(off, 1, false); // first: the check may replace the buffer
+    return this.m.ds.u8[a]!;
   }
   setUint8(off: number, v: number): void {
     const a = this.at(off, 1, true);
@@ -417,11 +419,16 @@ export class MemView {
   }
   getUint32(off: number): number {
     const a = this.at(off, 4, false);
-    return this.m.ds.dv.getUint32(a, true);
+    const b = this.m.ds.u8;
+    return (b[a]! | (b[a + 1]! << 8) | (b[a + 2]! << 16) | (b[a + 3]! << 24)) >>> 0;
   }
   setUint32(off: number, v: number): void {
     const a = this.at(off, 4, true);
-    this.m.ds.dv.setUint32(a, v, true);
+    const b = this.m.ds.u8;
+    b[a] = v;
+    b[a + 1] = v >>> 8;
+    b[a + 2] = v >>> 16;
+    b[a + 3] = v >>> 24;
   }
 
   /** Copy `n` bytes at `off` into `dst` at `dstOff` (default: fill dst). */
@@ -453,8 +460,8 @@ export class MemView {
    * The escape hatch: a Uint8Array over the mapping's bytes, zero cost per access and
    * unchecked. Only for a live mapping with Write (a typed array cannot be read-only):
    * PageFault otherwise. Unmapping or revoking this mapping (or deleting the dataspace)
-   * cuts it: the dataspace migrates and every raw array over the old buffer reads
-   * undefined, drops writes, and throws on bulk operations; raw arrays of other live
+   * cuts it: the dataspace migrates and every raw array over the old buffer object
+   * reads undefined, drops writes, and throws on bulk operations; raw arrays of other live
    * mappings of the same dataspace die too, and their holders call raw() again.
    */
   raw(): Uint8Array {

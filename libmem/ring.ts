@@ -82,6 +82,29 @@ export function checkGeometry(g: RingGeometry): void {
   }
 }
 
+/**
+ * The fast form of a writable view: its raw array (no check per access), fetched again
+ * whenever the kernel cut it (a revocation anywhere on the dataspace detaches every raw
+ * array over it: length 0). If this side's own mapping is gone, raw() throws PageFault.
+ */
+class RawWindow {
+  private a: Uint8Array;
+  constructor(private readonly view: MemView) {
+    this.a = view.raw();
+  }
+  get u8(): Uint8Array {
+    const a = this.a;
+    return a.length !== 0 ? a : (this.a = this.view.raw());
+  }
+}
+
+function put32(a: Uint8Array, at: number, v: number): void {
+  a[at] = v;
+  a[at + 1] = v >>> 8;
+  a[at + 2] = v >>> 16;
+  a[at + 3] = v >>> 24;
+}
+
 /** The three views one side holds: its own control page, the peer's, and the slots. */
 export interface RingViews {
   readonly producerPage: MemView;
@@ -96,10 +119,14 @@ export interface RingViews {
  */
 export class RingProducer {
   private tail = 0;
+  /** tail may run up to here before head must be read again (head + slots, as last read). */
+  private limit = 0;
   /** The consumer's wait token last answered with a signal. */
   private answered = 0;
   private readonly slots: number;
   private readonly slotSize: number;
+  private readonly own: RawWindow;
+  private readonly data: RawWindow;
 
   /**
    * @param views the producer's mappings (its page and the slots writable)
@@ -120,6 +147,10 @@ export class RingProducer {
     p.setUint32(SLOT_SIZE, geometry.slotSize);
     p.setUint32(MAGIC, RING_MAGIC);
     this.tail = p.getUint32(TAIL);
+    this.limit = this.tail;
+    // The producer writes its own page and the slots through raw arrays (see RawWindow).
+    this.own = new RawWindow(p);
+    this.data = new RawWindow(views.slots);
   }
 
   /** Largest message that fits a slot. */
@@ -136,16 +167,21 @@ export class RingProducer {
   /** Copy `msg` into the next slot and publish it. Ok, Full, TooBig or Corrupt; never blocks. */
   tryPut(msg: Uint8Array): RingStatusCode {
     if (msg.length > this.slotSize - 4) return RingStatus.TooBig;
-    const used = (this.tail - this.views.consumerPage.getUint32(HEAD)) >>> 0;
-    if (used > this.slots) return RingStatus.Corrupt;
-    if (used === this.slots) return RingStatus.Full;
+    if (this.tail === this.limit) {
+      // Only now read the consumer's head: it is the one value a liar controls.
+      const head = this.views.consumerPage.getUint32(HEAD);
+      const used = (this.tail - head) >>> 0;
+      if (used > this.slots) return RingStatus.Corrupt;
+      if (used === this.slots) return RingStatus.Full;
+      this.limit = (head + this.slots) >>> 0;
+    }
     const at = (this.tail % this.slots) * this.slotSize;
-    const s = this.views.slots;
-    s.setUint32(at, msg.length);
-    s.write(at + 4, msg);
+    const s = this.data.u8;
+    put32(s, at, msg.length);
+    s.set(msg, at + 4);
     // Publish after the data (the order a worker build would fence with Atomics.store).
     this.tail = (this.tail + 1) >>> 0;
-    this.views.producerPage.setUint32(TAIL, this.tail);
+    put32(this.own.u8, TAIL, this.tail);
     return RingStatus.Ok;
   }
 
@@ -193,11 +229,14 @@ export class RingProducer {
 /** The consumer's side: `tryTake` never blocks; `take` sleeps on the data notification. */
 export class RingConsumer {
   private head = 0;
+  /** head may run up to here before tail must be read again. */
+  private seen = 0;
   private answered = 0;
   private readonly slots: number;
   private readonly slotSize: number;
   /** Length of the message the last successful take copied. */
   length = 0;
+  private readonly own: RawWindow;
 
   /**
    * @param views the consumer's mappings (its page writable; the producer page and slots read-only)
@@ -214,6 +253,42 @@ export class RingConsumer {
     this.slots = geometry.slots;
     this.slotSize = geometry.slotSize;
     this.head = views.consumerPage.getUint32(HEAD);
+    this.seen = this.head;
+    this.own = new RawWindow(views.consumerPage);
+  }
+
+  /** The slots, read-only: after tryPeek the message is `length` bytes at `offset` (zero copy). */
+  get data(): MemView {
+    return this.views.slots;
+  }
+
+  /** Offset in `data` of the message the last successful tryPeek found. */
+  offset = 0;
+
+  /**
+   * Find the next message without copying it: Ok (its bytes are `length` bytes at
+   * `offset` in `data`, until release()), Empty or Corrupt; never blocks.
+   */
+  tryPeek(): RingStatusCode {
+    if (this.head === this.seen) {
+      const tail = this.views.producerPage.getUint32(TAIL);
+      const n = (tail - this.head) >>> 0;
+      if (n === 0) return RingStatus.Empty;
+      if (n > this.slots) return RingStatus.Corrupt;
+      this.seen = tail;
+    }
+    const at = (this.head % this.slots) * this.slotSize;
+    const len = this.views.slots.getUint32(at);
+    if (len > this.slotSize - 4) return RingStatus.Corrupt;
+    this.length = len;
+    this.offset = at + 4;
+    return RingStatus.Ok;
+  }
+
+  /** Free the slot of the message tryPeek found; the producer may reuse it from now on. */
+  release(): void {
+    this.head = (this.head + 1) >>> 0;
+    put32(this.own.u8, HEAD, this.head);
   }
 
   /** Messages waiting, or -1 when the producer's tail cannot be believed. */
@@ -227,18 +302,11 @@ export class RingConsumer {
    * Ok, Empty, TooBig (dst too small; the message stays) or Corrupt; never blocks.
    */
   tryTake(dst: Uint8Array): RingStatusCode {
-    const n = (this.views.producerPage.getUint32(TAIL) - this.head) >>> 0;
-    if (n === 0) return RingStatus.Empty;
-    if (n > this.slots) return RingStatus.Corrupt;
-    const at = (this.head % this.slots) * this.slotSize;
-    const s = this.views.slots;
-    const len = s.getUint32(at);
-    if (len > this.slotSize - 4) return RingStatus.Corrupt;
-    if (len > dst.length) return RingStatus.TooBig;
-    s.read(at + 4, dst, 0, len);
-    this.length = len;
-    this.head = (this.head + 1) >>> 0;
-    this.views.consumerPage.setUint32(HEAD, this.head);
+    const st = this.tryPeek();
+    if (st !== RingStatus.Ok) return st;
+    if (this.length > dst.length) return RingStatus.TooBig;
+    this.views.slots.read(this.offset, dst, 0, this.length);
+    this.release();
     return RingStatus.Ok;
   }
 
