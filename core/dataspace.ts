@@ -399,14 +399,22 @@ export class MemView {
   /** Check an access of `n` bytes at `off`; returns the offset in the dataspace. */
   private at(off: number, n: number, write: boolean): number {
     const m = this.m;
-    if (!m.live) throw new PageFault(m.vaddr + (Number.isFinite(off) ? off : 0), write ? 'write' : 'read', 'unmapped');
-    if (!(Number.isInteger(off) && off >= 0 && off + n <= m.length)) {
-      throw new PageFault(m.vaddr + (Number.isFinite(off) ? off : 0), write ? 'write' : 'read', 'bounds');
+    // The common case in one test; everything unusual goes to fault().
+    if (m.live && off >= 0 && off + n <= m.length && (m.rights & (write ? Rights.Write : READABLE)) !== 0 && Number.isInteger(off)) {
+      const ds = m.ds;
+      if (ds.u8.length !== ds.size) ds.heal();
+      return m.offset + off;
     }
-    if ((m.rights & (write ? Rights.Write : READABLE)) === 0) throw new PageFault(m.vaddr + off, write ? 'write' : 'read', 'rights');
-    const ds = m.ds;
-    if (ds.u8.length !== ds.size) ds.heal();
-    return m.offset + off;
+    throw this.fault(off, n, write);
+  }
+
+  private fault(off: number, n: number, write: boolean): PageFault {
+    const m = this.m;
+    const access = write ? 'write' : 'read';
+    const at = m.vaddr + (Number.isFinite(off) ? off : 0);
+    if (!m.live) return new PageFault(at, access, 'unmapped');
+    if (!(Number.isInteger(off) && off >= 0 && off + n <= m.length)) return new PageFault(at, access, 'bounds');
+    return new PageFault(at, access, 'rights');
   }
 
   getUint8(off: number): number {
