@@ -188,6 +188,35 @@ function sendItemLoop(n: number): number {
   return nsPer(ms, n);
 }
 
+/**
+ * Map a 64 KiB dataspace into a task and unmap it, n times, from host code; with `raw`
+ * a raw array is taken from each mapping first, so each unmap must cut it (the
+ * dataspace's memory moves to a fresh ArrayBuffer object and the old one is detached).
+ * Checks the raw arrays really died; returns ns per map + unmap.
+ */
+function mapUnmap(n: number, raw: boolean): number {
+  const k = new Kernel({ clock: new VirtualClock() });
+  const task = k.createTask('t');
+  const ds = k.createDataspace(task, 64 * KIB);
+  let live = 0;
+  let ms = 0;
+  k.spawn(task, (sys: Sys) => () => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const r = sys.map(ds);
+      if (!r.ok) throw new Error('map failed');
+      const a = raw ? r.value.raw() : null;
+      sys.unmap(r.value.vaddr);
+      if (a !== null && a.length !== 0) live++;
+    }
+    ms = performance.now() - t0;
+    return null;
+  });
+  k.run();
+  if (live !== 0) throw new Error(`mem.map.unmap.raw: ${live} raw arrays survived their unmap`);
+  return nsPer(ms, n);
+}
+
 export const group: RowGroup = {
   name: 'dataspace',
   rank: 15,
@@ -224,6 +253,18 @@ export const group: RowGroup = {
       what: 'mem.ring.1k with the consumer copying each message out into its own buffer',
       iterations: 1_000_000,
       run: (n) => ringLoop(n, true),
+    },
+    {
+      name: 'mem.map.unmap',
+      what: 'map a 64 KiB dataspace and unmap it (a thread of the task), per pair',
+      iterations: 200_000,
+      run: (n) => mapUnmap(n, false),
+    },
+    {
+      name: 'mem.map.unmap.raw',
+      what: 'mem.map.unmap with a raw array taken from each mapping, which the unmap cuts (detach), per pair',
+      iterations: 50_000,
+      run: (n) => mapUnmap(n, true),
     },
   ],
   targets: [{ kind: 'faster-by', row: 'mem.ring.1k', reference: 'kernel.send.1k', factor: 5 }],
