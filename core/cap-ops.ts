@@ -20,6 +20,7 @@ export function deleteCap(cap: Cap): void {
 /** Delete every descendant of a cap (D3, B3), deepest first. The cap itself stays. */
 export function revokeCap(cap: Cap): void {
   for (const d of cap.descendants()) deleteCap(d);
+  cap.obj.onRevoke(cap);
 }
 
 /**

@@ -287,7 +287,7 @@ export class CSpace {
 
 /** True for kinds whose caps carry badges (B1). */
 export function isBadgeable(obj: KObject): boolean {
-  return obj.kind === Kind.Endpoint || obj.kind === Kind.Notification;
+  return obj.kind === Kind.Endpoint || obj.kind === Kind.Notification || obj.kind === Kind.Dataspace;
 }
 
 /** True when `badge` is a valid badge word. */

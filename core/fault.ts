@@ -8,6 +8,7 @@ import type { CSpace } from './cspace.ts';
 import type { Endpoint } from './endpoint.ts';
 import { RECV_PHASE, Status } from './errors.ts';
 import { callOn } from './ipc.ts';
+import { PageFault } from './dataspace.ts';
 import type { Kernel } from './kernel.ts';
 import { Kind } from './kobject.ts';
 import { NEVER } from './limits.ts';
@@ -56,9 +57,11 @@ function handlerOf(t: Thread): Endpoint | null {
 /** Raise a fault for `t`; returns the thread to run next. */
 export function raiseFault(k: Kernel, t: Thread, kind: number, error: unknown): Thread | null {
   k.nFaults++;
+  // DS5: a throw out of a view's check is a page fault, delivered as one.
+  if (kind === FaultKind.UserException && error instanceof PageFault) kind = FaultKind.PageFault;
   t.faultKind = kind;
   t.faultError = error;
-  if (kind === FaultKind.UserException) {
+  if (kind === FaultKind.UserException || kind === FaultKind.PageFault) {
     t.gen = null;
     t.step = null;
   }
@@ -127,7 +130,7 @@ export function faultReplied(k: Kernel, t: Thread): Thread | null {
     stopForGood(k, t);
     return null;
   }
-  if (t.faultKind === FaultKind.UserException) {
+  if (t.faultKind === FaultKind.UserException || t.faultKind === FaultKind.PageFault) {
     // Restart from the entry: the run loop calls the body again.
     t.gen = null;
     t.step = null;

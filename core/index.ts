@@ -20,6 +20,12 @@ export type { Item } from './utcb.ts';
 export { FAULT_WORDS } from './fault.ts';
 export type { CapIdentity, Result, TaskInfo, ThreadParams } from './invocations.ts';
 
+// Memory: dataspaces, mappings, views (DS1-DS7)
+export { MemView, PageFault, PAGE_SIZE, MAX_DATASPACE_BYTES, ADDRESS_SPACE_BYTES, MAX_MAPPINGS } from './dataspace.ts';
+export type { MapOptions, MappingInfo } from './dataspace-ops.ts';
+export { MAP_ITEM } from './utcb.ts';
+export type { MapItem } from './utcb.ts';
+
 // Statuses, rights, limits
 export { Status, RECV_PHASE, CODE_MASK, statusCode, statusName, isError, isRecvPhase } from './errors.ts';
 export type { ErrorDetail, StatusCode } from './errors.ts';
@@ -34,6 +40,7 @@ export type {
   CapEvent,
   FaultEvent,
   IpcEvent,
+  MemEvent,
   SignalEvent,
   ThreadEvent,
   TraceEvent,
@@ -43,8 +50,11 @@ export type {
 export { snapshot, taskSnapshot, threadInfo, endpointInfo } from './introspect.ts';
 export type {
   CapInfo,
+  DataspaceInfo,
   EndpointInfo,
   FactoryInfo,
+  MappingSnapshot,
+  MemoryQuotaInfo,
   NotificationInfo,
   Snapshot,
   TaskSnapshot,

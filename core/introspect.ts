@@ -1,6 +1,8 @@
 // Introspection: plain-data snapshots of tasks, threads, cap spaces, endpoint queues,
 // notifications and counters, for tools (ps, the proc translator) and tests.
 
+import type { Dataspace } from './dataspace.ts';
+import { mappingsOf } from './dataspace-ops.ts';
 import type { Endpoint } from './endpoint.ts';
 import { EpState } from './endpoint.ts';
 import type { Factory } from './factory.ts';
@@ -42,6 +44,7 @@ export interface TaskSnapshot {
   readonly alive: boolean;
   readonly threads: ThreadInfo[];
   readonly caps: CapInfo[];
+  readonly mappings: MappingSnapshot[];
 }
 
 export interface EndpointInfo {
@@ -67,6 +70,34 @@ export interface FactoryInfo {
   readonly used: number;
 }
 
+/** A factory's memory quota in bytes (DS1): what it may hand out and what is in use. */
+export interface MemoryQuotaInfo {
+  readonly factory: number;
+  readonly limit: number;
+  readonly used: number;
+}
+
+/** A dataspace: its size, caps, live mappings and migrations (DS1-DS6). */
+export interface DataspaceInfo {
+  readonly id: number;
+  readonly size: number;
+  readonly caps: number;
+  readonly mappings: number;
+  readonly migrations: number;
+}
+
+/** One mapping of a task (address, range of which dataspace, rights "RWG-"). */
+export interface MappingSnapshot {
+  readonly vaddr: number;
+  readonly length: number;
+  readonly dataspace: number;
+  readonly offset: number;
+  readonly rights: string;
+  /** Made from a cap (true) or received by IPC (false). */
+  readonly root: boolean;
+  readonly children: number;
+}
+
 export interface Snapshot {
   readonly time: number;
   readonly counters: Counters;
@@ -74,6 +105,9 @@ export interface Snapshot {
   readonly endpoints: EndpointInfo[];
   readonly notifications: NotificationInfo[];
   readonly factories: FactoryInfo[];
+  readonly dataspaces: DataspaceInfo[];
+  /** Factories with a memory quota. */
+  readonly memory: MemoryQuotaInfo[];
 }
 
 const EP_STATES = ['idle', 'send', 'recv'] as const;
@@ -117,6 +151,7 @@ export function taskSnapshot(task: Task): TaskSnapshot {
     alive: task.alive,
     threads: [...task.threads].sort((a, b) => a.id - b.id).map(threadInfo),
     caps,
+    mappings: mappingsOf(task).map((m) => ({ ...m, rights: rightsString(m.rights) })),
   };
 }
 
@@ -136,6 +171,8 @@ export function snapshot(k: Kernel): Snapshot {
   const endpoints: EndpointInfo[] = [];
   const notifications: NotificationInfo[] = [];
   const factories: FactoryInfo[] = [];
+  const dataspaces: DataspaceInfo[] = [];
+  const memory: MemoryQuotaInfo[] = [];
   for (const o of k.allObjects()) {
     if (o.kind === Kind.Endpoint) endpoints.push(endpointInfo(o as Endpoint));
     else if (o.kind === Kind.Notification) {
@@ -150,6 +187,10 @@ export function snapshot(k: Kernel): Snapshot {
     } else if (o.kind === Kind.Factory) {
       const f = o as Factory;
       factories.push({ id: f.id, limit: f.limit, used: f.used });
+      if (f.memLimit > 0) memory.push({ factory: f.id, limit: f.memLimit, used: f.memUsed });
+    } else if (o.kind === Kind.Dataspace) {
+      const d = o as Dataspace;
+      dataspaces.push({ id: d.id, size: d.size, caps: d.capCount, mappings: d.mappings, migrations: d.migrations });
     }
   }
   return {
@@ -159,5 +200,7 @@ export function snapshot(k: Kernel): Snapshot {
     endpoints,
     notifications,
     factories,
+    dataspaces,
+    memory,
   };
 }

@@ -160,13 +160,14 @@ export function createObject(
   return Status.Ok;
 }
 
-export function createFactory(k: Kernel, t: Thread, factorySlot: number, dst: number, quota: number): number {
+export function createFactory(k: Kernel, t: Thread, factorySlot: number, dst: number, quota: number, memQuota = 0): number {
   const f = factoryOf(t, factorySlot);
   if (typeof f === 'number') return f;
   if (!Number.isInteger(quota) || quota < 1) return err(t, Status.InvalidArgument, 'quota');
+  if (!Number.isInteger(memQuota) || memQuota < 0) return err(t, Status.InvalidArgument, 'memQuota');
   const st = newSlot(t, dst);
   if (st !== Status.Ok) return st;
-  const sub = k.makeFactory(f, quota);
+  const sub = k.makeFactory(f, quota, memQuota);
   if (sub === null) return err(t, Status.NotEnoughMemory, 'factory quota');
   t.task.cspace.put(dst, new Cap(sub, Rights.All, 0));
   return Status.Ok;

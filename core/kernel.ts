@@ -44,6 +44,8 @@ import { TimerQueue } from './timers.ts';
 import type { TraceEvent, Tracer } from './trace.ts';
 import { type CapTransferHook } from './transfer.ts';
 import { faultHandlerStatus, haltThread, raiseFault, stopForGood } from './fault.ts';
+import { MemView, unmapTask } from './dataspace.ts';
+import { makeDataspace, mapCap, type MapOptions } from './dataspace-ops.ts';
 
 /** Kernel counters, readable at any time (introspection, benchmarks). */
 export interface Counters {
@@ -78,6 +80,8 @@ export interface TaskOptions {
   slots?: number;
   /** Give the task a factory with this quota in slot CAP_FACTORY (Infinity allowed). */
   quota?: number;
+  /** Bytes of dataspaces that factory may create (default 0; Infinity allowed). Needs `quota`. */
+  memQuota?: number;
 }
 
 export interface SpawnOptions {
@@ -179,6 +183,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     this.tracer = opts.tracer ?? null;
     this.sliceSteps = opts.sliceSteps ?? 200_000;
     this.rootFactory = new Factory(this.allocId(), Number.POSITIVE_INFINITY, null);
+    this.rootFactory.memLimit = Number.POSITIVE_INFINITY;
     this.register(this.rootFactory);
     for (const observe of kernelObservers) observe(this);
   }
@@ -218,9 +223,14 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
   }
 
   /** @internal */
-  makeFactory(parent: Factory, limit: number): Factory | null {
+  makeFactory(parent: Factory, limit: number, memLimit = 0): Factory | null {
     if (!parent.charge(limit)) return null;
+    if (memLimit > 0 && !parent.chargeMem(memLimit)) {
+      parent.refund(limit);
+      return null;
+    }
     const f = new Factory(this.allocId(), limit, parent);
+    f.memLimit = memLimit;
     this.register(f);
     return f;
   }
@@ -256,6 +266,11 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     return t;
   }
 
+  /** @internal Register an object built elsewhere (dataspaces) so it is found by id. */
+  adopt(o: KObject): void {
+    this.register(o);
+  }
+
   /** The object with this id, if it still exists (introspection). */
   object(id: number): KObject | undefined {
     return this.objects.get(id);
@@ -284,7 +299,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     }
     const task = this.makeTask(this.rootFactory, name, slots)!;
     if (opts.quota !== undefined) {
-      const f = this.makeFactory(this.rootFactory, opts.quota)!;
+      const f = this.makeFactory(this.rootFactory, opts.quota, opts.memQuota ?? 0)!;
       task.cspace.put(CAP_FACTORY, new Cap(f, Rights.All, 0));
     }
     return task;
@@ -334,6 +349,23 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
   createNotification(task: Task, slot?: number): number {
     const n = this.makeObject(this.rootFactory, Kind.Notification)!;
     return this.installNew(task, n, slot);
+  }
+
+  /** Create a dataspace of `bytes` (rounded up to pages) and put a cap with all rights in `task` (DS1). */
+  createDataspace(task: Task, bytes: number, slot?: number): number {
+    const ds = makeDataspace(this, this.rootFactory, bytes);
+    if (typeof ds === 'number') throw new RangeError(`cannot create a dataspace of ${bytes} bytes: ${statusName(ds)}`);
+    return this.installNew(task, ds, slot);
+  }
+
+  /**
+   * Map the dataspace cap in `task[slot]` into the task's address space (DS2) and return
+   * the view: the composer's API (throws on a bad request), as Sys.map is the thread's.
+   */
+  map(task: Task, slot: number, opts: MapOptions = {}): MemView {
+    const v = mapCap(task, slot, opts);
+    if (v instanceof MemView) return v;
+    throw new Error(`map ${task.name}[${slot}]: ${statusName(v.status)}: ${v.argument}`);
   }
 
   private installNew(task: Task, obj: KObject, slot: number | undefined): number {
@@ -389,6 +421,11 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
       }
     } finally {
       this.dyingTasks--;
+    }
+    try {
+      unmapTask(task);
+    } catch (e) {
+      failures.push(e);
     }
     const watchers = [...task.deathWatchers];
     task.deathWatchers.clear();

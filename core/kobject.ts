@@ -11,6 +11,7 @@ export const Kind = {
   Task: 4,
   Thread: 5,
   Factory: 6,
+  Dataspace: 7,
 } as const;
 export type KindCode = (typeof Kind)[keyof typeof Kind];
 
@@ -21,6 +22,7 @@ export const KIND_NAMES: Record<KindCode, string> = {
   4: 'task',
   5: 'thread',
   6: 'factory',
+  7: 'dataspace',
 };
 
 /** Anything a factory charged, so the object can refund it when destroyed (L1). */
@@ -49,6 +51,8 @@ export abstract class KObject {
   onCapAdded(_cap: Cap): void {}
   /** Called after a cap to this object left its cap space (deleted or revoked). */
   onCapRemoved(_cap: Cap): void {}
+  /** Called after every descendant of `cap` was deleted by a revoke (dataspaces unmap derived mappings). */
+  onRevoke(_cap: Cap): void {}
   /** Called once when the last cap is gone; subclasses release waiters. */
   protected onDestroy(): void {}
 

@@ -6,6 +6,8 @@
 
 import { Status } from './errors.ts';
 import * as inv from './invocations.ts';
+import * as mem from './dataspace-ops.ts';
+import { MemView } from './dataspace.ts';
 import { identity, type CapIdentity } from './invocations.ts';
 import { saveCaller } from './ipc.ts';
 import type { Kernel } from './kernel.ts';
@@ -234,6 +236,44 @@ export class Sys {
     return c === null ? null : identity(c);
   }
 
+  // ---------------------------------------------------------------- memory (DS1-DS6)
+
+  /** Create a dataspace of `bytes` (rounded up to pages) against the factory's memory quota (DS1). */
+  createDataspace(factory: number, dst: number, bytes: number): number {
+    return mem.createDataspace(this.k, this.t, factory, dst, bytes);
+  }
+
+  /** Map a dataspace cap into this task (DS2); the view checks every access. Errors as mapCap. */
+  map(cap: number, opts: mem.MapOptions = {}): inv.Result<MemView> {
+    const v = mem.mapCap(this.t.task, cap, opts);
+    if (v instanceof MemView) return { ok: true, value: v };
+    return memFailure(this.t, v);
+  }
+
+  /** Unmap this task's mapping at `vaddr` and every mapping derived from it, in every task (DS4). */
+  unmap(vaddr: number): number {
+    const st = mem.unmapAt(this.t.task, vaddr);
+    return typeof st === 'number' ? st : mem.record(this.t, st);
+  }
+
+  /** Take away every mapping derived from this task's mapping at `vaddr`, keeping it (DS4). */
+  revokeMapping(vaddr: number): number {
+    const st = mem.revokeAt(this.t.task, vaddr);
+    return typeof st === 'number' ? st : mem.record(this.t, st);
+  }
+
+  /** A view of this task's mapping at `vaddr`. */
+  view(vaddr: number): inv.Result<MemView> {
+    const v = mem.viewAt(this.t.task, vaddr);
+    if (v instanceof MemView) return { ok: true, value: v };
+    return memFailure(this.t, v);
+  }
+
+  /** This task's mappings, by address. */
+  mappings(): mem.MappingInfo[] {
+    return mem.mappingsOf(this.t.task);
+  }
+
   // ---------------------------------------------------------------- factories (L1)
 
   createEndpoint(factory: number, dst: number): number {
@@ -244,9 +284,9 @@ export class Sys {
     return inv.createObject(this.k, this.t, factory, Kind.Notification, dst);
   }
 
-  /** A sub-factory whose quota is carved out of this one's (L4Re). */
-  createFactory(factory: number, dst: number, quota: number): number {
-    return inv.createFactory(this.k, this.t, factory, dst, quota);
+  /** A sub-factory whose quota (objects, and bytes of dataspaces) is carved out of this one's (L4Re). */
+  createFactory(factory: number, dst: number, quota: number, memQuota = 0): number {
+    return inv.createFactory(this.k, this.t, factory, dst, quota, memQuota);
   }
 
   createTask(factory: number, dst: number, name: string, slots = DEFAULT_CSPACE_SLOTS): number {
@@ -323,4 +363,8 @@ export class Sys {
   childCount(slot: number): inv.Result<number> {
     return inv.childCount(this.t, slot);
   }
+}
+
+function memFailure<T>(t: Thread, f: mem.MemFailure): inv.Result<T> {
+  return inv.failure(t, f.status, f.argument);
 }

@@ -110,6 +110,8 @@ export const FaultKind = {
   UserException: 1,
   /** The body yielded something that is not a syscall token. Resuming continues it. */
   UnknownSyscall: 2,
+  /** The body touched a view whose mapping is gone, out of range or without the right (DS5). Resuming restarts it. */
+  PageFault: 3,
 } as const;
 
 /** Label of the fault handler's reply: Resume restarts/continues, anything else stops. */

@@ -97,7 +97,31 @@ export interface ThreadEvent {
   readonly name: string;
 }
 
-export type TraceEvent = IpcEvent | BlockEvent | WakeEvent | SignalEvent | FaultEvent | CapEvent | ThreadEvent;
+/**
+ * Memory (DS1-DS6): a dataspace mapped into a task (by the task itself or by a map item
+ * from `fromTask`), granted, unmapped (with why), a mapping revoked (its children go,
+ * one unmap event each), or a dataspace migrated to cut raw arrays.
+ */
+export interface MemEvent {
+  readonly type: 'mem';
+  readonly op: 'map' | 'grant' | 'unmap' | 'revoke' | 'migrate';
+  readonly seq: number;
+  readonly time: number;
+  /** Task holding the mapping (the receiver of a map or grant); -1 for migrate. */
+  readonly task: number;
+  /** Sender of a map or grant item; -1 otherwise. */
+  readonly fromTask: number;
+  readonly dataspace: number;
+  readonly vaddr: number;
+  /** Offset of the range in the dataspace. */
+  readonly offset: number;
+  readonly length: number;
+  readonly rights: number;
+  /** For unmap: unmap, revoke, cap (its cap was deleted), grant, task (died), dataspace (deleted). */
+  readonly cause: 'map' | 'unmap' | 'revoke' | 'cap' | 'grant' | 'task' | 'dataspace';
+}
+
+export type TraceEvent = IpcEvent | BlockEvent | WakeEvent | SignalEvent | FaultEvent | CapEvent | ThreadEvent | MemEvent;
 
 /** Receives every event; attach with Kernel.setTracer. */
 export interface Tracer {

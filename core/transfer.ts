@@ -10,7 +10,8 @@ import { Status } from './errors.ts';
 import { Kind } from './kobject.ts';
 import { MAX_CAPS, MAX_ITEM_LENGTH, MAX_ITEMS, MR_COUNT } from './limits.ts';
 import type { Thread } from './thread.ts';
-import type { Item } from './utcb.ts';
+import { MAP_ITEM, type Item } from './utcb.ts';
+import { decodeMapItem, landMaps } from './dataspace-ops.ts';
 
 /** Where decode found a problem, for the thread's error detail. */
 export interface DecodeFault {
@@ -51,15 +52,23 @@ export function decodeMessage(t: Thread): DecodeFault | null {
   t.a4 = nitems;
   const u = t.utcb;
   const mr = u.mr;
+  let maps = 0;
   for (let i = 0; i < len; i++) {
     if (!isWord(mr[i]!)) return { status: Status.InvalidArgument, argument: `mr[${i}]`, item: i };
   }
   for (let i = 0; i < nitems; i++) {
     const it = u.items[i];
+    if (it === MAP_ITEM) {
+      const bad = decodeMapItem(t, i);
+      if (bad !== null) return bad;
+      maps++;
+      continue;
+    }
     if (typeof it !== 'string' && !(it instanceof Uint8Array)) {
       return { status: Status.InvalidArgument, argument: `items[${i}]`, item: i };
     }
   }
+  u.sendMaps = maps;
   const cs = t.task.cspace;
   for (let i = 0; i < ncaps; i++) {
     const name = u.caps[i]!;
@@ -103,6 +112,10 @@ export function transferMessage(
       continue;
     }
     const item = su.items[i] as Item;
+    if (item === MAP_ITEM) {
+      ru.itemsIn[i] = MAP_ITEM;
+      continue;
+    }
     if (typeof item === 'string') {
       const max = Math.min(ru.itemWindow, MAX_ITEM_LENGTH);
       if (item.length > max) {
@@ -122,6 +135,8 @@ export function transferMessage(
   }
   ru.itemCount = nitems;
   ru.truncated = truncated;
+  ru.mapped = 0;
+  if (su.sendMaps !== 0) landMaps(s, r, nitems, canGrant);
 
   ru.unwrapped = 0;
   let processed = 0;

@@ -4,8 +4,8 @@
 // messages marked, interleaved replies matched to their request; the same trace exports
 // as Chrome Trace Event JSON for Perfetto (perfetto.ts).
 
-import type { IpcEvent, Kernel, TraceEvent, Tracer, WakeEvent } from '../../core/index.ts';
-import { statusName } from '../../core/index.ts';
+import type { IpcEvent, Kernel, MemEvent, TraceEvent, Tracer, WakeEvent } from '../../core/index.ts';
+import { rightsString, statusName } from '../../core/index.ts';
 import {
   errnoMessage,
   errnoName,
@@ -130,6 +130,9 @@ export class Rpctrace implements Tracer {
         this.threadNames.set(e.thread, e.name);
         this.names(e.task, e.thread);
         return;
+      case 'mem':
+        this.onMem(e);
+        return;
       default:
         return;
     }
@@ -155,6 +158,19 @@ export class Rpctrace implements Tracer {
     this.lines.push(l);
     this.opts.out?.(l);
     return this.lines.length - 1;
+  }
+
+  /** One line per map, grant, unmap, revoke or migration of a dataspace (DS1-DS6). */
+  private onMem(e: MemEvent): void {
+    if (e.op === 'migrate') {
+      this.emit(`  [mem] dataspace#${e.dataspace} migrated (raw arrays cut)`, e.time);
+      return;
+    }
+    if (!this.filter(e.task) && (e.fromTask < 0 || !this.filter(e.fromTask))) return;
+    const range = `dataspace#${e.dataspace}[0x${e.offset.toString(16)}+0x${e.length.toString(16)}] at 0x${e.vaddr.toString(16)} ${rightsString(e.rights)}`;
+    const from = e.fromTask >= 0 ? ` from ${this.taskName(e.fromTask)}` : '';
+    const why = e.op === 'unmap' && e.cause !== 'unmap' ? ` (${e.cause})` : '';
+    this.emit(`  [mem] ${this.taskName(e.task)}: ${e.op} ${range}${from}${why}`, e.time);
   }
 
   private onRequest(e: IpcEvent): void {

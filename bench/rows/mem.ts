@@ -1,0 +1,271 @@
+// Shared-memory rows: 1 KiB messages through the libmem ring in a dataspace (wake-ups by
+// notifications) against the same payload as a typed item through an endpoint, and the
+// cost of copying 1 MiB in plain JavaScript as the yardstick for bulk data.
+
+import { Kernel, NEVER, Rights, Status, ThreadState, VirtualClock, type Sys } from '../../core/index.ts';
+import { createRing, RingStatus } from '../../libmem/index.ts';
+import { nsPer, type RowGroup } from '../row.ts';
+
+const KIB = 1024;
+
+/** A 1 KiB message whose first word carries its sequence number. */
+function payload(): Uint8Array {
+  const b = new Uint8Array(KIB);
+  for (let i = 0; i < KIB; i++) b[i] = i & 0xff;
+  return b;
+}
+
+function timed(k: Kernel): number {
+  const t0 = performance.now();
+  k.run();
+  return performance.now() - t0;
+}
+
+/**
+ * n messages of 1 KiB from a producer task to a consumer task through a 64-slot ring:
+ * the producer copies each into the ring and sleeps on its space notification when the
+ * ring is full; the consumer reads each in place (zero copy: it checks the sequence
+ * bytes through its read-only view, as kernel.send.1k's receiver checks its buffer) or,
+ * with `copyOut`, copies it into its own buffer first, and sleeps on its data
+ * notification when the ring is empty. Both continuation threads of equal priority.
+ * Checks every message arrived in order; returns ns per message.
+ */
+function ringLoop(n: number, copyOut: boolean): number {
+  const k = new Kernel({ clock: new VirtualClock() });
+  const pt = k.createTask('producer');
+  const ct = k.createTask('consumer');
+  const slots = 64;
+  const { producer, consumer } = createRing(k, pt, ct, { slots, slotSize: KIB + 4 });
+  let received = 0;
+  let failure: string | null = null;
+  k.spawn(
+    ct,
+    (sys: Sys) => {
+      const dst = new Uint8Array(KIB);
+      const data = consumer.data;
+      return (status: number) => {
+        if (status !== Status.Ok) {
+          failure = `consumer woke with status ${status}`;
+          return null;
+        }
+        for (;;) {
+          if (received === n) return null;
+          let st: number;
+          let b0: number;
+          let b1: number;
+          if (copyOut) {
+            st = consumer.tryTake(dst);
+            b0 = dst[0]!;
+            b1 = dst[1]!;
+          } else {
+            st = consumer.tryPeek();
+            b0 = st === RingStatus.Ok ? data.getUint8(consumer.offset) : -1;
+            b1 = st === RingStatus.Ok ? data.getUint8(consumer.offset + 1) : -1;
+          }
+          if (st === RingStatus.Ok) {
+            if (consumer.length !== KIB || b0 !== (received & 0xff) || b1 !== ((received >>> 8) & 0xff)) {
+              failure = `message ${received} arrived wrong`;
+              return null;
+            }
+            if (!copyOut) consumer.release();
+            received++;
+            if (consumer.wakeNeeded()) return sys.signal(consumer.spaceCap);
+            continue;
+          }
+          if (st !== RingStatus.Empty) {
+            failure = `take answered ${st}`;
+            return null;
+          }
+          consumer.announceWait();
+          if (consumer.available() !== 0) continue;
+          return sys.wait(consumer.dataCap);
+        }
+      };
+    },
+    { name: 'consumer' },
+  );
+  k.spawn(
+    pt,
+    (sys: Sys) => {
+      const msg = payload();
+      let sent = 0;
+      let done = false;
+      return (status: number) => {
+        if (status !== Status.Ok) {
+          failure = `producer woke with status ${status}`;
+          return null;
+        }
+        for (;;) {
+          if (sent === n) {
+            if (!done && producer.wakeNeeded()) {
+              done = true;
+              return sys.signal(producer.dataCap);
+            }
+            return null;
+          }
+          msg[0] = sent & 0xff;
+          msg[1] = (sent >>> 8) & 0xff;
+          const st = producer.tryPut(msg);
+          if (st === RingStatus.Ok) {
+            sent++;
+            if (producer.wakeNeeded()) return sys.signal(producer.dataCap);
+            continue;
+          }
+          if (st !== RingStatus.Full) {
+            failure = `put answered ${st}`;
+            return null;
+          }
+          if (producer.wakeNeeded()) return sys.signal(producer.dataCap);
+          producer.announceWait();
+          if (producer.pending() !== slots) continue;
+          return sys.wait(producer.spaceCap, NEVER);
+        }
+      };
+    },
+    { name: 'producer' },
+  );
+  const ms = timed(k);
+  if (failure !== null) throw new Error(`mem.ring.1k: ${failure}`);
+  if (received !== n) throw new Error(`mem.ring.1k: ${received} of ${n} messages arrived`);
+  return nsPer(ms, n);
+}
+
+/**
+ * n one-way sends of a 1 KiB byte item to a receiver waiting in recv with a 1 KiB
+ * receive buffer (the kernel copies the item into it), receiver at a higher priority
+ * so each send switches to it. Checks every message; returns ns per message.
+ */
+function sendItemLoop(n: number): number {
+  const k = new Kernel({ clock: new VirtualClock() });
+  const rt = k.createTask('receiver');
+  const st = k.createTask('sender');
+  const ep = k.createEndpoint(rt);
+  const sep = k.grant(rt, ep, st, { rights: Rights.Write });
+  let received = 0;
+  let failure: string | null = null;
+  const receiver = k.spawn(
+    rt,
+    (sys: Sys) => {
+      const u = sys.utcb;
+      u.buffers[0] = new Uint8Array(KIB);
+      let first = true;
+      return (status: number) => {
+        if (!first) {
+          const got = u.itemsIn[0];
+          if (status !== Status.Ok || !(got instanceof Uint8Array) || got.length !== KIB || got[0] !== (received & 0xff)) {
+            failure = `message ${received} arrived wrong`;
+            return null;
+          }
+          received++;
+        }
+        first = false;
+        return sys.recv(ep);
+      };
+    },
+    { name: 'receiver', priority: 101 },
+  );
+  k.run();
+  if (receiver.state !== ThreadState.BlockedRecv) throw new Error('kernel.send.1k: the receiver is not waiting');
+  k.spawn(
+    st,
+    (sys: Sys) => {
+      const u = sys.utcb;
+      const msg = payload();
+      let sent = 0;
+      return () => {
+        if (sent === n) return null;
+        msg[0] = sent & 0xff;
+        sent++;
+        u.items[0] = msg;
+        return sys.send(sep, 1, 0, 0, 1);
+      };
+    },
+    { name: 'sender', priority: 100 },
+  );
+  const ms = timed(k);
+  if (failure !== null) throw new Error(`kernel.send.1k: ${failure}`);
+  if (received !== n) throw new Error(`kernel.send.1k: ${received} of ${n} messages arrived`);
+  return nsPer(ms, n);
+}
+
+/**
+ * Map a 64 KiB dataspace into a task and unmap it, n times, from host code; with `raw`
+ * a raw array is taken from each mapping first, so each unmap must cut it (the
+ * dataspace's memory moves to a fresh ArrayBuffer object and the old one is detached).
+ * Checks the raw arrays really died; returns ns per map + unmap.
+ */
+function mapUnmap(n: number, raw: boolean): number {
+  const k = new Kernel({ clock: new VirtualClock() });
+  const task = k.createTask('t');
+  const ds = k.createDataspace(task, 64 * KIB);
+  let live = 0;
+  let ms = 0;
+  k.spawn(task, (sys: Sys) => () => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const r = sys.map(ds);
+      if (!r.ok) throw new Error('map failed');
+      const a = raw ? r.value.raw() : null;
+      sys.unmap(r.value.vaddr);
+      if (a !== null && a.length !== 0) live++;
+    }
+    ms = performance.now() - t0;
+    return null;
+  });
+  k.run();
+  if (live !== 0) throw new Error(`mem.map.unmap.raw: ${live} raw arrays survived their unmap`);
+  return nsPer(ms, n);
+}
+
+export const group: RowGroup = {
+  name: 'dataspace',
+  rank: 15,
+  rows: [
+    {
+      name: 'baseline.copy1m',
+      what: 'copy a 1 MiB ArrayBuffer (Uint8Array.prototype.slice), per copy',
+      iterations: 400,
+      run(n) {
+        const src = new Uint8Array(1 << 20);
+        src[12345] = 7;
+        let sum = 0;
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) sum += src.slice()[12345]!;
+        const ms = performance.now() - t0;
+        if (sum !== 7 * n) throw new Error('baseline.copy1m: the copies were wrong');
+        return nsPer(ms, n);
+      },
+    },
+    {
+      name: 'kernel.send.1k',
+      what: 'one-way send of a 1 KiB byte item into the receive buffer of a waiting, higher-priority receiver, per message',
+      iterations: 300_000,
+      run: sendItemLoop,
+    },
+    {
+      name: 'mem.ring.1k',
+      what: '1 KiB messages through a 64-slot libmem ring between two tasks: copied in, read in place (zero copy), notifications for wake-ups, per message',
+      iterations: 1_000_000,
+      run: (n) => ringLoop(n, false),
+    },
+    {
+      name: 'mem.ring.1k.copy',
+      what: 'mem.ring.1k with the consumer copying each message out into its own buffer',
+      iterations: 1_000_000,
+      run: (n) => ringLoop(n, true),
+    },
+    {
+      name: 'mem.map.unmap',
+      what: 'map a 64 KiB dataspace and unmap it (a thread of the task), per pair',
+      iterations: 200_000,
+      run: (n) => mapUnmap(n, false),
+    },
+    {
+      name: 'mem.map.unmap.raw',
+      what: 'mem.map.unmap with a raw array taken from each mapping, which the unmap cuts (detach), per pair',
+      iterations: 50_000,
+      run: (n) => mapUnmap(n, true),
+    },
+  ],
+  targets: [{ kind: 'faster-by', row: 'mem.ring.1k', reference: 'kernel.send.1k', factor: 5 }],
+};

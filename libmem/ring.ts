@@ -1,0 +1,346 @@
+// A single-producer, single-consumer message ring in a dataspace, with notifications
+// for wake-ups only (the Dresden lecture's zero-copy producer/consumer, DS7). Not a
+// general allocator and not multi-producer.
+//
+// Layout (pages of the ring's dataspace; each side maps only what it must write as
+// writable, so neither can scribble over the other's state):
+//   page 0  producer page  tail (u32), producer's wait token (u32), geometry      W by producer, R by consumer
+//   page 1  consumer page  head (u32), consumer's wait token (u32)                W by consumer, R by producer
+//   page 2+ slots          slot i at i * slotSize: length (u32), then the bytes   W by producer, R by consumer
+// tail and head count messages (mod 2^32); tail - head is the number waiting.
+//
+// The atomicity problem, and why this protocol has neither failure of the lecture.
+// A side that finds nothing to do "announces" it will sleep by bumping its wait token
+// in its own page (the lecture's "I am ready" flag), checks the ring once more, then
+// waits on its notification. The other side, after publishing, compares the token with
+// the last one it answered and, when it changed, signals that notification.
+// - Story 1 (evil consumer sets the flag and never waits; a blocking send would hang the
+//   producer): a signal never blocks (N1), so the producer's put never waits for the
+//   consumer; a consumer that lies about sleeping only makes the producer signal once
+//   per token it writes, and one that never consumes makes put answer Full.
+// - Story 2 (a consumer preempted between setting the flag and waiting; a zero-timeout
+//   send would be dropped and it would sleep forever): the signal sent meanwhile stays
+//   pending in the notification (N3), so the wait that follows returns at once.
+// - A peer that writes garbage into its own page (a head past the tail, a length past
+//   the slot) gets Corrupt answered on the other side, which never throws, never blocks
+//   and never writes outside the ring: a liar hurts only itself. A peer that unmaps or
+//   revokes the ring makes the other side's next access fault (DS5).
+//
+// In one kernel, threads switch only at syscalls, so plain loads and stores of the two
+// pages are atomic enough; the order (data, then tail; token, then re-check) is the one
+// Atomics would need once the two sides run in workers over a SharedArrayBuffer.
+
+import { NEVER, PAGE_SIZE, Status, type MemView, type Sys, type SysGen } from '../core/index.ts';
+
+/** Outcome of a ring operation: errors are values. */
+export const RingStatus = {
+  Ok: 0,
+  /** put: no free slot (the consumer has not caught up). */
+  Full: 1,
+  /** take: nothing waiting. */
+  Empty: 2,
+  /** put: the message does not fit a slot (EMSGSIZE). */
+  TooBig: 3,
+  /** The peer wrote an impossible head, tail or length into the ring (EPROTO). */
+  Corrupt: 4,
+  /** A wait with a timeout ended before the other side moved (ETIMEDOUT). */
+  TimedOut: 5,
+  /** The wait failed otherwise (the notification is gone, the thread was cancelled). */
+  Failed: 6,
+} as const;
+export type RingStatusCode = (typeof RingStatus)[keyof typeof RingStatus];
+
+/** Byte offsets inside the control pages. */
+const TAIL = 0;
+const HEAD = 0;
+const TOKEN = 4;
+const SLOTS = 8;
+const SLOT_SIZE = 12;
+const MAGIC = 16;
+const RING_MAGIC = 0x72696e67; // "ring"
+
+/** Geometry of a ring: number of slots and bytes per slot (4 of them hold the length). */
+export interface RingGeometry {
+  readonly slots: number;
+  readonly slotSize: number;
+}
+
+/** Most slots and largest slot a ring may have. */
+export const MAX_RING_SLOTS = 1 << 16;
+export const MAX_RING_SLOT_SIZE = 1 << 20;
+
+/** Bytes of dataspace a ring with this geometry needs: two control pages and the slots, in pages. */
+export function ringBytes(g: RingGeometry): number {
+  return 2 * PAGE_SIZE + Math.ceil((g.slots * g.slotSize) / PAGE_SIZE) * PAGE_SIZE;
+}
+
+/** Throws RangeError unless the geometry is usable (a composer's mistake, not a peer's). */
+export function checkGeometry(g: RingGeometry): void {
+  if (!Number.isInteger(g.slots) || g.slots < 1 || g.slots > MAX_RING_SLOTS) throw new RangeError(`slots must be 1..${MAX_RING_SLOTS}`);
+  if (!Number.isInteger(g.slotSize) || g.slotSize < 8 || g.slotSize > MAX_RING_SLOT_SIZE || g.slotSize % 4 !== 0) {
+    throw new RangeError(`slotSize must be a multiple of 4 in 8..${MAX_RING_SLOT_SIZE}`);
+  }
+}
+
+/**
+ * The fast form of a writable view: its raw array (no check per access), fetched again
+ * whenever the kernel cut it (a revocation anywhere on the dataspace detaches every raw
+ * array over it: length 0). If this side's own mapping is gone, raw() throws PageFault.
+ */
+class RawWindow {
+  private a: Uint8Array;
+  constructor(private readonly view: MemView) {
+    this.a = view.raw();
+  }
+  get u8(): Uint8Array {
+    const a = this.a;
+    return a.length !== 0 ? a : (this.a = this.view.raw());
+  }
+}
+
+function put32(a: Uint8Array, at: number, v: number): void {
+  a[at] = v;
+  a[at + 1] = v >>> 8;
+  a[at + 2] = v >>> 16;
+  a[at + 3] = v >>> 24;
+}
+
+/** The three views one side holds: its own control page, the peer's, and the slots. */
+export interface RingViews {
+  readonly producerPage: MemView;
+  readonly consumerPage: MemView;
+  readonly slots: MemView;
+}
+
+/**
+ * The producer's side. `tryPut` never blocks and never makes a syscall; `put` is the
+ * generator a thread yields through, which adds the wake-up signal and, only if asked
+ * with a timeout, waits for space.
+ */
+export class RingProducer {
+  private tail = 0;
+  /** tail may run up to here before head must be read again (head + slots, as last read). */
+  private limit = 0;
+  /** The consumer's wait token last answered with a signal. */
+  private answered = 0;
+  private readonly slots: number;
+  private readonly slotSize: number;
+  private readonly own: RawWindow;
+  private readonly data: RawWindow;
+
+  /**
+   * @param views the producer's mappings (its page and the slots writable)
+   * @param dataCap a notification cap with Write: signals the consumer
+   * @param spaceCap a notification cap with Read: the consumer signals it when space frees
+   */
+  constructor(
+    private readonly views: RingViews,
+    readonly dataCap: number,
+    readonly spaceCap: number,
+    geometry: RingGeometry,
+  ) {
+    checkGeometry(geometry);
+    this.slots = geometry.slots;
+    this.slotSize = geometry.slotSize;
+    const p = views.producerPage;
+    p.setUint32(SLOTS, geometry.slots);
+    p.setUint32(SLOT_SIZE, geometry.slotSize);
+    p.setUint32(MAGIC, RING_MAGIC);
+    this.tail = p.getUint32(TAIL);
+    this.limit = this.tail;
+    // The producer writes its own page and the slots through raw arrays (see RawWindow).
+    this.own = new RawWindow(p);
+    this.data = new RawWindow(views.slots);
+  }
+
+  /** Largest message that fits a slot. */
+  get maxMessage(): number {
+    return this.slotSize - 4;
+  }
+
+  /** Messages published and not yet taken, as far as the consumer's head can be believed; -1 if it cannot. */
+  pending(): number {
+    const used = (this.tail - this.views.consumerPage.getUint32(HEAD)) >>> 0;
+    return used > this.slots ? -1 : used;
+  }
+
+  /** Copy `msg` into the next slot and publish it. Ok, Full, TooBig or Corrupt; never blocks. */
+  tryPut(msg: Uint8Array): RingStatusCode {
+    if (msg.length > this.slotSize - 4) return RingStatus.TooBig;
+    if (this.tail === this.limit) {
+      // Only now read the consumer's head: it is the one value a liar controls.
+      const head = this.views.consumerPage.getUint32(HEAD);
+      const used = (this.tail - head) >>> 0;
+      if (used > this.slots) return RingStatus.Corrupt;
+      if (used === this.slots) return RingStatus.Full;
+      this.limit = (head + this.slots) >>> 0;
+    }
+    const at = (this.tail % this.slots) * this.slotSize;
+    const s = this.data.u8;
+    put32(s, at, msg.length);
+    s.set(msg, at + 4);
+    // Publish after the data (the order a worker build would fence with Atomics.store).
+    this.tail = (this.tail + 1) >>> 0;
+    put32(this.own.u8, TAIL, this.tail);
+    return RingStatus.Ok;
+  }
+
+  /**
+   * True when the consumer announced a sleep it has not been woken from yet: signal
+   * dataCap now. Answers each announcement once, so a lying consumer costs one signal
+   * per token it writes.
+   */
+  wakeNeeded(): boolean {
+    const token = this.views.consumerPage.getUint32(TOKEN);
+    if (token === this.answered) return false;
+    this.answered = token;
+    return true;
+  }
+
+  /** The producer is about to sleep for space: bump its token (the "ready" flag). */
+  announceWait(): void {
+    const p = this.views.producerPage;
+    p.setUint32(TOKEN, (p.getUint32(TOKEN) + 1) >>> 0);
+  }
+
+  /**
+   * Put one message and wake the consumer if it sleeps. With `timeout` 0 (the default)
+   * a full ring answers Full at once: the producer never waits for a consumer. With a
+   * timeout it waits that long for the consumer to free a slot, then answers TimedOut.
+   */
+  *put(sys: Sys, msg: Uint8Array, timeout = 0): SysGen<RingStatusCode> {
+    for (;;) {
+      const st = this.tryPut(msg);
+      if (st === RingStatus.Ok) {
+        if (this.wakeNeeded()) yield sys.signal(this.dataCap);
+        return st;
+      }
+      if (st !== RingStatus.Full || timeout === 0) return st;
+      // Wake a sleeping consumer before sleeping ourselves, or both could sleep.
+      if (this.wakeNeeded()) yield sys.signal(this.dataCap);
+      this.announceWait();
+      if (this.pending() !== this.slots) continue;
+      const w = yield sys.wait(this.spaceCap, timeout);
+      if (w !== Status.Ok) return (w & 0x3f) === Status.Timeout ? RingStatus.TimedOut : RingStatus.Failed;
+    }
+  }
+}
+
+/** The consumer's side: `tryTake` never blocks; `take` sleeps on the data notification. */
+export class RingConsumer {
+  private head = 0;
+  /** head may run up to here before tail must be read again. */
+  private seen = 0;
+  private answered = 0;
+  private readonly slots: number;
+  private readonly slotSize: number;
+  /** Length of the message the last successful take copied. */
+  length = 0;
+  private readonly own: RawWindow;
+
+  /**
+   * @param views the consumer's mappings (its page writable; the producer page and slots read-only)
+   * @param dataCap a notification cap with Read: the producer signals it
+   * @param spaceCap a notification cap with Write: wakes a producer waiting for space
+   */
+  constructor(
+    private readonly views: RingViews,
+    readonly dataCap: number,
+    readonly spaceCap: number,
+    geometry: RingGeometry,
+  ) {
+    checkGeometry(geometry);
+    this.slots = geometry.slots;
+    this.slotSize = geometry.slotSize;
+    this.head = views.consumerPage.getUint32(HEAD);
+    this.seen = this.head;
+    this.own = new RawWindow(views.consumerPage);
+  }
+
+  /** The slots, read-only: after tryPeek the message is `length` bytes at `offset` (zero copy). */
+  get data(): MemView {
+    return this.views.slots;
+  }
+
+  /** Offset in `data` of the message the last successful tryPeek found. */
+  offset = 0;
+
+  /**
+   * Find the next message without copying it: Ok (its bytes are `length` bytes at
+   * `offset` in `data`, until release()), Empty or Corrupt; never blocks.
+   */
+  tryPeek(): RingStatusCode {
+    if (this.head === this.seen) {
+      const tail = this.views.producerPage.getUint32(TAIL);
+      const n = (tail - this.head) >>> 0;
+      if (n === 0) return RingStatus.Empty;
+      if (n > this.slots) return RingStatus.Corrupt;
+      this.seen = tail;
+    }
+    const at = (this.head % this.slots) * this.slotSize;
+    const len = this.views.slots.getUint32(at);
+    if (len > this.slotSize - 4) return RingStatus.Corrupt;
+    this.length = len;
+    this.offset = at + 4;
+    return RingStatus.Ok;
+  }
+
+  /** Free the slot of the message tryPeek found; the producer may reuse it from now on. */
+  release(): void {
+    this.head = (this.head + 1) >>> 0;
+    put32(this.own.u8, HEAD, this.head);
+  }
+
+  /** Messages waiting, or -1 when the producer's tail cannot be believed. */
+  available(): number {
+    const n = (this.views.producerPage.getUint32(TAIL) - this.head) >>> 0;
+    return n > this.slots ? -1 : n;
+  }
+
+  /**
+   * Copy the next message into `dst` (its length in `this.length`) and free its slot.
+   * Ok, Empty, TooBig (dst too small; the message stays) or Corrupt; never blocks.
+   */
+  tryTake(dst: Uint8Array): RingStatusCode {
+    const st = this.tryPeek();
+    if (st !== RingStatus.Ok) return st;
+    if (this.length > dst.length) return RingStatus.TooBig;
+    this.views.slots.read(this.offset, dst, 0, this.length);
+    this.release();
+    return RingStatus.Ok;
+  }
+
+  /** True when the producer announced a sleep for space not yet answered: signal spaceCap. */
+  wakeNeeded(): boolean {
+    const token = this.views.producerPage.getUint32(TOKEN);
+    if (token === this.answered) return false;
+    this.answered = token;
+    return true;
+  }
+
+  /** The consumer is about to sleep: bump its token (the lecture's "I am ready" flag). */
+  announceWait(): void {
+    const p = this.views.consumerPage;
+    p.setUint32(TOKEN, (p.getUint32(TOKEN) + 1) >>> 0);
+  }
+
+  /**
+   * Take one message into `dst`, sleeping on the data notification while the ring is
+   * empty (up to `timeout` ms; default forever). Announce, re-check, wait: a signal
+   * sent between the announcement and the wait stays pending, so none is lost.
+   */
+  *take(sys: Sys, dst: Uint8Array, timeout = NEVER): SysGen<RingStatusCode> {
+    for (;;) {
+      const st = this.tryTake(dst);
+      if (st === RingStatus.Ok) {
+        if (this.wakeNeeded()) yield sys.signal(this.spaceCap);
+        return st;
+      }
+      if (st !== RingStatus.Empty) return st;
+      this.announceWait();
+      if (this.available() !== 0) continue;
+      const w = yield sys.wait(this.dataCap, timeout);
+      if (w !== Status.Ok) return (w & 0x3f) === Status.Timeout ? RingStatus.TimedOut : RingStatus.Failed;
+    }
+  }
+}

@@ -1,0 +1,288 @@
+// The producer/consumer ring (DS7): messages in order through shared memory, wake-ups
+// by notifications, setup by map items over IPC, and the lecture's two failure stories
+// (the evil consumer, the preempted consumer) shown with the naive protocols and
+// answered by the ring, on virtual time.
+
+import { describe, expect, it } from 'vitest';
+import {
+  Kernel,
+  PageFault,
+  Rights,
+  Status,
+  taskSnapshot,
+  threadInfo,
+  VirtualClock,
+  type Sys,
+  type Task,
+  type Thread,
+} from '../../core/index.ts';
+import { acceptRing, createRing, offerRing, RingConsumer, RingProducer, RingStatus } from '../../libmem/index.ts';
+
+function kernel(): Kernel {
+  return new Kernel({ clock: new VirtualClock() });
+}
+
+function state(t: Thread): string {
+  return threadInfo(t).state;
+}
+
+function msg(i: number, n = 16): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let j = 0; j < n; j++) b[j] = (i * 31 + j) & 0xff;
+  return b;
+}
+
+function pair(k: Kernel): { p: Task; c: Task } {
+  return { p: k.createTask('producer'), c: k.createTask('consumer') };
+}
+
+describe('ring: messages through shared memory', () => {
+  it('DS7: every message arrives once, in order, through a ring smaller than the stream; wake-ups by notification', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 4, slotSize: 64 });
+    const got: number[][] = [];
+    const statuses: number[] = [];
+    k.spawn(c, function* (sys: Sys) {
+      const dst = new Uint8Array(60);
+      for (let i = 0; i < 50; i++) {
+        const st = yield* ring.consumer.take(sys, dst);
+        statuses.push(st);
+        got.push(Array.from(dst.subarray(0, ring.consumer.length)));
+      }
+    });
+    k.spawn(p, function* (sys: Sys) {
+      for (let i = 0; i < 50; i++) {
+        const st = yield* ring.producer.put(sys, msg(i, 1 + (i % 60)), 1000);
+        statuses.push(st);
+      }
+    });
+    k.run();
+    expect(statuses.every((s) => s === RingStatus.Ok)).toBe(true);
+    expect(statuses).toHaveLength(100);
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => Array.from(msg(i, 1 + (i % 60)))));
+  });
+
+  it('put answers TooBig for a message over the slot, Full at once when no timeout is given, TimedOut after one', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 2, slotSize: 16 });
+    const out: number[] = [];
+    k.spawn(p, function* (sys: Sys) {
+      out.push(yield* ring.producer.put(sys, new Uint8Array(13)));
+      out.push(yield* ring.producer.put(sys, new Uint8Array(12)));
+      out.push(yield* ring.producer.put(sys, new Uint8Array(12)));
+      out.push(yield* ring.producer.put(sys, new Uint8Array(12)));
+      out.push(yield* ring.producer.put(sys, new Uint8Array(12), 50));
+      out.push(sys.now());
+    });
+    k.run();
+    k.advance(100);
+    expect(out).toEqual([RingStatus.TooBig, RingStatus.Ok, RingStatus.Ok, RingStatus.Full, RingStatus.TimedOut, 50]);
+    expect(ring.consumer.tryTake(new Uint8Array(4))).toBe(RingStatus.TooBig);
+    expect(ring.consumer.tryTake(new Uint8Array(12))).toBe(RingStatus.Ok);
+  });
+
+  it('DS3: a producer thread sets the ring up by IPC: map items with per-range rights, caps for the notifications', () => {
+    const k = kernel();
+    const p = k.createTask('producer', { quota: 10, memQuota: 1 << 20 });
+    const c = k.createTask('consumer');
+    const ep = k.createEndpoint(c);
+    const pep = k.grant(c, ep, p, { rights: Rights.Write | Rights.Grant });
+    let consumer: RingConsumer | number = -1;
+    let producer: RingProducer | number = -1;
+    const got: string[] = [];
+    k.spawn(c, function* (sys: Sys) {
+      consumer = yield* acceptRing(sys, ep, { base: 0x40000000, size: 1 << 20 }, [100, 101]);
+      if (typeof consumer === 'number') return;
+      const dst = new Uint8Array(100);
+      for (let i = 0; i < 3; i++) {
+        yield* consumer.take(sys, dst);
+        got.push(new TextDecoder().decode(dst.subarray(0, consumer.length)));
+      }
+    });
+    k.spawn(p, function* (sys: Sys) {
+      producer = yield* offerRing(sys, pep, { slots: 8, slotSize: 128 }, { dataspace: 20, data: 21, space: 22 });
+      if (typeof producer === 'number') return;
+      for (const s of ['one', 'two', 'three']) yield* producer.put(sys, new TextEncoder().encode(s));
+    });
+    k.run();
+    expect(typeof consumer).toBe('object');
+    expect(got).toEqual(['one', 'two', 'three']);
+    // The consumer got the producer's page and the slots read-only: it cannot scribble there.
+    const maps = taskMappings(c);
+    expect(maps).toEqual([
+      [0x40000000, 4096, 'R---'],
+      [0x40001000, 4096, 'RW--'],
+      [0x40002000, 8 * 128 < 4096 ? 4096 : 8 * 128, 'R---'],
+    ]);
+  });
+});
+
+function taskMappings(task: Task): [number, number, string][] {
+  return taskSnapshot(task).mappings.map((m) => [m.vaddr, m.length, m.rights]);
+}
+
+describe('ring: the lecture\'s first story (an evil consumer sets "ready" and never waits)', () => {
+  it('naive: a producer that notifies with a blocking send stays blocked forever', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ep = k.createEndpoint(c);
+    const pep = k.grant(c, ep, p, { rights: Rights.Write });
+    const flag = { ready: false };
+    k.spawn(c, function* () {
+      flag.ready = true; // "I am ready to receive" ... and it never calls recv
+    });
+    const producer = k.spawn(p, function* (sys: Sys) {
+      if (flag.ready) yield sys.send(pep, 1); // infinite timeout
+    });
+    k.run();
+    k.advance(1_000_000);
+    expect(state(producer)).toBe('blocked-send');
+  });
+
+  it('ring: the producer never blocks; the liar costs it one signal per announcement and gets Full, nothing else', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 4, slotSize: 32 });
+    k.spawn(c, function* () {
+      ring.consumer.announceWait(); // claims to sleep; never waits, never consumes
+    });
+    const out: number[] = [];
+    const producer = k.spawn(p, function* (sys: Sys) {
+      for (let i = 0; i < 6; i++) out.push(yield* ring.producer.put(sys, msg(i)));
+    });
+    const signalsBefore = k.counters.signals;
+    k.run();
+    expect(out).toEqual([RingStatus.Ok, RingStatus.Ok, RingStatus.Ok, RingStatus.Ok, RingStatus.Full, RingStatus.Full]);
+    expect(state(producer)).toBe('exited');
+    expect(k.counters.signals - signalsBefore).toBe(1);
+  });
+
+  it('ring: a consumer lying about its head or a producer about a length hurts only itself: the other side gets Corrupt', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 4, slotSize: 32 });
+    // The consumer writes a head 100 messages ahead of the tail into its own page.
+    const evilHead = k.map(c, ring.consumerDataspace);
+    evilHead.setUint32(0, 100);
+    expect(ring.producer.tryPut(msg(1))).toBe(RingStatus.Corrupt);
+    expect(ring.producer.pending()).toBe(-1);
+    evilHead.setUint32(0, 0);
+    expect(ring.producer.tryPut(msg(1))).toBe(RingStatus.Ok);
+    // The producer writes a length past the slot: the consumer refuses it.
+    const pds = k.map(p, ring.dataspace, { offset: 4096, length: 4096 });
+    pds.setUint32(0, 1000);
+    expect(ring.consumer.tryTake(new Uint8Array(2000))).toBe(RingStatus.Corrupt);
+  });
+});
+
+describe('ring: the lecture\'s second story (a consumer preempted between "ready" and waiting)', () => {
+  it('naive: with a zero-timeout send the notification is dropped and the consumer sleeps forever', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ep = k.createEndpoint(c);
+    const pep = k.grant(c, ep, p, { rights: Rights.Write });
+    const flag = { ready: false };
+    const consumer = k.spawn(c, function* (sys: Sys) {
+      flag.ready = true;
+      yield sys.sleep(10); // preempted right before waiting
+      yield sys.recv(ep);
+    });
+    k.spawn(p, function* (sys: Sys) {
+      yield sys.sleep(5);
+      if (flag.ready) yield sys.nbsend(pep, 1); // timeout zero: nobody waits yet, dropped
+    });
+    k.run();
+    k.advance(1_000_000);
+    expect(state(consumer)).toBe('blocked-recv');
+  });
+
+  it('ring: the signal sent meanwhile stays pending, and the wait that follows returns at once', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 4, slotSize: 32 });
+    const got: number[] = [];
+    const consumer = k.spawn(c, function* (sys: Sys) {
+      const dst = new Uint8Array(28);
+      expect(ring.consumer.tryTake(dst)).toBe(RingStatus.Empty);
+      ring.consumer.announceWait();
+      expect(ring.consumer.available()).toBe(0);
+      yield sys.sleep(10); // preempted right before waiting
+      const w = yield sys.wait(ring.consumer.dataCap);
+      got.push(w, sys.now(), ring.consumer.tryTake(dst), dst[0]!);
+    });
+    k.spawn(p, function* (sys: Sys) {
+      yield sys.sleep(5);
+      got.push(yield* ring.producer.put(sys, msg(3)));
+    });
+    k.run();
+    k.advance(100);
+    expect(got).toEqual([RingStatus.Ok, Status.Ok, 10, RingStatus.Ok, msg(3)[0]!]);
+    expect(state(consumer)).toBe('exited');
+  });
+
+  it('ring: take() itself loses no wake-up when the producer publishes between its check and its wait', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 2, slotSize: 32 });
+    const got: number[] = [];
+    // The consumer outranks the producer, so it checks, announces and waits before each put.
+    k.spawn(
+      c,
+      function* (sys: Sys) {
+        const dst = new Uint8Array(28);
+        for (let i = 0; i < 20; i++) {
+          expect(yield* ring.consumer.take(sys, dst)).toBe(RingStatus.Ok);
+          got.push(dst[0]!);
+        }
+      },
+      { priority: 150 },
+    );
+    k.spawn(p, function* (sys: Sys) {
+      for (let i = 0; i < 20; i++) {
+        expect(yield* ring.producer.put(sys, msg(i), 1000)).toBe(RingStatus.Ok);
+        if (i % 3 === 0) yield sys.sleep(1);
+      }
+    });
+    k.run();
+    k.advance(100);
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => msg(i)[0]!));
+  });
+});
+
+describe('ring: revocation', () => {
+  it('DS4, DS5: revoking the ring dataspace cuts the consumer off; its next access faults, the producer goes on', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 4, slotSize: 32 });
+    expect(ring.producer.tryPut(msg(1))).toBe(RingStatus.Ok);
+    k.spawn(p, function* (sys: Sys) {
+      sys.revoke(ring.dataspace);
+    });
+    k.run();
+    expect(() => ring.consumer.tryTake(new Uint8Array(28))).toThrow(PageFault);
+    // The revocation detached every raw array over the ring, the producer's too: its next
+    // put fetches fresh ones, and the bytes really land.
+    expect(ring.producer.tryPut(msg(2))).toBe(RingStatus.Ok);
+    const check = k.map(p, ring.dataspace, { offset: 4096, length: 4096 });
+    expect(check.getUint32(32)).toBe(16);
+    expect(Array.from(check.bytes(36, 16))).toEqual(Array.from(msg(2)));
+  });
+
+  it('tryPeek and release read a message in place (zero copy) through the read-only view', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 2, slotSize: 32 });
+    expect(ring.consumer.tryPeek()).toBe(RingStatus.Empty);
+    ring.producer.tryPut(msg(7, 20));
+    expect(ring.consumer.tryPeek()).toBe(RingStatus.Ok);
+    expect(Array.from(ring.consumer.data.bytes(ring.consumer.offset, ring.consumer.length))).toEqual(Array.from(msg(7, 20)));
+    expect(() => ring.consumer.data.setUint8(ring.consumer.offset, 0)).toThrow(/rights/);
+    // Until release the slot stays taken.
+    ring.producer.tryPut(msg(8));
+    expect(ring.producer.tryPut(msg(9))).toBe(RingStatus.Full);
+    ring.consumer.release();
+    expect(ring.producer.tryPut(msg(9))).toBe(RingStatus.Ok);
+  });
+});
