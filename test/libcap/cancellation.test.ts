@@ -63,7 +63,10 @@ describe('cancellation from the client', () => {
     await expect(p).rejects.toMatchObject({ name: 'RpcError', code: 'EINTR', errno: -ERRNO.EINTR, syscall: 'ctl.hold' });
   });
 
-  it('a running generator handler sees its signal abort; its answer is replaced by EINTR', async () => {
+  // Cancellation is advisory (issue 9, item 10): the answer is what the handler did. This
+  // handler (block) honours its signal and gives up, so the client gets EINTR; it used
+  // to get EINTR whatever the handler answered, even a committed result (next test).
+  it('a running generator handler sees its signal abort; one that gives up answers EINTR', async () => {
     const { w, c } = one();
     const ac = new AbortController();
     const call = track(c.attempt.block({ ms: 40 }, { signal: ac.signal }));
@@ -74,6 +77,31 @@ describe('cancellation from the client', () => {
     await advance(w.k, 30);
     expect(w.log.blockAborted).toEqual([40]);
     expect(call.value).toMatchObject({ ok: false, error: 'EINTR' });
+  });
+
+  it('a running handler that completes after the cancel answers what it committed', async () => {
+    const { w, c } = one();
+    const ac = new AbortController();
+    const call = track(c.attempt.commit({ ms: 40 }, { signal: ac.signal }));
+    await advance(w.k, 10);
+    ac.abort();
+    await advance(w.k, 30);
+    expect(w.log.blockAborted).toEqual([40]);
+    expect(call.value).toEqual({ ok: true, value: { value: 1 } });
+    expect(await c.get()).toEqual({ value: 1 });
+  });
+
+  it('a running handler that completes after inhibition cancelled it answers what it committed', async () => {
+    const { w, c } = one();
+    const call = track(c.attempt.commit({ ms: 40 }));
+    await advance(w.k, 10);
+    const inh = track(w.bucket.inhibit());
+    await advance(w.k, 30);
+    expect(w.log.blockAborted).toEqual([40]);
+    expect(call.value).toEqual({ ok: true, value: { value: 1 } });
+    expect(inh.value).toBeNull();
+    w.bucket.resume();
+    expect(await c.get()).toEqual({ value: 1 });
   });
 
   it('a promise handler: cancelled while pending, its resolution later is dropped', async () => {
