@@ -62,8 +62,15 @@ const methodFor = methodOf;
 export interface BucketOptions {
   /** Name for threads and traces (default: the task's name). */
   name?: string;
-  /** Largest number of worker threads (default 8). */
+  /** Largest number of worker threads serving at once (default 8): the soft maximum. */
   maxWorkers?: number;
+  /**
+   * The hard ceiling (default 4 x maxWorkers): workers blocked in an outgoing call from
+   * their handler (a nested call through ctx.sys) do not count against maxWorkers, so a
+   * callback into this bucket is served while they wait; the pool grows for that up to
+   * this many threads.
+   */
+  hardMaxWorkers?: number;
   /** Workers kept even when idle (default 1). */
   minWorkers?: number;
   /** Idle workers above the minimum exit after this many ms (default 10,000). */
@@ -117,6 +124,7 @@ export class Bucket {
   private readonly noSendersQueue: readonly number[];
 
   readonly maxWorkers: number;
+  readonly hardMaxWorkers: number;
   readonly minWorkers: number;
   readonly workerTimeout: number;
   readonly globalTimeout: number;
@@ -142,6 +150,8 @@ export class Bucket {
 
   workers = 0;
   idleWorkers = 0;
+  /** @internal Workers blocked in an outgoing call (send or call) of their handler. */
+  lent = 0;
   /** @internal Workers started that have not yet looked for work. */
   starting = 0;
   /** Entries (capabilities) held by clients. */
@@ -161,6 +171,7 @@ export class Bucket {
   ) {
     this.name = opts.name ?? task.name;
     this.maxWorkers = Math.max(1, opts.maxWorkers ?? 8);
+    this.hardMaxWorkers = Math.max(this.maxWorkers, opts.hardMaxWorkers ?? 4 * this.maxWorkers);
     this.minWorkers = Math.min(this.maxWorkers, Math.max(0, opts.minWorkers ?? 1));
     this.workerTimeout = opts.workerTimeout ?? DEFAULT_WORKER_TIMEOUT;
     this.globalTimeout = opts.globalTimeout ?? Number.POSITIVE_INFINITY;
@@ -286,9 +297,22 @@ export class Bucket {
     }
     // Start a worker for each queued request no idle or starting worker will take, up to
     // the bound (several at once when a resume releases many parked requests).
-    for (let need = queued - this.idleWorkers - this.starting; need > 0 && this.workers < this.maxWorkers; need--) {
+    for (let need = queued - this.idleWorkers - this.starting; need > 0 && this.mayGrow(); need--) {
       this.spawnWorker();
     }
+  }
+
+  /**
+   * @internal May the pool start another worker? Below the soft maximum counting only
+   * workers not lent to an outgoing call, and below the hard ceiling counting all.
+   */
+  mayGrow(): boolean {
+    return this.workers - this.lent < this.maxWorkers && this.workers < this.hardMaxWorkers;
+  }
+
+  /** @internal Is the pool above its soft maximum with every lent worker back? Then one may go. */
+  overSoftMax(): boolean {
+    return this.workers - this.lent > this.maxWorkers;
   }
 
   /** @internal Signal the manager (from host code or any thread). */
@@ -1086,6 +1110,7 @@ export class Bucket {
       state: this.inh.stateName,
       workers: this.workers,
       idleWorkers: this.idleWorkers,
+      lentWorkers: this.lent,
       pending: this.pending.length,
       parked: this.parked.length,
       inflight: this.inflightRpcs(() => true).length,
@@ -1101,6 +1126,8 @@ export interface BucketStats {
   readonly state: string;
   readonly workers: number;
   readonly idleWorkers: number;
+  /** Workers blocked in an outgoing call of their handler (not counted against maxWorkers). */
+  readonly lentWorkers: number;
   readonly pending: number;
   readonly parked: number;
   readonly inflight: number;

@@ -12,6 +12,7 @@
 
 import { CODE_MASK, isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
 import { handlerFailed, type Bucket } from './bucket.ts';
+import { Op, type Thread } from '../core/thread.ts';
 import { ERRNO } from './errno.ts';
 import { DEFERRED } from './rpc.ts';
 import type { Rpc } from './rpc.ts';
@@ -27,6 +28,8 @@ const CANCELLED = Status.Cancelled;
 const FOREVER = NEVER;
 const DEFERRED_ANSWER = DEFERRED;
 const isToken = isSyscall;
+const OP_CALL = Op.Call;
+const OP_SEND = Op.Send;
 const NO_ROOM = new RpcFailure('ENOMEM', 'the server has no free cap slot');
 
 /** The body of a worker thread of `b`. */
@@ -41,6 +44,10 @@ export function workerBody(b: Bucket): ThreadBody {
     let answered: Rpc | null = null;
     /** Caps may have landed in the receive windows since they were last prepared. */
     let windowsUsed = true;
+    /** This worker's thread (to see which syscall a generator handler yielded). */
+    let self: Thread | null = null;
+    /** Blocked in an outgoing call of its handler: counted in b.lent, not against maxWorkers. */
+    let lent = false;
 
     function prepareWindows(): void {
       if (windowsUsed) {
@@ -76,6 +83,11 @@ export function workerBody(b: Bucket): ThreadBody {
           return afterWork();
         }
         return sendSaved(c.rpc, c.value);
+      }
+      // Workers started while others were lent to outgoing calls go once those are back.
+      if (b.overSoftMax()) {
+        b.workers--;
+        return exit();
       }
       const p = b.takePending();
       if (p !== null) return run(p, false);
@@ -201,7 +213,17 @@ export function workerBody(b: Bucket): ThreadBody {
         return sendSaved(r, handlerFailed(r, e));
       }
       if (res.done !== true) {
-        if (isToken(res.value)) return res.value;
+        if (isToken(res.value)) {
+          // A nested call (or send) may wait on a server that calls back into this
+          // bucket: lend this worker's place so the callback finds a worker (item 9).
+          const op = self?.op;
+          if (op === OP_CALL || op === OP_SEND) {
+            lent = true;
+            b.lent++;
+            if (b.pending.length !== 0) b.wantWorkers();
+          }
+          return res.value;
+        }
         gen = null;
         void g.return(undefined);
         return sendSaved(r, handlerFailed(r, new TypeError('handler yielded a value that is not a syscall')));
@@ -244,9 +266,14 @@ export function workerBody(b: Bucket): ThreadBody {
           b.housekeep();
           return received(status);
         case Phase.Gen:
+          if (lent) {
+            lent = false;
+            b.lent--;
+          }
           return stepGen(status);
         case Phase.Start:
           b.starting--;
+          self = b.kernel.currentThread;
           return afterWork();
         case Phase.Sent:
         case Phase.Replied:
