@@ -5,9 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { taskSnapshot, type Task } from '../../core/index.ts';
-import { connect, type RpcResult } from '../../libcap/index.ts';
+import { after, connect, type RpcResult } from '../../libcap/index.ts';
 import { MAX_CLIENTS } from '../../libcap/client-table.ts';
-import { advance, Ctl, settle, track, world } from './harness.ts';
+import { advance, collectBugs, Ctl, settle, track, world } from './harness.ts';
 
 function noFaults(task: Task): boolean {
   return taskSnapshot(task).threads.every((th) => th.fault === 0 && !th.state.startsWith('faulted'));
@@ -82,5 +82,27 @@ describe("a server's own exhaustion", () => {
       err = e;
     }
     expect(err).toMatchObject({ name: 'ResourceError', code: 'EAGAIN' });
+  });
+});
+
+describe('timers', () => {
+  it('a timer callback that throws is reported as a server bug; the timer thread keeps running the others', async () => {
+    const bugs = collectBugs();
+    try {
+      const w = world();
+      const fired: number[] = [];
+      after(w.bucket, 5, () => {
+        throw new Error('timer bug');
+      });
+      after(w.bucket, 5, () => fired.push(5));
+      after(w.bucket, 10, () => fired.push(10));
+      await advance(w.k, 5);
+      await advance(w.k, 5);
+      expect(fired).toEqual([5, 10]);
+      expect(bugs.list).toEqual(['srv.timers: Error: timer bug']);
+      expect(noFaults(w.srv)).toBe(true);
+    } finally {
+      bugs.restore();
+    }
   });
 });
