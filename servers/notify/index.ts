@@ -11,7 +11,7 @@ export type { NotifyOptions, NotifyParams, NotifyInstance, NotifyStats, MailboxI
 export { EventQueue } from './event-queue.ts';
 
 // Server side: posting without blocking
-export { Poster } from './poster.ts';
+export { Poster, DEFAULT_GIVE_UP, DEFAULT_POST_TIMEOUT, DEFAULT_MAX_SENDERS, RETRY_MS } from './poster.ts';
 export type { PosterOptions, PosterStats } from './poster.ts';
 
 // Client side: rxjs

@@ -76,8 +76,8 @@ export const Tasks = defineInterface(
       op: 5,
       args: { pid: t.u32, sender: t.cap() },
       reply: { id: t.u32 },
-      errors: ['ESRCH', 'EPERM', 'EDQUOT'],
-      doc: 'Post an "exit" event (data: "<pid> <name>") through the notify `sender` cap when task `pid` dies; pid 0: every task this cap may see, now and later. The server never blocks on the sender (posts time out) and drops a subscription whose sender fails. EINVAL when `sender` is not a cap of the system\'s notify service (when the server was given one).',
+      errors: ['ESRCH', 'EPERM', 'EDQUOT', 'EAGAIN'],
+      doc: 'Post an "exit" event (data: "<pid> <name>") through the notify `sender` cap when task `pid` dies; pid 0: every task this cap may see, now and later. The server never blocks on the sender (posts time out) and drops a subscription whose sender fails. EINVAL when `sender` is not an endpoint cap that can call (of the system\'s notify service, when the server was given one); EAGAIN when the server already holds the most senders (4096).',
     },
     unsubscribe: {
       op: 6,

@@ -25,7 +25,7 @@
 // params; 0 for the composer's tasks) and a note its creator may set (Tasks.note): ps
 // shows both.
 
-import { CAP_FACTORY, Kind, Rights, Status, snapshot, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { CAP_FACTORY, Rights, Status, snapshot, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import {
   Bucket,
   defineClass,
@@ -68,6 +68,8 @@ export interface TaskServerOptions extends BucketOptions {
   taskQuota?: number;
   /** Live tasks all non-admin clients together may have created (default 1024; EAGAIN). */
   userTasks?: number;
+  /** Sender caps the server keeps for all subscriptions together (default 4096; subscribe answers EAGAIN). */
+  maxSenders?: number;
 }
 
 /** One death subscription: where to post, for which pid (0: every visible task). */
@@ -115,7 +117,7 @@ const MAX_SLOTS = 1 << 16;
 /** Start a task server. Its task needs a factory (tasks it creates are charged to it). */
 export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
   return (env) => {
-    const { postTimeout = 1000, maxSubscriptions = 64, taskQuota = DEFAULT_TASK_QUOTA, userTasks = DEFAULT_USER_TASKS, ...bucketOpts } = opts;
+    const { postTimeout = 1000, maxSubscriptions = 64, taskQuota = DEFAULT_TASK_QUOTA, userTasks = DEFAULT_USER_TASKS, maxSenders, ...bucketOpts } = opts;
     const kernel = env.kernel;
     const bucket = Bucket.start(kernel, env.task, { name: 'task', ...bucketOpts });
     const ops = bucket.ops;
@@ -125,7 +127,6 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
     const table = new TaskTable(ops, deathCap);
     /** The notify service's endpoint, when the server was given one: senders must be its caps. */
     const notifySlot = env.caps.get('notify');
-    const notifyEndpoint = notifySlot === undefined ? null : (ops.identify(notifySlot)?.object ?? null);
     /** Tasks created by admins (not counted against the users' share). */
     const adminCreated = new Set<number>();
     const subs = new Set<Subscription>();
@@ -141,6 +142,8 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
     const poster = Poster.start(kernel, env.task, {
       name: 'task.poster',
       timeout: postTimeout,
+      ...(notifySlot === undefined ? {} : { service: notifySlot }),
+      ...(maxSenders === undefined ? {} : { maxSenders }),
       // The subscriber's mailbox is gone or revoked its sender: forget the subscription.
       onDrop: (slot) => forget(bySlot.get(slot)),
     });
@@ -281,11 +284,11 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
             if (!visible(v, pid, rec)) return ctx.fail('EPERM');
           }
           if (v.subs.size >= maxSubscriptions) return ctx.fail('EDQUOT');
-          if (notifyEndpoint !== null) {
-            // Only a cap of the system's notify service is kept (never any cap a client sends).
-            const id = ops.identify(sender);
-            if (id === null || id.kind !== Kind.Endpoint || id.object !== notifyEndpoint) return ctx.fail('EINVAL', 'the sender must be a cap of the notify service');
-          }
+          // Only a cap that can post (of the system's notify service, when the server has
+          // one) is kept, never any cap a client sends; and the poster holds a bounded number.
+          const why = poster.check(sender);
+          if (why === 'EINVAL') return ctx.fail('EINVAL', notifySlot === undefined ? 'the sender must be an endpoint cap that can call' : 'the sender must be a cap of the notify service');
+          if (why === 'EAGAIN') return ctx.fail('EAGAIN', 'the server holds the most senders it may');
           ctx.keep(sender);
           poster.adopt(sender);
           const s: Subscription = { id: nextSub++, pid, holder: v, slot: sender };

@@ -128,4 +128,15 @@ describe('task server: the caps it keeps', () => {
     expect((await a.ts.attempt.subscribe({ pid, sender })).ok).toBe(true);
     expect(w.tasks.subscriptions()).toBe(1);
   });
+
+  it('bounds the sender caps it keeps for everyone together (EAGAIN)', async () => {
+    const w = await world({ maxSenders: 1 });
+    const a = w.client('a');
+    const n = connect(Notify, w.k, a.task, w.notify.install!(a.task, undefined));
+    const box = connect(Mailbox, w.k, a.task, (await n.subscribe({ capacity: 4 })).mailbox);
+    const one = (await box.allow({ source: 'one' })).sender;
+    const two = (await box.allow({ source: 'two' })).sender;
+    await a.ts.subscribe({ pid: 0, sender: one });
+    expect(await a.ts.attempt.subscribe({ pid: 0, sender: two })).toMatchObject({ ok: false, error: 'EAGAIN' });
+  });
 });
