@@ -112,7 +112,8 @@ export class Poster {
   private readonly timeout: number;
   private readonly giveUp: number;
   private readonly maxSenders: number;
-  private readonly serviceEndpoint: number | null;
+  /** Slot of the notify service cap senders must belong to (re-read at each check: a restart may refill it). */
+  private readonly service: number | null;
   private readonly onDrop: ((sender: number, error: ErrnoName) => void) | null;
   private signalled = false;
   private closing = false;
@@ -135,8 +136,8 @@ export class Poster {
     this.timeout = opts.timeout === 0 ? NEVER : (opts.timeout ?? DEFAULT_POST_TIMEOUT);
     this.giveUp = Math.max(0, opts.giveUp ?? DEFAULT_GIVE_UP);
     this.maxSenders = Math.max(0, opts.maxSenders ?? DEFAULT_MAX_SENDERS);
-    this.serviceEndpoint = opts.service === undefined ? null : (this.ops.identify(opts.service)?.object ?? null);
-    if (opts.service !== undefined && this.serviceEndpoint === null) throw new Error('poster: no notify service cap in that slot');
+    this.service = opts.service ?? null;
+    if (opts.service !== undefined && this.ops.identify(opts.service) === null) throw new Error('poster: no notify service cap in that slot');
     this.onDrop = opts.onDrop ?? null;
     this.notif = kernel.createNotification(task);
     this.poke = this.ops.allocSlot();
@@ -164,7 +165,7 @@ export class Poster {
     const id = this.ops.identify(slot);
     if (id === null || id.kind !== Kind.Endpoint || id.dead) return 'EINVAL';
     if ((id.rights & Rights.Write) === 0 || (id.rights & (Rights.Grant | Rights.GrantReply)) === 0) return 'EINVAL';
-    if (this.serviceEndpoint !== null && id.object !== this.serviceEndpoint) return 'EINVAL';
+    if (this.service !== null && id.object !== this.ops.identify(this.service)?.object) return 'EINVAL';
     if (!this.outlets.has(slot) && this.outlets.size >= this.maxSenders) return 'EAGAIN';
     return null;
   }

@@ -74,6 +74,11 @@ interface Member {
   readonly space: NameSpace;
   /** Attached uses: alias -> slot in the child's task. */
   readonly caps: Map<string, number>;
+  /**
+   * Slots whose cap died with its server (alias -> slot): the restarted server's cap goes
+   * back into the same slot, so a running server's env.caps stay valid across the restart.
+   */
+  readonly freed: Map<string, number>;
   instance: ServerInstance | null;
   started: boolean;
 }
@@ -111,7 +116,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     if (c.path === NAMES_PATH) continue;
     const space = namesInst.createNamespace(c.path);
     for (const u of c.uses) space.bindPending(u.alias);
-    const m: Member = { planned: c, task: newTask(c), space, caps: new Map(), instance: null, started: false };
+    const m: Member = { planned: c, task: newTask(c), space, caps: new Map(), freed: new Map(), instance: null, started: false };
     namesInst.installView(space, m.task, { register: c.spec.register === true, slot: CAP_NAMESPACE });
     members.set(c.path, m);
   }
@@ -133,7 +138,10 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     if (m.caps.has(u.alias) || !m.task.alive) return;
     const inst = providerOf(u.provider);
     if (inst === null) return;
-    let slot = installService(inst, m.task, u.params);
+    const again = m.freed.get(u.alias);
+    m.freed.delete(u.alias);
+    const reuse = again !== undefined && u.rights === undefined && m.task.cspace.get(again) === null;
+    let slot = reuse ? installService(inst, m.task, u.params, again) : installService(inst, m.task, u.params);
     if (u.rights !== undefined) {
       // The child's own copy is narrowed too, not only what its namespace answers:
       // deleting the original re-parents the narrowed copy to the server's root, so the
@@ -201,6 +209,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
       await settleKernel(kernel);
       m.task = newTask(m.planned);
       m.caps.clear();
+      m.freed.clear();
       m.instance = null;
       m.started = false;
       namesInst.installView(m.space, m.task, { register: m.planned.spec.register === true, slot: CAP_NAMESPACE });
@@ -231,6 +240,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     if (slot === undefined || !m.task.alive || capIsLive(kernel, m.task, slot)) return;
     new HostSys(kernel, m.task).delete(slot);
     m.caps.delete(alias);
+    m.freed.set(alias, slot);
     m.space.lookup(alias); // the name server's copy is as dead: the name goes pending
   }
 
