@@ -19,7 +19,7 @@ import { HostSys, Rights, snapshot, type Kernel, type Task } from '../../core/in
 import { namesServer, type NamesInstance } from '../names/names-server.ts';
 import { capIsLive } from '../names/live-cap.ts';
 import type { NameSpace } from '../names/namespace.ts';
-import { psRows, type PsRow } from '../task/ps.ts';
+import { psRows, type PsRow, type TaskAbout } from '../task/ps.ts';
 import { planSystem, type PlannedChild, type PlannedUse } from './plan.ts';
 import { installService, type ServerFactory, type ServerInstance } from './server.ts';
 import { settleKernel, stopSystem, type ShutdownReport, type StopTarget } from './shutdown.ts';
@@ -59,7 +59,11 @@ export interface System {
    * are attached to the new instance.
    */
   restart(path: string): Promise<void>;
-  /** ps of the system's tasks: threads, states, what they wait for. */
+  /**
+   * ps of the system's tasks: threads, states, what they wait for, and (when a running
+   * server of the system answers `about`, as the task server does) the uid and note of
+   * each task it knows.
+   */
   ps(): PsRow[];
   /** Problems met while attaching names (e.g. a child registered a name itself first). */
   readonly warnings: readonly string[];
@@ -220,7 +224,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     },
     ps() {
       const ids = new Set<number>([namesTask.id, ...[...members.values()].map((m) => m.task.id)]);
-      return psRows(snapshot(kernel), (t) => ids.has(t.id));
+      return psRows(snapshot(kernel), (t) => ids.has(t.id), aboutTask);
     },
     shutdown(o = {}) {
       stopping ??= (async () => {
@@ -233,6 +237,15 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
       return stopping;
     },
   };
+
+  /** What a running server that keeps task records (the task server) says about `pid`. */
+  function aboutTask(pid: number): TaskAbout | undefined {
+    for (const m of members.values()) {
+      const about = (m.instance as { about?: unknown } | null)?.about;
+      if (m.started && m.task.alive && typeof about === 'function') return (about as (p: number) => TaskAbout | undefined)(pid);
+    }
+    return undefined;
+  }
 
   /** Forget an attached cap that leads nowhere any more (its server ended or died). */
   function dropIfDead(m: Member, alias: string): void {
