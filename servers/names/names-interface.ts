@@ -32,8 +32,8 @@ export const Namespace = defineInterface(
     register: {
       op: 2,
       args: { name: t.string(MAX_NAME), cap: t.cap(), rights: t.u32 },
-      errors: ['EEXIST', 'EPERM', 'ENAMETOOLONG', 'EBUSY'],
-      doc: 'Bind `name` to `cap`; queries get at most `rights`. Needs a namespace cap that may register. Attaches a pending name; EBUSY when the name is held for the restart of the server that bound it (its cap died: only its owner task or the composer may bind it again).',
+      errors: ['EEXIST', 'EPERM', 'ENAMETOOLONG', 'EBUSY', 'EDQUOT'],
+      doc: 'Bind `name` to `cap`; queries get at most `rights`. Needs a namespace cap that may register. Attaches a pending name; EBUSY when the name is held for the restart of the server that bound it (its cap died: only its owner task or the composer may bind it again); EDQUOT when the client task already has the most names bound (default 256, across namespaces).',
     },
     unregister: {
       op: 3,

@@ -65,6 +65,8 @@ export interface NamesParams {
 export const DEFAULT_NAMES_MAX_WAITERS = 64;
 /** Default bound on the watchers one client may hold. */
 export const DEFAULT_MAX_WATCHERS = 64;
+/** Default bound on the names one client task has bound (held ones included), across namespaces. */
+export const DEFAULT_MAX_NAMES = 256;
 
 /** Options of a name server: its bucket's, plus the watchers' queue bound and per-client limits. */
 export interface NamesOptions extends BucketOptions {
@@ -74,6 +76,8 @@ export interface NamesOptions extends BucketOptions {
   maxWaiters?: number;
   /** Watchers one client may hold (default 64; watch answers EAGAIN). */
   maxWatchers?: number;
+  /** Names one client task may have bound across namespaces, held ones included (default 256; register answers EDQUOT). */
+  maxNames?: number;
 }
 
 /** Per-client counters (host side, for tests and tools). */
@@ -84,6 +88,8 @@ export interface NamesStats {
   readonly abandoned: number;
   /** Live watchers. */
   readonly watchers: number;
+  /** Names bound by clients (not the composer), held ones included. */
+  readonly names: number;
 }
 
 /** A running name server, with the composer's host-side API. */
@@ -126,7 +132,9 @@ function ownerId(client: Client): number {
 /** Start a name server. */
 export function namesServer(opts: NamesOptions = {}): ServerFactory {
   return (env) => {
-    const { watchCapacity, maxWaiters = DEFAULT_NAMES_MAX_WAITERS, maxWatchers = DEFAULT_MAX_WATCHERS, ...bucketOpts } = opts;
+    const { watchCapacity, maxWaiters = DEFAULT_NAMES_MAX_WAITERS, maxWatchers = DEFAULT_MAX_WATCHERS, maxNames = DEFAULT_MAX_NAMES, ...bucketOpts } = opts;
+    /** Names bound per client task (owner id). */
+    const namesOf = new Map<number, number>();
     const capacity = watchCapacity ?? WATCH_QUEUE_CAPACITY;
     /** Waiting calls per client. */
     const waiting = new Map<Client, Set<Waiting>>();
@@ -179,6 +187,11 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
           v.unref();
         }
         for (const w of [...space.watchers]) space.watchers.delete(w);
+      },
+      owned(owner, delta) {
+        const n = (namesOf.get(owner) ?? 0) + delta;
+        if (n > 0) namesOf.set(owner, n);
+        else namesOf.delete(owner);
       },
       ownView(slot) {
         const r = bucket.resolve(slot);
@@ -295,6 +308,8 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
           if (can === 'EEXIST') return ctx.fail('EEXIST');
           if (can === 'EBUSY') return ctx.fail('EBUSY', `${name} is held for the restart of the server that registered it`);
           if (can !== null) return ctx.fail('EINVAL', `cannot bind: ${can}`);
+          // A name of its own (held for it) does not count twice.
+          if (space.ownerOf(name) !== owner && (namesOf.get(owner) ?? 0) >= maxNames) return ctx.fail('EDQUOT', `at most ${maxNames} names per client`);
           const ours = bucket.resolve(cap);
           if (ours !== null) {
             // One of our own objects came back unwrapped (C4): only namespaces nest.
@@ -485,7 +500,9 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
         for (const set of waiting.values()) n += set.size;
         let watchers = 0;
         for (const c of watcherCount.values()) watchers += c;
-        return { waiters: n, abandoned, watchers };
+        let names = 0;
+        for (const c of namesOf.values()) names += c;
+        return { waiters: n, abandoned, watchers, names };
       },
       install(task, params, slot) {
         const p = (params ?? {}) as NamesParams;

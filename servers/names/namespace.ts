@@ -57,6 +57,8 @@ export interface SpaceHost {
   destroyed(space: NameSpace): void;
   /** The view a cap in the server's space names, when it is one of the server's own. */
   ownView(slot: number): { readonly space: NameSpace; readonly writable: boolean } | null;
+  /** A client's count of bindings changed by `delta` (never called for the composer). */
+  owned?(owner: number, delta: number): void;
 }
 
 /** Re-run a waiting query after a change; it parks itself again where it still waits. */
@@ -123,7 +125,7 @@ export class NameSpace {
   bindPending(name: string): ErrnoName | null {
     const bad = this.canBind(name, false);
     if (bad !== null) return bad;
-    this.entries.set(name, PENDING);
+    this.put(name, PENDING);
     this.emit('registered', name);
     return null;
   }
@@ -150,7 +152,7 @@ export class NameSpace {
     const b = by === COMPOSER ? this.entries.get(name) : this.lookup(name);
     if (b === undefined) return 'ENOENT';
     if (by !== COMPOSER && b.owner !== by) return 'EPERM';
-    this.entries.delete(name);
+    this.take(name);
     if (b.kind === 'cap') this.host.ops.delete(b.slot);
     this.emit('removed', name);
     this.changed();
@@ -174,8 +176,10 @@ export class NameSpace {
   destroy(): void {
     if (this.dead) return;
     this.dead = true;
-    for (const b of this.entries.values()) if (b.kind === 'cap') this.host.ops.delete(b.slot);
-    this.entries.clear();
+    for (const [name, b] of [...this.entries]) {
+      if (b.kind === 'cap') this.host.ops.delete(b.slot);
+      this.take(name);
+    }
     this.changed();
     this.host.destroyed(this);
   }
@@ -193,12 +197,12 @@ export class NameSpace {
       this.host.ops.delete(b.slot);
       // Held for its owner's restart: only the owner or the composer may bind it again.
       const held: Binding = { kind: 'pending', owner: b.owner, held: true };
-      this.entries.set(name, held);
+      this.put(name, held);
       this.emit('removed', name);
       return held;
     }
     if (b.kind === 'namespace' && b.space.destroyed) {
-      this.entries.delete(name);
+      this.take(name);
       this.emit('removed', name);
       return undefined;
     }
@@ -232,7 +236,7 @@ export class NameSpace {
   /** @internal Bind a cap the server already holds in `slot` (ownership passes here). */
   setCap(name: string, slot: number, rights: number, owner: number = COMPOSER): void {
     const was = this.entries.get(name);
-    this.entries.set(name, { kind: 'cap', slot, rights: rights & Rights.All, owner });
+    this.put(name, { kind: 'cap', slot, rights: rights & Rights.All, owner });
     this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
     this.changed();
   }
@@ -240,9 +244,26 @@ export class NameSpace {
   /** @internal Bind a nested namespace. */
   setNamespace(name: string, space: NameSpace, writable: boolean, rights: number, owner: number = COMPOSER): void {
     const was = this.entries.get(name);
-    this.entries.set(name, { kind: 'namespace', space, writable, rights: rights & Rights.All, owner });
+    this.put(name, { kind: 'namespace', space, writable, rights: rights & Rights.All, owner });
     this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
     this.changed();
+  }
+
+  /** Bind `name`, keeping the owners' counts (SpaceHost.owned). */
+  private put(name: string, b: Binding): void {
+    const was = this.entries.get(name);
+    this.entries.set(name, b);
+    if (was?.owner === b.owner) return;
+    if (was !== undefined && was.owner !== COMPOSER) this.host.owned?.(was.owner, -1);
+    if (b.owner !== COMPOSER) this.host.owned?.(b.owner, 1);
+  }
+
+  /** Unbind `name`, keeping the owners' counts. */
+  private take(name: string): void {
+    const was = this.entries.get(name);
+    if (was === undefined) return;
+    this.entries.delete(name);
+    if (was.owner !== COMPOSER) this.host.owned?.(was.owner, -1);
   }
 
   /** Advance the tick and tell every watcher. */

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rights, taskSnapshot } from '../../../core/index.ts';
 import { connect } from '../../../libcap/index.ts';
-import { DEFAULT_MAX_WATCHERS, DEFAULT_NAMES_MAX_WAITERS, Watcher } from '../../../servers/names/index.ts';
+import { DEFAULT_MAX_NAMES, DEFAULT_MAX_WATCHERS, DEFAULT_NAMES_MAX_WAITERS, Watcher } from '../../../servers/names/index.ts';
 import { advance, ops, settle, track } from '../system/harness.ts';
 import { Echo, namesWorld } from './setup.ts';
 
@@ -148,5 +148,27 @@ describe('names: a dead server\'s name is held for its restart', () => {
     expect(await b.ns.attempt.unregister({ name: 'mine' })).toMatchObject({ ok: false, error: 'EPERM' });
     await a.ns.unregister({ name: 'mine' });
     expect((await b.ns.list()).entries).toEqual([]);
+  });
+});
+
+describe('names: names per client', () => {
+  it('bounds the names one client binds across namespaces (EDQUOT); its own held name does not count twice', async () => {
+    const w = await namesWorld({ maxNames: 2 });
+    const a = w.client('a', { register: true });
+    const b = w.client('b', { space: a.space, register: true });
+    const other = w.k.createTask('srv');
+    await a.ns.register({ name: 'one', cap: w.k.grant(other, w.echoFor(other), a.task), rights: Rights.All });
+    await a.ns.register({ name: 'two', cap: w.echoFor(a.task), rights: Rights.All });
+    expect(await a.ns.attempt.register({ name: 'three', cap: w.echoFor(a.task), rights: Rights.All })).toMatchObject({ ok: false, error: 'EDQUOT' });
+    expect((await b.ns.attempt.register({ name: 'theirs', cap: w.echoFor(b.task), rights: Rights.All })).ok).toBe(true);
+    expect(w.names.stats().names).toBe(3);
+    // 'one' dies and is held for a: still counted, and a may bind it again at its bound.
+    w.k.deleteTask(other);
+    await settle(w.k);
+    expect(w.names.stats().names).toBe(3);
+    expect((await a.ns.attempt.register({ name: 'one', cap: w.echoFor(a.task), rights: Rights.All })).ok).toBe(true);
+    await a.ns.unregister({ name: 'two' });
+    expect((await a.ns.attempt.register({ name: 'three', cap: w.echoFor(a.task), rights: Rights.All })).ok).toBe(true);
+    expect(DEFAULT_MAX_NAMES).toBe(256);
   });
 });
