@@ -37,6 +37,7 @@ import type { AllocArgOf, AnyClass, CapClass, DataOf } from './cap-class.ts';
 import { CapObject } from './cap-object.ts';
 import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from './client-table.ts';
 import { ERRNO, type ErrnoName } from './errno.ts';
+import { resolveLimits, ResourceError, type ClientLimits, type LimitErrno, type ResolvedLimits } from './limits.ts';
 import { Inhibitable, InhibitState } from './inhibit.ts';
 import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
 import type { MethodSpecs } from './interface.ts';
@@ -61,8 +62,15 @@ const methodFor = methodOf;
 export interface BucketOptions {
   /** Name for threads and traces (default: the task's name). */
   name?: string;
-  /** Largest number of worker threads (default 8). */
+  /** Largest number of worker threads serving at once (default 8): the soft maximum. */
   maxWorkers?: number;
+  /**
+   * The hard ceiling (default 4 x maxWorkers): workers blocked in an outgoing call from
+   * their handler (a nested call through ctx.sys) do not count against maxWorkers, so a
+   * callback into this bucket is served while they wait; the pool grows for that up to
+   * this many threads.
+   */
+  hardMaxWorkers?: number;
   /** Workers kept even when idle (default 1). */
   minWorkers?: number;
   /** Idle workers above the minimum exit after this many ms (default 10,000). */
@@ -73,6 +81,11 @@ export interface BucketOptions {
   priority?: number;
   /** Rights of the caps clients get (default Call + Grant). */
   clientRights?: number;
+  /**
+   * What one client may make the bucket hold (see limits.ts for the kinds, defaults and
+   * errnos); given kinds replace the defaults, server-defined kinds are added.
+   */
+  limits?: ClientLimits;
 }
 
 /** Bits of the manager's notification. */
@@ -111,11 +124,14 @@ export class Bucket {
   private readonly noSendersQueue: readonly number[];
 
   readonly maxWorkers: number;
+  readonly hardMaxWorkers: number;
   readonly minWorkers: number;
   readonly workerTimeout: number;
   readonly globalTimeout: number;
   readonly priority: number;
   readonly clientRights: number;
+  /** Per-client limits (defaults with BucketOptions.limits over them). */
+  readonly limits: ResolvedLimits;
 
   private readonly clients: (Client | undefined)[] = [undefined];
   private readonly freeClientIds: number[] = [];
@@ -134,6 +150,8 @@ export class Bucket {
 
   workers = 0;
   idleWorkers = 0;
+  /** @internal Workers blocked in an outgoing call (send or call) of their handler. */
+  lent = 0;
   /** @internal Workers started that have not yet looked for work. */
   starting = 0;
   /** Entries (capabilities) held by clients. */
@@ -153,11 +171,13 @@ export class Bucket {
   ) {
     this.name = opts.name ?? task.name;
     this.maxWorkers = Math.max(1, opts.maxWorkers ?? 8);
+    this.hardMaxWorkers = Math.max(this.maxWorkers, opts.hardMaxWorkers ?? 4 * this.maxWorkers);
     this.minWorkers = Math.min(this.maxWorkers, Math.max(0, opts.minWorkers ?? 1));
     this.workerTimeout = opts.workerTimeout ?? DEFAULT_WORKER_TIMEOUT;
     this.globalTimeout = opts.globalTimeout ?? Number.POSITIVE_INFINITY;
     this.priority = Math.max(1, opts.priority ?? DEFAULT_PRIORITY);
     this.clientRights = opts.clientRights ?? Rights.CallGrant;
+    this.limits = resolveLimits(opts.limits, `bucket ${this.name}`);
     this.ops = new HostSys(kernel, task);
     this.ep = kernel.createEndpoint(task);
     this.notif = kernel.createNotification(task);
@@ -192,14 +212,27 @@ export class Bucket {
 
   // ------------------------------------------------------------------ slots
 
-  /** A free slot of the server task (receive windows are reserved and skipped). */
+  /**
+   * A free slot of the server task (receive windows are reserved and skipped). When the
+   * cap space is full it throws a ResourceError ENOMEM: inside a handler the call
+   * answers ENOMEM and the bucket keeps serving. tryAllocSlot answers 0 instead.
+   */
   allocSlot(): number {
     const s = this.ops.allocSlot();
-    if (s === 0) throw new Error(`bucket ${this.name}: cap space of ${this.task.name} is full`);
+    if (s === 0) throw new ResourceError('ENOMEM', `bucket ${this.name}: cap space of ${this.task.name} is full`);
     return s;
   }
 
-  /** @internal Point the receive windows of `u` at free reserved slots. */
+  /** A free slot of the server task, or 0 when its cap space is full. */
+  tryAllocSlot(): number {
+    return this.ops.allocSlot();
+  }
+
+  /**
+   * @internal Point the receive windows of `u` at free reserved slots. When the cap
+   * space is full the windows left unset stay 0: caps sent then are refused by the
+   * kernel (the sender learns it), and the request itself is still served.
+   */
   prepareWindows(u: Utcb): void {
     const cs = this.task.cspace;
     for (let i = 0; i < 3; i++) {
@@ -209,9 +242,7 @@ export class Bucket {
         if (cs.get(s) === null && cs.reserved.has(s)) continue;
         if (cs.get(s) !== null) this.ops.unreserveSlot(s); // a cap landed there: it belongs to the RPC now
       }
-      const r = this.ops.reserveSlot();
-      if (r === 0) throw new Error(`bucket ${this.name}: cap space of ${this.task.name} is full`);
-      u.recvSlots[i] = r;
+      u.recvSlots[i] = this.ops.reserveSlot();
     }
   }
 
@@ -233,7 +264,7 @@ export class Bucket {
     const name = `${this.name}.worker`;
     const hasFactory = this.ops.identify(CAP_FACTORY)?.kind === Kind.Factory;
     if (hasFactory) {
-      const slot = this.allocSlot();
+      const slot = this.ops.allocSlot();
       const st = this.ops.createThread(CAP_FACTORY, CAP_SELF, slot, body, { name, priority: this.priority });
       if (st === Status.Ok) {
         this.ops.delete(slot);
@@ -266,9 +297,22 @@ export class Bucket {
     }
     // Start a worker for each queued request no idle or starting worker will take, up to
     // the bound (several at once when a resume releases many parked requests).
-    for (let need = queued - this.idleWorkers - this.starting; need > 0 && this.workers < this.maxWorkers; need--) {
+    for (let need = queued - this.idleWorkers - this.starting; need > 0 && this.mayGrow(); need--) {
       this.spawnWorker();
     }
+  }
+
+  /**
+   * @internal May the pool start another worker? Below the soft maximum counting only
+   * workers not lent to an outgoing call, and below the hard ceiling counting all.
+   */
+  mayGrow(): boolean {
+    return this.workers - this.lent < this.maxWorkers && this.workers < this.hardMaxWorkers;
+  }
+
+  /** @internal Is the pool above its soft maximum with every lent worker back? Then one may go. */
+  overSoftMax(): boolean {
+    return this.workers - this.lent > this.maxWorkers;
   }
 
   /** @internal Signal the manager (from host code or any thread). */
@@ -281,11 +325,11 @@ export class Bucket {
   private newClient(): Client {
     let id = this.freeClientIds.pop();
     if (id === undefined) {
-      if (this.clients.length > MAX_CLIENTS) throw new Error(`bucket ${this.name}: too many clients`);
+      if (this.clients.length > MAX_CLIENTS) throw new ResourceError('EAGAIN', `bucket ${this.name}: every client id is in use`);
       id = this.clients.length;
       this.clients.push(undefined);
     }
-    const c = new Client(id);
+    const c = new Client(id, this.limits);
     this.clients[id] = c;
     return c;
   }
@@ -297,11 +341,15 @@ export class Bucket {
 
   /**
    * The client record of `task` (host side), created on first use: the bucket keeps a
-   * task cap with Read to the task and watches its death.
+   * task cap with Read to the task and watches its death. Throws a ResourceError
+   * (ENOMEM: no free slot; EAGAIN: every client id in use).
    */
   clientFor(task: Task): Client {
     const known = this.byTask.get(task.id);
     if (known !== undefined && !known.dead) return known;
+    if (this.clients.length > MAX_CLIENTS && this.freeClientIds.length === 0) {
+      throw new ResourceError('EAGAIN', `bucket ${this.name}: every client id is in use`);
+    }
     const slot = this.kernel.grant(task, CAP_SELF, this.task, { rights: Rights.Read, slot: this.allocSlot() });
     return this.adoptTaskCap(slot, task.id);
   }
@@ -310,7 +358,7 @@ export class Bucket {
    * The client record of the task named by a task cap the server holds in `slot` (for
    * example one a client passed to a connect RPC). Takes ownership of the slot.
    */
-  clientForTaskCap(slot: number): Client | RpcFailure<'EBADF'> {
+  clientForTaskCap(slot: number): Client | RpcFailure<'EBADF' | 'EAGAIN'> {
     const info = this.ops.taskInfo(slot);
     if (!info.ok || !info.value.alive) {
       this.ops.delete(slot);
@@ -320,6 +368,10 @@ export class Bucket {
     if (known !== undefined && !known.dead) {
       this.ops.delete(slot);
       return known;
+    }
+    if (this.clients.length > MAX_CLIENTS && this.freeClientIds.length === 0) {
+      this.ops.delete(slot);
+      return new RpcFailure('EAGAIN', 'every client id is in use');
     }
     return this.adoptTaskCap(slot, info.value.id);
   }
@@ -340,17 +392,29 @@ export class Bucket {
 
   /**
    * The handle of `obj` for `client`: the same entry if it already has one, else a new
-   * entry with its badged root cap. Returns the root's slot (to transfer by map).
+   * entry with its badged root cap. Returns the root's slot (to transfer by map). When
+   * the client is at its `caps` limit (EMFILE) or the server's cap space is full
+   * (ENOMEM) it throws a ResourceError: inside a handler the call answers that errno.
    */
   give(client: Client, obj: CapObject, rpc: Rpc | null = null): number {
+    const r = this.tryGive(client, obj, rpc);
+    if (typeof r === 'number') return r;
+    throw new ResourceError(r.error, r.message);
+  }
+
+  /** give(), answering the failure (EMFILE: client's caps limit; ENOMEM: cap space full) as a value. */
+  tryGive(client: Client, obj: CapObject, rpc: Rpc | null = null): number | RpcFailure<'EMFILE' | 'ENOMEM'> {
     if (!obj.alive) throw new Error(`give: object ${obj.id} was released`);
     if (client.dead) throw new Error('give: client is dead');
     const known = client.byObject.get(obj);
     if (known !== undefined) return known.rootSlot;
+    const max = (rpc !== null ? rpc.object.cls.limits?.caps : undefined) ?? client.limits.caps;
+    if (client.count >= max) return new RpcFailure('EMFILE', `client ${client.id} holds ${client.count} capabilities (limit ${max})`);
+    const root = this.ops.allocSlot();
+    if (root === 0) return new RpcFailure('ENOMEM', `cap space of ${this.task.name} is full`);
     const index = client.allocIndex();
-    if (index === 0) throw new Error(`bucket ${this.name}: client ${client.id} has too many capabilities`);
+    if (index === 0) return new RpcFailure('EMFILE', `client ${client.id} has every entry index in use`);
     const badge = makeBadge(client.id, index);
-    const root = this.allocSlot();
     this.check(this.ops.mint(this.ep, root, this.clientRights, badge), 'mint entry');
     this.check(this.ops.requestNoSenders(root, this.nsCap), 'no-senders watch');
     const e = new Entry(client, index, badge, obj, root);
@@ -536,6 +600,8 @@ export class Bucket {
       return ERRNO.EINTR;
     }
     if (client.inflight.has(key)) return ERRNO.EBUSY;
+    // The client's RPCs in flight (each holds a saved reply cap while queued or deferred).
+    if (client.inflight.size >= (obj.cls.limits?.rpcs ?? client.limits.rpcs)) return ERRNO.EAGAIN;
     let args: Record<string, unknown> | string;
     let capSlots: number[] | null = null;
     const cur = cursorAt(HEADER);
@@ -566,7 +632,8 @@ export class Bucket {
   /** The slot a received cap item landed in; unwrapped caps (C4) are minted back from the badge. */
   private receivedCap(u: Utcb, i: number, window: number): number {
     if ((u.unwrapped & (1 << i)) !== 0) {
-      const slot = this.allocSlot();
+      const slot = this.ops.allocSlot();
+      if (slot === 0) return -1; // the server's cap space is full: the argument is missing (EINVAL)
       const st = this.ops.mint(this.ep, slot, this.clientRights, u.unwrappedBadges[i]!);
       return st === Status.Ok ? slot : -1;
     }
@@ -599,6 +666,18 @@ export class Bucket {
       rpc.object.inh.state === ENDED ||
       rpc.object.cls.inh.state === ENDED
     );
+  }
+
+  /**
+   * @internal Drop an accepted RPC that never ran (the server cannot keep it): it
+   * leaves its client's list and its received caps go. Returns it, for the reply.
+   */
+  refuse(rpc: Rpc): Rpc {
+    rpc.state = PENDING;
+    rpc.answered = true;
+    this.finish(rpc);
+    this.cleanup(rpc);
+    return rpc;
   }
 
   /** @internal Queue an RPC whose reply cap was saved: parked if inhibited, else pending. */
@@ -672,6 +751,10 @@ export class Bucket {
     this.served++;
     const c = rpc.client;
     c.inflight.remove(rpc);
+    if (rpc.deferredCounted) {
+      rpc.deferredCounted = false;
+      c.deferred--;
+    }
     if (wasRunning) {
       rpc.entry.rpcs--;
       this.inh.leave(rpc);
@@ -730,12 +813,13 @@ export class Bucket {
       return handlerFailed(rpc, e);
     }
     if (res instanceof Deferred) {
-      rpc.state = DEFERRED_STATE;
+      if (!rpc.answered) this.countDeferred(rpc);
+      else rpc.state = DEFERRED_STATE;
       return DEFERRED;
     }
     if (isThenable(res)) {
-      rpc.state = DEFERRED_STATE;
       const d = new Deferred(rpc);
+      this.countDeferred(rpc);
       res.then(
         (v) => {
           if (!d.done) d.reply(v as never);
@@ -750,12 +834,31 @@ export class Bucket {
   }
 
   /**
+   * A handler deferred its answer: count it against the client's `deferred` limit. Over
+   * the limit the call answers EAGAIN at once and its signal aborts (the handle's later
+   * answer is ignored and its reply() returns false, as after a cancel).
+   */
+  private countDeferred(rpc: Rpc): void {
+    rpc.state = DEFERRED_STATE;
+    const c = rpc.client;
+    if (c.deferred >= (rpc.object.cls.limits?.deferred ?? c.limits.deferred)) {
+      this.complete(rpc, new RpcFailure('EAGAIN', 'too many deferred calls'));
+      rpc.markCancelled();
+      return;
+    }
+    c.deferred++;
+    rpc.deferredCounted = true;
+  }
+
+  /**
    * Encode an answer into `u`; returns the reply tag (valid until the next answer is
-   * encoded: send it at once). A cancelled RPC answers EINTR; a reply the codec rejects
-   * (a server bug) answers EIO. Entry roots are always mapped.
+   * encoded: send it at once). The answer is what the handler answered, cancelled or
+   * not: cancellation is advisory, as in libports, and a handler that completed after a
+   * cancel committed its result (EINTR only when it gave up and answered so). A reply
+   * the codec rejects (a server bug) answers EIO. Entry roots are always mapped.
    */
   encodeAnswer(rpc: Rpc, value: unknown, u: Utcb): ReplyTag {
-    if (value instanceof RpcFailure) return tag(rpc.cancelled ? ERRNO.EINTR : value.errno);
+    if (value instanceof RpcFailure) return tag(value.errno);
     u.grantMask = 0;
     const cur = cursorAt(0);
     const err = rpc.method.replyCodec.encode(u, (value ?? EMPTY) as Record<string, unknown>, cur);
@@ -771,7 +874,6 @@ export class Bucket {
         }
       }
     }
-    if (rpc.cancelled) return tag(ERRNO.EINTR);
     if (err !== null) {
       reportBug(rpc, `reply does not match the interface: ${err}`);
       return tag(ERRNO.EIO);
@@ -1008,6 +1110,7 @@ export class Bucket {
       state: this.inh.stateName,
       workers: this.workers,
       idleWorkers: this.idleWorkers,
+      lentWorkers: this.lent,
       pending: this.pending.length,
       parked: this.parked.length,
       inflight: this.inflightRpcs(() => true).length,
@@ -1023,6 +1126,8 @@ export interface BucketStats {
   readonly state: string;
   readonly workers: number;
   readonly idleWorkers: number;
+  /** Workers blocked in an outgoing call of their handler (not counted against maxWorkers). */
+  readonly lentWorkers: number;
   readonly pending: number;
   readonly parked: number;
   readonly inflight: number;
@@ -1073,8 +1178,13 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 }
 
-/** Handlers that throw are server bugs: the caller gets EIO and the server keeps serving. */
-export function handlerFailed(rpc: Rpc, e: unknown): RpcFailure<'EIO'> {
+/**
+ * Handlers that throw are server bugs: the caller gets EIO and the server keeps serving.
+ * A ResourceError (a limit or the server's exhaustion, from give or allocSlot) is no
+ * bug: the caller gets its errno.
+ */
+export function handlerFailed(rpc: Rpc, e: unknown): RpcFailure {
+  if (e instanceof ResourceError) return new RpcFailure(e.code, e.message);
   reportBug(rpc, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
   return new RpcFailure('EIO');
 }

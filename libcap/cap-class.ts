@@ -6,6 +6,7 @@
 import type { ErrnoName } from './errno.ts';
 import type { Interface, MethodSpecs } from './interface.ts';
 import { Inhibitable } from './inhibit.ts';
+import { checkLimits, type ClientLimits } from './limits.ts';
 import { RpcFailure, type Handlers, type Rpc } from './rpc.ts';
 import type { CapObject } from './cap-object.ts';
 import type { Bucket } from './bucket.ts';
@@ -31,12 +32,19 @@ export interface ClassSpec<M extends MethodSpecs, D, A> {
   readonly handlers: Handlers<M, D>;
   /** Freed objects kept for reuse (default 8). */
   readonly cacheSize?: number;
+  /**
+   * Per-client limits for RPCs on this class's objects (caps given in them, RPCs,
+   * deferred, and what handlers charge), replacing the bucket's for the kinds given.
+   */
+  readonly limits?: ClientLimits;
 }
 
 export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unknown> {
   readonly name: string;
   readonly iface: Interface<M>;
   readonly inh = new Inhibitable();
+  /** Limits this class sets for its RPCs' clients, or null (the bucket's apply). */
+  readonly limits: ClientLimits | null;
   /** Live objects of this class. */
   readonly objects = new Set<CapObject<D>>();
   /** Buckets that serve (or served) objects of this class, for class-level inhibition. */
@@ -49,6 +57,8 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
   constructor(readonly spec: ClassSpec<M, D, A>) {
     this.name = spec.name;
     this.iface = spec.interface;
+    if (spec.limits !== undefined) checkLimits(spec.limits, `class ${spec.name}`);
+    this.limits = spec.limits ?? null;
     const handlers = spec.handlers as Readonly<Record<string, RawHandler | undefined>>;
     for (const name of Object.keys(handlers)) {
       if (!Object.prototype.hasOwnProperty.call(spec.interface.methods, name)) {

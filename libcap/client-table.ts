@@ -6,6 +6,7 @@
 
 import type { CapObject } from './cap-object.ts';
 import { Inhibitable } from './inhibit.ts';
+import { DEFAULT_LIMITS, limitErrno, type LimitErrnoOf, type LimitKind, type ResolvedLimits } from './limits.ts';
 import type { Rpc } from './rpc.ts';
 
 /** A badge (32 bits) holds a client id (up to 16,383 clients per bucket) and an entry index. */
@@ -88,6 +89,12 @@ export class InflightList {
 /** Tombstones kept per client for cancels that overtook their request. */
 const MAX_TOMBSTONES = 64;
 
+/**
+ * One client of one bucket: its entries, its RPCs in flight, and what the server holds
+ * on its behalf. Every kind is counted here and bounded by the bucket's limits (or a
+ * class's, for RPCs on that class's objects): `count` (caps given), `inflight.size`
+ * (RPCs), `deferred`, and the kinds servers charge through charge()/release().
+ */
 export class Client {
   readonly inh = new Inhibitable();
   /** Entries by index; index 0 is never used (badge 0 is unbadged). */
@@ -102,9 +109,63 @@ export class Client {
   taskSlot = 0;
   taskId = -1;
   private readonly freeIndexes: number[] = [];
+  /** Entries (capabilities) the client holds: charged as `caps`. */
   count = 0;
+  /** RPCs of this client that deferred their answer and are not answered yet. */
+  deferred = 0;
+  /** Server-charged kinds (kept, watchers, waiters, bytes, ...): created on first charge. */
+  private charged: Record<string, number> | null = null;
 
-  constructor(readonly id: number) {}
+  constructor(
+    readonly id: number,
+    /** The bucket's limits (a class may set its own for RPCs on its objects). */
+    readonly limits: ResolvedLimits = DEFAULT_LIMITS,
+  ) {}
+
+  /**
+   * Charge `n` units of `kind` to this client: null when within its limit (the units
+   * are now counted: release them with release()), else the errno the limit answers
+   * (EMFILE, EAGAIN or EDQUOT; see limits.ts) and nothing is charged. `limits` may name
+   * a stricter or looser set (a class's); the bucket's otherwise. A kind without a limit
+   * anywhere is a server bug (throws).
+   */
+  charge<K extends LimitKind>(kind: K, n = 1, limits: { readonly [kind: string]: number | undefined } | null = null): LimitErrnoOf<K> | null {
+    const max = limits?.[kind] ?? this.limits[kind];
+    if (max === undefined) throw new TypeError(`charge: no limit is set for kind ${kind}`);
+    const used = this.used(kind);
+    if (used + n > max) return limitErrno(kind) as LimitErrnoOf<K>;
+    this.adjust(kind, n);
+    return null;
+  }
+
+  /** Give back `n` units of `kind` charged before (never below zero). */
+  release(kind: LimitKind, n = 1): void {
+    const used = this.used(kind);
+    this.adjust(kind, -Math.min(n, used));
+  }
+
+  /** Units of `kind` counted against this client now. */
+  used(kind: LimitKind): number {
+    if (kind === 'caps') return this.count;
+    if (kind === 'rpcs') return this.inflight.size;
+    if (kind === 'deferred') return this.deferred;
+    return this.charged?.[kind] ?? 0;
+  }
+
+  /** Everything counted against this client, by kind (for tools and tests). */
+  usage(): Record<string, number> {
+    return { caps: this.count, rpcs: this.inflight.size, deferred: this.deferred, ...this.charged };
+  }
+
+  private adjust(kind: LimitKind, n: number): void {
+    if (kind === 'caps' || kind === 'rpcs') throw new TypeError(`charge: ${kind} is counted by the library`);
+    if (kind === 'deferred') {
+      this.deferred += n;
+      return;
+    }
+    const c = (this.charged ??= {});
+    c[kind] = (c[kind] ?? 0) + n;
+  }
 
   /** A free entry index, or 0 when the client has MAX_ENTRIES. */
   allocIndex(): number {

@@ -3,10 +3,12 @@
 // an iterator to `yield*`, answering a result value), and `connect(iface, kernel, task,
 // cap)` for host code (each method is an async function resolving to the reply or
 // rejecting with an RpcError; `.attempt` gives result values instead). Cancellation: an
-// AbortSignal in the options sends a cancel naming the call; the call answers EINTR.
+// AbortSignal in the options sends a cancel naming the call; the call answers EINTR. A
+// call that times out waiting for its reply sends one too, then answers ETIMEDOUT.
 
 import {
   NEVER,
+  RECV_PHASE,
   Status,
   statusName,
   type Kernel,
@@ -31,6 +33,7 @@ import {
 const HEADER = HEADER_WORDS;
 const OK = Status.Ok;
 const FOREVER = NEVER;
+const RECV_TIMEOUT = Status.Timeout | RECV_PHASE;
 
 /** A result value: the reply, or the error the server (or kernel) answered. */
 export type RpcResult<R> =
@@ -130,6 +133,8 @@ export function invoke(
 const FRESH = 0;
 const IN_CALL = 1;
 const OVER = 2;
+/** Timed out: the thread sends the cancel itself before the call answers ETIMEDOUT. */
+const CANCELLING = 3;
 
 /**
  * One RPC as an iterator a thread delegates to with `yield*`: the first step marshals
@@ -146,6 +151,9 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
   private landed: number[] | null = null;
   private signal: AbortSignal | undefined = undefined;
   private cancel: (() => void) | null = null;
+  /** The call's cancel key and sequence (a timed-out call is cancelled at the server). */
+  private key = 0;
+  private seq = 0;
 
   constructor(
     private readonly sys: Sys,
@@ -167,9 +175,25 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
   next(status?: number): IteratorResult<Syscall, RpcResult<unknown>> {
     if (this.phase === FRESH) return this.start();
     if (this.phase === IN_CALL) {
-      this.phase = OVER;
       this.after();
-      return { value: this.answer(status ?? OK), done: true };
+      const st = status ?? OK;
+      if (st === RECV_TIMEOUT && !this.m.oneway) {
+        // Timed out waiting for the reply: the request reached the server, which would
+        // otherwise keep serving (or waiting for) a caller that is gone. The thread
+        // sends the cancel itself, so that it arrives before the thread's next call.
+        this.phase = CANCELLING;
+        const u = this.sys.utcb;
+        u.mr[0] = this.key;
+        u.mr[1] = this.seq;
+        u.grantMask = 0;
+        return { value: this.sys.send(this.cap, LABEL_CANCEL, HEADER, 0, 0, this.opts.timeout ?? FOREVER), done: false };
+      }
+      this.phase = OVER;
+      return { value: this.answer(st), done: true };
+    }
+    if (this.phase === CANCELLING) {
+      this.phase = OVER;
+      return { value: this.answer(RECV_TIMEOUT), done: true };
     }
     return { value: undefined as never, done: true };
   }
@@ -197,6 +221,8 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
     const u = sys.utcb;
     const key = sys.threadId;
     const seq = (sequence = (sequence + 1) >>> 0);
+    this.key = key;
+    this.seq = seq;
     u.mr[0] = key;
     u.mr[1] = seq;
     u.grantMask = 0;

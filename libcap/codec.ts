@@ -177,6 +177,7 @@ function compileStep(name: string, ty: AnyType, b: { w: number; i: number; c: nu
         enc: (u, v, cur) => {
           if (typeof v !== 'string') return 'expected a string';
           if (v.length > max) return `string longer than ${max}`;
+          if (!wellFormed(v)) return NOT_WELL_FORMED;
           u.items[cur.i++] = v;
           return null;
         },
@@ -184,6 +185,7 @@ function compileStep(name: string, ty: AnyType, b: { w: number; i: number; c: nu
           const it = item(u, cur);
           if (typeof it !== 'string') bad(`${name}: expected a string item`);
           if (it.length > max || (u.truncated & (1 << (cur.i - 1))) !== 0) bad(`${name}: string longer than ${max}`);
+          if (!wellFormed(it)) bad(`${name}: ${NOT_WELL_FORMED}`);
           return it;
         },
       };
@@ -309,14 +311,27 @@ function compileStep(name: string, ty: AnyType, b: { w: number; i: number; c: nu
   }
 }
 
+// ------------------------------------------------------------------ strings
+
+/**
+ * One rule for every string, single or packed, argument or reply, in both directions:
+ * well-formed UTF-16 (no lone surrogate) or EINVAL at the door. A string a server
+ * accepted can therefore always be encoded again (in a packed list reply, as UTF-8).
+ */
+export const NOT_WELL_FORMED = 'string has a lone surrogate (not well-formed UTF-16)';
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
+
+/** True when `s` is well-formed UTF-16 (no lone surrogate). */
+export function wellFormed(s: string): boolean {
+  return isWellFormed.call(s);
+}
+
 // ------------------------------------------------------------------ packed values
 
 const encoder = new TextEncoder();
 // Little-endian scratch for doubles in packed values (the platforms Node runs on are little-endian).
 const f64Scratch = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64Scratch.buffer);
-/** With the u flag, surrogate pairs are single code points: only lone surrogates match. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 class Writer {
@@ -429,8 +444,8 @@ function pack(ty: AnyType, v: unknown, w: Writer): void {
     case 'string':
       if (typeof v !== 'string' || v.length > ty.max) bad('expected a string');
       // Packed strings travel as UTF-8, which cannot carry a lone surrogate: refuse it
-      // rather than let the encoder replace it silently.
-      if (LONE_SURROGATE.test(v)) bad('string has a lone surrogate (not well-formed UTF-16)');
+      // rather than let the encoder replace it silently (the same rule as single strings).
+      if (!wellFormed(v)) bad(NOT_WELL_FORMED);
       w.bytes(encoder.encode(v));
       return;
     case 'bytes':

@@ -27,3 +27,7 @@ export { InhibitState, Inhibitable } from './inhibit.ts';
 export { bucketsOf, targetOf } from './registry.ts';
 export { after } from './timers.ts';
 export type { MessageTarget } from './registry.ts';
+
+// Per-client limits (resource accounting)
+export { DEFAULT_LIMITS, LIMIT_ERRNO, ResourceError, limitErrno } from './limits.ts';
+export type { BuiltinLimit, ClientLimits, LimitErrno, LimitErrnoOf, LimitKind, ResolvedLimits } from './limits.ts';

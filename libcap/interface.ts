@@ -25,6 +25,9 @@ export const LIBRARY_ERRORS = [
   'EBADF', // the capability was revoked meanwhile
   'EBUSY', // the client thread already has an RPC in flight
   'EIO', // the handler failed (a server bug)
+  'EAGAIN', // the client reached a limit on RPCs in flight or deferred (limits.ts)
+  'EMFILE', // the client reached its limit on capabilities given (limits.ts)
+  'ENOMEM', // the server's own cap space is full
 ] as const satisfies readonly ErrnoName[];
 export type LibraryError = (typeof LIBRARY_ERRORS)[number];
 

@@ -7,6 +7,7 @@
 
 import { CODE_MASK, Status, type Sys, type SysGen, type ThreadBody } from '../core/index.ts';
 import { MGR_DEATH, MGR_NOSENDERS, type Bucket } from './bucket.ts';
+import { ERRNO } from './errno.ts';
 import { LABEL_KICK } from './interface.ts';
 
 /** The body of the manager thread of `b`. */
@@ -33,8 +34,14 @@ export function managerBody(b: Bucket): ThreadBody {
           if (live) yield sys.reply(a);
         } else if (a !== null) {
           if (live) {
-            const slot = b.allocSlot();
-            a.replySlot = sys.saveCaller(slot) === Status.Ok ? slot : 0;
+            const slot = b.tryAllocSlot();
+            a.replySlot = slot !== 0 && sys.saveCaller(slot) === Status.Ok ? slot : 0;
+            if (a.replySlot === 0) {
+              // The server's cap space is full: the request cannot wait for a worker.
+              b.refuse(a);
+              yield sys.reply(ERRNO.ENOMEM);
+              continue;
+            }
           }
           b.enqueue(a);
         }

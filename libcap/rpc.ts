@@ -8,6 +8,7 @@ import type { Bucket } from './bucket.ts';
 import type { CapObject } from './cap-object.ts';
 import type { Client, Entry } from './client-table.ts';
 import { ERRNO, type ErrnoName } from './errno.ts';
+import type { LimitErrnoOf, LimitKind } from './limits.ts';
 import type { Cancellable } from './inhibit.ts';
 import type { ArgsOf, ErrorsOf, MethodDef, MethodSpec, MethodSpecs, ReplyOf } from './interface.ts';
 
@@ -112,6 +113,8 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
   newEntries: Entry[] | null = null;
   /** The worker's syscall interface (for generator handlers that call other servers). */
   sys: Sys | null = null;
+  /** @internal Counted in its client's `deferred`. */
+  deferredCounted = false;
   private ac: AbortController | null = null;
   private hooks: (() => void)[] | null = null;
 
@@ -157,6 +160,25 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
    */
   give(obj: CapObject): number {
     return this.bucket.give(this.client, obj, this);
+  }
+
+  /**
+   * give(), answering the failure as a value: EMFILE when the client is at its `caps`
+   * limit, ENOMEM when the server's cap space is full.
+   */
+  tryGive(obj: CapObject): number | RpcFailure<'EMFILE' | 'ENOMEM'> {
+    return this.bucket.tryGive(this.client, obj, this);
+  }
+
+  /**
+   * Charge `n` units of `kind` (watchers, waiters, kept, bytes, or a kind of the
+   * server's own) to this RPC's client, under this class's limits if it sets them, else
+   * the bucket's: null when charged, else the errno the limit answers (EMFILE, EAGAIN,
+   * EDQUOT) and nothing is charged. Give units back with ctx.client.release(kind, n)
+   * when the server lets go of what they stand for.
+   */
+  charge<K extends LimitKind>(kind: K, n = 1): LimitErrnoOf<K> | null {
+    return this.client.charge(kind, n, this.object.cls.limits);
   }
 
   /** Keep a received cap argument past the end of the RPC (it is yours to delete). */

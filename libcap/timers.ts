@@ -4,7 +4,8 @@
 // deadline; adding an earlier timer signals it to look again.
 
 import { NEVER, Rights, Status, type Sys, type SysGen } from '../core/index.ts';
-import type { Bucket } from './bucket.ts';
+import { bugReports, type Bucket } from './bucket.ts';
+import { ResourceError } from './limits.ts';
 
 interface Timer {
   deadline: number;
@@ -22,8 +23,12 @@ class BucketTimers {
 
   constructor(private readonly bucket: Bucket) {
     const k = bucket.kernel;
-    this.notif = k.createNotification(bucket.task);
-    this.poke = bucket.ops.allocSlot();
+    // Two free slots or none taken: a full cap space throws a ResourceError (ENOMEM for
+    // the handler that asked for a timer) before anything is created.
+    const first = bucket.allocSlot();
+    if (bucket.ops.allocSlot(first + 1) === 0) throw new ResourceError('ENOMEM', `bucket ${bucket.name}: no room for its timers`);
+    this.notif = k.createNotification(bucket.task, first);
+    this.poke = bucket.allocSlot();
     bucket.ops.mint(this.notif, this.poke, Rights.Write, 1);
     k.spawn(bucket.task, (sys) => this.run(sys), { name: `${bucket.name}.timers`, priority: bucket.priority });
     bucket.onEnd(() => {
@@ -51,7 +56,12 @@ class BucketTimers {
         const t = this.timers.shift()!;
         if (t.live) {
           t.live = false;
-          t.fn();
+          // A callback that throws is a server bug: report it, keep the other timers.
+          try {
+            t.fn();
+          } catch (e) {
+            bugReports.sink(`${this.bucket.name}.timers`, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+          }
         }
       }
       const next = this.timers.length === 0 ? NEVER : this.timers[0]!.deadline - now;

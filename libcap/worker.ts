@@ -12,6 +12,8 @@
 
 import { CODE_MASK, isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
 import { handlerFailed, type Bucket } from './bucket.ts';
+import { Op, type Thread } from '../core/thread.ts';
+import { ERRNO } from './errno.ts';
 import { DEFERRED } from './rpc.ts';
 import type { Rpc } from './rpc.ts';
 import { RpcFailure } from './rpc.ts';
@@ -26,6 +28,9 @@ const CANCELLED = Status.Cancelled;
 const FOREVER = NEVER;
 const DEFERRED_ANSWER = DEFERRED;
 const isToken = isSyscall;
+const OP_CALL = Op.Call;
+const OP_SEND = Op.Send;
+const NO_ROOM = new RpcFailure('ENOMEM', 'the server has no free cap slot');
 
 /** The body of a worker thread of `b`. */
 export function workerBody(b: Bucket): ThreadBody {
@@ -39,6 +44,10 @@ export function workerBody(b: Bucket): ThreadBody {
     let answered: Rpc | null = null;
     /** Caps may have landed in the receive windows since they were last prepared. */
     let windowsUsed = true;
+    /** This worker's thread (to see which syscall a generator handler yielded). */
+    let self: Thread | null = null;
+    /** Blocked in an outgoing call of its handler: counted in b.lent, not against maxWorkers. */
+    let lent = false;
 
     function prepareWindows(): void {
       if (windowsUsed) {
@@ -74,6 +83,11 @@ export function workerBody(b: Bucket): ThreadBody {
           return afterWork();
         }
         return sendSaved(c.rpc, c.value);
+      }
+      // Workers started while others were lent to outgoing calls go once those are back.
+      if (b.overSoftMax()) {
+        b.workers--;
+        return exit();
       }
       const p = b.takePending();
       if (p !== null) return run(p, false);
@@ -120,6 +134,8 @@ export function workerBody(b: Bucket): ThreadBody {
     function run(r: Rpc, live: boolean): Syscall | null {
       if (live && b.blocked(r)) {
         r.replySlot = save();
+        // No slot for the reply cap (the server's cap space is full): ENOMEM now.
+        if (r.replySlot === 0 && sys.hasCaller) return replyLive(b.refuse(r), ERRNO.ENOMEM, 0, 0, 0);
         b.enqueue(r);
         return afterWork();
       }
@@ -131,6 +147,7 @@ export function workerBody(b: Bucket): ThreadBody {
         if (r.answered) return r.replySlot === 0 ? answer(r, r.earlyAnswer, live) : afterWork();
         if (live) r.replySlot = save();
         if (r.replySlot === 0) {
+          if (sys.hasCaller) return giveUp(r);
           // One-way: nothing will be answered.
           b.finish(r);
           b.cleanup(r);
@@ -141,6 +158,10 @@ export function workerBody(b: Bucket): ThreadBody {
         // Its nested calls swap the windows (and put them back): prepare them again after.
         windowsUsed = true;
         if (live) r.replySlot = save();
+        if (r.replySlot === 0 && live && sys.hasCaller) {
+          void res.return(undefined);
+          return giveUp(r);
+        }
         rpc = r;
         gen = res;
         phase = Phase.Gen;
@@ -161,11 +182,24 @@ export function workerBody(b: Bucket): ThreadBody {
       return replyLive(r, t.label, t.words, t.caps, t.items);
     }
 
-    /** Move the implicit reply cap to a fresh slot so the answer can come later. */
+    /** Move the implicit reply cap to a fresh slot so the answer can come later (0: no slot free). */
     function save(): number {
       if (!sys.hasCaller) return 0;
-      const slot = b.allocSlot();
+      const slot = b.tryAllocSlot();
+      if (slot === 0) return 0;
       return sys.saveCaller(slot) === OK ? slot : 0;
+    }
+
+    /**
+     * A running handler must answer later but the reply cap cannot be kept (the server's
+     * cap space is full): the call answers ENOMEM now, its signal aborts, and the
+     * handler's later answer is ignored (its Deferred.reply returns false).
+     */
+    function giveUp(r: Rpc): Syscall {
+      r.answered = true;
+      r.markCancelled();
+      const t = b.encodeAnswer(r, NO_ROOM, u);
+      return replyLive(r, t.label, t.words, t.caps, t.items);
     }
 
     function stepGen(status: number): Syscall | null {
@@ -179,7 +213,17 @@ export function workerBody(b: Bucket): ThreadBody {
         return sendSaved(r, handlerFailed(r, e));
       }
       if (res.done !== true) {
-        if (isToken(res.value)) return res.value;
+        if (isToken(res.value)) {
+          // A nested call (or send) may wait on a server that calls back into this
+          // bucket: lend this worker's place so the callback finds a worker (item 9).
+          const op = self?.op;
+          if (op === OP_CALL || op === OP_SEND) {
+            lent = true;
+            b.lent++;
+            if (b.pending.length !== 0) b.wantWorkers();
+          }
+          return res.value;
+        }
         gen = null;
         void g.return(undefined);
         return sendSaved(r, handlerFailed(r, new TypeError('handler yielded a value that is not a syscall')));
@@ -222,9 +266,14 @@ export function workerBody(b: Bucket): ThreadBody {
           b.housekeep();
           return received(status);
         case Phase.Gen:
+          if (lent) {
+            lent = false;
+            b.lent--;
+          }
           return stepGen(status);
         case Phase.Start:
           b.starting--;
+          self = b.kernel.currentThread;
           return afterWork();
         case Phase.Sent:
         case Phase.Replied:

@@ -231,6 +231,7 @@ describe('bucket: revocation and lookups', () => {
       state: 'serving',
       workers: 1,
       idleWorkers: 1,
+      lentWorkers: 0,
       pending: 0,
       parked: 0,
       inflight: 0,

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { connect, defineClass, defineInterface, ERRNO, t } from '../../libcap/index.ts';
+import { connect, defineClass, defineInterface, ERRNO, stub, t } from '../../libcap/index.ts';
 import { LABEL_CANCEL } from '../../libcap/interface.ts';
 import { advance, Ctl, header, mustCreate, rawCall, rawSend, settle, track, world, type RawAnswer } from './harness.ts';
 
@@ -63,7 +63,10 @@ describe('cancellation from the client', () => {
     await expect(p).rejects.toMatchObject({ name: 'RpcError', code: 'EINTR', errno: -ERRNO.EINTR, syscall: 'ctl.hold' });
   });
 
-  it('a running generator handler sees its signal abort; its answer is replaced by EINTR', async () => {
+  // Cancellation is advisory (issue 9, item 10): the answer is what the handler did. This
+  // handler (block) honours its signal and gives up, so the client gets EINTR; it used
+  // to get EINTR whatever the handler answered, even a committed result (next test).
+  it('a running generator handler sees its signal abort; one that gives up answers EINTR', async () => {
     const { w, c } = one();
     const ac = new AbortController();
     const call = track(c.attempt.block({ ms: 40 }, { signal: ac.signal }));
@@ -74,6 +77,31 @@ describe('cancellation from the client', () => {
     await advance(w.k, 30);
     expect(w.log.blockAborted).toEqual([40]);
     expect(call.value).toMatchObject({ ok: false, error: 'EINTR' });
+  });
+
+  it('a running handler that completes after the cancel answers what it committed', async () => {
+    const { w, c } = one();
+    const ac = new AbortController();
+    const call = track(c.attempt.commit({ ms: 40 }, { signal: ac.signal }));
+    await advance(w.k, 10);
+    ac.abort();
+    await advance(w.k, 30);
+    expect(w.log.blockAborted).toEqual([40]);
+    expect(call.value).toEqual({ ok: true, value: { value: 1 } });
+    expect(await c.get()).toEqual({ value: 1 });
+  });
+
+  it('a running handler that completes after inhibition cancelled it answers what it committed', async () => {
+    const { w, c } = one();
+    const call = track(c.attempt.commit({ ms: 40 }));
+    await advance(w.k, 10);
+    const inh = track(w.bucket.inhibit());
+    await advance(w.k, 30);
+    expect(w.log.blockAborted).toEqual([40]);
+    expect(call.value).toEqual({ ok: true, value: { value: 1 } });
+    expect(inh.value).toBeNull();
+    w.bucket.resume();
+    expect(await c.get()).toEqual({ value: 1 });
   });
 
   it('a promise handler: cancelled while pending, its resolution later is dropped', async () => {
@@ -203,5 +231,37 @@ describe('cancellation: a cancel that arrives before its request (tombstone)', (
     await settle(w.k);
     const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => c.add({ by: i })));
     expect(rs.at(-1)).toEqual({ value: 190 });
+  });
+});
+
+describe('abandoned calls are cancelled at the server (issue 9, item 3)', () => {
+  it('a host call that times out waiting for its reply cancels the handler (its signal aborts, nothing stays in flight)', async () => {
+    const { w, c } = one();
+    const call = track(c.attempt.hold({ id: 7 }, { timeout: 10 }));
+    await advance(w.k, 10);
+    expect(call.value).toMatchObject({ ok: false, error: 'ETIMEDOUT' });
+    await settle(w.k);
+    expect(w.log.aborted).toEqual([7]);
+    expect(w.log.held.get(7)!.done).toBe(true);
+    expect(w.bucket.stats().inflight).toBe(0);
+  });
+
+  it('an in-thread stub call that times out cancels the handler too; a running generator handler sees its signal', async () => {
+    const { w, a } = one();
+    const r = track(
+      w.k.exec(a.task, function* (sys: Sys): SysGen<unknown> {
+        const s = stub(Ctl, sys, a.slot);
+        const held = yield* s.hold({ id: 8 }, { timeout: 5 });
+        const blocked = yield* s.block({ ms: 50 }, { timeout: 5 });
+        return { held, blocked };
+      }),
+    );
+    await advance(w.k, 5);
+    await advance(w.k, 5);
+    expect(r.value).toMatchObject({ held: { error: 'ETIMEDOUT' }, blocked: { error: 'ETIMEDOUT' } });
+    expect(w.log.aborted).toEqual([8]);
+    await advance(w.k, 50);
+    expect(w.log.blockAborted).toEqual([50]);
+    expect(w.bucket.stats().inflight).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { Kind, Utcb } from '../../core/index.ts';
 import { connect, defineClass, defineInterface, t } from '../../libcap/index.ts';
+import { wellFormed } from '../../libcap/codec.ts';
 import { capCount, mustCreate, ops, settle, world } from './harness.ts';
 
 const Colour = t.enum('red', 'green', 'blue');
@@ -116,6 +117,10 @@ describe('codec: every type round-trips through an RPC', () => {
     const { w, c } = setup();
     await fc.assert(
       fc.asyncProperty(text(8), bytes(8), async (s, by) => {
+        if (!wellFormed(s)) {
+          expect(await c.attempt.texts({ s, by })).toMatchObject({ ok: false, error: 'EINVAL' });
+          return;
+        }
         const r = await c.texts({ s, by });
         expect(r.s).toBe(s);
         expect(Array.from(r.by)).toEqual(Array.from(by));
@@ -124,8 +129,15 @@ describe('codec: every type round-trips through an RPC', () => {
       { seed: 102, numRuns: 60 },
     );
     expect(await c.texts({ s: '', by: new Uint8Array() })).toEqual({ s: '', by: new Uint8Array() });
-    // Top-level strings are items, copied as they are, lone surrogates included.
-    expect((await c.texts({ s: 'a\udc00b', by: new Uint8Array() })).s).toBe('a\udc00b');
+    // One rule for every string (issue 9, item 4): top-level strings used to be copied as
+    // they were, lone surrogates included, which a server could store and then fail to
+    // encode in a packed list. Now they are refused at the door like packed ones.
+    expect((await c.texts({ s: 'a\ud83d\ude00b', by: new Uint8Array() })).s).toBe('a\ud83d\ude00b');
+    expect(await c.attempt.texts({ s: 'a\udc00b', by: new Uint8Array() })).toMatchObject({
+      ok: false,
+      error: 'EINVAL',
+      message: expect.stringMatching(/s: string has a lone surrogate/),
+    });
     await settle(w.k);
   });
 
@@ -225,6 +237,8 @@ describe('codec: the client refuses values that do not match (no message is sent
     await bad(c.attempt.nested({ r: null as never }), /r: expected an object/);
     // Strings inside arrays travel as UTF-8: a lone surrogate is refused, never altered.
     await bad(c.attempt.arrays({ a: [], rows: [], aa: [['\ud800']] }), /aa: string has a lone surrogate/);
+    await bad(c.attempt.texts({ s: '\ud800', by: new Uint8Array() }), /s: string has a lone surrogate/);
+    await bad(c.attempt.nested({ r: { id: 1, inner: { x: 0, e: 'red', name: 'x\udfff' }, flag: true } }), /name: string has a lone surrogate/);
     await bad(c.attempt.caps({ m: 0, g: 1 }), /m: expected a cap slot/);
     expect(w.log.calls).toEqual([]);
     await settle(w.k);
@@ -261,5 +275,32 @@ describe('codec: the client refuses values that do not match (no message is sent
     const cur2 = { w: 0, i: 0, c: 0 };
     expect(s.argsCodec.encode(u, { u: 7, i: -1, f: 0.5, b: true, e: 'blue' }, cur2)).toBeNull();
     expect(Array.from(u.mr.subarray(0, cur2.w))).toEqual([7, 0xffffffff, 0, 0x3fe00000, 1, 2]);
+  });
+});
+
+describe('strings: a server cannot answer what it could not have been sent', () => {
+  it('a handler replying a string with a lone surrogate answers EIO (a server bug), and the server goes on', async () => {
+    const w = world();
+    const S = defineInterface('s', { say: { op: 1, args: { half: t.bool }, reply: { s: t.string() } } });
+    const bugs: string[] = [];
+    const { bugReports } = await import('../../libcap/index.ts');
+    const prev = bugReports.sink;
+    bugReports.sink = (where, msg) => bugs.push(`${where}: ${msg}`);
+    try {
+      const cls = defineClass({
+        name: 's',
+        interface: S,
+        init: () => null,
+        handlers: { say: (_c, { half }) => ({ s: half ? 'x\ud800' : 'x😀' }) },
+      });
+      const task = w.k.createTask('s-client');
+      const obj = mustCreate(w.bucket, cls);
+      const c = connect(S, w.k, task, w.bucket.install(obj, task));
+      expect(await c.attempt.say({ half: true })).toMatchObject({ ok: false, error: 'EIO' });
+      expect(bugs).toEqual([expect.stringMatching(/s\.say: reply does not match the interface: s: string has a lone surrogate/)]);
+      expect(await c.say({ half: false })).toEqual({ s: 'x😀' });
+    } finally {
+      bugReports.sink = prev;
+    }
   });
 });

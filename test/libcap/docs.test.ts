@@ -27,7 +27,7 @@ describe('docs', () => {
         '| 2 | `sync (one-way)` | - | - | - |',
         '| 3 | `write` | `data: bytes`, `at: u32?` | `n: u32` | ENOSPC, EBADF |',
         '',
-        'Every method may also answer EINVAL, EINTR, ECANCELED, ENOSYS, EOPNOTSUPP, EBADF, EBUSY, EIO.',
+        'Every method may also answer EINVAL, EINTR, ECANCELED, ENOSYS, EOPNOTSUPP, EBADF, EBUSY, EIO, EAGAIN, EMFILE, ENOMEM.',
         '',
         '- `write`: write bytes',
       ].join('\n'),

@@ -119,6 +119,33 @@ describe('every declared error is produced', () => {
     }
   });
 
+  it('EAGAIN: the client reached its limit on RPCs in flight', async () => {
+    const { w, c } = setup({ limits: { rpcs: 1 } });
+    const held = track(c.attempt.hold({ id: 1 }));
+    await settle(w.k);
+    const r = await c.attempt.get();
+    expect(r).toMatchObject({ error: 'EAGAIN' });
+    saw('get', r);
+    w.log.release(1);
+    await settle(w.k);
+    expect(held.value).toMatchObject({ ok: true });
+  });
+
+  it('EMFILE: the client reached its limit on capabilities', async () => {
+    const { c } = setup({ limits: { caps: 1 } });
+    const r = await c.attempt.open();
+    expect(r).toMatchObject({ error: 'EMFILE' });
+    saw('open', r);
+  });
+
+  it("ENOMEM: the server's cap space is full", async () => {
+    const { c } = setup({ slots: 64, limits: { caps: Number.POSITIVE_INFINITY } });
+    let r = await c.attempt.open();
+    while (r.ok) r = await c.attempt.open();
+    expect(r).toMatchObject({ error: 'ENOMEM' });
+    saw('open', r);
+  });
+
   it('(runs last) every error of the interface and every library error was produced above', () => {
     const all = new Set([...produced.values()].flatMap((s) => [...s]));
     for (const m of Ctl.list) for (const e of m.errors) expect(produced.get(m.name)?.has(e), `${m.fullName} ${e}`).toBe(true);

@@ -23,6 +23,7 @@ import {
   type AllocArgOf,
   type AnyClass,
   type BucketOptions,
+  type ClientLimits,
   type DataOf,
   type CapObject,
   type LibraryError,
@@ -36,7 +37,7 @@ export { settle, advance, track, capCount } from '../world-helpers.ts';
  * The interface most tests serve: plain answers, a declared error, a handler that keeps
  * its worker busy (virtual time), one that defers until the test releases it, one that
  * names its caller, a cap reply, a declared method without handler, one that throws,
- * and a one-way message.
+ * a one-way message, and one that busies its worker and commits even when cancelled.
  */
 export const Ctl = defineInterface('ctl', {
   get: { op: 1, reply: { value: t.u32 } },
@@ -49,6 +50,7 @@ export const Ctl = defineInterface('ctl', {
   boom: { op: 8 },
   note: { op: 9, args: { n: t.u32 }, oneway: true },
   name: { op: 10, args: { s: t.string(8) }, reply: { s: t.string(16) } },
+  commit: { op: 11, args: { ms: t.u32 }, reply: { value: t.u32 } },
 });
 
 export const CTL_LIMIT = 1000;
@@ -91,7 +93,7 @@ export class CtlLog {
 }
 
 /** The ctl class; `bucket()` names the bucket `open` creates sub-objects in. */
-export function ctlClass(log: CtlLog, bucket: () => Bucket, spec: { cacheSize?: number } = {}) {
+export function ctlClass(log: CtlLog, bucket: () => Bucket, spec: { cacheSize?: number; limits?: ClientLimits } = {}) {
   const cls = defineClass({
     name: 'ctl',
     interface: Ctl,
@@ -103,6 +105,7 @@ export function ctlClass(log: CtlLog, bucket: () => Bucket, spec: { cacheSize?: 
       log.noSenders.push(obj.id);
     },
     ...(spec.cacheSize === undefined ? {} : { cacheSize: spec.cacheSize }),
+    ...(spec.limits === undefined ? {} : { limits: spec.limits }),
     handlers: {
       get(ctx) {
         log.calls.push('get');
@@ -120,8 +123,20 @@ export function ctlClass(log: CtlLog, bucket: () => Bucket, spec: { cacheSize?: 
         log.maxBusy = Math.max(log.maxBusy, log.busy);
         yield ctx.sys!.sleep(ms);
         log.busy--;
-        if (ctx.signal.aborted) log.blockAborted.push(ms);
+        // Honours cancellation: a cancelled block gives up (EINTR) instead of answering.
+        if (ctx.signal.aborted) {
+          log.blockAborted.push(ms);
+          return ctx.fail('EINTR');
+        }
         return { value: ms };
+      },
+      *commit(ctx, { ms }) {
+        log.calls.push('commit');
+        yield ctx.sys!.sleep(ms);
+        // Ignores cancellation: the work is done, and the answer says so.
+        if (ctx.signal.aborted) log.blockAborted.push(ms);
+        ctx.data.n += 1;
+        return { value: ctx.data.n };
       },
       hold(ctx, { id }) {
         log.calls.push('hold');
@@ -178,14 +193,22 @@ export interface World {
   client(name?: string): { task: Task; obj: CapObject<CtlData>; slot: number };
 }
 
-/** A server task with a started bucket serving ctl objects. */
-export function world(opts: BucketOptions & { autoAdvance?: boolean; cacheSize?: number } = {}): World {
-  const { autoAdvance, cacheSize, ...bopts } = opts;
+/**
+ * A server task with a started bucket serving ctl objects. `slots` sizes the server's
+ * cap space; `classLimits` are the ctl class's own per-client limits.
+ */
+export function world(
+  opts: BucketOptions & { autoAdvance?: boolean; cacheSize?: number; slots?: number; classLimits?: ClientLimits } = {},
+): World {
+  const { autoAdvance, cacheSize, slots, classLimits, ...bopts } = opts;
   const k = kernel(autoAdvance ?? false);
-  const srv = k.createTask('srv', { quota: 10_000, slots: 1 << 14 });
+  const srv = k.createTask('srv', { quota: 10_000, slots: slots ?? 1 << 14 });
   const log = new CtlLog();
   let b: Bucket | null = null;
-  const cls = ctlClass(log, () => b!, cacheSize === undefined ? {} : { cacheSize });
+  const cls = ctlClass(log, () => b!, {
+    ...(cacheSize === undefined ? {} : { cacheSize }),
+    ...(classLimits === undefined ? {} : { limits: classLimits }),
+  });
   b = Bucket.start(k, srv, bopts);
   const bucket = b;
   let n = 0;

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Sys, SysGen } from '../../core/index.ts';
-import { Bucket, connect, defineClass, defineInterface, t, type RpcResult } from '../../libcap/index.ts';
+import { Bucket, connect, defineClass, defineInterface, stub, t, type RpcResult } from '../../libcap/index.ts';
 import { advance, Ctl, mustCreate, settle, track, world } from './harness.ts';
 
 function burst(n: number, opts: Parameters<typeof world>[0]) {
@@ -226,5 +226,104 @@ describe('pool: the manager queues requests; a capped pool does not deadlock', (
     await Promise.all(posts);
     expect(busy.done).toBe(true);
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+describe('pool: workers blocked in outgoing calls lend their place (issue 9, item 9)', () => {
+  // Bucket A serves `relay`, a generator handler (the README's `yield* stub(...)` style)
+  // that calls server B; B's handler calls back into A (ctl.get). With every A worker
+  // blocked in its call to B, the callback must still find a worker.
+  const Relay = defineInterface('relay', { relay: { op: 1, reply: { v: t.u32 } } });
+  const Ping = defineInterface('ping', { ping: { op: 1, reply: { v: t.u32 } } });
+
+  function setup(maxWorkers: number, hardMaxWorkers?: number) {
+    const w = world({ maxWorkers, minWorkers: 1, workerTimeout: 100, ...(hardMaxWorkers === undefined ? {} : { hardMaxWorkers }) });
+    const srvB = w.k.createTask('srv-b', { quota: 1000, slots: 4096 });
+    const bB = Bucket.start(w.k, srvB, { maxWorkers: 8 });
+    // B holds a cap to a ctl object of A; A holds a cap to B's ping object.
+    const ctlObj = mustCreate(w.bucket, w.cls);
+    const aInB = w.bucket.install(ctlObj, srvB);
+    ctlObj.unref();
+    const pingCls = defineClass({
+      name: 'ping',
+      interface: Ping,
+      init: () => null,
+      handlers: {
+        *ping(ctx) {
+          const r: RpcResult<{ value: number }> = yield* stub(Ctl, ctx.sys!, aInB).get(undefined, { timeout: 1000 });
+          return r.ok ? { v: r.value.value + 1 } : ctx.fail('EIO');
+        },
+      },
+    });
+    const pingObj = mustCreate(bB, pingCls);
+    const bInA = bB.install(pingObj, w.srv);
+    pingObj.unref();
+    const relayCls = defineClass({
+      name: 'relay',
+      interface: Relay,
+      init: () => null,
+      handlers: {
+        *relay(ctx) {
+          const r: RpcResult<{ v: number }> = yield* stub(Ping, ctx.sys!, bInA).ping(undefined, { timeout: 1000 });
+          return r.ok ? { v: r.value.v } : ctx.fail('EIO');
+        },
+      },
+    });
+    const relayObj = mustCreate(w.bucket, relayCls);
+    const task = w.k.createTask('relay-client');
+    const c = connect(Relay, w.k, task, w.bucket.install(relayObj, task));
+    relayObj.unref();
+    return { w, c };
+  }
+
+  it('pool at its maximum, every worker blocked in a nested call whose server calls back: the callbacks are served', async () => {
+    const { w, c } = setup(2);
+    const calls = Array.from({ length: 2 }, () => track(c.attempt.relay()));
+    await settle(w.k);
+    expect(calls.map((x) => x.value)).toEqual([
+      { ok: true, value: { v: 1 } },
+      { ok: true, value: { v: 1 } },
+    ]);
+    expect(w.k.now()).toBe(0); // no timeout fired: served at once
+    // The pool grew past its soft maximum only while workers were lent; then it shrinks back.
+    expect(w.bucket.stats().workers).toBeLessThanOrEqual(2);
+    expect(w.bucket.stats().lentWorkers).toBe(0);
+  });
+
+  it('a burst of relays: every one is served, never on more threads than the hard ceiling', async () => {
+    const { w, c } = setup(2, 16);
+    let most = 0;
+    const calls = Array.from({ length: 12 }, () => track(c.attempt.relay()));
+    for (let i = 0; i < 50 && calls.some((x) => !x.done); i++) {
+      await settle(w.k);
+      most = Math.max(most, w.bucket.stats().workers);
+      if (calls.some((x) => !x.done)) await advance(w.k, 1);
+    }
+    expect(calls.every((x) => x.value?.ok === true)).toBe(true);
+    expect(most).toBeLessThanOrEqual(16);
+    expect(w.k.now()).toBeLessThan(1000); // no call waited for a timeout
+  });
+
+  it('at the hard ceiling the callback waits for a worker (here: until the nested call times out)', async () => {
+    const { w, c } = setup(1, 1);
+    const call = track(c.attempt.relay());
+    await settle(w.k);
+    expect(call.done).toBe(false);
+    await advance(w.k, 1000);
+    await advance(w.k, 1000);
+    expect(call.value).toMatchObject({ ok: false, error: 'EIO' });
+    expect(w.bucket.stats()).toMatchObject({ workers: 1, lentWorkers: 0, inflight: 0 });
+  });
+
+  it('sleeping handlers are not lent: maxWorkers still bounds busy workers', async () => {
+    const { w } = setup(2);
+    const a = w.client();
+    const cc = connect(Ctl, w.k, a.task, a.slot);
+    const calls = Array.from({ length: 6 }, () => track(cc.block({ ms: 5 })));
+    await settle(w.k);
+    expect(w.log.busy).toBe(2);
+    for (let i = 0; i < 10 && calls.some((x) => !x.done); i++) await advance(w.k, 5);
+    expect(calls.every((x) => x.done)).toBe(true);
+    expect(w.log.maxBusy).toBe(2);
   });
 });

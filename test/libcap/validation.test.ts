@@ -88,6 +88,8 @@ describe('validation: malformed requests answer EINVAL and never reach the handl
     ['wrong type: a byte item where a string is declared', { label: 2, words: h, items: [new Uint8Array([65])] }],
     ['wrong type: a word where a string item is declared', { label: 2, words: [...h, 65] }],
     ['oversized string', { label: 2, words: h, items: ['123456789'] }],
+    ['a string with a lone high surrogate', { label: 2, words: h, items: ['ab\ud800'] }],
+    ['a string with a lone low surrogate', { label: 2, words: h, items: ['\udc00ab'] }],
     ['oversized bytes', { label: 8, words: h, items: [new Uint8Array(5)] }],
     ['wrong type: a string where bytes are declared', { label: 8, words: h, items: ['abc'] }],
     ['bad enum index', { label: 3, words: [...h, 2] }],
