@@ -12,6 +12,7 @@ import { Kind, type KindCode, KIND_NAMES } from './kobject.ts';
 import { faultHandlerStatus } from './fault.ts';
 import { DEFAULT_PRIORITY, MAX_CSPACE_SLOTS, MAX_PRIORITY } from './limits.ts';
 import type { Notification } from './notification.ts';
+import type { Reply } from './reply.ts';
 import { Rights } from './rights.ts';
 import type { Task } from './task.ts';
 import { Op, type Thread, type ThreadBody } from './thread.ts';
@@ -28,12 +29,16 @@ export interface CapIdentity {
   readonly badge: number;
   /** Kernel id of the object: two caps to one object have the same id. */
   readonly object: number;
-  /** An endpoint no cap with Read names any more (Decision 10). */
+  /**
+   * An endpoint no cap with Read names any more (Decision 10), or a saved reply cap whose
+   * caller no longer waits for it (it timed out, was cancelled or died: P2).
+   */
   readonly dead: boolean;
 }
 
 export function identity(c: Cap): CapIdentity {
-  const dead = c.obj.kind === Kind.Endpoint && (c.obj as Endpoint).dead;
+  const k = c.obj.kind;
+  const dead = k === Kind.Endpoint ? (c.obj as Endpoint).dead : k === Kind.Reply && !(c.obj as Reply).live;
   return { kind: c.obj.kind, rights: c.rights, badge: c.badge, object: c.obj.id, dead };
 }
 

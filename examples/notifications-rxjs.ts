@@ -91,8 +91,10 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   const stats = await feed.stats();
   out(`client: mailbox stats: posted ${stats?.posted}, dropped ${stats?.dropped}`);
 
-  // Unsubscribing cancels the pending wait and deletes the caps: the service frees the mailbox.
+  // Unsubscribing cancels the pending wait; closing the feed deletes the caps: the service
+  // frees the mailbox (until then it stays, so the sender the builder holds keeps working).
   all.unsubscribe();
+  await feed.close();
   for (let i = 0; i < 3; i++) {
     await kernel.settle();
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -20,13 +20,18 @@ export const Auth = defineInterface(
       errors: ['EPERM'],
       doc: 'A new handle with the requested ids: allowed when the union of this handle and the others holds uid 0 or every requested id.',
     },
-    rendezvous: { op: 3, reply: { rendezvous: t.cap() }, doc: 'A fresh rendezvous cap for one reauthentication.' },
+    rendezvous: {
+      op: 3,
+      reply: { rendezvous: t.cap() },
+      errors: ['EAGAIN'],
+      doc: 'A fresh rendezvous cap for one reauthentication. EAGAIN when the client already holds the most rendezvous allowed (default 64).',
+    },
     userAuthenticate: {
       op: 4,
       args: { rendezvous: t.cap(), timeout: t.u32 },
       reply: { port: t.cap('grant') },
       errors: ['ECONNABORTED', 'ETIMEDOUT'],
-      doc: 'User half of the rendezvous: waits for the server half on the same rendezvous cap; answers the new port. timeout in ms, 0 = no limit.',
+      doc: 'User half of the rendezvous: waits for the server half on the same rendezvous cap; answers the new port. timeout in ms, 0 = no limit. A half whose caller gave up is never matched: the other half keeps waiting.',
     },
     serverAuthenticate: {
       op: 5,

@@ -7,11 +7,17 @@
 // Why it avoids the confused deputy: servers learn a client's ids only here, and only
 // when the holder of the client's auth handle takes part in the rendezvous; the new port
 // the server hands over carries those ids and nothing of the server's own authority.
+//
+// Limits. A client may hold at most `maxRendezvous` rendezvous objects (default 64;
+// EAGAIN beyond). A half whose caller gave up (timed out, cancelled, died) is never
+// matched: it is dropped when the other half comes, which keeps waiting, so a port is
+// never handed to nobody and a server never learns ids of a user that is gone.
 
 import type { Task } from '../../core/index.ts';
 import {
   after,
   Bucket,
+  type Client,
   CapObject,
   defineClass,
   RpcFailure,
@@ -23,6 +29,7 @@ import {
   type SpecsOf,
   type CapClass,
 } from '../../libcap/index.ts';
+import { callerGone, dropAbandoned } from '../system/abandoned.ts';
 import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
 import { Auth, Rendezvous, type Ids } from './auth-interface.ts';
 
@@ -54,6 +61,8 @@ interface Half<S extends MethodSpec> {
 }
 
 interface RendezvousData {
+  /** The client that made it (counted against its bound). */
+  owner: Client | null;
   user: (Half<SpecOf<typeof Auth.methods.userAuthenticate>> & { ids: Ids }) | null;
   server: (Half<SpecOf<typeof Auth.methods.serverAuthenticate>> & { port: number }) | null;
 }
@@ -73,21 +82,49 @@ function sorted(ids: readonly number[]): number[] {
   return [...ids];
 }
 
+/** Default bound on the rendezvous objects one client holds. */
+export const DEFAULT_MAX_RENDEZVOUS = 64;
+
+/** Options of an auth server: its bucket's, plus the per-client rendezvous bound. */
+export interface AuthOptions extends BucketOptions {
+  /** Rendezvous objects one client may hold (default 64; rendezvous answers EAGAIN). */
+  readonly maxRendezvous?: number;
+}
+
 /** Start an auth server. */
-export function authServer(opts: BucketOptions = {}): ServerFactory {
+export function authServer(opts: AuthOptions = {}): ServerFactory {
   return (env) => {
-    const bucket = Bucket.start(env.kernel, env.task, { name: 'auth', ...opts });
+    const { maxRendezvous = DEFAULT_MAX_RENDEZVOUS, ...bucketOpts } = opts;
+    const bucket = Bucket.start(env.kernel, env.task, { name: 'auth', ...bucketOpts });
+    /** Rendezvous objects per client. */
+    const held = new Map<Client, number>();
+    function release(d: RendezvousData): void {
+      const o = d.owner;
+      d.owner = null;
+      if (o === null) return;
+      const n = (held.get(o) ?? 1) - 1;
+      if (n > 0) held.set(o, n);
+      else held.delete(o);
+    }
 
     const rendezvousClass = defineClass({
       name: 'auth.rendezvous',
       interface: Rendezvous,
-      init: (): RendezvousData => ({ user: null, server: null }),
+      init: (): RendezvousData => ({ owner: null, user: null, server: null }),
+      alloc: (d, owner: Client) => {
+        d.owner = owner;
+        held.set(owner, (held.get(owner) ?? 0) + 1);
+      },
       reinit: (d) => {
+        release(d);
         d.user = null;
         d.server = null;
       },
       // Every copy of the rendezvous cap is gone: whoever still waits fails cleanly.
-      noSenders: (obj) => abort(obj.data),
+      noSenders: (obj) => {
+        release(obj.data);
+        abort(obj.data);
+      },
       handlers: {},
     });
 
@@ -107,10 +144,32 @@ export function authServer(opts: BucketOptions = {}): ServerFactory {
       }
     }
 
-    /** Both halves are here: hand the port to the user, the user's ids to the server. */
+    /** Drop the halves of `d` whose callers are gone (the port a gone server half left is deleted). */
+    function sweep(d: RendezvousData): void {
+      if (d.user !== null && callerGone(d.user.rpc)) {
+        const gone = d.user;
+        d.user = null;
+        gone.cancelTimer();
+        dropAbandoned(gone.rpc);
+      }
+      if (d.server !== null && callerGone(d.server.rpc)) {
+        const gone = d.server;
+        d.server = null;
+        gone.cancelTimer();
+        bucket.ops.delete(gone.port);
+        dropAbandoned(gone.rpc);
+      }
+    }
+
+    /**
+     * Both halves are here: hand the port to the user, the user's ids to the server. A
+     * half whose caller is gone is dropped first; the other keeps waiting.
+     */
     function match(d: RendezvousData): void {
-      const u = d.user!;
-      const s = d.server!;
+      sweep(d);
+      const u = d.user;
+      const s = d.server;
+      if (u === null || s === null) return;
       d.user = null;
       d.server = null;
       u.cancelTimer();
@@ -171,7 +230,8 @@ export function authServer(opts: BucketOptions = {}): ServerFactory {
           return { handle: slot };
         },
         rendezvous(ctx) {
-          const r = bucket.create(rendezvousClass, undefined);
+          if ((held.get(ctx.client) ?? 0) >= maxRendezvous) return ctx.fail('EAGAIN', `at most ${maxRendezvous} rendezvous per client`);
+          const r = bucket.create(rendezvousClass, ctx.client);
           if (r instanceof RpcFailure) return ctx.fail('EIO');
           const slot = ctx.give(r);
           r.unref();
@@ -181,6 +241,7 @@ export function authServer(opts: BucketOptions = {}): ServerFactory {
           const obj = rendezvousOf(a.rendezvous);
           if (obj === null) return ctx.fail('EINVAL', 'not a rendezvous cap of this auth server');
           const d = obj.data;
+          sweep(d);
           if (d.user !== null) return ctx.fail('EBUSY', 'a user already waits on this rendezvous');
           const deferred = ctx.defer();
           d.user = { deferred, rpc: ctx, ids: ctx.data.ids, cancelTimer: () => {} };
@@ -206,6 +267,7 @@ export function authServer(opts: BucketOptions = {}): ServerFactory {
           const obj = rendezvousOf(a.rendezvous);
           if (obj === null) return ctx.fail('EINVAL', 'not a rendezvous cap of this auth server');
           const d = obj.data;
+          sweep(d);
           if (d.server !== null) return ctx.fail('EBUSY', 'a server already waits on this rendezvous');
           ctx.keep(a.port); // held until handed to the user
           const deferred = ctx.defer();

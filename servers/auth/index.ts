@@ -3,5 +3,5 @@
 
 export { Auth, Rendezvous, IdsType } from './auth-interface.ts';
 export type { Ids } from './auth-interface.ts';
-export { authServer, idsFor, ROOT_IDS } from './auth-server.ts';
-export type { AuthInstance, AuthParams } from './auth-server.ts';
+export { authServer, idsFor, ROOT_IDS, DEFAULT_MAX_RENDEZVOUS } from './auth-server.ts';
+export type { AuthInstance, AuthParams, AuthOptions } from './auth-server.ts';

@@ -9,8 +9,16 @@
 // answers a fresh cap minted with the registration's rights (granted: the server keeps
 // none), or ENOENT / ENOTDIR, or, for a pending name, EAGAIN or, with `wait`, a deferred
 // answer when the name is attached (ETIMEDOUT after `wait` ms of kernel time).
+//
+// Limits per client (a libcap client: one per client task): calls waiting (queries with
+// `wait` and watcher `next`s, default 64) and watchers (default 64) answer EAGAIN beyond
+// their bound. A waiting call whose caller gave up (timed out, cancelled, died) is never
+// served: it is dropped when found (an event then stays queued for the next `next`), and
+// the client's abandoned calls are swept before its bound is enforced. Names bound by a
+// client are owned by its task and held for its restart when their cap dies (namespace.ts).
 
 import { Rights, Status, type Task } from '../../core/index.ts';
+import type { Client } from '../../libcap/index.ts';
 import {
   after,
   Bucket,
@@ -24,6 +32,7 @@ import {
   type SpecOf,
   type SpecsOf,
 } from '../../libcap/index.ts';
+import { callerGone, dropAbandoned } from '../system/abandoned.ts';
 import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
 import { Namespace, Watcher } from './names-interface.ts';
 import { NameSpace, type SpaceHost } from './namespace.ts';
@@ -40,6 +49,8 @@ export interface ViewData {
 interface WatcherData {
   queue: WatchQueue;
   space: NameSpace | null;
+  /** The client it was made for (counted against its watcher bound). */
+  owner: Client | null;
 }
 
 /** Per-client settings for install(): which namespace, and whether it may register. */
@@ -50,10 +61,35 @@ export interface NamesParams {
   readonly register?: boolean;
 }
 
-/** Options of a name server: its bucket's, plus the watchers' queue bound. */
+/** Default bound on the calls one client may have waiting (queries with wait, next). */
+export const DEFAULT_NAMES_MAX_WAITERS = 64;
+/** Default bound on the watchers one client may hold. */
+export const DEFAULT_MAX_WATCHERS = 64;
+/** Default bound on the names one client task has bound (held ones included), across namespaces. */
+export const DEFAULT_MAX_NAMES = 256;
+
+/** Options of a name server: its bucket's, plus the watchers' queue bound and per-client limits. */
 export interface NamesOptions extends BucketOptions {
   /** Undelivered events one watcher keeps (default 64). */
   watchCapacity?: number;
+  /** Calls one client may have waiting: queries with `wait` and watcher `next`s (default 64; EAGAIN). */
+  maxWaiters?: number;
+  /** Watchers one client may hold (default 64; watch answers EAGAIN). */
+  maxWatchers?: number;
+  /** Names one client task may have bound across namespaces, held ones included (default 256; register answers EDQUOT). */
+  maxNames?: number;
+}
+
+/** Per-client counters (host side, for tests and tools). */
+export interface NamesStats {
+  /** Calls waiting now (queries with wait, watcher next). */
+  readonly waiters: number;
+  /** Waiting calls found abandoned by their caller and dropped. */
+  readonly abandoned: number;
+  /** Live watchers. */
+  readonly watchers: number;
+  /** Names bound by clients (not the composer), held ones included. */
+  readonly names: number;
 }
 
 /** A running name server, with the composer's host-side API. */
@@ -75,16 +111,62 @@ export interface NamesInstance extends ServerInstance {
   spaces(): NameSpace[];
   /** Install with NamesParams (default: a read-only view of the root namespace). */
   install(task: Task, params?: unknown, slot?: number): number;
+  /** Waiting calls and watchers (host side). */
+  stats(): NamesStats;
+}
+
+/** One waiting call: its RPC, and how to withdraw it. */
+interface Waiting {
+  readonly rpc: Rpc;
+  readonly withdraw: () => void;
 }
 
 type QuerySpec = SpecOf<typeof Namespace.methods.query>;
 type QueryAnswer = { cap: number } | RpcFailure<'ENOENT' | 'ENOTDIR' | 'EAGAIN'>;
 
+/** The owner a client's registrations get: its task id (-1 for a client without one). */
+function ownerId(client: Client): number {
+  return client.taskId > 0 ? client.taskId : -1;
+}
+
 /** Start a name server. */
 export function namesServer(opts: NamesOptions = {}): ServerFactory {
   return (env) => {
-    const { watchCapacity, ...bucketOpts } = opts;
+    const { watchCapacity, maxWaiters = DEFAULT_NAMES_MAX_WAITERS, maxWatchers = DEFAULT_MAX_WATCHERS, maxNames = DEFAULT_MAX_NAMES, ...bucketOpts } = opts;
+    /** Names bound per client task (owner id). */
+    const namesOf = new Map<number, number>();
     const capacity = watchCapacity ?? WATCH_QUEUE_CAPACITY;
+    /** Waiting calls per client. */
+    const waiting = new Map<Client, Set<Waiting>>();
+    /** Watchers per client. */
+    const watcherCount = new Map<Client, number>();
+    let abandoned = 0;
+
+    function addWaiting(w: Waiting): void {
+      let set = waiting.get(w.rpc.client);
+      if (set === undefined) waiting.set(w.rpc.client, (set = new Set()));
+      set.add(w);
+    }
+    function removeWaiting(w: Waiting): void {
+      const set = waiting.get(w.rpc.client);
+      if (set === undefined) return;
+      set.delete(w);
+      if (set.size === 0) waiting.delete(w.rpc.client);
+    }
+    /** A waiting call whose caller is gone: withdraw it, count it, let the library forget it. */
+    function abandon(w: Waiting): void {
+      removeWaiting(w);
+      w.withdraw();
+      abandoned++;
+      dropAbandoned(w.rpc);
+    }
+    /** May `client` park one more call? Its abandoned calls are swept first. */
+    function mayWait(client: Client): boolean {
+      const set = waiting.get(client);
+      if (set === undefined || set.size < maxWaiters) return true;
+      for (const w of [...set]) if (callerGone(w.rpc)) abandon(w);
+      return (waiting.get(client)?.size ?? 0) < maxWaiters;
+    }
     const bucket = Bucket.start(env.kernel, env.task, { name: 'names', ...bucketOpts });
     const ops = bucket.ops;
     const live = new Set<NameSpace>();
@@ -106,6 +188,11 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
         }
         for (const w of [...space.watchers]) space.watchers.delete(w);
       },
+      owned(owner, delta) {
+        const n = (namesOf.get(owner) ?? 0) + delta;
+        if (n > 0) namesOf.set(owner, n);
+        else namesOf.delete(owner);
+      },
       ownView(slot) {
         const r = bucket.resolve(slot);
         if (r === null || r.object.cls !== (viewClass as unknown)) return null;
@@ -117,9 +204,12 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
     const watcherClass = defineClass({
       name: 'ns.watcher',
       interface: Watcher,
-      init: (): WatcherData => ({ queue: new WatchQueue(capacity), space: null }),
-      alloc: (d, space: NameSpace) => {
+      init: (): WatcherData => ({ queue: new WatchQueue(capacity), space: null, owner: null }),
+      alloc: (d, a: { space: NameSpace; owner: Client }) => {
+        const space = a.space;
         d.space = space;
+        d.owner = a.owner;
+        watcherCount.set(a.owner, (watcherCount.get(a.owner) ?? 0) + 1);
         space.watchers.add(d.queue);
         d.queue.post({ tick: space.tick, kind: 'sync', name: '' });
       },
@@ -130,21 +220,38 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
           const q = ctx.data.queue;
           const ready = q.take();
           if (ready !== undefined) return { event: ready };
+          if (!mayWait(ctx.client)) return ctx.fail('EAGAIN', `at most ${maxWaiters} calls may wait per client`);
           const d = ctx.defer();
           let cancelTimer = (): void => {};
+          const rec: Waiting = {
+            rpc: ctx,
+            withdraw: () => {
+              withdraw();
+              cancelTimer();
+            },
+          };
           const withdraw = q.wait((event) => {
+            removeWaiting(rec);
             cancelTimer();
-            d.reply({ event });
+            if (callerGone(ctx)) {
+              // Nobody is there: keep the event for the next call.
+              abandoned++;
+              dropAbandoned(ctx);
+              return false;
+            }
+            return d.reply({ event });
           });
+          addWaiting(rec);
           if (timeout > 0) {
             cancelTimer = after(bucket, timeout, () => {
+              removeWaiting(rec);
               withdraw();
               d.fail('ETIMEDOUT');
             });
           }
           ctx.onCancel(() => {
-            withdraw();
-            cancelTimer();
+            removeWaiting(rec);
+            rec.withdraw();
           });
           return d;
         },
@@ -155,6 +262,13 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
       d.space?.watchers.delete(d.queue);
       d.space = null;
       d.queue.reset();
+      const o = d.owner;
+      d.owner = null;
+      if (o !== null) {
+        const n = (watcherCount.get(o) ?? 1) - 1;
+        if (n > 0) watcherCount.set(o, n);
+        else watcherCount.delete(o);
+      }
     }
 
     const viewClass: CapClass<SpecsOf<typeof Namespace>, ViewData, ViewData> = defineClass({
@@ -179,6 +293,7 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
           const r = resolvePath(space, ctx.data.writable, parts);
           if (r.kind !== 'pending') return answer(ctx, r);
           if (wait === 0) return ctx.fail('EAGAIN', `${r.name} is not attached yet`);
+          if (!mayWait(ctx.client)) return ctx.fail('EAGAIN', `at most ${maxWaiters} calls may wait per client`);
           return waitFor(ctx, space, parts, wait, r.space);
         },
         register(ctx, { name, cap, rights }) {
@@ -188,22 +303,26 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
           if (!ctx.data.writable) return ctx.fail('EPERM', 'this view of the namespace cannot register');
           if (space === null || space.destroyed) return ctx.fail('EPERM', 'the namespace was destroyed');
           if ((rights & ~Rights.All) !== 0) return ctx.fail('EINVAL', 'unknown rights bits');
-          const can = space.canBind(name, true);
+          const owner = ownerId(ctx.client);
+          const can = space.canBind(name, true, owner);
           if (can === 'EEXIST') return ctx.fail('EEXIST');
+          if (can === 'EBUSY') return ctx.fail('EBUSY', `${name} is held for the restart of the server that registered it`);
           if (can !== null) return ctx.fail('EINVAL', `cannot bind: ${can}`);
+          // A name of its own (held for it) does not count twice.
+          if (space.ownerOf(name) !== owner && (namesOf.get(owner) ?? 0) >= maxNames) return ctx.fail('EDQUOT', `at most ${maxNames} names per client`);
           const ours = bucket.resolve(cap);
           if (ours !== null) {
             // One of our own objects came back unwrapped (C4): only namespaces nest.
             if (ours.object.cls !== (viewClass as unknown)) return ctx.fail('EINVAL', 'only namespaces of this server can be registered here');
             const v = ours.object.data as ViewData;
             if (v.space === null || v.space.destroyed) return ctx.fail('EINVAL', 'that namespace was destroyed');
-            space.setNamespace(name, v.space, v.writable, rights & bucket.clientRights);
+            space.setNamespace(name, v.space, v.writable, rights & bucket.clientRights, owner);
             return {};
           }
           const held = ops.identify(cap);
           if (held === null) return ctx.fail('EINVAL', 'no capability received');
           ctx.keep(cap);
-          space.setCap(name, cap, rights & held.rights);
+          space.setCap(name, cap, rights & held.rights, owner);
           return {};
         },
         unregister(ctx, { name }) {
@@ -212,8 +331,9 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
           const space = ctx.data.space;
           if (!ctx.data.writable) return ctx.fail('EPERM', 'this view of the namespace cannot unregister');
           if (space === null || space.destroyed) return ctx.fail('ENOENT');
-          const e = space.unregister(name);
+          const e = space.unregister(name, ownerId(ctx.client));
           if (e === 'ENOENT') return ctx.fail('ENOENT');
+          if (e === 'EPERM') return ctx.fail('EPERM', `${name} was not registered by this client`);
           if (e !== null) return ctx.fail('EINVAL', e);
           return {};
         },
@@ -225,7 +345,8 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
         watch(ctx) {
           const space = ctx.data.space;
           if (space === null) return ctx.fail('EBADF');
-          const w = bucket.create(watcherClass, space);
+          if ((watcherCount.get(ctx.client) ?? 0) >= maxWatchers) return ctx.fail('EAGAIN', `at most ${maxWatchers} watchers per client`);
+          const w = bucket.create(watcherClass, { space, owner: ctx.client });
           if (w instanceof RpcFailure) return ctx.fail('EIO');
           const slot = ctx.give(w);
           w.unref(); // the client's entry holds it
@@ -264,6 +385,8 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
      */
     function waitFor(ctx: Rpc<ViewData, QuerySpec>, start: NameSpace, parts: string[], wait: number, first: NameSpace) {
       const d = ctx.defer();
+      const rec: Waiting = { rpc: ctx, withdraw: () => unpark() };
+      addWaiting(rec);
       let at: NameSpace | null = null;
       const park = (s: NameSpace): void => {
         if (at === s) return;
@@ -272,6 +395,7 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
         s.waiters.add(retry);
       };
       const unpark = (): void => {
+        removeWaiting(rec);
         at?.waiters.delete(retry);
         at = null;
         cancelTimer();
@@ -279,6 +403,11 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
       function retry(): void {
         if (d.done) {
           unpark();
+          return;
+        }
+        if (callerGone(ctx)) {
+          // Nobody waits for the answer any more: mint nothing, forget the call.
+          abandon(rec);
           return;
         }
         const r = start.destroyed ? ({ kind: 'error', error: 'ENOENT' } as const) : resolvePath(start, ctx.data.writable, parts);
@@ -366,6 +495,15 @@ export function namesServer(opts: NamesOptions = {}): ServerFactory {
         return (r.object.data as ViewData).space;
       },
       spaces: () => [...live],
+      stats() {
+        let n = 0;
+        for (const set of waiting.values()) n += set.size;
+        let watchers = 0;
+        for (const c of watcherCount.values()) watchers += c;
+        let names = 0;
+        for (const c of namesOf.values()) names += c;
+        return { waiters: n, abandoned, watchers, names };
+      },
       install(task, params, slot) {
         const p = (params ?? {}) as NamesParams;
         const o: { register?: boolean; slot?: number } = { register: p.register === true };

@@ -9,6 +9,13 @@
 // restarted server can be attached again and queries wait for it meanwhile. Every change
 // advances the namespace's tick and is posted to its watchers; queries waiting on a
 // pending name here are re-run.
+//
+// Owners. Every binding remembers who made it: the composer (host API, owner COMPOSER) or
+// the client task that registered it through a view (its task id). A name whose cap died
+// is *held* for its owner: it is pending, but only its owner (or the composer) may bind it
+// again; anybody else's register answers EBUSY, so nobody with a writable view can take a
+// dead server's name over (seed 000's "a second instance takes over"). A pending name the
+// composer bound with bindPending is not held: the first registration attaches it.
 
 import { Rights, type HostSys, type Kernel, type Task } from '../../core/index.ts';
 import type { ErrnoName } from '../../libcap/index.ts';
@@ -19,13 +26,20 @@ import type { WatchEvent, WatchQueue } from './watch-queue.ts';
 /** Most names one namespace holds (so that list always fits one reply). */
 export const MAX_ENTRIES = 1024;
 
-/** What a name is bound to. Cap slots are in the name server's task. */
-export type Binding =
-  | { readonly kind: 'cap'; readonly slot: number; readonly rights: number }
-  | { readonly kind: 'namespace'; readonly space: NameSpace; readonly writable: boolean; readonly rights: number }
-  | { readonly kind: 'pending' };
+/** Owner of a binding made through the host API (the composer). */
+export const COMPOSER = 0;
 
-const PENDING: Binding = Object.freeze({ kind: 'pending' });
+/**
+ * What a name is bound to, and who bound it (`owner`: COMPOSER or a client's task id).
+ * A pending name with `held` is kept for its owner's restart. Cap slots are in the name
+ * server's task.
+ */
+export type Binding =
+  | { readonly kind: 'cap'; readonly slot: number; readonly rights: number; readonly owner: number }
+  | { readonly kind: 'namespace'; readonly space: NameSpace; readonly writable: boolean; readonly rights: number; readonly owner: number }
+  | { readonly kind: 'pending'; readonly owner: number; readonly held: boolean };
+
+const PENDING: Binding = Object.freeze({ kind: 'pending', owner: COMPOSER, held: false });
 
 /** A cap held by some task, named by the host: the composer's way to hand one over. */
 export interface HostCap {
@@ -43,6 +57,8 @@ export interface SpaceHost {
   destroyed(space: NameSpace): void;
   /** The view a cap in the server's space names, when it is one of the server's own. */
   ownView(slot: number): { readonly space: NameSpace; readonly writable: boolean } | null;
+  /** A client's count of bindings changed by `delta` (never called for the composer). */
+  owned?(owner: number, delta: number): void;
 }
 
 /** Re-run a waiting query after a change; it parks itself again where it still waits. */
@@ -88,7 +104,7 @@ export class NameSpace {
    * (no cap there), EEXIST (bound to something else), ENOSPC (namespace full).
    */
   register(name: string, cap: HostCap, rights: number = Rights.All): ErrnoName | null {
-    const bad = this.canBind(name, true);
+    const bad = this.canBind(name, true, COMPOSER);
     if (bad !== null) return bad;
     return this.bindCopy(name, cap, rights);
   }
@@ -109,7 +125,7 @@ export class NameSpace {
   bindPending(name: string): ErrnoName | null {
     const bad = this.canBind(name, false);
     if (bad !== null) return bad;
-    this.entries.set(name, PENDING);
+    this.put(name, PENDING);
     this.emit('registered', name);
     return null;
   }
@@ -119,20 +135,24 @@ export class NameSpace {
    * may register (only if the view they came through may too).
    */
   bindNamespace(name: string, space: NameSpace, opts: { register?: boolean; rights?: number } = {}): ErrnoName | null {
-    const bad = this.canBind(name, true);
+    const bad = this.canBind(name, true, COMPOSER);
     if (bad !== null) return bad;
     if (space.destroyed) return 'ENOENT';
-    this.setNamespace(name, space, opts.register === true, opts.rights ?? Rights.All);
+    this.setNamespace(name, space, opts.register === true, opts.rights ?? Rights.All, COMPOSER);
     return null;
   }
 
-  /** Remove a name (deleting the cap the server kept). Errors: EINVAL, ENOENT. */
-  unregister(name: string): ErrnoName | null {
+  /**
+   * Remove a name (deleting the cap the server kept). Errors: EINVAL, ENOENT; with `by`
+   * (a client's task id, for the unregister RPC) EPERM unless that client registered it.
+   */
+  unregister(name: string, by: number = COMPOSER): ErrnoName | null {
     const bad = checkName(name);
     if (bad !== null) return bad;
-    const b = this.entries.get(name);
+    const b = by === COMPOSER ? this.entries.get(name) : this.lookup(name);
     if (b === undefined) return 'ENOENT';
-    this.entries.delete(name);
+    if (by !== COMPOSER && b.owner !== by) return 'EPERM';
+    this.take(name);
     if (b.kind === 'cap') this.host.ops.delete(b.slot);
     this.emit('removed', name);
     this.changed();
@@ -156,8 +176,10 @@ export class NameSpace {
   destroy(): void {
     if (this.dead) return;
     this.dead = true;
-    for (const b of this.entries.values()) if (b.kind === 'cap') this.host.ops.delete(b.slot);
-    this.entries.clear();
+    for (const [name, b] of [...this.entries]) {
+      if (b.kind === 'cap') this.host.ops.delete(b.slot);
+      this.take(name);
+    }
     this.changed();
     this.host.destroyed(this);
   }
@@ -173,12 +195,14 @@ export class NameSpace {
     if (b === undefined) return undefined;
     if (b.kind === 'cap' && !capIsLive(this.host.kernel, this.host.task, b.slot)) {
       this.host.ops.delete(b.slot);
-      this.entries.set(name, PENDING);
+      // Held for its owner's restart: only the owner or the composer may bind it again.
+      const held: Binding = { kind: 'pending', owner: b.owner, held: true };
+      this.put(name, held);
       this.emit('removed', name);
-      return PENDING;
+      return held;
     }
     if (b.kind === 'namespace' && b.space.destroyed) {
-      this.entries.delete(name);
+      this.take(name);
       this.emit('removed', name);
       return undefined;
     }
@@ -186,34 +210,60 @@ export class NameSpace {
   }
 
   /**
-   * Whether `name` may be bound now: EINVAL / ENAMETOOLONG, EEXIST when bound to more
-   * than a pending placeholder (when `attachPending`, a pending name may be attached),
-   * ENOSPC when full, ENOENT when destroyed.
+   * Whether `by` (COMPOSER, or a client's task id) may bind `name` now: EINVAL /
+   * ENAMETOOLONG, EEXIST when bound to more than a pending placeholder (when
+   * `attachPending`, a pending name may be attached), EBUSY when the name is held for
+   * another owner's restart, ENOSPC when full, ENOENT when destroyed.
    */
-  canBind(name: string, attachPending: boolean): ErrnoName | null {
+  canBind(name: string, attachPending: boolean, by: number = COMPOSER): ErrnoName | null {
     const bad = checkName(name);
     if (bad !== null) return bad;
     if (this.dead) return 'ENOENT';
     const b = this.lookup(name);
-    if (b !== undefined) return attachPending && b.kind === 'pending' ? null : 'EEXIST';
+    if (b !== undefined) {
+      if (!attachPending || b.kind !== 'pending') return 'EEXIST';
+      return b.held && by !== COMPOSER && by !== b.owner ? 'EBUSY' : null;
+    }
     if (this.entries.size >= MAX_ENTRIES) return 'ENOSPC';
     return null;
   }
 
+  /** Who bound `name` (COMPOSER or a client's task id), if it is bound. */
+  ownerOf(name: string): number | undefined {
+    return this.entries.get(name)?.owner;
+  }
+
   /** @internal Bind a cap the server already holds in `slot` (ownership passes here). */
-  setCap(name: string, slot: number, rights: number): void {
+  setCap(name: string, slot: number, rights: number, owner: number = COMPOSER): void {
     const was = this.entries.get(name);
-    this.entries.set(name, { kind: 'cap', slot, rights: rights & Rights.All });
+    this.put(name, { kind: 'cap', slot, rights: rights & Rights.All, owner });
     this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
     this.changed();
   }
 
   /** @internal Bind a nested namespace. */
-  setNamespace(name: string, space: NameSpace, writable: boolean, rights: number): void {
+  setNamespace(name: string, space: NameSpace, writable: boolean, rights: number, owner: number = COMPOSER): void {
     const was = this.entries.get(name);
-    this.entries.set(name, { kind: 'namespace', space, writable, rights: rights & Rights.All });
+    this.put(name, { kind: 'namespace', space, writable, rights: rights & Rights.All, owner });
     this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
     this.changed();
+  }
+
+  /** Bind `name`, keeping the owners' counts (SpaceHost.owned). */
+  private put(name: string, b: Binding): void {
+    const was = this.entries.get(name);
+    this.entries.set(name, b);
+    if (was?.owner === b.owner) return;
+    if (was !== undefined && was.owner !== COMPOSER) this.host.owned?.(was.owner, -1);
+    if (b.owner !== COMPOSER) this.host.owned?.(b.owner, 1);
+  }
+
+  /** Unbind `name`, keeping the owners' counts. */
+  private take(name: string): void {
+    const was = this.entries.get(name);
+    if (was === undefined) return;
+    this.entries.delete(name);
+    if (was.owner !== COMPOSER) this.host.owned?.(was.owner, -1);
   }
 
   /** Advance the tick and tell every watcher. */

@@ -2,6 +2,7 @@
 // not '.' or '..', at most MAX_NAME UTF-8 bytes; a whole path at most MAX_PATH bytes.
 // Checks answer an error value, never throw (bad input from a client is not a bug).
 
+import { isWellFormed } from '../system/strings.ts';
 import { MAX_NAME, MAX_PATH } from './names-interface.ts';
 
 /** Why a name or path was refused. */
@@ -22,11 +23,13 @@ export function byteLength(s: string): number {
 
 /**
  * Check one component (a name to register, unregister or bind). EINVAL for '', '.',
- * '..' or a name containing '/' or NUL; ENAMETOOLONG above MAX_NAME bytes.
+ * '..', a name containing '/' or NUL, or one that is not well-formed UTF-16 (a lone
+ * surrogate: it could never be listed); ENAMETOOLONG above MAX_NAME bytes.
  */
 export function checkName(name: string): PathError | null {
   if (name === '' || name === '.' || name === '..') return 'EINVAL';
   if (name.includes('/') || name.includes('\0')) return 'EINVAL';
+  if (!isWellFormed(name)) return 'EINVAL';
   if (byteLength(name) > MAX_NAME) return 'ENAMETOOLONG';
   return null;
 }
@@ -38,6 +41,7 @@ export function checkName(name: string): PathError | null {
  * bytes or for a component above MAX_NAME bytes.
  */
 export function splitPath(path: string): string[] | PathError {
+  if (!isWellFormed(path)) return 'EINVAL';
   if (byteLength(path) > MAX_PATH) return 'ENAMETOOLONG';
   const parts = path.split('/');
   let tooLong = false;

@@ -12,8 +12,8 @@ export interface WatchEvent {
 /** Events a watcher keeps undelivered before it drops new ones. */
 export const WATCH_QUEUE_CAPACITY = 64;
 
-/** Someone waiting in next(): called once with the event. */
-export type EventWaiter = (e: WatchEvent) => void;
+/** Someone waiting in next(): called once with the event; false when nobody took it (its caller is gone). */
+export type EventWaiter = (e: WatchEvent) => boolean;
 
 /** A watcher's queue: bounded, never blocking the poster, handing events to a waiting next(). */
 export class WatchQueue {
@@ -29,11 +29,8 @@ export class WatchQueue {
   /** Queue or hand over one event; never blocks. False when it was dropped. */
   post(e: WatchEvent): boolean {
     this.posted++;
-    const w = this.waiting.shift();
-    if (w !== undefined) {
-      w(e);
-      return true;
-    }
+    // The first waiter that takes it; waiters whose caller is gone decline and are dropped.
+    for (let w = this.waiting.shift(); w !== undefined; w = this.waiting.shift()) if (w(e)) return true;
     if (this.events.length >= this.capacity) {
       this.dropped++;
       return false;

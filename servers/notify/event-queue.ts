@@ -80,6 +80,11 @@ export class EventQueue {
     return ev;
   }
 
+  /** Take the oldest queued event and count it as dropped (it could not be delivered). */
+  discard(): void {
+    if (this.shift() !== undefined) this.nDropped++;
+  }
+
   /** `n` events were lost before they reached the queue: skip their ticks. */
   skip(n: number): void {
     this.tick = (this.tick + n) >>> 0;

@@ -6,12 +6,12 @@ export { Notify, Mailbox, Sender, EventType } from './notify-interface.ts';
 export type { NotifyEvent } from './notify-interface.ts';
 
 // The service
-export { notifyServer, DEFAULT_QUOTA, DEFAULT_MAX_SOURCES, TAKE_MAX } from './notify-server.ts';
+export { notifyServer, DEFAULT_QUOTA, DEFAULT_MAX_SOURCES, DEFAULT_MAX_WAITERS, TAKE_MAX } from './notify-server.ts';
 export type { NotifyOptions, NotifyParams, NotifyInstance, NotifyStats, MailboxInfo } from './notify-server.ts';
 export { EventQueue } from './event-queue.ts';
 
 // Server side: posting without blocking
-export { Poster } from './poster.ts';
+export { Poster, DEFAULT_GIVE_UP, DEFAULT_POST_TIMEOUT, DEFAULT_MAX_SENDERS, RETRY_MS } from './poster.ts';
 export type { PosterOptions, PosterStats } from './poster.ts';
 
 // Client side: rxjs

@@ -1,7 +1,9 @@
 // The client side of the notification service as rxjs Observables, for host code:
-// `notifications()` registers a mailbox when its stream is first subscribed, emits every
-// event, and frees everything when the last subscriber leaves. `withGaps()` turns lost
-// events into data, and `trackState()` keeps a view of server state correct across gaps.
+// `notifications()` is a feed: one mailbox, registered on first use (a subscription to
+// `events$`, or reading `senders`) and kept until `close()`, so the sender caps handed out
+// stay valid while the feed lives; subscribers share it, and while nobody is subscribed
+// events wait in the mailbox (bounded: the gap shows). `withGaps()` turns lost events into
+// data, and `trackState()` keeps a view of server state correct across gaps.
 
 import {
   concatMap,
@@ -41,52 +43,34 @@ export interface MailboxStats {
 
 export interface Notifications<S extends string> {
   /**
-   * Every event of the mailbox, the sync event (tick 0) first. Shared: the first
-   * subscriber registers (subscribe, then allow for each source), later ones join, and
-   * when the last one unsubscribes the pending wait is cancelled and every cap deleted,
-   * so the service frees the mailbox and its senders. Errors with an RpcError (EDQUOT...).
+   * Every event of the feed's mailbox, the sync event (tick 0) first. Shared: the first
+   * subscriber registers the mailbox if nothing did yet, later ones join; when the last
+   * one unsubscribes the pending wait is cancelled and the mailbox keeps what comes next
+   * for the next subscriber (if `senders` was never read, nothing can have been handed
+   * out, and the registration is freed instead). Errors with an RpcError (EDQUOT...).
    */
   readonly events$: Observable<NotifyEvent>;
   /**
-   * The sender caps of the current registration: resolves once a subscription has
-   * registered (subscribe to events$ first). Rejects when registering failed.
+   * The sender caps of the feed's mailbox, registering it if nothing did yet (no
+   * subscriber needed). They stay valid until close(). Rejects when registering failed.
    */
   readonly senders: Promise<Senders<S>>;
-  /** The mailbox's counters; null while nobody is subscribed. */
+  /** The mailbox's counters; null while no mailbox is registered. */
   stats(): Promise<MailboxStats | null>;
   /** Withdraw the sender of `source` from every server it was handed to. */
   revoke(source: S): Promise<void>;
+  /**
+   * End the feed: subscribers complete, the wait is cancelled and every cap deleted, so
+   * the service frees the mailbox and revokes its senders. A later use registers anew.
+   */
+  close(): Promise<void>;
 }
 
-interface Pending<T> {
-  readonly promise: Promise<T>;
-  resolve(v: T): void;
-  reject(e: unknown): void;
-  settled: boolean;
-}
-
-function pending<T>(): Pending<T> {
-  let res!: (v: T) => void;
-  let rej!: (e: unknown) => void;
-  const promise = new Promise<T>((a, b) => {
-    res = a;
-    rej = b;
-  });
-  // Nobody may be awaiting the senders: a failed registration must not be "unhandled".
-  promise.catch(() => {});
-  const p: Pending<T> = {
-    promise,
-    settled: false,
-    resolve(v) {
-      p.settled = true;
-      res(v);
-    },
-    reject(e) {
-      p.settled = true;
-      rej(e);
-    },
-  };
-  return p;
+/** One registration: the mailbox, its senders, and the slots to delete at the end. */
+interface Registration<S extends string> {
+  readonly box: AsyncClient<SpecsOf<typeof Mailbox>>;
+  readonly senders: Senders<S>;
+  readonly slots: number[];
 }
 
 function fail(r: RpcResult<unknown> & { ok: false }, method: string): RpcError {
@@ -97,8 +81,9 @@ function fail(r: RpcResult<unknown> & { ok: false }, method: string): RpcError {
  * Notifications from the service whose root cap `notifyCap` is (a slot of `task`):
  *
  *     const feed = notifications(kernel, task, notifyCap, { capacity: 64, sources: ['fs'] });
- *     feed.events$.pipe(withGaps()).subscribe((e) => ...);
  *     const { fs } = await feed.senders;          // hand `fs` to the filesystem
+ *     feed.events$.pipe(withGaps()).subscribe((e) => ...);
+ *     await feed.close();                          // when done: frees the mailbox
  */
 export function notifications<const S extends string>(
   kernel: Kernel,
@@ -108,18 +93,19 @@ export function notifications<const S extends string>(
 ): Notifications<S> {
   const batch = opts.batch ?? 64;
   const ops = new HostSys(kernel, task);
-  let ready = pending<Senders<S>>();
-  let current: AsyncClient<SpecsOf<typeof Mailbox>> | null = null;
+  let reg: Promise<Registration<S>> | null = null;
+  /** The registration once it succeeded (for stats and revoke). */
+  let current: Registration<S> | null = null;
+  /** Whether `senders` was read: caps may be out, so the mailbox must stay. */
+  let handedOut = false;
+  /** Events taken from the mailbox but not emitted yet (a subscriber left mid-batch). */
+  const carry: NotifyEvent[] = [];
+  /** The running subscription's stop (share() keeps at most one). */
+  let stopActive: ((complete: boolean) => Promise<void>) | null = null;
 
-  const registration$ = new Observable<NotifyEvent>((subscriber) => {
-    if (ready.settled) ready = pending();
-    const mine = ready;
-    const ac = new AbortController();
+  async function registerNow(): Promise<Registration<S>> {
     const slots: number[] = [];
-    let closed = false;
-    let registered = false;
-
-    const run = async (): Promise<void> => {
+    try {
       const notify = connect(Notify, kernel, task, notifyCap);
       const sub = await notify.attempt.subscribe({ capacity: opts.capacity });
       if (!sub.ok) throw fail(sub, 'notify.subscribe');
@@ -127,63 +113,106 @@ export function notifications<const S extends string>(
       const box = connect(Mailbox, kernel, task, sub.value.mailbox);
       const senders: Record<string, number> = {};
       for (const source of opts.sources) {
-        if (closed) return;
         const a = await box.attempt.allow({ source });
         if (!a.ok) throw fail(a, 'notify.mailbox.allow');
         slots.push(a.value.sender);
         senders[source] = a.value.sender;
       }
-      if (closed) return;
-      current = box;
-      registered = true;
-      mine.resolve(senders as Senders<S>);
-      while (!closed) {
+      const r: Registration<S> = { box, senders: senders as Senders<S>, slots };
+      current = r;
+      return r;
+    } catch (e) {
+      for (const s of slots) ops.delete(s);
+      throw e;
+    }
+  }
+
+  function register(): Promise<Registration<S>> {
+    if (reg === null) {
+      const p = registerNow();
+      reg = p;
+      // A failure stays visible to those who asked; a later use registers anew.
+      p.catch(() => {
+        if (reg === p) reg = null;
+      });
+    }
+    return reg;
+  }
+
+  /** Delete the registration's caps: the service frees the mailbox and its senders. */
+  function release(): void {
+    const r = current;
+    current = null;
+    reg = null;
+    handedOut = false;
+    carry.length = 0;
+    if (r !== null) for (const s of r.slots) ops.delete(s);
+  }
+
+  const source$ = new Observable<NotifyEvent>((subscriber) => {
+    const ac = new AbortController();
+    let stopped = false;
+
+    const run = async (): Promise<void> => {
+      const r = await register();
+      while (!stopped) {
+        while (carry.length > 0 && !stopped) subscriber.next(carry.shift()!);
+        if (stopped) return;
         // What is queued, in one message; or wait (a deferred reply) for the next event.
-        const r = await box.attempt.wait({ max: batch, timeout: 0 }, { signal: ac.signal });
-        if (closed) return;
-        if (!r.ok) throw fail(r, 'notify.mailbox.wait');
-        for (const ev of r.value.events) {
-          if (closed) return;
-          subscriber.next(ev);
+        const res = await r.box.attempt.wait({ max: batch, timeout: 0 }, { signal: ac.signal });
+        if (!res.ok) {
+          if (stopped) return;
+          throw fail(res, 'notify.mailbox.wait');
         }
+        carry.push(...res.value.events);
       }
     };
 
     const done = run().then(undefined, (e: unknown) => {
-      if (closed) return;
-      mine.reject(e);
-      subscriber.error(e);
+      if (!stopped) subscriber.error(e);
     });
 
-    return () => {
-      closed = true;
-      ac.abort();
-      if (registered) {
-        current = null;
-        // A later subscription registers anew (a failure stays visible until then).
-        if (ready === mine) ready = pending();
+    const stop = (complete: boolean): Promise<void> => {
+      if (stopActive === stop) stopActive = null;
+      if (!stopped) {
+        stopped = true;
+        // The cancel of the pending wait goes through the mailbox cap: it must still be there.
+        ac.abort();
+        if (complete) subscriber.complete();
       }
-      // Delete the caps once the loop has stopped: the cancel of the pending wait is sent
-      // through the mailbox cap, so it must still be there.
-      void done.finally(() => {
-        for (const s of slots) ops.delete(s);
+      return done;
+    };
+    stopActive = stop;
+
+    return () => {
+      void stop(false).then(() => {
+        // Nobody can hold a sender cap of a registration whose senders were never read.
+        if (!handedOut && stopActive === null) release();
       });
     };
   });
 
   return {
-    events$: registration$.pipe(share()),
+    events$: source$.pipe(share()),
     get senders() {
-      return ready.promise;
+      handedOut = true;
+      return register().then((r) => r.senders);
     },
     async stats() {
-      const box = current;
-      return box === null ? null : box.stats();
+      const r = current;
+      return r === null ? null : r.box.stats();
     },
     async revoke(source: S) {
-      const box = current;
-      if (box === null) throw new RpcError('EBADF', 'notify.mailbox.revoke', 'not subscribed');
-      await box.revoke({ source });
+      const r = current;
+      if (r === null) throw new RpcError('EBADF', 'notify.mailbox.revoke', 'not registered');
+      await r.box.revoke({ source });
+    },
+    async close() {
+      const stop = stopActive;
+      if (stop !== null) await stop(true);
+      const p = reg;
+      if (p !== null) await p.catch(() => undefined);
+      release();
     },
   };
 }

@@ -38,14 +38,14 @@ export const Mailbox = defineInterface('notify.mailbox', {
     args: { source: t.string(64) },
     reply: { sender: t.cap() },
     errors: ['EDQUOT'],
-    doc: 'A sender cap to hand to one server: events it posts arrive here labelled `source`. The same source answers the same sender (one handle); EDQUOT when the mailbox already allows the most sources the service permits.',
+    doc: 'A sender cap to hand to one server: events it posts arrive here labelled `source`. The same source answers the same sender (one handle); EDQUOT when the mailbox already allows the most sources the service permits; EINVAL for a source that is not well-formed UTF-16.',
   },
   next: {
     op: 2,
     args: { timeout: t.u32 },
     reply: { event: EventType },
-    errors: ['ETIMEDOUT'],
-    doc: 'The oldest queued event, waiting for one if none is queued (timeout in ms, 0 = no limit).',
+    errors: ['ETIMEDOUT', 'EAGAIN'],
+    doc: 'The oldest queued event, waiting for one if none is queued (timeout in ms, 0 = no limit). EAGAIN when the client already has the most calls waiting the service allows (default 64). A call whose caller gave up is never served: the event goes to the next waiter or stays queued.',
   },
   take: {
     op: 3,
@@ -63,7 +63,7 @@ export const Mailbox = defineInterface('notify.mailbox', {
     op: 6,
     args: { max: t.u32, timeout: t.u32 },
     reply: { events: t.array(EventType, 256) },
-    errors: ['ETIMEDOUT'],
+    errors: ['ETIMEDOUT', 'EAGAIN'],
     doc: 'next and take in one: up to `max` queued events (as take), or, when none is queued, wait for the next one (as next; timeout in ms, 0 = no limit). One message per batch.',
   },
 });
@@ -73,7 +73,7 @@ export const Sender = defineInterface('notify.sender', {
   post: {
     op: 1,
     args: { type: t.string(64), data: t.string(4096) },
-    doc: 'Queue an event for the mailbox owner. Answers at once, whether or not the owner is waiting; when the queue is full the oldest queued event is dropped to make room (the owner sees a gap in the ticks). The type "sync" is the service\'s own (EINVAL). EBADF once the mailbox is gone or the sender was revoked.',
+    doc: 'Queue an event for the mailbox owner. Answers at once, whether or not the owner is waiting; when the queue is full the oldest queued event is dropped to make room (the owner sees a gap in the ticks). The type "sync" is the service\'s own, and type and data must be well-formed UTF-16 (EINVAL). EBADF once the mailbox is gone or the sender was revoked.',
   },
   skip: {
     op: 2,

@@ -8,7 +8,18 @@
 // queued events. subscribe reserves the mailbox's whole capacity against it (EDQUOT beyond
 // it), so a client's memory here is bounded by its quota whatever servers post: a full
 // queue overwrites its oldest event and counts it as dropped, and the ticks show the gap.
-// Sources per mailbox are bounded too (allow answers EDQUOT).
+// Sources per mailbox are bounded too (allow answers EDQUOT), and so are the calls a client
+// may have waiting (next / wait) across its mailboxes (EAGAIN beyond maxWaiters).
+//
+// Strings. A source, type or data that is not well-formed UTF-16 is refused at the door
+// (EINVAL), so the queue never holds an event a take could not encode; should one get in
+// anyway it is discarded at take time and counted in `dropped`, and the events beside it
+// are answered as usual.
+//
+// Abandoned waiters. A waiting call whose caller gave up (timed out, cancelled, died) is
+// never served: before an event is handed to a waiter, the service checks that its caller
+// still waits (its saved reply cap is live); a gone waiter is dropped and the event goes to
+// the next live waiter or stays queued, so nothing is counted as delivered to nobody.
 //
 // Lifetimes. A mailbox lives while its owner holds a copy of its cap. When the last copy
 // goes (the client deleted it, or its task died and libcap released its entries), the
@@ -28,13 +39,17 @@ import {
   type Rpc,
   type SpecsOf,
 } from '../../libcap/index.ts';
+import { callerGone, dropAbandoned } from '../system/abandoned.ts';
 import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
+import { isWellFormed } from '../system/strings.ts';
 import { EventQueue } from './event-queue.ts';
 import { Mailbox, Notify, Sender, type NotifyEvent } from './notify-interface.ts';
 
 /** Defaults: queued events per client, sources per mailbox. */
 export const DEFAULT_QUOTA = 1024;
 export const DEFAULT_MAX_SOURCES = 32;
+/** Default bound on the next / wait calls one client may have waiting (EAGAIN beyond). */
+export const DEFAULT_MAX_WAITERS = 64;
 /** Most events one take answers (the interface's array limit). */
 export const TAKE_MAX = 256;
 /** Budget of packed bytes for one take answer: below the kernel's 1 MiB item limit. */
@@ -45,6 +60,8 @@ export interface NotifyOptions {
   readonly quota?: number;
   /** Distinct sources one mailbox may allow (default 32). */
   readonly maxSources?: number;
+  /** next / wait calls one client may have waiting across its mailboxes (default 64; EAGAIN). */
+  readonly maxWaiters?: number;
   /** Options of the service's bucket. */
   readonly bucket?: BucketOptions;
 }
@@ -64,6 +81,10 @@ export interface NotifyStats {
   readonly queued: number;
   readonly posted: number;
   readonly dropped: number;
+  /** next / wait calls waiting now. */
+  readonly waiters: number;
+  /** Waiting calls found abandoned by their caller (timed out, cancelled, died) and dropped. */
+  readonly abandoned: number;
 }
 
 /** One mailbox, as host code (tests, tools) sees it. */
@@ -92,8 +113,10 @@ export interface NotifyInstance extends ServerInstance {
 
 /** A `next` or `wait` call waiting for an event. */
 interface Waiter {
-  /** Answer with this event. */
-  readonly answer: (ev: NotifyEvent) => void;
+  /** The waiting call (to tell whether its caller still waits). */
+  readonly rpc: Rpc;
+  /** Answer with this event; false when the call was already answered. */
+  readonly answer: (ev: NotifyEvent) => boolean;
   /** Fail (the mailbox went, or the timeout passed). */
   readonly fail: (error: 'EBADF' | 'ETIMEDOUT') => void;
   cancelTimer: () => void;
@@ -105,6 +128,8 @@ interface Account {
   readonly quota: number;
   reserved: number;
   readonly boxes: Set<Box>;
+  /** next / wait calls waiting in its mailboxes. */
+  waiters: number;
 }
 
 /** A mailbox's state (fresh per mailbox: class caches recycle only the small data record). */
@@ -147,6 +172,7 @@ function packedSize(ev: NotifyEvent): number {
 export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
   const defaultQuota = checkCount('quota', opts.quota ?? DEFAULT_QUOTA);
   const maxSources = checkCount('maxSources', opts.maxSources ?? DEFAULT_MAX_SOURCES);
+  const maxWaiters = checkCount('maxWaiters', opts.maxWaiters ?? DEFAULT_MAX_WAITERS);
 
   return (env) => {
     const bucket = Bucket.start(env.kernel, env.task, { name: 'notify', ...opts.bucket });
@@ -155,34 +181,66 @@ export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
     /** Quotas set per client by install params. */
     const quotas = new WeakMap<Client, number>();
     let boxIds = 0;
+    let abandoned = 0;
 
     function accountOf(client: Client): Account {
       let a = accounts.get(client);
       if (a === undefined) {
-        a = { client, quota: quotas.get(client) ?? defaultQuota, reserved: 0, boxes: new Set() };
+        a = { client, quota: quotas.get(client) ?? defaultQuota, reserved: 0, boxes: new Set(), waiters: 0 };
         accounts.set(client, a);
       }
       return a;
     }
 
-    /** Number an event and hand it to a waiting `next`, or queue it. */
+    /** Number an event and hand it to the first waiter whose caller still waits, or queue it. */
     function deliver(box: Box, source: string, type: string, data: string): void {
       const ev: NotifyEvent = { tick: box.queue.nextTick(), type, source, data };
-      const w = box.waiters.shift();
-      if (w === undefined) {
-        box.queue.push(ev);
-        return;
+      for (let w = box.waiters[0]; w !== undefined; w = box.waiters[0]) {
+        unpark(box, w);
+        if (callerGone(w.rpc)) {
+          abandon(w);
+          continue;
+        }
+        if (w.answer(ev)) return;
       }
+      box.queue.push(ev);
+    }
+
+    /** Take a waiter off its mailbox's list (idempotent). */
+    function unpark(box: Box, w: Waiter): void {
+      const i = box.waiters.indexOf(w);
+      if (i < 0) return;
+      box.waiters.splice(i, 1);
+      box.account.waiters--;
       w.cancelTimer();
-      w.answer(ev);
+    }
+
+    /** A waiter whose caller is gone: count it and let the library forget the call. */
+    function abandon(w: Waiter): void {
+      abandoned++;
+      dropAbandoned(w.rpc);
+    }
+
+    /** Drop the waiters of `a` whose callers are gone; true when any was. */
+    function sweepWaiters(a: Account): boolean {
+      let any = false;
+      for (const box of a.boxes) {
+        for (const w of [...box.waiters]) {
+          if (!callerGone(w.rpc)) continue;
+          unpark(box, w);
+          abandon(w);
+          any = true;
+        }
+      }
+      return any;
     }
 
     /** The mailbox is gone: fail its waiters, revoke its senders, give its quota back. */
     function close(box: Box): void {
       if (!box.open) return;
       box.open = false;
-      for (const w of box.waiters.splice(0)) {
-        w.cancelTimer();
+      for (const w of [...box.waiters]) {
+        unpark(box, w);
         w.fail('EBADF');
       }
       for (const s of [...box.senders.values()]) {
@@ -197,22 +255,24 @@ export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
       if (a.boxes.size === 0) accounts.delete(a.client);
     }
 
+    /** May the client of `box` park one more call? (Abandoned waiters are swept first.) */
+    function mayPark(box: Box): boolean {
+      const a = box.account;
+      return a.waiters < maxWaiters || (sweepWaiters(a) && a.waiters < maxWaiters);
+    }
+
     /** Park a `next` or `wait` until an event comes, the timeout passes or the call is cancelled. */
     function park(box: Box, ctx: Rpc, timeout: number, w: Waiter): void {
       box.waiters.push(w);
+      box.account.waiters++;
       if (timeout > 0) {
         w.cancelTimer = after(bucket, timeout, () => {
-          const i = box.waiters.indexOf(w);
-          if (i < 0) return;
-          box.waiters.splice(i, 1);
+          if (!box.waiters.includes(w)) return;
+          unpark(box, w);
           w.fail('ETIMEDOUT');
         });
       }
-      ctx.onCancel(() => {
-        const i = box.waiters.indexOf(w);
-        if (i >= 0) box.waiters.splice(i, 1);
-        w.cancelTimer();
-      });
+      ctx.onCancel(() => unpark(box, w));
     }
 
     /** Up to `max` queued events, oldest first, within one message's budget. */
@@ -221,6 +281,11 @@ export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
       const n = Math.min(max, TAKE_MAX);
       let bytes = 0;
       for (let ev = box.queue.peek(); ev !== undefined && events.length < n; ev = box.queue.peek()) {
+        if (!isWellFormed(ev.type) || !isWellFormed(ev.source) || !isWellFormed(ev.data)) {
+          // Never let one event poison the answer: it goes, counted, and the rest are served.
+          box.queue.discard();
+          continue;
+        }
         bytes += packedSize(ev);
         if (bytes > TAKE_BYTES && events.length > 0) break;
         events.push(box.queue.shift()!);
@@ -250,6 +315,7 @@ export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
           const box = ctx.data.box;
           if (box === null || !box.open) return ctx.fail('EBADF', 'the mailbox is gone');
           if (type === 'sync') return ctx.fail('EINVAL', 'the sync type is the service\'s own');
+          if (!isWellFormed(type) || !isWellFormed(data)) return ctx.fail('EINVAL', 'type and data must be well-formed UTF-16');
           deliver(box, ctx.data.source, type, data);
           return {};
         },
@@ -279,6 +345,7 @@ export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
         allow(ctx, { source }) {
           const box = ctx.data.box;
           if (box === null || !box.open) return ctx.fail('EBADF');
+          if (!isWellFormed(source)) return ctx.fail('EINVAL', 'the source must be well-formed UTF-16');
           const known = box.senders.get(source);
           if (known !== undefined) return { sender: ctx.give(known) };
           if (box.senders.size >= maxSources) return ctx.fail('EDQUOT', `a mailbox allows at most ${maxSources} sources`);
@@ -294,16 +361,18 @@ export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
           if (box === null || !box.open) return ctx.fail('EBADF');
           const ev = box.queue.shift();
           if (ev !== undefined) return { event: ev };
+          if (!mayPark(box)) return ctx.fail('EAGAIN', `at most ${maxWaiters} calls may wait per client`);
           const d = ctx.defer();
-          park(box, ctx, timeout, { answer: (event) => d.reply({ event }), fail: (e) => d.fail(e), cancelTimer: () => {} });
+          park(box, ctx, timeout, { rpc: ctx, answer: (event) => d.reply({ event }), fail: (e) => d.fail(e), cancelTimer: () => {} });
           return d;
         },
         wait(ctx, { max, timeout }) {
           const box = ctx.data.box;
           if (box === null || !box.open) return ctx.fail('EBADF');
           if (box.queue.length > 0 || max === 0) return { events: takeFrom(box, max) };
+          if (!mayPark(box)) return ctx.fail('EAGAIN', `at most ${maxWaiters} calls may wait per client`);
           const d = ctx.defer();
-          park(box, ctx, timeout, { answer: (ev) => d.reply({ events: [ev] }), fail: (e) => d.fail(e), cancelTimer: () => {} });
+          park(box, ctx, timeout, { rpc: ctx, answer: (ev) => d.reply({ events: [ev] }), fail: (e) => d.fail(e), cancelTimer: () => {} });
           return d;
         },
         take(ctx, { max }) {
@@ -389,8 +458,10 @@ export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
         let queued = 0;
         let posted = 0;
         let dropped = 0;
+        let waiters = 0;
         for (const a of accounts.values()) {
           reserved += a.reserved;
+          waiters += a.waiters;
           for (const b of a.boxes) {
             mailboxes++;
             queued += b.queue.length;
@@ -398,7 +469,7 @@ export function notifyServer(opts: NotifyOptions = {}): ServerFactory {
             dropped += b.queue.dropped;
           }
         }
-        return { clients: accounts.size, mailboxes, reserved, queued, posted, dropped };
+        return { clients: accounts.size, mailboxes, reserved, queued, posted, dropped, waiters, abandoned };
       },
       mailboxes() {
         const out: MailboxInfo[] = [];

@@ -7,9 +7,24 @@
 // the service (Sender.skip) before the next event, so the owner still sees the gap in the
 // ticks. A sender whose post fails (revoked, mailbox gone) is dropped, as the Hurd drops a
 // watcher on a send error: its slot is deleted and `onDrop` is told.
+//
+// Unresponsive receivers. The thread never waits for a receiver: each post is a call with
+// a send-phase timeout of 0, so it is delivered only if a thread is waiting on the other
+// side (the notify service always has one: its bucket's manager). A sender whose receiver
+// is not there is set aside (its events stay queued, within `limit`) and retried every
+// RETRY_MS while the others are served; once it has refused every post for `giveUp` ms of
+// kernel time (default 1000) it is dropped (onDrop ETIMEDOUT) and its queued events are
+// counted lost. A receiver that takes a post but does not answer within `timeout` (default
+// 1000) is dropped at once. So one bad receiver costs the others nothing, and one that
+// takes but never answers costs them at most `timeout`, once.
+//
+// Kinds. adopt() keeps only endpoint caps that can call (and, with `service`, only caps of
+// that notify service) and at most `maxSenders` of them; it answers false otherwise and the
+// caller keeps the slot.
 
-import { DEFAULT_PRIORITY, HostSys, NEVER, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { stub, type ErrnoName, type SpecsOf, type ThreadClient } from '../../libcap/index.ts';
+import { DEFAULT_PRIORITY, HostSys, Kind, NEVER, RECV_PHASE, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { errnoName, HEADER_WORDS, kernelErrno, type ErrnoName, type MethodDef } from '../../libcap/index.ts';
+import { isWellFormed } from '../system/strings.ts';
 import { Sender } from './notify-interface.ts';
 
 export interface PosterOptions {
@@ -19,8 +34,14 @@ export interface PosterOptions {
   readonly priority?: number;
   /** Events queued per sender before the oldest are dropped (default 64). */
   readonly limit?: number;
-  /** ms one post may take before it counts as lost (default 1000; 0 = no limit). */
+  /** ms a receiver that took a post may take to answer it before its sender is dropped (default 1000; 0 = no limit). */
   readonly timeout?: number;
+  /** ms a sender's receiver may refuse every post (nobody receiving) before the sender is dropped (default 1000). */
+  readonly giveUp?: number;
+  /** Most senders the poster holds; adopt answers false beyond (default 4096). */
+  readonly maxSenders?: number;
+  /** Slot (in the task) of a cap to the notify service: only caps of that service are adopted. */
+  readonly service?: number;
   /** A sender failed and was dropped (its slot is already deleted). */
   readonly onDrop?: (sender: number, error: ErrnoName) => void;
 }
@@ -32,11 +53,22 @@ export interface PosterStats {
   readonly queued: number;
   /** Events the service accepted. */
   readonly sent: number;
-  /** Events lost here (queue full, or a post timed out); reported to the service as skips. */
+  /** Events lost here (queue full, malformed, or their sender dropped); reported to the service as skips while it lives. */
   readonly lost: number;
-  /** Senders dropped after a failed post. */
+  /** Senders dropped after a failed post or an unresponsive receiver. */
   readonly dropped: number;
+  /** Senders set aside now because their receiver is not receiving. */
+  readonly stalled: number;
 }
+
+/** Default ms an unreceptive sender is retried before it is dropped. */
+export const DEFAULT_GIVE_UP = 1000;
+/** Default ms a receiver may take to answer a post it took. */
+export const DEFAULT_POST_TIMEOUT = 1000;
+/** Default most senders one poster holds. */
+export const DEFAULT_MAX_SENDERS = 4096;
+/** ms between retries of a sender whose receiver was not receiving. */
+export const RETRY_MS = 10;
 
 /** Events sent for one sender before the thread turns to the next (fairness). */
 const BATCH = 32;
@@ -44,6 +76,8 @@ const BATCH = 32;
 interface Pending {
   readonly type: string;
   readonly data: string;
+  /** A malformed event held in its place, so the gap it leaves shows where it was. */
+  readonly bad?: true;
 }
 
 /** One sender cap the poster holds. */
@@ -55,23 +89,38 @@ interface Outlet {
   /** Queued for the thread. */
   ready: boolean;
   gone: boolean;
-  client: ThreadClient<SpecsOf<typeof Sender>> | null;
+  /** Kernel time of the first refused post of the current stall; -1 when not stalled. */
+  stalledSince: number;
+  /** Kernel time of its next try while stalled. */
+  retryAt: number;
 }
+
+const POST: MethodDef = Sender.methods.post as unknown as MethodDef;
+const SKIP: MethodDef = Sender.methods.skip as unknown as MethodDef;
+
+/** How one send went: delivered and answered, refused (nobody receiving), or failed. */
+type Sent = 'ok' | 'stalled' | ErrnoName;
 
 export class Poster {
   private readonly ops: HostSys;
   private readonly outlets = new Map<number, Outlet>();
   private readonly ready: Outlet[] = [];
+  private readonly stalled = new Set<Outlet>();
   private readonly notif: number;
   private readonly poke: number;
   private readonly limit: number;
   private readonly timeout: number;
+  private readonly giveUp: number;
+  private readonly maxSenders: number;
+  /** Slot of the notify service cap senders must belong to (re-read at each check: a restart may refill it). */
+  private readonly service: number | null;
   private readonly onDrop: ((sender: number, error: ErrnoName) => void) | null;
   private signalled = false;
   private closing = false;
   private nSent = 0;
   private nLost = 0;
   private nDropped = 0;
+  private seq = 0;
   private busy = false;
   private idleWaiters: (() => void)[] = [];
   private readonly stopped: Promise<void>;
@@ -84,7 +133,11 @@ export class Poster {
   ) {
     this.ops = new HostSys(kernel, task);
     this.limit = Math.max(1, opts.limit ?? 64);
-    this.timeout = opts.timeout === 0 ? NEVER : (opts.timeout ?? 1000);
+    this.timeout = opts.timeout === 0 ? NEVER : (opts.timeout ?? DEFAULT_POST_TIMEOUT);
+    this.giveUp = Math.max(0, opts.giveUp ?? DEFAULT_GIVE_UP);
+    this.maxSenders = Math.max(0, opts.maxSenders ?? DEFAULT_MAX_SENDERS);
+    this.service = opts.service ?? null;
+    if (opts.service !== undefined && this.ops.identify(opts.service) === null) throw new Error('poster: no notify service cap in that slot');
     this.onDrop = opts.onDrop ?? null;
     this.notif = kernel.createNotification(task);
     this.poke = this.ops.allocSlot();
@@ -104,13 +157,31 @@ export class Poster {
   }
 
   /**
+   * Why the cap in `slot` would not be adopted: EINVAL when it is not an endpoint cap that
+   * can call (or, with `service`, not a cap of that notify service), EAGAIN when the poster
+   * already holds `maxSenders`; null when it would be.
+   */
+  check(slot: number): 'EINVAL' | 'EAGAIN' | null {
+    const id = this.ops.identify(slot);
+    if (id === null || id.kind !== Kind.Endpoint || id.dead) return 'EINVAL';
+    if ((id.rights & Rights.Write) === 0 || (id.rights & (Rights.Grant | Rights.GrantReply)) === 0) return 'EINVAL';
+    if (this.service !== null && id.object !== this.ops.identify(this.service)?.object) return 'EINVAL';
+    if (!this.outlets.has(slot) && this.outlets.size >= this.maxSenders) return 'EAGAIN';
+    return null;
+  }
+
+  /**
    * Take ownership of a sender cap in `slot` of the task (e.g. one a handler kept with
    * ctx.keep). The poster deletes it when it is released, dropped or the poster closes.
+   * False (the caller keeps the slot) when check() refuses it; answer the client with
+   * check()'s errno.
    */
-  adopt(slot: number): void {
+  adopt(slot: number): boolean {
     if (this.closing) throw new Error('poster: closed');
-    if (this.outlets.has(slot)) return;
-    this.outlets.set(slot, { slot, queue: [], lost: 0, ready: false, gone: false, client: null });
+    if (this.outlets.has(slot)) return true;
+    if (this.check(slot) !== null) return false;
+    this.outlets.set(slot, { slot, queue: [], lost: 0, ready: false, gone: false, stalledSince: -1, retryAt: 0 });
+    return true;
   }
 
   /** True while the poster holds `slot`. */
@@ -121,18 +192,22 @@ export class Poster {
   /**
    * Queue an event for the sender in `slot`; never blocks, never does IPC. False when the
    * poster does not hold that sender (never adopted, released or dropped). A type or data
-   * the Sender interface would refuse is a bug in the caller and throws.
+   * the Sender interface would refuse for its size or the sync type is a bug in the caller
+   * and throws; text that is not well-formed UTF-16 (a client's file name, say) is not
+   * sent: it is counted lost and the owner sees the gap.
    */
   post(slot: number, type: string, data = ''): boolean {
     if (type.length > 64 || data.length > 4096 || type === 'sync') throw new RangeError(`poster: bad event type ${JSON.stringify(type.slice(0, 70))} or data length ${data.length}`);
     const o = this.outlets.get(slot);
     if (o === undefined || o.gone) return false;
+    const bad = !isWellFormed(type) || !isWellFormed(data);
+    if (bad) this.nLost++;
     if (o.queue.length >= this.limit) {
-      o.queue.shift();
+      // The oldest goes (a placeholder of a malformed event was counted already).
+      if (o.queue.shift()?.bad !== true) this.nLost++;
       o.lost++;
-      this.nLost++;
     }
-    o.queue.push({ type, data });
+    o.queue.push(bad ? { type: '', data: '', bad: true } : { type, data });
     this.schedule(o);
     return true;
   }
@@ -147,12 +222,12 @@ export class Poster {
   stats(): PosterStats {
     let queued = 0;
     for (const o of this.outlets.values()) queued += o.queue.length;
-    return { senders: this.outlets.size, queued, sent: this.nSent, lost: this.nLost, dropped: this.nDropped };
+    return { senders: this.outlets.size, queued, sent: this.nSent, lost: this.nLost, dropped: this.nDropped, stalled: this.stalled.size };
   }
 
-  /** Resolves once every queued event has been sent (or lost). */
+  /** Resolves once every queued event has been sent or lost (a stalled sender: sent, or dropped after giveUp). */
   flushed(): Promise<void> {
-    if (this.ready.length === 0 && !this.signalled && !this.busy) return Promise.resolve();
+    if (this.ready.length === 0 && this.stalled.size === 0 && !this.signalled && !this.busy) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -171,12 +246,14 @@ export class Poster {
   private forget(o: Outlet): void {
     o.gone = true;
     o.queue.length = 0;
+    this.stalled.delete(o);
     this.outlets.delete(o.slot);
     this.ops.delete(o.slot);
   }
 
   private schedule(o: Outlet): void {
-    if (o.ready) return;
+    // A stalled sender waits for its retry: new events only join its queue.
+    if (o.ready || this.stalled.has(o)) return;
     o.ready = true;
     this.ready.push(o);
     this.wake();
@@ -200,12 +277,26 @@ export class Poster {
     for (;;) {
       this.busy = true;
       for (let o = this.ready.shift(); o !== undefined; o = this.ready.shift()) yield* this.drain(sys, o);
+      // Retry the set-aside senders whose time has come, once the others are served.
+      let next = NEVER;
+      for (const o of [...this.stalled]) {
+        if (this.closing) break;
+        if (o.retryAt > sys.now()) {
+          next = Math.min(next, o.retryAt);
+          continue;
+        }
+        this.stalled.delete(o);
+        o.ready = true;
+        yield* this.drain(sys, o);
+        if (this.stalled.has(o)) next = Math.min(next, o.retryAt);
+      }
       this.busy = false;
-      for (const w of this.idleWaiters.splice(0)) w();
+      if (this.stalled.size === 0 && this.ready.length === 0) for (const w of this.idleWaiters.splice(0)) w();
       if (this.closing) break;
+      if (this.ready.length !== 0) continue;
       this.signalled = false;
-      const st: number = yield sys.wait(this.notif);
-      if (st !== Status.Ok) break;
+      const st: number = yield sys.wait(this.notif, next === NEVER ? NEVER : Math.max(0, next - sys.now()));
+      if (st !== Status.Ok && (st & 0x3f) !== Status.Timeout) break;
     }
     this.ops.delete(this.poke);
     this.ops.delete(this.notif);
@@ -215,35 +306,71 @@ export class Poster {
 
   /** Send up to BATCH events of one sender, then requeue it if it has more. */
   private *drain(sys: Sys, o: Outlet): SysGen<void> {
-    const c = (o.client ??= stub(Sender, sys, o.slot));
-    const opts = { timeout: this.timeout };
     for (let i = 0; i < BATCH && !o.gone; i++) {
       if (o.lost > 0) {
         const count = o.lost;
-        o.lost = 0;
-        const r = yield* c.skip({ count }, opts);
-        if (!r.ok && this.failed(o, r.error, count)) return;
+        const r = yield* this.send(sys, o.slot, SKIP, { count });
+        if (r === 'ok') o.lost -= count;
+        if (!this.settle(sys, o, r)) return;
         continue;
       }
-      const ev = o.queue.shift();
+      const ev = o.queue[0];
       if (ev === undefined) break;
-      const r = yield* c.post(ev, opts);
-      if (r.ok) this.nSent++;
-      else if (this.failed(o, r.error, 1)) return;
+      if (ev.bad === true) {
+        // Never sent: it becomes a gap at its place in the ticks.
+        o.queue.shift();
+        o.lost++;
+        continue;
+      }
+      const r = yield* this.send(sys, o.slot, POST, { type: ev.type, data: ev.data });
+      if (r === 'ok') {
+        // A post made while the call ran may have overflowed the queue and dropped this very event.
+        if (o.queue[0] === ev) o.queue.shift();
+        this.nSent++;
+      }
+      if (!this.settle(sys, o, r)) return;
     }
     if (o.gone) return;
     if (o.queue.length > 0 || o.lost > 0) this.ready.push(o);
     else o.ready = false;
   }
 
-  /** A post or skip failed: a timeout loses the events (reported later); anything else drops the sender. */
-  private failed(o: Outlet, error: ErrnoName, events: number): boolean {
-    if (error === 'ETIMEDOUT' || error === 'EINTR') {
-      o.lost += events;
-      if (events === 1) this.nLost++;
+  /**
+   * After a send: true to go on with this sender. Refused (nobody receiving): set it aside
+   * for a retry, or drop it once it has refused for `giveUp` ms. Anything else but success
+   * drops it (a receiver that took the post and did not answer in time included).
+   */
+  private settle(sys: Sys, o: Outlet, r: Sent): boolean {
+    if (r === 'ok') {
+      o.stalledSince = -1;
+      return true;
+    }
+    if (r === 'stalled') {
+      const now = sys.now();
+      if (o.stalledSince < 0) o.stalledSince = now;
+      if (now - o.stalledSince >= this.giveUp) this.drop(o, 'ETIMEDOUT');
+      else {
+        o.ready = false;
+        o.retryAt = now + Math.min(RETRY_MS, this.giveUp - (now - o.stalledSince));
+        this.stalled.add(o);
+      }
       return false;
     }
-    this.drop(o, error);
-    return true;
+    this.drop(o, r);
+    return false;
+  }
+
+  /** One Sender call that never waits for a receiver (send-phase timeout 0). */
+  private *send(sys: Sys, slot: number, m: MethodDef, args: Readonly<Record<string, unknown>>): SysGen<Sent> {
+    const u = sys.utcb;
+    u.mr[0] = sys.threadId;
+    u.mr[1] = this.seq = (this.seq + 1) >>> 0;
+    u.grantMask = 0;
+    const cur = { w: HEADER_WORDS, i: 0, c: 0 };
+    if (m.argsCodec.encode(u, args, cur) !== null) return 'EINVAL';
+    const st: number = yield sys.call(slot, m.op, cur.w, cur.c, cur.i, 0, this.timeout);
+    if (st === Status.Ok) return u.label === 0 ? 'ok' : (errnoName(u.label) ?? 'EIO');
+    if ((st & 0x3f) === Status.Timeout && (st & RECV_PHASE) === 0) return 'stalled';
+    return kernelErrno(st);
   }
 }

@@ -19,7 +19,7 @@ import { HostSys, Rights, snapshot, type Kernel, type Task } from '../../core/in
 import { namesServer, type NamesInstance } from '../names/names-server.ts';
 import { capIsLive } from '../names/live-cap.ts';
 import type { NameSpace } from '../names/namespace.ts';
-import { psRows, type PsRow } from '../task/ps.ts';
+import { psRows, type PsRow, type TaskAbout } from '../task/ps.ts';
 import { planSystem, type PlannedChild, type PlannedUse } from './plan.ts';
 import { installService, type ServerFactory, type ServerInstance } from './server.ts';
 import { settleKernel, stopSystem, type ShutdownReport, type StopTarget } from './shutdown.ts';
@@ -59,7 +59,11 @@ export interface System {
    * are attached to the new instance.
    */
   restart(path: string): Promise<void>;
-  /** ps of the system's tasks: threads, states, what they wait for. */
+  /**
+   * ps of the system's tasks: threads, states, what they wait for, and (when a running
+   * server of the system answers `about`, as the task server does) the uid and note of
+   * each task it knows.
+   */
   ps(): PsRow[];
   /** Problems met while attaching names (e.g. a child registered a name itself first). */
   readonly warnings: readonly string[];
@@ -74,6 +78,11 @@ interface Member {
   readonly space: NameSpace;
   /** Attached uses: alias -> slot in the child's task. */
   readonly caps: Map<string, number>;
+  /**
+   * Slots whose cap died with its server (alias -> slot): the restarted server's cap goes
+   * back into the same slot, so a running server's env.caps stay valid across the restart.
+   */
+  readonly freed: Map<string, number>;
   instance: ServerInstance | null;
   started: boolean;
 }
@@ -111,7 +120,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     if (c.path === NAMES_PATH) continue;
     const space = namesInst.createNamespace(c.path);
     for (const u of c.uses) space.bindPending(u.alias);
-    const m: Member = { planned: c, task: newTask(c), space, caps: new Map(), instance: null, started: false };
+    const m: Member = { planned: c, task: newTask(c), space, caps: new Map(), freed: new Map(), instance: null, started: false };
     namesInst.installView(space, m.task, { register: c.spec.register === true, slot: CAP_NAMESPACE });
     members.set(c.path, m);
   }
@@ -133,7 +142,10 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     if (m.caps.has(u.alias) || !m.task.alive) return;
     const inst = providerOf(u.provider);
     if (inst === null) return;
-    let slot = installService(inst, m.task, u.params);
+    const again = m.freed.get(u.alias);
+    m.freed.delete(u.alias);
+    const reuse = again !== undefined && u.rights === undefined && m.task.cspace.get(again) === null;
+    let slot = reuse ? installService(inst, m.task, u.params, again) : installService(inst, m.task, u.params);
     if (u.rights !== undefined) {
       // The child's own copy is narrowed too, not only what its namespace answers:
       // deleting the original re-parents the narrowed copy to the server's root, so the
@@ -201,6 +213,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
       await settleKernel(kernel);
       m.task = newTask(m.planned);
       m.caps.clear();
+      m.freed.clear();
       m.instance = null;
       m.started = false;
       namesInst.installView(m.space, m.task, { register: m.planned.spec.register === true, slot: CAP_NAMESPACE });
@@ -211,7 +224,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     },
     ps() {
       const ids = new Set<number>([namesTask.id, ...[...members.values()].map((m) => m.task.id)]);
-      return psRows(snapshot(kernel), (t) => ids.has(t.id));
+      return psRows(snapshot(kernel), (t) => ids.has(t.id), aboutTask);
     },
     shutdown(o = {}) {
       stopping ??= (async () => {
@@ -225,12 +238,22 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     },
   };
 
+  /** What a running server that keeps task records (the task server) says about `pid`. */
+  function aboutTask(pid: number): TaskAbout | undefined {
+    for (const m of members.values()) {
+      const about = (m.instance as { about?: unknown } | null)?.about;
+      if (m.started && m.task.alive && typeof about === 'function') return (about as (p: number) => TaskAbout | undefined)(pid);
+    }
+    return undefined;
+  }
+
   /** Forget an attached cap that leads nowhere any more (its server ended or died). */
   function dropIfDead(m: Member, alias: string): void {
     const slot = m.caps.get(alias);
     if (slot === undefined || !m.task.alive || capIsLive(kernel, m.task, slot)) return;
     new HostSys(kernel, m.task).delete(slot);
     m.caps.delete(alias);
+    m.freed.set(alias, slot);
     m.space.lookup(alias); // the name server's copy is as dead: the name goes pending
   }
 

@@ -41,7 +41,8 @@ export function defaultSystem(opts: DefaultSystemOptions = {}): SystemSpec {
     names: { server: namesServer() },
     auth: { server: authServer() },
     ...(notify === false ? {} : { notify: { server: notify } }),
-    task: { server: taskServer() },
+    // The task server checks that subscribers' senders are caps of this notify service.
+    task: { server: taskServer(), ...(notify === false ? {} : { uses: { notify: 'notify' } }) },
     ...(fs === false ? {} : { fs: { server: fs, uses: fsUses } }),
     ...opts.extra,
   };

@@ -10,6 +10,20 @@
 // server reaps the dead and queues the events on a Poster (servers/notify), whose own
 // thread sends them with a timeout, so a subscriber's sender that never answers cannot
 // block the server (Hurd on L4's trust rule: never block on a client's capability).
+//
+// Limits. A non-admin client may hold at most `taskQuota` live tasks created through the
+// server (default 64; install params may set it per client), and non-admin clients
+// together at most `userTasks` (default 1024), so neither one client nor many can spend
+// the server's factory quota and root (an admin) keeps working; beyond either, create
+// answers EAGAIN. Subscriptions per client are bounded (EDQUOT), and when the server was
+// given the system's notify service (`uses: { notify }`) a subscription's sender must be
+// a cap of that service (EINVAL otherwise). Task names and notes must be well-formed
+// UTF-16 (EINVAL); names the server did not take at its door (the composer's) are made
+// well-formed in listings.
+//
+// Users. Every record carries the uid the task runs for (its creator's, from install
+// params; 0 for the composer's tasks) and a note its creator may set (Tasks.note): ps
+// shows both.
 
 import { CAP_FACTORY, Rights, Status, snapshot, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import {
@@ -21,21 +35,41 @@ import {
 } from '../../libcap/index.ts';
 import { Poster } from '../notify/poster.ts';
 import { shutdownBuckets, type HeldNote, type ServerFactory, type ServerInstance } from '../system/server.ts';
-import { psRows } from './ps.ts';
-import { MAX_ROWS, MAX_TASK_NAME, Tasks, type TaskRow, type ThreadRow } from './task-interface.ts';
+import { isWellFormed, toWellFormed } from '../system/strings.ts';
+import { psRows, type TaskAbout } from './ps.ts';
+import { MAX_ROWS, MAX_TASK_NAME, MAX_TASK_NOTE, Tasks, type TaskRow, type ThreadRow } from './task-interface.ts';
 import { TaskTable, type TaskRecord } from './task-table.ts';
 
-/** Per-client settings for install(): an admin sees and may kill every task the server knows. */
+/**
+ * Per-client settings for install(): an admin sees and may kill every task the server
+ * knows; `uid` is the user the tasks the client creates run for (default 0 for an admin,
+ * 65534 'nobody' otherwise); `taskQuota` overrides the server's per-client task quota.
+ */
 export interface TaskParams {
   readonly admin?: boolean;
+  readonly uid?: number;
+  readonly taskQuota?: number;
 }
 
-/** Options of a task server: its bucket's, plus posting and subscription bounds. */
+/** Default live tasks one non-admin client may have created through the server. */
+export const DEFAULT_TASK_QUOTA = 64;
+/** Default live tasks all non-admin clients together may have created through the server. */
+export const DEFAULT_USER_TASKS = 1024;
+/** The uid of a non-admin client installed without one. */
+export const NOBODY_UID = 65534;
+
+/** Options of a task server: its bucket's, plus posting, subscription and task bounds. */
 export interface TaskServerOptions extends BucketOptions {
   /** Kernel ms a post to a subscriber may take before it counts as lost (default 1000). */
   postTimeout?: number;
   /** Subscriptions one client may hold (default 64). */
   maxSubscriptions?: number;
+  /** Live tasks one non-admin client may have created (default 64; EAGAIN). */
+  taskQuota?: number;
+  /** Live tasks all non-admin clients together may have created (default 1024; EAGAIN). */
+  userTasks?: number;
+  /** Sender caps the server keeps for all subscriptions together (default 4096; subscribe answers EAGAIN). */
+  maxSenders?: number;
 }
 
 /** One death subscription: where to post, for which pid (0: every visible task). */
@@ -52,13 +86,24 @@ interface ClientView {
   admin: boolean;
   /** Task id of the client the object was installed for (-1: host). */
   taskId: number;
+  /** The uid its tasks run for. */
+  uid: number;
+  /** Live tasks it may have created. */
+  quota: number;
   readonly subs: Map<number, Subscription>;
 }
 
 /** A running task server, with the composer's host-side API. */
 export interface TaskInstance extends ServerInstance {
-  /** Know `task` (created elsewhere, e.g. by the composer) so admins can list, watch and kill it. */
-  adopt(task: Task, owner?: Task): void;
+  /**
+   * Know `task` (created elsewhere, e.g. by the composer) so admins can list, watch and
+   * kill it; `about` gives the uid it runs for (default 0) and its note.
+   */
+  adopt(task: Task, owner?: Task, about?: Partial<TaskAbout>): void;
+  /** The uid and note of a task the server knows (host side: the shell's ps). */
+  about(pid: number): TaskAbout | undefined;
+  /** Set the note of a task the server knows (host side); false when it does not know it. */
+  setNote(pid: number, note: string): boolean;
   /** Pids of the tasks the server holds caps to. */
   known(): number[];
   /** Live subscriptions (introspection). */
@@ -72,7 +117,7 @@ const MAX_SLOTS = 1 << 16;
 /** Start a task server. Its task needs a factory (tasks it creates are charged to it). */
 export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
   return (env) => {
-    const { postTimeout = 1000, maxSubscriptions = 64, ...bucketOpts } = opts;
+    const { postTimeout = 1000, maxSubscriptions = 64, taskQuota = DEFAULT_TASK_QUOTA, userTasks = DEFAULT_USER_TASKS, maxSenders, ...bucketOpts } = opts;
     const kernel = env.kernel;
     const bucket = Bucket.start(kernel, env.task, { name: 'task', ...bucketOpts });
     const ops = bucket.ops;
@@ -80,6 +125,10 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
     const deathCap = bucket.allocSlot();
     if (ops.mint(deathNotif, deathCap, Rights.Write, 1) !== Status.Ok) throw new Error('task server: cannot mint the death notification');
     const table = new TaskTable(ops, deathCap);
+    /** The notify service's endpoint, when the server was given one: senders must be its caps. */
+    const notifySlot = env.caps.get('notify');
+    /** Tasks created by admins (not counted against the users' share). */
+    const adminCreated = new Set<number>();
     const subs = new Set<Subscription>();
     let nextSub = 1;
     let stopped = false;
@@ -93,6 +142,8 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
     const poster = Poster.start(kernel, env.task, {
       name: 'task.poster',
       timeout: postTimeout,
+      ...(notifySlot === undefined ? {} : { service: notifySlot }),
+      ...(maxSenders === undefined ? {} : { maxSenders }),
       // The subscriber's mailbox is gone or revoked its sender: forget the subscription.
       onDrop: (slot) => forget(bySlot.get(slot)),
     });
@@ -120,6 +171,7 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
     /** Collect dead tasks and tell their subscribers. */
     function reap(): void {
       for (const rec of table.reap()) {
+        adminCreated.delete(rec.pid);
         for (const s of [...subs]) {
           if (s.pid === rec.pid || (s.pid === 0 && visible(s.holder, rec.pid, rec))) post(s, rec);
         }
@@ -144,15 +196,19 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
     const viewClass = defineClass({
       name: 'task',
       interface: Tasks,
-      init: (): ClientView => ({ admin: false, taskId: -1, subs: new Map() }),
-      alloc: (d, a: { admin: boolean; taskId: number }) => {
+      init: (): ClientView => ({ admin: false, taskId: -1, uid: NOBODY_UID, quota: taskQuota, subs: new Map() }),
+      alloc: (d, a: { admin: boolean; taskId: number; uid: number; quota: number }) => {
         d.admin = a.admin;
         d.taskId = a.taskId;
+        d.uid = a.uid;
+        d.quota = a.quota;
       },
       reinit: (d) => {
         for (const s of [...d.subs.values()]) dropSub(s);
         d.admin = false;
         d.taskId = -1;
+        d.uid = NOBODY_UID;
+        d.quota = taskQuota;
       },
       noSenders: (obj) => {
         for (const s of [...obj.data.subs.values()]) dropSub(s);
@@ -160,14 +216,23 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
       handlers: {
         create(ctx, { name, slots }) {
           if (name === '' || name.length > MAX_TASK_NAME) return ctx.fail('EINVAL', 'a task needs a name');
+          if (!isWellFormed(name)) return ctx.fail('EINVAL', 'a task name must be well-formed UTF-16');
           const size = slots === 0 ? DEFAULT_SLOTS : slots;
           if (size < 8 || size > MAX_SLOTS) return ctx.fail('EINVAL', `slots must be 0 or 8..${MAX_SLOTS}`);
+          const v = ctx.data;
+          const owner = Math.max(0, v.taskId);
+          if (!v.admin) {
+            if (table.createdBy(owner) >= v.quota) return ctx.fail('EAGAIN', `at most ${v.quota} live tasks per client`);
+            if (table.createdTotal - adminCreated.size >= userTasks) return ctx.fail('EAGAIN', `users hold their share of ${userTasks} tasks`);
+          }
           const slot = bucket.allocSlot();
           const st = ctx.sys!.createTask(CAP_FACTORY, slot, name, size);
+          if (st !== Status.Ok) ops.delete(slot);
           if (st === Status.NotEnoughMemory) return ctx.fail('EAGAIN', 'the task server\'s quota is spent');
           if (st !== Status.Ok) return ctx.fail('EIO', `createTask: status ${st}`);
-          const rec = table.add(slot, Math.max(0, ctx.data.taskId));
+          const rec = table.add(slot, owner, false, v.uid);
           if (rec === null) return ctx.fail('EIO');
+          if (v.admin) adminCreated.add(rec.pid);
           const given = bucket.allocSlot();
           if (ops.mint(slot, given, Rights.Read | Rights.Write) !== Status.Ok) return ctx.fail('EIO');
           return { task: given, pid: rec.pid };
@@ -186,16 +251,29 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
           for (const t of snapshot(kernel).tasks) {
             const rec = table.get(t.id);
             if (!visible(v, t.id, rec)) continue;
-            rows.push({ pid: t.id, name: t.name.slice(0, MAX_TASK_NAME), threads: t.threads.filter(alive).length, owner: rec?.owner ?? 0 });
+            rows.push({
+              pid: t.id,
+              name: toWellFormed(t.name.slice(0, MAX_TASK_NAME)),
+              threads: t.threads.filter(alive).length,
+              owner: rec?.owner ?? 0,
+              uid: rec?.uid ?? 0,
+              note: rec?.note ?? '',
+            });
             if (rows.length >= MAX_ROWS) break;
           }
           return { tasks: rows };
         },
         ps(ctx) {
           const v = ctx.data;
-          const rows: ThreadRow[] = psRows(snapshot(kernel), (t) => visible(v, t.id, table.get(t.id)))
+          const rows: ThreadRow[] = psRows(snapshot(kernel), (t) => visible(v, t.id, table.get(t.id)), about)
             .slice(0, MAX_ROWS)
-            .map((r) => ({ ...r, task: r.task.slice(0, MAX_TASK_NAME), thread: r.thread.slice(0, MAX_TASK_NAME), state: r.state.slice(0, 64), blockedOn: r.blockedOn.slice(0, 64) }));
+            .map((r) => ({
+              ...r,
+              task: toWellFormed(r.task.slice(0, MAX_TASK_NAME)),
+              thread: toWellFormed(r.thread.slice(0, MAX_TASK_NAME)),
+              state: r.state.slice(0, 64),
+              blockedOn: r.blockedOn.slice(0, 64),
+            }));
           return { threads: rows };
         },
         subscribe(ctx, { pid, sender }) {
@@ -206,6 +284,11 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
             if (!visible(v, pid, rec)) return ctx.fail('EPERM');
           }
           if (v.subs.size >= maxSubscriptions) return ctx.fail('EDQUOT');
+          // Only a cap that can post (of the system's notify service, when the server has
+          // one) is kept, never any cap a client sends; and the poster holds a bounded number.
+          const why = poster.check(sender);
+          if (why === 'EINVAL') return ctx.fail('EINVAL', notifySlot === undefined ? 'the sender must be an endpoint cap that can call' : 'the sender must be a cap of the notify service');
+          if (why === 'EAGAIN') return ctx.fail('EAGAIN', 'the server holds the most senders it may');
           ctx.keep(sender);
           poster.adopt(sender);
           const s: Subscription = { id: nextSub++, pid, holder: v, slot: sender };
@@ -222,11 +305,24 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
           dropSub(s);
           return {};
         },
+        note(ctx, { pid, note }) {
+          const rec = table.get(pid);
+          if (rec === undefined) return ctx.fail('ESRCH');
+          if (!ctx.data.admin && (rec.owner !== ctx.data.taskId || rec.adopted)) return ctx.fail('EPERM', 'not a task this client created');
+          if (!isWellFormed(note) || note.length > MAX_TASK_NOTE) return ctx.fail('EINVAL', 'a note must be well-formed UTF-16');
+          rec.note = note;
+          return {};
+        },
       },
     });
 
-    function makeView(admin: boolean, taskId: number): CapObject<ClientView> {
-      const o = bucket.create(viewClass, { admin, taskId });
+    function about(pid: number): TaskAbout | undefined {
+      const rec = table.get(pid);
+      return rec === undefined ? undefined : { uid: rec.uid, note: rec.note };
+    }
+
+    function makeView(admin: boolean, taskId: number, uid = admin ? 0 : NOBODY_UID, quota = taskQuota): CapObject<ClientView> {
+      const o = bucket.create(viewClass, { admin, taskId, uid, quota });
       if (o instanceof RpcFailure) throw new Error(`task server: cannot create an object: ${o.error}`);
       return o;
     }
@@ -238,14 +334,26 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
       bucket,
       buckets: [bucket],
       root,
-      adopt(task, owner) {
-        table.adopt(kernel, task, env.task, owner?.id ?? 0);
+      adopt(task, owner, a) {
+        table.adopt(kernel, task, env.task, owner?.id ?? 0, a?.uid ?? 0, toWellFormed(a?.note ?? ''));
+      },
+      about,
+      setNote(pid, note) {
+        const rec = table.get(pid);
+        if (rec === undefined) return false;
+        rec.note = toWellFormed(note.slice(0, MAX_TASK_NOTE));
+        return true;
       },
       known: () => table.values().map((r) => r.pid),
       subscriptions: () => subs.size,
       install(task, params, slot) {
         const p = (params ?? {}) as TaskParams;
-        const o = makeView(p.admin === true, task.id);
+        const admin = p.admin === true;
+        const uid = p.uid ?? (admin ? 0 : NOBODY_UID);
+        const quota = p.taskQuota ?? taskQuota;
+        if (!Number.isInteger(uid) || uid < 0 || uid > 0xffffffff) throw new RangeError('task server: uid must be a u32');
+        if (!Number.isInteger(quota) || quota < 0) throw new RangeError('task server: taskQuota must be a non-negative integer');
+        const o = makeView(admin, task.id, uid, quota);
         const s = bucket.install(o, task, slot === undefined ? {} : { slot });
         o.unref(); // the client's entry holds it
         return s;

@@ -15,11 +15,17 @@ export interface TaskRecord {
   readonly owner: number;
   /** Adopted from the composer rather than created through the server. */
   readonly adopted: boolean;
+  /** The user the task runs for: its creator's uid (install params), 0 for the composer's. */
+  readonly uid: number;
+  /** Free text its creator set (Tasks.note), e.g. where a translator is attached. */
+  note: string;
 }
 
 /** The records, by pid. */
 export class TaskTable {
   private readonly records = new Map<number, TaskRecord>();
+  /** Live tasks created through the server, by creator pid. */
+  private readonly created = new Map<number, number>();
 
   constructor(
     private readonly ops: HostSys,
@@ -28,22 +34,35 @@ export class TaskTable {
   ) {}
 
   /** Take over a task cap the server holds in `slot` and watch the task's death. */
-  add(slot: number, owner: number, adopted = false): TaskRecord | null {
+  add(slot: number, owner: number, adopted = false, uid = 0, note = ''): TaskRecord | null {
     const info = this.ops.taskInfo(slot);
     if (!info.ok) return null;
-    const rec: TaskRecord = { pid: info.value.id, name: info.value.name, slot, owner, adopted };
+    const rec: TaskRecord = { pid: info.value.id, name: info.value.name, slot, owner, adopted, uid, note };
     this.records.set(rec.pid, rec);
+    if (!adopted) this.created.set(owner, (this.created.get(owner) ?? 0) + 1);
     if (this.ops.watchTask(slot, this.deathCap) !== Status.Ok) throw new Error(`task server: cannot watch task ${rec.pid}`);
     return rec;
   }
 
   /** Host side: adopt a task (the composer's, not created through the server). */
-  adopt(kernel: Kernel, task: Task, serverTask: Task, owner = 0): TaskRecord | null {
+  adopt(kernel: Kernel, task: Task, serverTask: Task, owner = 0, uid = 0, note = ''): TaskRecord | null {
     const known = this.records.get(task.id);
     if (known !== undefined) return known;
     if (!task.alive) return null;
     const slot = kernel.grant(task, CAP_SELF, serverTask, { rights: Rights.All });
-    return this.add(slot, owner, true);
+    return this.add(slot, owner, true, uid, note);
+  }
+
+  /** Live tasks `owner` (a pid) created through the server. */
+  createdBy(owner: number): number {
+    return this.created.get(owner) ?? 0;
+  }
+
+  /** Live tasks created through the server by anyone. */
+  get createdTotal(): number {
+    let n = 0;
+    for (const c of this.created.values()) n += c;
+    return n;
   }
 
   get(pid: number): TaskRecord | undefined {
@@ -69,6 +88,7 @@ export class TaskTable {
     for (const rec of dead) {
       this.records.delete(rec.pid);
       this.ops.delete(rec.slot);
+      if (!rec.adopted) this.uncount(rec.owner);
     }
     return dead;
   }
@@ -77,5 +97,12 @@ export class TaskTable {
   clear(): void {
     for (const rec of this.records.values()) this.ops.delete(rec.slot);
     this.records.clear();
+    this.created.clear();
+  }
+
+  private uncount(owner: number): void {
+    const n = (this.created.get(owner) ?? 1) - 1;
+    if (n > 0) this.created.set(owner, n);
+    else this.created.delete(owner);
   }
 }

@@ -4,7 +4,7 @@
 
 import { Kernel, VirtualClock, type Task } from '../../../core/index.ts';
 import { connect, type AsyncClient, type SpecsOf } from '../../../libcap/index.ts';
-import { Auth, authServer, type AuthInstance, type AuthParams } from '../../../servers/auth/index.ts';
+import { Auth, authServer, type AuthInstance, type AuthOptions, type AuthParams } from '../../../servers/auth/index.ts';
 import { settle } from '../../world-helpers.ts';
 export { settle, track, deleteCap } from '../../world-helpers.ts';
 
@@ -18,10 +18,10 @@ export interface AuthWorld {
   user(name: string, params?: AuthParams): { task: Task; cap: number; auth: AuthClient };
 }
 
-export async function authWorld(): Promise<AuthWorld> {
+export async function authWorld(opts: AuthOptions = {}): Promise<AuthWorld> {
   const k = new Kernel({ clock: new VirtualClock() });
   const authTask = k.createTask('auth', { quota: 10_000, slots: 1 << 16 });
-  const auth = (await authServer()({ kernel: k, task: authTask, caps: new Map() })) as AuthInstance;
+  const auth = (await authServer(opts)({ kernel: k, task: authTask, caps: new Map() })) as AuthInstance;
   return {
     k,
     auth,

@@ -4,7 +4,7 @@
 
 import { Rights, type Kernel, type Task } from '../../../core/index.ts';
 import { Bucket, connect, defineClass, defineInterface, RpcFailure, t, type AsyncClient, type CapObject, type SpecsOf } from '../../../libcap/index.ts';
-import { Namespace, namesServer, type NamesInstance, type NameSpace } from '../../../servers/names/index.ts';
+import { Namespace, namesServer, type NamesInstance, type NameSpace, type NamesOptions } from '../../../servers/names/index.ts';
 import { kernel, startServer } from '../system/harness.ts';
 
 /** The echo service: says which client task is calling (its identity at the server). */
@@ -28,9 +28,9 @@ export interface Client {
   ns: AsyncClient<SpecsOf<typeof Namespace>>;
 }
 
-export async function namesWorld(): Promise<NamesWorld> {
+export async function namesWorld(opts: NamesOptions = {}): Promise<NamesWorld> {
   const k = kernel();
-  const { inst: names, task: namesTask } = await startServer<NamesInstance>(k, 'names', namesServer({ watchCapacity: 4 }));
+  const { inst: names, task: namesTask } = await startServer<NamesInstance>(k, 'names', namesServer({ watchCapacity: 4, ...opts }));
   const etask = k.createTask('echo', { quota: 1000, slots: 4096 });
   const bucket = Bucket.start(k, etask, { name: 'echo' });
   const cls = defineClass({ name: 'echo', interface: Echo, init: () => ({}), handlers: { who: (ctx) => ({ task: ctx.client.taskId }) } });

@@ -35,4 +35,16 @@ describe('EventQueue', () => {
     q.clear();
     expect(q.length).toBe(0);
   });
+
+  it('discard takes the oldest event and counts it as dropped (an event a take could not encode)', () => {
+    const q = new EventQueue(4);
+    post(q, 'a');
+    q.discard();
+    expect(q.length).toBe(1);
+    expect(q.peek()).toMatchObject({ data: 'a' });
+    expect(q.dropped).toBe(1);
+    q.shift();
+    q.discard();
+    expect(q.dropped).toBe(1);
+  });
 });

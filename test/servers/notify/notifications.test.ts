@@ -1,6 +1,7 @@
-// The rxjs client: subscribing registers a mailbox and its senders, events are emitted in
-// order, the stream is shared, unsubscribing frees everything in the service; gaps become
-// data (withGaps) and trackState reloads across them.
+// The rxjs client: a feed registers one mailbox and its senders on first use (a subscriber
+// or reading `senders`), events are emitted in order, the stream is shared, the mailbox and
+// its senders outlive the subscribers until close() frees everything in the service; gaps
+// become data (withGaps) and trackState reloads across them.
 
 import { firstValueFrom, of, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ async function postAll(w: NotifyWorld, server: Task, slot: number, events: reado
 }
 
 describe('notifications (rxjs)', () => {
-  it('registers on subscribe, emits every event, and frees the mailbox on unsubscribe', async () => {
+  it('registers on subscribe, emits every event, and frees the mailbox on close', async () => {
     const w = await notifyWorld();
     const c = await w.client();
     const srv = w.server();
@@ -48,7 +49,11 @@ describe('notifications (rxjs)', () => {
 
     sub.unsubscribe();
     await settle(w.k);
-    // The wait was cancelled, the caps deleted, and the service let everything go.
+    // The wait was cancelled; the mailbox stays (its senders were handed out).
+    expect(w.inst.mailboxes()).toMatchObject([{ waiters: 0 }]);
+    await feed.close();
+    await settle(w.k);
+    // The caps were deleted, and the service let everything go.
     expect(w.inst.stats()).toMatchObject({ clients: 0, mailboxes: 0, reserved: 0 });
     expect(w.inst.bucket.stats().inflight).toBe(0);
     expect(capCount(c.task)).toBe(caps);
@@ -56,7 +61,7 @@ describe('notifications (rxjs)', () => {
     expect(await feed.stats()).toBeNull();
   });
 
-  it('shares one registration between subscribers and registers anew after a full release', async () => {
+  it('shares one mailbox between subscribers, early and late: its senders stay valid while the feed lives', async () => {
     const w = await notifyWorld();
     const c = await w.client();
     const feed = notifications(w.k, c.task, c.cap, { capacity: 4, sources: ['fs'] });
@@ -78,13 +83,52 @@ describe('notifications (rxjs)', () => {
     expect(w.inst.stats().mailboxes).toBe(1);
     subB.unsubscribe();
     await settle(w.k);
-    expect(w.inst.stats().mailboxes).toBe(0);
-
-    // A new subscription is a new mailbox: a sync event again and fresh senders.
+    // Nobody subscribed: the mailbox keeps what comes, and the handed-out sender still works.
+    expect(w.inst.stats().mailboxes).toBe(1);
+    await postAll(w, srv, w.k.grant(c.task, first.fs, srv), [['y', '2']]);
+    // A late subscriber joins the same mailbox: no new sync event, the queued event first.
     const again = await firstValueFrom(feed.events$.pipe(take(1)));
-    expect(again).toMatchObject({ tick: 0, type: 'sync' });
+    expect(again).toMatchObject({ tick: 2, type: 'y', data: '2' });
+    expect(await feed.senders).toBe(first);
+    await settle(w.k);
+    expect(w.inst.stats().mailboxes).toBe(1);
+    await feed.close();
     await settle(w.k);
     expect(w.inst.stats().mailboxes).toBe(0);
+  });
+
+  it('resolves senders without a subscriber; events posted meanwhile wait for the first one', async () => {
+    const w = await notifyWorld();
+    const c = await w.client();
+    const feed = notifications(w.k, c.task, c.cap, { capacity: 8, sources: ['fs'] });
+    const { fs } = await feed.senders;
+    expect(w.inst.stats().mailboxes).toBe(1);
+    const srv = w.server();
+    await postAll(w, srv, w.k.grant(c.task, fs, srv), [['add', 'early']]);
+    const got = await firstValueFrom(feed.events$.pipe(take(2), toArray()));
+    expect(got.map((e) => [e.tick, e.type])).toEqual([
+      [0, 'sync'],
+      [1, 'add'],
+    ]);
+    expect(await feed.stats()).toMatchObject({ posted: 1, queued: 0 });
+    await feed.close();
+    await settle(w.k);
+    expect(w.inst.stats().mailboxes).toBe(0);
+    expect(await feed.stats()).toBeNull();
+  });
+
+  it('frees a registration nobody could have handed out when its last subscriber leaves', async () => {
+    const w = await notifyWorld();
+    const c = await w.client();
+    const feed = notifications(w.k, c.task, c.cap, { capacity: 4, sources: ['fs'] });
+    const caps = capCount(c.task);
+    const sub = feed.events$.subscribe(() => {});
+    await settle(w.k);
+    expect(w.inst.stats().mailboxes).toBe(1);
+    sub.unsubscribe();
+    await settle(w.k);
+    expect(w.inst.stats().mailboxes).toBe(0);
+    expect(capCount(c.task)).toBe(caps);
   });
 
   it('errors the stream and the senders with EDQUOT when the quota is spent', async () => {
@@ -164,6 +208,7 @@ describe('notifications (rxjs)', () => {
     expect(loads).toBe(2);
     expect([...view].sort()).toEqual([...names].sort());
     sub.unsubscribe();
+    await feed.close();
     await settle(w.k);
     expect(w.inst.stats().mailboxes).toBe(0);
   });
@@ -179,6 +224,7 @@ describe('notifications (rxjs)', () => {
     const got = await all;
     expect(got.map((n) => n.tick)).toEqual(Array.from({ length: 201 }, (_, i) => i));
     expect(got.every((n) => n.gap === 0)).toBe(true);
+    await feed.close();
     await settle(w.k);
     expect(w.inst.stats().mailboxes).toBe(0);
   });

@@ -278,7 +278,7 @@ describe('notify: revocation and release', () => {
     deleteCap(w.k, c.task, slot);
     await settle(w.k);
     expect(waiting.value).toMatchObject({ ok: false, error: 'EBADF' });
-    expect(w.inst.stats()).toEqual({ clients: 0, mailboxes: 0, reserved: 0, queued: 0, posted: 0, dropped: 0 });
+    expect(w.inst.stats()).toEqual({ clients: 0, mailboxes: 0, reserved: 0, queued: 0, posted: 0, dropped: 0, waiters: 0, abandoned: 0 });
     expect(srv.cspace.get(fs.theirs)).toBeNull();
     expect(c.task.cspace.get(fs.mine)).toBeNull();
     expect(capCount(c.task)).toBe(before - 2);
@@ -313,16 +313,16 @@ describe('notify: revocation and release', () => {
 
 describe('notify: declared errors', () => {
   it('every error the interfaces declare is produced above', () => {
-    // EDQUOT (subscribe, allow), ETIMEDOUT (next, wait), ENOENT (revoke); Sender declares none.
+    // EDQUOT (subscribe, allow), ETIMEDOUT (next, wait), ENOENT (revoke); EAGAIN (next, wait) in limits.test.ts; Sender declares none.
     const declared = [...Notify.list, ...Mailbox.list, ...Sender.list].map((m) => `${m.fullName}: ${m.errors.join(' ')}`);
     expect(declared).toEqual([
       'notify.subscribe: EDQUOT',
       'notify.mailbox.allow: EDQUOT',
-      'notify.mailbox.next: ETIMEDOUT',
+      'notify.mailbox.next: ETIMEDOUT EAGAIN',
       'notify.mailbox.take: ',
       'notify.mailbox.stats: ',
       'notify.mailbox.revoke: ENOENT',
-      'notify.mailbox.wait: ETIMEDOUT',
+      'notify.mailbox.wait: ETIMEDOUT EAGAIN',
       'notify.sender.post: ',
       'notify.sender.skip: ',
     ]);

@@ -3,9 +3,10 @@
 // bounds reported to the service as gaps; watchers dropped when their post fails.
 
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../../../core/index.ts';
+import { Rights, type Sys, type SysGen, type Task } from '../../../core/index.ts';
 import { Bucket, connect, defineClass, defineInterface, RpcFailure, t } from '../../../libcap/index.ts';
-import { Poster, type PosterOptions } from '../../../servers/notify/index.ts';
+import { DEFAULT_GIVE_UP, Poster, RETRY_MS, type PosterOptions } from '../../../servers/notify/index.ts';
+import { advance } from '../../world-helpers.ts';
 import { capCount, notifyWorld, settle, type NotifyWorld } from './world.ts';
 
 /** A tiny watched-object server: clients register sender caps, `touch` changes a name. */
@@ -162,5 +163,125 @@ describe('notify poster', () => {
     expect(() => srv.poster.post(99, 'x'.repeat(65))).toThrow(RangeError);
     expect(() => srv.poster.post(99, 'change', 'x'.repeat(4097))).toThrow(RangeError);
     expect(srv.poster.post(99, 'change')).toBe(false);
+  });
+
+  it('never delays anyone for receivers that never receive: 20 of them cost root nothing, and go after giveUp', async () => {
+    const w = await notifyWorld();
+    const srv = watchedServer(w);
+    // 20 "watchers": endpoint caps whose endpoints nobody ever receives on.
+    for (let i = 0; i < 20; i++) {
+      const bad = w.k.createTask(`bad${i}`);
+      const ep = w.k.createEndpoint(bad);
+      const slot = w.k.grant(bad, ep, srv.task, { rights: Rights.CallGrant });
+      expect(srv.poster.adopt(slot)).toBe(true);
+      srv.watchers.add(slot);
+    }
+    const root = await w.client('root');
+    const { box } = await root.mailbox(64);
+    await box.take({ max: 1 });
+    const { sender } = await box.allow({ source: 'fs' });
+    const watched = connect(Watched, w.k, root.task, srv.install(root.task));
+    await watched.watch({ sender });
+    const t0 = w.k.now();
+    await watched.touch({ name: 'first' });
+    // Root's event is there at once: no kernel time passed for the 20 bad receivers.
+    expect((await box.next({ timeout: 0 })).event).toMatchObject({ type: 'change', data: 'first' });
+    expect(w.k.now()).toBe(t0);
+    expect(srv.poster.stats().stalled).toBe(20);
+    // Still none while they are being retried.
+    const t1 = w.k.now() + 5 * RETRY_MS;
+    while (w.k.now() < t1) {
+      await watched.touch({ name: `at ${w.k.now()}` });
+      const ev = (await box.next({ timeout: 0 })).event;
+      expect(ev.data).toBe(`at ${w.k.now()}`);
+      w.k.advance(RETRY_MS);
+      await settle(w.k);
+    }
+    // After giveUp every bad receiver is dropped (ETIMEDOUT), its queued events counted lost.
+    // (The poster's retries are kernel timers: host code moves virtual time here.)
+    while (srv.poster.stats().stalled > 0) await advance(w.k, RETRY_MS);
+    await srv.poster.flushed();
+    expect(w.k.now() - t0).toBeGreaterThanOrEqual(DEFAULT_GIVE_UP);
+    expect(w.k.now() - t0).toBeLessThanOrEqual(DEFAULT_GIVE_UP + RETRY_MS);
+    expect(srv.dropped).toEqual(new Array(20).fill('ETIMEDOUT'));
+    expect(srv.poster.stats()).toMatchObject({ senders: 1, dropped: 20, stalled: 0 });
+    const t2 = w.k.now();
+    await watched.touch({ name: 'after' });
+    expect((await box.next({ timeout: 0 })).event).toMatchObject({ data: 'after' });
+    expect(w.k.now()).toBe(t2);
+  });
+
+  it('a receiver that takes a post but never answers is dropped after `timeout`, once', async () => {
+    const w = await notifyWorld();
+    const srv = watchedServer(w, { timeout: 50 });
+    const rogue = w.k.createTask('rogue');
+    const ep = w.k.createEndpoint(rogue);
+    // Receives one message and never answers.
+    w.k.spawn(rogue, function* (sys: Sys): SysGen<void> {
+      yield sys.recv(ep);
+      yield sys.sleep(1_000_000);
+    });
+    const slot = w.k.grant(rogue, ep, srv.task, { rights: Rights.CallGrant });
+    srv.poster.adopt(slot);
+    srv.watchers.add(slot);
+    const root = await w.client('root');
+    const { box } = await root.mailbox(64);
+    await box.take({ max: 1 });
+    const { sender } = await box.allow({ source: 'fs' });
+    const watched = connect(Watched, w.k, root.task, srv.install(root.task));
+    await watched.watch({ sender });
+    const t0 = w.k.now();
+    await watched.touch({ name: 'a' });
+    await watched.touch({ name: 'b' });
+    expect((await box.next({ timeout: 0 })).event.data).toBe('a');
+    expect((await box.next({ timeout: 0 })).event.data).toBe('b');
+    expect(w.k.now() - t0).toBeLessThanOrEqual(50);
+    await srv.poster.flushed();
+    expect(srv.dropped).toEqual(['ETIMEDOUT']);
+    const t1 = w.k.now();
+    await watched.touch({ name: 'c' });
+    expect((await box.next({ timeout: 0 })).event.data).toBe('c');
+    expect(w.k.now()).toBe(t1);
+  });
+
+  it('adopts only endpoint caps that can call, of the notify service when given, at most maxSenders', async () => {
+    const w = await notifyWorld();
+    const task = w.k.createTask('srv', { quota: 1000, slots: 4096 });
+    const c = await w.client();
+    const serviceCap = w.inst.install!(task, undefined);
+    const poster = Poster.start(w.k, task, { service: serviceCap, maxSenders: 1 });
+    const notif = w.k.createNotification(task);
+    expect(poster.check(notif)).toBe('EINVAL');
+    expect(poster.adopt(notif)).toBe(false);
+    expect(task.cspace.get(notif)).not.toBeNull(); // refused: the caller keeps it
+    const foreign = w.k.createEndpoint(task);
+    expect(poster.check(foreign)).toBe('EINVAL');
+    const { box } = await c.mailbox(4);
+    const one = w.k.grant(c.task, (await box.allow({ source: 'a' })).sender, task);
+    const two = w.k.grant(c.task, (await box.allow({ source: 'b' })).sender, task);
+    const readOnly = w.k.grant(c.task, (await box.allow({ source: 'c' })).sender, task, { rights: Rights.Read });
+    expect(poster.check(readOnly)).toBe('EINVAL');
+    expect(poster.adopt(one)).toBe(true);
+    expect(poster.check(two)).toBe('EAGAIN');
+    expect(poster.adopt(two)).toBe(false);
+    await poster.close();
+  });
+
+  it('counts an event with malformed text as lost (the owner sees the gap) instead of sending it', async () => {
+    const w = await notifyWorld();
+    const srv = watchedServer(w);
+    const c = await w.client();
+    const { box } = await c.mailbox(8);
+    await box.take({ max: 1 });
+    const { sender } = await box.allow({ source: 'watched' });
+    const theirs = w.k.grant(c.task, sender, srv.task);
+    srv.poster.adopt(theirs);
+    expect(srv.poster.post(theirs, 'change', 'a')).toBe(true);
+    expect(srv.poster.post(theirs, 'change', 'bad\ud800')).toBe(true);
+    expect(srv.poster.post(theirs, 'change', 'c')).toBe(true);
+    await srv.poster.flushed();
+    const { events } = await box.take({ max: 8 });
+    expect(events.map((e) => `${e.tick}:${e.data}`)).toEqual(['1:a', '3:c']);
+    expect(await box.stats()).toMatchObject({ posted: 3, dropped: 1 });
   });
 });

@@ -8,7 +8,7 @@ import { Auth } from '../../../servers/auth/index.ts';
 import { Namespace } from '../../../servers/names/index.ts';
 import { notifyServer } from '../../../servers/notify/index.ts';
 import { boot, CAP_NAMESPACE, defaultSystem, isServer } from '../../../servers/system/index.ts';
-import { Tasks } from '../../../servers/task/index.ts';
+import { Tasks, type TaskInstance } from '../../../servers/task/index.ts';
 import { kernel } from './harness.ts';
 import { ProbeLog, probeServer } from './probe.ts';
 
@@ -49,5 +49,15 @@ describe('defaultSystem', () => {
     const log = new ProbeLog();
     const spec = defaultSystem({ extra: { auth: { server: probeServer('my-auth', log) } } });
     expect(Object.keys(spec)).toEqual(['names', 'auth', 'notify', 'task', 'fs']);
+  });
+
+  it('ps shows the uid and note the task server keeps for a system task', async () => {
+    const k = kernel();
+    const sys = await boot(k, defaultSystem({ fs: false }));
+    const tasks = sys.instance<TaskInstance>('task');
+    tasks.adopt(sys.task('auth'), undefined, { uid: 7, note: 'authentication' });
+    expect(sys.ps().filter((r) => r.task === 'auth').every((r) => r.uid === 7 && r.note === 'authentication')).toBe(true);
+    expect(sys.ps().find((r) => r.task === 'notify')).toMatchObject({ uid: 0, note: '' });
+    expect((await sys.shutdown()).errors).toEqual([]);
   });
 });

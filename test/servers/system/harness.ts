@@ -5,6 +5,7 @@
 import { HostSys, Kernel, VirtualClock, type Task } from '../../../core/index.ts';
 import type { ServerFactory, ServerInstance } from '../../../servers/system/server.ts';
 export { settle, advance, track, capCount } from '../../world-helpers.ts';
+export type { Tracked } from '../../world-helpers.ts';
 
 /** A kernel on virtual time that moves only when a test moves it. */
 export function kernel(): Kernel {

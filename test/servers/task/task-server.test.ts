@@ -74,7 +74,8 @@ describe('Tasks.create', () => {
     expect(st).toEqual([Status.Ok, Status.Ok, Status.Ok]);
     await settle(w.k);
     const rows = (await c.ts.ps()).threads.filter((r) => r.pid === pid);
-    expect(rows).toEqual([{ pid, task: 'child', tid: rows[0]!.tid, thread: 'child.main', state: 'blocked-recv', blockedOn: expect.stringMatching(/^endpoint \d+$/), priority: 100 }]);
+    // uid and note (issue 10): the creator is a non-admin client installed without a uid: nobody.
+    expect(rows).toEqual([{ pid, task: 'child', tid: rows[0]!.tid, thread: 'child.main', state: 'blocked-recv', blockedOn: expect.stringMatching(/^endpoint \d+$/), priority: 100, uid: 65534, note: '' }]);
     const listed = (await c.ts.list()).tasks;
     expect(listed.map((t) => [t.pid, t.name, t.owner])).toEqual([
       [c.task.id, 'parent', 0],
