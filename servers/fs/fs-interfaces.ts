@@ -77,6 +77,35 @@ export const StatType = t.record({
 });
 export type StatRecord = Infer<typeof StatType>;
 
+/**
+ * file.statfs's answer, as the Hurd's fsys_statfsbuf and Node's fs.StatFs: the volume's
+ * block size, its size and free space in blocks (from its quota and usage), its i-nodes
+ * total and free; plus the largest file it takes and its longest name.
+ */
+export const StatfsType = t.record({
+  /** Filesystem type (magic number, as Linux's f_type: TMPFS_MAGIC for the memfs volume). */
+  type: t.u32,
+  bsize: t.u32,
+  blocks: t.f64,
+  bfree: t.f64,
+  /** Free blocks an unprivileged user may use. */
+  bavail: t.f64,
+  files: t.f64,
+  ffree: t.f64,
+  /** Largest file size in bytes (writes and truncations beyond answer EFBIG). */
+  maxFileSize: t.f64,
+  namelen: t.u32,
+  /** ST_* flags (ST.RDONLY while mounted read-only). */
+  flags: t.u32,
+});
+export type StatfsRecord = Infer<typeof StatfsType>;
+
+/** statfs flags, as Linux's ST_RDONLY. */
+export const ST = { RDONLY: 1 } as const;
+
+/** Linux's f_type of tmpfs, which the memfs volume is to its users. */
+export const TMPFS_MAGIC = 0x01021994;
+
 export const DirEntryType = t.record({ name: t.string(NAME_MAX), ino: t.u32, type: NodeTypeType });
 export type DirEntry = Infer<typeof DirEntryType>;
 
@@ -134,7 +163,7 @@ export const File = defineInterface('file', {
   chmod: { op: 1101, args: { mode: t.u32 }, errors: ['EPERM', 'EROFS'] },
   chown: { op: 1102, args: { uid: t.i32, gid: t.i32 }, errors: ['EPERM', 'EROFS', 'EINVAL'], doc: '-1 leaves an id unchanged.' },
   utimes: { op: 1103, args: { atimeMs: t.f64, mtimeMs: t.f64 }, errors: ['EPERM', 'EACCES', 'EROFS'] },
-  truncate: { op: 1104, args: { size: t.f64 }, errors: ['EINVAL', 'EISDIR', 'EACCES', 'EBADF', 'EROFS', 'EFBIG'] },
+  truncate: { op: 1104, args: { size: t.f64 }, errors: ['EINVAL', 'EISDIR', 'EACCES', 'EBADF', 'EROFS', 'EFBIG', 'ENOSPC'] },
   sync: { op: 1105 },
   readlink: { op: 1106, reply: { target: t.string(PATH_MAX) }, errors: ['EINVAL'], doc: 'The target of a symlink opened with O_NOLINK.' },
   checkAccess: { op: 1107, reply: { allowed: t.u32 }, doc: 'Which of R_OK, W_OK, X_OK the caller\'s ids have.' },
@@ -161,6 +190,12 @@ export const File = defineInterface('file', {
     args: { sender: t.cap() },
     doc: 'Post a "change" event to the notify sender cap whenever this file changes (first a sync from the notify service itself).',
   },
+  statfs: {
+    op: 1112,
+    reply: { stat: StatfsType },
+    errors: ['EOPNOTSUPP'],
+    doc: 'The figures of the filesystem this file is on (the Hurd\'s file_statfs): its quota and usage in blocks, i-nodes, largest file, read-only flag. EOPNOTSUPP from a translator that keeps none.',
+  },
 });
 
 /** Flags of file.setTranslator and fsys.goaway. */
@@ -185,7 +220,7 @@ export const Dir = defineInterface('dir', {
     op: 1201,
     args: { name: path, flags: t.u32, mode: t.u32 },
     reply: { retry: RetryType, retryName: path, port: t.optional(t.cap('grant')) },
-    errors: ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EROFS', 'ETIMEDOUT', 'EIO', 'ENXIO'],
+    errors: ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EROFS', 'ETIMEDOUT', 'EIO', 'ENXIO', 'ENOSPC', 'EMFILE'],
     doc: 'Walk `name` (several components) from this directory: answers the opened node (retry normal, empty retryName), or where to continue (a translator\'s root with the rest of the path; reauth with the parent for ".." at a root; magical "/..." for an absolute symlink).',
   },
   readdir: {
@@ -194,7 +229,7 @@ export const Dir = defineInterface('dir', {
     reply: { entries: t.array(DirEntryType, 1024), next: t.u32, eof: t.bool },
     errors: ['ENOTDIR', 'EACCES'],
   },
-  mkdir: { op: 1203, args: { name, mode: t.u32 }, errors: ['EEXIST', 'ENOENT', 'ENOTDIR', 'EACCES', 'EROFS', 'ENAMETOOLONG'] },
+  mkdir: { op: 1203, args: { name, mode: t.u32 }, errors: ['EEXIST', 'ENOENT', 'ENOTDIR', 'EACCES', 'EROFS', 'ENAMETOOLONG', 'ENOSPC'] },
   rmdir: { op: 1204, args: { name }, errors: ['ENOENT', 'ENOTDIR', 'ENOTEMPTY', 'EACCES', 'EBUSY', 'EROFS', 'EINVAL', 'EPERM', 'ENAMETOOLONG'] },
   unlink: { op: 1205, args: { name }, errors: ['ENOENT', 'EISDIR', 'EACCES', 'EBUSY', 'EROFS', 'EPERM', 'ENOTDIR', 'ENAMETOOLONG'] },
   rename: {
@@ -208,7 +243,7 @@ export const Dir = defineInterface('dir', {
     args: { file: t.cap(), name, excl: t.bool },
     errors: ['EXDEV', 'EEXIST', 'EPERM', 'EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG'],
   },
-  symlink: { op: 1208, args: { name, target: path }, errors: ['EEXIST', 'EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG'] },
+  symlink: { op: 1208, args: { name, target: path }, errors: ['EEXIST', 'EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ENOSPC'] },
   noticeDirChanges: {
     op: 1209,
     args: { sender: t.cap() },

@@ -68,8 +68,10 @@ export function ioHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Io>, Proti
       // O_APPEND writes at the end whatever offset is named (as Linux's pwrite does).
       const at = (po.flags & O.APPEND) !== 0 ? node.getSize() : (offset ?? po.offset);
       if (!isOffset(at)) return ctx.fail('EINVAL');
-      if (at + data.length > fs.settings.maxFileSize) return ctx.fail('EFBIG');
       if (data.length > 0) {
+        // Counted against the volume before memfs allocates anything.
+        const room = fs.store.space.reserve(node, Math.max(node.getSize(), at + data.length), at);
+        if (room !== null) return ctx.fail(room);
         node.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 0, data.length, at);
         fs.fileChanged(node);
       }
