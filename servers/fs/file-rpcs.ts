@@ -10,6 +10,7 @@ import { NAME_MAX, S, ST, TMPFS_MAGIC, type File, type StatfsRecord } from './fs
 import { isOffset } from './io-rpcs.ts';
 import { canWrite } from './open-flags.ts';
 import { BLKSIZE } from './stat-record.ts';
+import { admitWatcher } from './client-limits.ts';
 
 /** file.statfs's answer for this filesystem: its quota and usage in blocks, its i-nodes. */
 export function statfsOf(fs: Filesystem): StatfsRecord {
@@ -121,8 +122,10 @@ export function fileHandlers(fs: Filesystem): Omit<HandlerSet<SpecsOf<typeof Fil
     },
 
     noticeFileChanges(ctx, { sender }) {
+      const no = admitWatcher(fs, ctx.client, sender);
+      if (no !== null) return ctx.fail(no);
       ctx.keep(sender);
-      fs.fileWatchers(ctx.data.po!.node).add(sender);
+      fs.fileWatchers(ctx.data.po!.node).add(sender, ctx.client);
       return {};
     },
   };

@@ -146,7 +146,7 @@ export const Io = defineInterface('io', {
     oneway: true,
     doc: 'Start a reauthentication: the server meets auth on `rendezvous` and hands the caller, through auth, a new port carrying the caller\'s ids.',
   },
-  duplicate: { op: 1007, reply: { port: t.cap() }, doc: 'Another cap to the same open (shared offset).' },
+  duplicate: { op: 1007, reply: { port: t.cap() }, errors: ['EMFILE', 'ENOMEM'], doc: 'Another cap to the same open (shared offset). EMFILE at the caller\'s bound on caps of this server; ENOMEM when the server is short of cap slots.' },
   getOpenModes: { op: 1008, reply: { flags: t.u32 } },
   setOpenModes: { op: 1009, args: { flags: t.u32 }, errors: ['EINVAL'], doc: 'Set O_APPEND / O_NONBLOCK.' },
   identity: { op: 1010, reply: { dev: t.u32, ino: t.u32 } },
@@ -154,6 +154,7 @@ export const Io = defineInterface('io', {
     op: 1011,
     args: { uids: t.array(t.u32, 256), gids: t.array(t.u32, 256) },
     reply: { port: t.cap() },
+    errors: ['EMFILE', 'ENOMEM'],
     doc: 'A cap to the same open carrying only the given ids, of those this one holds.',
   },
 });
@@ -188,7 +189,8 @@ export const File = defineInterface('file', {
   noticeFileChanges: {
     op: 1111,
     args: { sender: t.cap() },
-    doc: 'Post a "change" event to the notify sender cap whenever this file changes (first a sync from the notify service itself).',
+    errors: ['EINVAL', 'EAGAIN', 'ENOMEM', 'EOPNOTSUPP'],
+    doc: 'Post a "change" event to the notify sender cap whenever this file changes (first a sync from the notify service itself). EINVAL unless `sender` is a sender cap of the notify service this server was given (EOPNOTSUPP when it has none); EAGAIN at the caller\'s bound on watchers; ENOMEM when the server is short of cap slots.',
   },
   statfs: {
     op: 1112,
@@ -220,7 +222,7 @@ export const Dir = defineInterface('dir', {
     op: 1201,
     args: { name: path, flags: t.u32, mode: t.u32 },
     reply: { retry: RetryType, retryName: path, port: t.optional(t.cap('grant')) },
-    errors: ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EROFS', 'ETIMEDOUT', 'EIO', 'ENXIO', 'ENOSPC', 'EMFILE'],
+    errors: ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EROFS', 'ETIMEDOUT', 'EIO', 'ENXIO', 'ENOSPC', 'EMFILE', 'ENOMEM'],
     doc: 'Walk `name` (several components) from this directory: answers the opened node (retry normal, empty retryName), or where to continue (a translator\'s root with the rest of the path; reauth with the parent for ".." at a root; magical "/..." for an absolute symlink).',
   },
   readdir: {
@@ -247,7 +249,7 @@ export const Dir = defineInterface('dir', {
   noticeDirChanges: {
     op: 1209,
     args: { sender: t.cap() },
-    errors: ['ENOTDIR'],
+    errors: ['ENOTDIR', 'EINVAL', 'EAGAIN', 'ENOMEM', 'EOPNOTSUPP'],
     doc: 'Post "add", "remove", "change" events (data: the entry name) to the notify sender cap.',
   },
 });
@@ -261,7 +263,7 @@ export const Fsys = defineInterface('fsys', {
     op: 1301,
     args: { dotdot: t.optional(t.cap()), ids: IdsType, flags: t.u32 },
     reply: { retry: RetryType, retryName: path, root: t.cap('grant') },
-    errors: ['EACCES', 'EIO', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS'],
+    errors: ['EACCES', 'EIO', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOMEM'],
     doc: 'The root of this filesystem, opened with `flags` for a user with `ids` (the parent passes the user\'s ids); `dotdot` is what ".." at the root leads to.',
   },
   goaway: { op: 1302, args: { flags: t.u32 }, errors: ['EBUSY'], doc: 'Stop serving; EBUSY while in use unless FSYS_GOAWAY.FORCE.' },

@@ -21,6 +21,7 @@ import { shutdownBuckets, type HeldNote, type ServerEnv } from '../system/server
 import { dirHandlers } from './dir-rpcs.ts';
 import { lookupHandler } from './dir-lookup.ts';
 import { clearActive } from './active-translator.ts';
+import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-limits.ts';
 import { fileHandlers } from './file-rpcs.ts';
 import { fileTranslatorHandlers } from './file-translator-rpcs.ts';
 import { Filesystem, type ControlData, type ProtidArg, type ProtidData } from './filesystem.ts';
@@ -73,6 +74,12 @@ export interface FsServerOptions {
   readonly quota?: number;
   /** Most i-nodes the volume holds (default 65,536); creating one more answers ENOSPC. */
   readonly maxInodes?: number;
+  /**
+   * Per-client bounds (defaults DEFAULT_CLIENT_LIMITS): caps of this server one client
+   * holds (1024, EMFILE), watchers it registers (64, EAGAIN), and the cap slots the server
+   * keeps for itself (256; past that a new open or watcher answers ENOMEM).
+   */
+  readonly clientLimits?: Partial<ClientLimits>;
   /** Options of the server's bucket. */
   readonly bucket?: BucketOptions;
 }
@@ -130,6 +137,7 @@ export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<
         translatorQuota: opts.translatorQuota ?? 100_000,
         translatorSlots: opts.translatorSlots ?? 1 << 14,
         reauthTimeout: opts.reauthTimeout ?? 10_000,
+        limits: { ...DEFAULT_CLIENT_LIMITS, ...opts.clientLimits },
         maxFileSize,
       },
       env.caps,

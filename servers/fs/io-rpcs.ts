@@ -11,6 +11,7 @@ import type { MNode } from './node-store.ts';
 import { canRead, canWrite, KEPT_MODES, SETTABLE_MODES } from './open-flags.ts';
 import { reauthenticate } from './reauthenticate.ts';
 import { BLKSIZE } from './stat-record.ts';
+import { admitOpen } from './client-limits.ts';
 
 /** A file offset or size a client may name: a non-negative safe integer. */
 export function isOffset(n: number): boolean {
@@ -110,6 +111,8 @@ export function ioHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Io>, Proti
     },
 
     duplicate(ctx) {
+      const no = admitOpen(fs, ctx.client);
+      if (no !== null) return ctx.fail(no);
       return { port: fs.giveProtid(ctx, ctx.data.po!.ref(), ctx.data.user) };
     },
 
@@ -129,6 +132,8 @@ export function ioHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Io>, Proti
     },
 
     restrictAuth(ctx, { uids, gids }) {
+      const no = admitOpen(fs, ctx.client);
+      if (no !== null) return ctx.fail(no);
       const user = ctx.data.user.restrict(uids, gids);
       return { port: fs.giveProtid(ctx, ctx.data.po!.ref(), user) };
     },
