@@ -1,6 +1,7 @@
 // Starting a node's passive translator, as the Hurd's fshelp_start_translator: the
-// factory the registry names runs in a new task (named after the server and the
-// translator, with its own factory quota) as the node's owner: an auth handle made with
+// factory the registry names runs in a new task (named after the server, the translator
+// and its attach point, with its own factory quota, tethered to the server's task so it
+// ends when the server does: translator-tether.ts) as the node's owner: an auth handle made with
 // makeauth from the server's auth cap, the ids, and a protid on the node itself (the
 // Hurd's realnode). One start at a time per node: later lookups join it. The start is
 // bounded by the translator timeout; a start that fails or times out deletes the task.
@@ -15,6 +16,7 @@ import { NodeStore, type MLink } from './node-store.ts';
 import { PerOpen } from './peropen.ts';
 import type { ActiveTranslator, TransBox } from './trans-box.ts';
 import type { TranslatorEnv, TranslatorInstance } from './translator.ts';
+import { tether } from './translator-tether.ts';
 import { User } from './user.ts';
 
 /** The ids of a node's owner, as the translator on it runs. */
@@ -44,11 +46,19 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   const timeout = fs.settings.translatorTimeout;
   let task: Task;
   try {
-    task = fs.kernel.createTask(`${fs.settings.name}:${argv[0]!}`, {
+    // Named after the server, the translator and where it is attached, so that ps tells
+    // two of them apart ("fs:hello /hello").
+    task = fs.kernel.createTask(`${fs.settings.name}:${argv[0]!} ${link.getPath()}`, {
       quota: fs.settings.translatorQuota,
       slots: fs.settings.translatorSlots,
     });
   } catch {
+    return 'EIO';
+  }
+  try {
+    tether(fs.kernel, fs.ops, fs.task, task);
+  } catch {
+    destroyTask(fs, task);
     return 'EIO';
   }
   const caps = new Map<string, number>();

@@ -46,7 +46,8 @@ describe('passive translators', () => {
     await settrans(c, 'hello', ['hello']);
     expect(translatorTasks(w)).toHaveLength(0);
     expect(await c.readFile('hello')).toBe('Hello, world!\n');
-    expect(translatorTasks(w).map((t) => t.name)).toEqual(['fs:hello']);
+    // Named after the server, the translator and where it is attached (ps tells them apart).
+    expect(translatorTasks(w).map((t) => t.name)).toEqual(['fs:hello /hello']);
     expect(await c.readFile('hello')).toBe('Hello, world!\n');
     expect(translatorTasks(w)).toHaveLength(1);
   });

@@ -75,7 +75,7 @@ describe('hello', () => {
     const { w, c } = await withHello(['hello', '--contents', 'first']);
     const node = c.protid(await c.open('hello', O.PATH | O.NOTRANS));
     await c.readFile('hello');
-    const task = [...w.k.tasks.values()].find((t) => t.name === 'fs:hello')!;
+    const task = [...w.k.tasks.values()].find((t) => t.name === 'fs:hello /hello')!;
     const ctl = c.fsys((await node.getTranslatorCntl()).control);
     await ctl.setOptions({ options: ['--contents=changed'] });
     await ctl.goaway({ flags: 0 });
