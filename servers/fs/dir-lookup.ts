@@ -159,7 +159,7 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
       }
       const d = ctx.defer();
       void enterTranslator(fs, ctx, po, user, w, name, flags, mode).then((answer) => {
-        if (typeof answer === 'string') failDeferred(d, answer);
+        if (typeof answer === 'string') failDeferred(d, answer, startErrorOf(fs, w.link));
         else if (!d.reply(answer) && answer.port !== undefined) fs.ops.delete(answer.port);
       });
       return d;
@@ -170,6 +170,11 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
 }
 
 type LookupReply = { retry: Retry; retryName: string; port?: number };
+
+/** Why the translator on `link` failed to start, in words ('' when it did not fail to start). */
+function startErrorOf(fs: Filesystem, link: MLink): string {
+  return fs.store.peek(link.node)?.trans?.startError ?? '';
+}
 
 /** Enter an active translator in-thread; falls back to the general (async) path. */
 function* crossInThread(
@@ -187,7 +192,7 @@ function* crossInThread(
   const r = yield* fetchActiveRoot(fs, w.link, w.dir, start, user, rootFlags, sys);
   if (r === NOT_ACTIVE) {
     const answer: LookupReply | ErrnoName = yield* sys.await(enterTranslator(fs, ctx, start, user, w, name, flags, mode));
-    return typeof answer === 'string' ? failWith(answer) : answer;
+    return typeof answer === 'string' ? failWith(answer, startErrorOf(fs, w.link)) : answer;
   }
   if (typeof r === 'string') return failWith(r);
   const retryName = joinRetry(r.retryName, w.rest);

@@ -37,7 +37,7 @@ function isId(n: number): boolean {
   return Number.isInteger(n) && n >= -1;
 }
 
-export function fileHandlers(fs: Filesystem): Omit<HandlerSet<SpecsOf<typeof File>, ProtidData>, 'getTranslator' | 'setTranslator' | 'getTranslatorCntl'> {
+export function fileHandlers(fs: Filesystem): Omit<HandlerSet<SpecsOf<typeof File>, ProtidData>, 'getTranslator' | 'setTranslator' | 'getTranslatorCntl' | 'getControl' | 'translatorError'> {
   return {
     chmod(ctx, { mode }) {
       const node = ctx.data.po!.node;

@@ -64,6 +64,8 @@ export class Filesystem {
   /** Set by the server wiring once the classes exist. */
   protidClass!: ProtidClass;
   controlClass!: ControlClass;
+  /** The control port object (file.getControl gives it). */
+  control: CapObject<ControlData> | null = null;
   /** How this server ends when it is a translator (from its TranslatorEnv); null at the top. */
   exit: (() => void) | null = null;
   /** The identity this server runs as, when started as a translator. */

@@ -198,6 +198,17 @@ export const File = defineInterface('file', {
     errors: ['EOPNOTSUPP'],
     doc: 'The figures of the filesystem this file is on (the Hurd\'s file_statfs): its quota and usage in blocks, i-nodes, largest file, read-only flag. EOPNOTSUPP from a translator that keeps none.',
   },
+  getControl: {
+    op: 1113,
+    reply: { control: t.cap() },
+    errors: ['EPERM'],
+    doc: 'The fsys control port of the filesystem serving this file (the Hurd\'s file_getcontrol): root, or the user the filesystem runs as, only. fsysopts on any node, the root filesystem included.',
+  },
+  translatorError: {
+    op: 1114,
+    reply: { message: t.string(PATH_MAX) },
+    doc: 'Why the last start of this node\'s passive translator failed, in words (the translator\'s own error text when it threw); empty when it did not fail.',
+  },
 });
 
 /** Flags of file.setTranslator and fsys.goaway. */

@@ -190,6 +190,7 @@ export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<
 
     const control = bucket.create(fs.controlClass, fs);
     if (control instanceof RpcFailure) throw new Error(`fs ${name}: cannot create the control port`);
+    fs.control = control;
 
     const inst: FsInstance = {
       name,

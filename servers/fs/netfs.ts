@@ -394,6 +394,12 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
     noticeFileChanges: () => failWith('EOPNOTSUPP'),
     // A translator that keeps figures answers them through its own handler (as libtrivfs).
     statfs: () => failWith('EOPNOTSUPP'),
+    getControl(ctx) {
+      const user = ctx.data.user;
+      if (!user.root && !user.owns(defaultUid)) return ctx.fail('EPERM');
+      return { control: ctx.give(control as CapObject) };
+    },
+    translatorError: () => ({ message: '' }),
     // dir
     lookup(ctx, { name, flags }) {
       const bad = badOpenFlags(flags);

@@ -40,7 +40,12 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   const argv = box.passive;
   if (argv === null || argv.length === 0) return 'ENXIO';
   const factory = fs.registry.get(argv[0]!);
-  if (factory === undefined) return 'ENXIO';
+  box.startError = '';
+  if (factory === undefined) {
+    // As exec of a missing program: ENOENT, naming what is missing.
+    box.startError = `translator ${JSON.stringify(argv[0]!)} not found (registered: ${fs.registry.names().join(', ') || 'none'})`;
+    return 'ENOENT';
+  }
   const node = link.node;
   const ids = ownerIds(node.uid, node.gid);
   const timeout = fs.settings.translatorTimeout;
@@ -110,12 +115,15 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   let inst: TranslatorInstance | null;
   try {
     inst = await fs.withTimeout(Promise.resolve().then(() => factory(env)), timeout, null);
-  } catch {
+  } catch (e) {
     destroyTask(fs, task);
+    // The translator's own words reach the user, as its stderr does on the Hurd.
+    box.startError = `${argv[0]!}: ${e instanceof Error ? e.message : String(e)}`;
     return 'EIO';
   }
   if (inst === null) {
     destroyTask(fs, task);
+    box.startError = `${argv[0]!}: did not start within ${timeout} ms`;
     return 'ETIMEDOUT';
   }
   if (!task.alive || exited) return 'EIO';

@@ -116,7 +116,7 @@ describe('passive translators', () => {
     expect(translatorTasks(w)).toHaveLength(0);
   });
 
-  it('an unknown translator: ENXIO; a factory that throws: EIO (its task is gone)', async () => {
+  it('an unknown translator: ENOENT naming it; a factory that throws: EIO with its own words (its task is gone)', async () => {
     const boom: TranslatorFactory = () => {
       throw new Error('broken translator');
     };
@@ -125,9 +125,15 @@ describe('passive translators', () => {
     await settrans(c, 'u', ['nonesuch']);
     await settrans(c, 'b', ['boom']);
     await settrans(c, 'h', ['hello', '--bogus']);
-    expect(errorOf(await c.tryOpen('u'))).toBe('ENXIO');
-    expect(errorOf(await c.tryOpen('b'))).toBe('EIO');
-    expect(errorOf(await c.tryOpen('h'))).toBe('EIO');
+    const u = await c.tryOpen('u');
+    expect(errorOf(u)).toBe('ENOENT');
+    expect(u.ok ? '' : u.message).toContain('translator "nonesuch" not found');
+    const b = await c.tryOpen('b');
+    expect(errorOf(b)).toBe('EIO');
+    expect(b.ok ? '' : b.message).toBe('boom: broken translator');
+    const h = await c.tryOpen('h');
+    expect(errorOf(h)).toBe('EIO');
+    expect(h.ok ? '' : h.message).toMatch(/^hello: .*--bogus/);
     expect(translatorTasks(w).filter((t) => t.alive)).toHaveLength(0);
   });
 
