@@ -125,16 +125,18 @@ describe('passive translators', () => {
     await settrans(c, 'u', ['nonesuch']);
     await settrans(c, 'b', ['boom']);
     await settrans(c, 'h', ['hello', '--bogus']);
-    const u = await c.tryOpen('u');
-    expect(errorOf(u)).toBe('ENOENT');
-    expect(u.ok ? '' : u.message).toContain('translator "nonesuch" not found');
-    const b = await c.tryOpen('b');
-    expect(errorOf(b)).toBe('EIO');
-    expect(b.ok ? '' : b.message).toBe('boom: broken translator');
-    const h = await c.tryOpen('h');
-    expect(errorOf(h)).toBe('EIO');
-    expect(h.ok ? '' : h.message).toMatch(/^hello: .*--bogus/);
+    // The errno travels in the reply; the words are kept at the node (file.translatorError).
+    const why = async (path: string): Promise<string> => (await c.protid(await c.open(path, O.PATH | O.NOTRANS)).translatorError()).message;
+    expect(errorOf(await c.tryOpen('u'))).toBe('ENOENT');
+    expect(await why('u')).toContain('translator "nonesuch" not found');
+    expect(errorOf(await c.tryOpen('b'))).toBe('EIO');
+    expect(await why('b')).toBe('boom: broken translator');
+    expect(errorOf(await c.tryOpen('h'))).toBe('EIO');
+    expect(await why('h')).toMatch(/^hello: .*--bogus/);
     expect(translatorTasks(w).filter((t) => t.alive)).toHaveLength(0);
+    await settrans(c, 'ok', ['hello']);
+    expect(await c.readFile('ok')).toBe('Hello, world!\n');
+    expect(await why('ok')).toBe('');
   });
 
   it('a name with slashes matches its last part ("/hurd/hello")', async () => {
