@@ -6,7 +6,8 @@
 // watcher must be a sender cap of the system's notify service (EINVAL otherwise).
 
 import { Kind } from '../../core/index.ts';
-import type { Client } from '../../libcap/index.ts';
+import type { Bucket, Client } from '../../libcap/index.ts';
+import { dotdotsHeld } from './dotdot.ts';
 import type { Filesystem } from './filesystem.ts';
 
 /** Per-client bounds (see docs/limits-fs.md). */
@@ -27,7 +28,18 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxOpens: 1024, maxWatchers
  * machinery (receive windows, translators' control caps, timers).
  */
 function spaceLow(fs: Filesystem, reserve: number): boolean {
-  return fs.bucket.outstanding + fs.watcherTotal() + reserve >= fs.task.cspace.size;
+  return fs.bucket.outstanding + fs.watcherTotal() + dotdotsHeld(fs.ops) + reserve >= fs.task.cspace.size;
+}
+
+/**
+ * May `client` (null: a trusted caller, bounded by the reserve only) be given one more cap
+ * of `bucket`, whose server also keeps `kept` caps of its own for clients? For servers
+ * built on netfs and trivfs, which keep no watchers.
+ */
+export function admitCap(bucket: Bucket, client: Client | null, limits: ClientLimits, kept = 0): 'EMFILE' | 'ENOMEM' | null {
+  if (client !== null && client.count >= limits.maxOpens) return 'EMFILE';
+  if (bucket.outstanding + kept + limits.reserveSlots >= bucket.task.cspace.size) return 'ENOMEM';
+  return null;
 }
 
 /**

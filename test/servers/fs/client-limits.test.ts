@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { taskSnapshot } from '../../../core/introspect.ts';
 import { DEFAULT_CLIENT_LIMITS } from '../../../servers/fs/client-limits.ts';
+import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { defaultRegistry } from '../../../servers/translators/index.ts';
 import { collectBugs, errorOf, fsWorld } from './harness.ts';
 
 describe('opens per client', () => {
@@ -80,6 +82,43 @@ describe('the server\'s own cap slots', () => {
       expect(await b.readFile('/f')).toBe('x');
       expect(bugs.list).toEqual([]);
       expect(taskSnapshot(w2.fsTask).threads.every((t) => t.fault === 0)).toBe(true);
+    } finally {
+      bugs.restore();
+    }
+  });
+});
+
+describe('translators built on netfs and trivfs', () => {
+  // A translator's roots are fetched by its parent filesystem (fsys.getroot) for every
+  // user, so the translator sees one client; its own cap space is guarded by the slot
+  // reserve (ENOMEM past it), and nothing faults.
+  it('ENOMEM from a translator with a 512-slot space before it fills: nothing faults, other clients keep reading', async () => {
+    const bugs = collectBugs();
+    try {
+      const w = await fsWorld({ registry: defaultRegistry(), root: { mode: 0o777 }, translatorSlots: 512 });
+      const root = w.client('root');
+      await root.writeFile('/hello', '');
+      await root.protid(await root.open('hello', O.PATH | O.NOTRANS)).setTranslator({ passive: ['hello'], flags: 0 });
+      const bob = w.client('bob', { uid: 1001, gid: 1001 });
+      const bobs = await bob.open('hello');
+      const m = w.client('mallory', { uid: 1000, gid: 1000 });
+      const held: number[] = [];
+      let first: string | null = null;
+      for (let i = 0; i < 600 && first === null; i++) {
+        const r = await m.tryOpen('hello');
+        if (r.ok) held.push(r.value);
+        else first = r.error;
+      }
+      // Each open costs the translator its root entry and the ".." cap it keeps: the reserve answers first.
+      expect(first).toBe('ENOMEM');
+      expect(held.length).toBeGreaterThan(100);
+      const ht = [...w.k.tasks.values()].find((t) => t.alive && t.name.startsWith('fs:hello'))!;
+      expect([...ht.cspace.entries()].length).toBeLessThan(512);
+      expect(Buffer.from((await bob.protid(bobs).read({ amount: 5 })).data).toString()).toBe('Hello');
+      for (const s of held) m.drop(s);
+      await w.settle();
+      expect(await bob.readFile('hello')).toBe('Hello, world!\n');
+      expect(bugs.list).toEqual([]);
     } finally {
       bugs.restore();
     }
