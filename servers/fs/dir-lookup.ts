@@ -15,6 +15,7 @@
 //
 // The walk itself is synchronous; only entering a translator defers the answer.
 
+import { admitOpen } from './client-limits.ts';
 import type { SysGen } from '../../core/index.ts';
 import type { ErrnoName, Handler, Rpc, RpcFailure, SpecOf } from '../../libcap/index.ts';
 import { failDeferred, failWith } from './fail-with.ts';
@@ -142,6 +143,9 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
     const user = ctx.data.user;
     const bad = badOpenFlags(flags);
     if (bad !== null) return failWith(bad);
+    // Every lookup may answer a new cap: refused at the client's bound before anything is made.
+    const no = admitOpen(fs, ctx.client);
+    if (no !== null) return failWith(no);
     const w = walk(fs, po, user, name, flags, mode);
     if (typeof w === 'string') return failWith(w);
     if (w.kind === 'translator') {
@@ -155,7 +159,7 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
       }
       const d = ctx.defer();
       void enterTranslator(fs, ctx, po, user, w, name, flags, mode).then((answer) => {
-        if (typeof answer === 'string') failDeferred(d, answer);
+        if (typeof answer === 'string') failDeferred(d, answer, startErrorOf(fs, w.link));
         else if (!d.reply(answer) && answer.port !== undefined) fs.ops.delete(answer.port);
       });
       return d;
@@ -166,6 +170,11 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
 }
 
 type LookupReply = { retry: Retry; retryName: string; port?: number };
+
+/** Why the translator on `link` failed to start, in words ('' when it did not fail to start). */
+function startErrorOf(fs: Filesystem, link: MLink): string {
+  return fs.store.peek(link.node)?.trans?.startError ?? '';
+}
 
 /** Enter an active translator in-thread; falls back to the general (async) path. */
 function* crossInThread(
@@ -183,7 +192,7 @@ function* crossInThread(
   const r = yield* fetchActiveRoot(fs, w.link, w.dir, start, user, rootFlags, sys);
   if (r === NOT_ACTIVE) {
     const answer: LookupReply | ErrnoName = yield* sys.await(enterTranslator(fs, ctx, start, user, w, name, flags, mode));
-    return typeof answer === 'string' ? failWith(answer) : answer;
+    return typeof answer === 'string' ? failWith(answer, startErrorOf(fs, w.link)) : answer;
   }
   if (typeof r === 'string') return failWith(r);
   const retryName = joinRetry(r.retryName, w.rest);

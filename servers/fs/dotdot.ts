@@ -4,6 +4,14 @@
 
 import { Status, type HostSys } from '../../core/index.ts';
 
+/** DotDot caps each server space holds (counted against its slot reserve). */
+const held = new WeakMap<HostSys, number>();
+
+/** How many ".." caps the server whose cap operations are `ops` holds now. */
+export function dotdotsHeld(ops: HostSys): number {
+  return held.get(ops) ?? 0;
+}
+
 /** A reference-counted cap slot in a server's own space. */
 export class DotDot {
   private refs = 1;
@@ -12,7 +20,9 @@ export class DotDot {
     private readonly ops: HostSys,
     /** The slot holding the cap (owned by this holder). */
     readonly slot: number,
-  ) {}
+  ) {
+    held.set(ops, dotdotsHeld(ops) + 1);
+  }
 
   /** Take another reference (a new per-open shares it). */
   ref(): this {
@@ -24,7 +34,9 @@ export class DotDot {
   /** Drop a reference; the last one deletes the cap. */
   unref(): void {
     if (this.refs <= 0) throw new Error('dotdot released twice');
-    if (--this.refs === 0) this.ops.delete(this.slot);
+    if (--this.refs > 0) return;
+    this.ops.delete(this.slot);
+    held.set(this.ops, dotdotsHeld(this.ops) - 1);
   }
 
   /**

@@ -14,7 +14,7 @@ import { FS_TRANS, FSYS_GOAWAY, PATH_MAX, type File } from './fs-interfaces.ts';
 import type { MNode } from './node-store.ts';
 import { TransBox } from './trans-box.ts';
 
-type TranslatorMethods = Pick<SpecsOf<typeof File>, 'getTranslator' | 'setTranslator' | 'getTranslatorCntl'>;
+type TranslatorMethods = Pick<SpecsOf<typeof File>, 'getTranslator' | 'setTranslator' | 'getTranslatorCntl' | 'getControl' | 'translatorError'>;
 
 /** A passive setting a node may store: a non-empty name, no NUL bytes. */
 function badArgv(argv: readonly string[]): ErrnoName | null {
@@ -104,6 +104,18 @@ export function fileTranslatorHandlers(fs: Filesystem): HandlerSet<TranslatorMet
       if (box.active !== null && box.active.task !== null && !box.active.task.alive) clearActive(fs, box);
       if (box.active === null) return ctx.fail('ENXIO');
       return { control: box.active.control };
+    },
+
+    getControl(ctx) {
+      // As the Hurd's file_getcontrol: root, or the user this filesystem runs as.
+      const user = ctx.data.user;
+      const runsAs = fs.ids?.euids[0];
+      if (!user.root && !(runsAs !== undefined && user.owns(runsAs))) return ctx.fail('EPERM');
+      return { control: ctx.give(fs.control!) };
+    },
+
+    translatorError(ctx) {
+      return { message: fs.store.peek(ctx.data.po!.node)?.trans?.startError ?? '' };
     },
   };
 }

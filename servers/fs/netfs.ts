@@ -17,6 +17,8 @@
 // Node callbacks may answer promises (a proc translator asking another server): the
 // call they serve then answers later, from a helper, never blocking a worker.
 
+import { dotdotsHeld } from './dotdot.ts';
+import { admitCap, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-limits.ts';
 import type { Task } from '../../core/index.ts';
 import {
   Bucket,
@@ -127,6 +129,8 @@ export interface NetfsSpec {
   onGoaway?(): void;
   /** Options of the bucket. */
   readonly bucket?: BucketOptions;
+  /** Per-client bounds (DEFAULT_CLIENT_LIMITS: 1024 caps per client, EMFILE; 256 slots kept, ENOMEM; a translator's roots all go to its parent, so for most translators the reserve is what bounds them). */
+  readonly clientLimits?: Partial<ClientLimits>;
 }
 
 /** A running tree translator. */
@@ -227,6 +231,11 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
     if (o instanceof RpcFailure) throw new Error(`netfs ${spec.name}: cannot create a protid`);
     return o;
   }
+  const limits: ClientLimits = { ...DEFAULT_CLIENT_LIMITS, ...spec.clientLimits };
+  /** EMFILE / ENOMEM before a new protid for the caller of `ctx` (null: the trusted parent's getroot). */
+  function admit(ctx: Rpc, trusted = false): 'EMFILE' | 'ENOMEM' | null {
+    return admitCap(bucket, trusted ? null : ctx.client, limits, dotdotsHeld(bucket.ops));
+  }
   function give(ctx: Rpc, po: NetfsOpen, user: User): number {
     const o = newProtid(po, user);
     const s = ctx.give(o);
@@ -237,7 +246,7 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
   /** Open `node` as the walk found it: checks, O_TRUNC, the per-open. */
   async function openNode(ctx: Rpc<NetfsProtid>, w: Extract<Walked, { kind: 'open' }>, flags: number): Promise<number | ErrnoName> {
     const user = ctx.data.user;
-    const err = openError(w.node, user, flags, w.mustBeDir);
+    const err = openError(w.node, user, flags, w.mustBeDir) ?? admit(ctx);
     if (err !== null) return err;
     if ((flags & O.TRUNC) !== 0 && (flags & O.PATH) === 0 && w.node.type === 'file' && w.node.setContent !== undefined) {
       const e = await w.node.setContent(new Uint8Array(0));
@@ -351,7 +360,10 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
         make: () => newProtid(ctx.data.po!.ref(), ctx.data.user),
       });
     },
-    duplicate: (ctx) => ({ port: give(ctx, ctx.data.po!.ref(), ctx.data.user) }),
+    duplicate: (ctx) => {
+      const no = admit(ctx);
+      return no !== null ? ctx.fail(no) : { port: give(ctx, ctx.data.po!.ref(), ctx.data.user) };
+    },
     getOpenModes: (ctx) => ({ flags: ctx.data.po!.flags & KEPT_MODES }),
     setOpenModes(ctx, { flags }) {
       if ((flags & ~(SETTABLE_MODES | O.ACCMODE | O.PATH)) !== 0) return ctx.fail('EINVAL');
@@ -360,7 +372,10 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
       return {};
     },
     identity: (ctx) => ({ dev, ino: ctx.data.po!.node.ino }),
-    restrictAuth: (ctx, { uids, gids }) => ({ port: give(ctx, ctx.data.po!.ref(), ctx.data.user.restrict(uids, gids)) }),
+    restrictAuth: (ctx, { uids, gids }) => {
+      const no = admit(ctx);
+      return no !== null ? ctx.fail(no) : { port: give(ctx, ctx.data.po!.ref(), ctx.data.user.restrict(uids, gids)) };
+    },
     // file
     chmod: () => failWith('EOPNOTSUPP'),
     chown: () => failWith('EOPNOTSUPP'),
@@ -392,6 +407,14 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
     setTranslator: () => failWith('EOPNOTSUPP'),
     getTranslatorCntl: (ctx) => ctx.fail('ENXIO'),
     noticeFileChanges: () => failWith('EOPNOTSUPP'),
+    // A translator that keeps figures answers them through its own handler (as libtrivfs).
+    statfs: () => failWith('EOPNOTSUPP'),
+    getControl(ctx) {
+      const user = ctx.data.user;
+      if (!user.root && !user.owns(defaultUid)) return ctx.fail('EPERM');
+      return { control: ctx.give(control as CapObject) };
+    },
+    translatorError: () => ({ message: '' }),
     // dir
     lookup(ctx, { name, flags }) {
       const bad = badOpenFlags(flags);
@@ -462,7 +485,7 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
     getroot(ctx, { dotdot, ids, flags }) {
       if (gone) return ctx.fail('EIO');
       const user = new User(copyIds(ids));
-      const err = openError(spec.root, user, flags, false);
+      const err = openError(spec.root, user, flags, false) ?? admit(ctx, true);
       if (err !== null) return failWith(err);
       let dd: DotDot | null = null;
       if (dotdot !== undefined) {

@@ -23,6 +23,8 @@ export class TransBox {
   active: ActiveTranslator | null = null;
   /** A start of the passive translator in progress: lookups that meet it wait on it. */
   starting: Promise<ActiveTranslator | ErrnoName> | null = null;
+  /** Why the last start failed, in words (the translator's own error text when it threw); '' after a success. */
+  startError = '';
 
   /** True when a lookup would enter a translator here. */
   get present(): boolean {

@@ -1,6 +1,7 @@
 // Starting a node's passive translator, as the Hurd's fshelp_start_translator: the
-// factory the registry names runs in a new task (named after the server and the
-// translator, with its own factory quota) as the node's owner: an auth handle made with
+// factory the registry names runs in a new task (named after the server, the translator
+// and its attach point, with its own factory quota, tethered to the server's task so it
+// ends when the server does: translator-tether.ts) as the node's owner: an auth handle made with
 // makeauth from the server's auth cap, the ids, and a protid on the node itself (the
 // Hurd's realnode). One start at a time per node: later lookups join it. The start is
 // bounded by the translator timeout; a start that fails or times out deletes the task.
@@ -15,6 +16,7 @@ import { NodeStore, type MLink } from './node-store.ts';
 import { PerOpen } from './peropen.ts';
 import type { ActiveTranslator, TransBox } from './trans-box.ts';
 import type { TranslatorEnv, TranslatorInstance } from './translator.ts';
+import { tether } from './translator-tether.ts';
 import { User } from './user.ts';
 
 /** The ids of a node's owner, as the translator on it runs. */
@@ -38,17 +40,30 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   const argv = box.passive;
   if (argv === null || argv.length === 0) return 'ENXIO';
   const factory = fs.registry.get(argv[0]!);
-  if (factory === undefined) return 'ENXIO';
+  box.startError = '';
+  if (factory === undefined) {
+    // As exec of a missing program: ENOENT, naming what is missing.
+    box.startError = `translator ${JSON.stringify(argv[0]!)} not found (registered: ${fs.registry.names().join(', ') || 'none'})`;
+    return 'ENOENT';
+  }
   const node = link.node;
   const ids = ownerIds(node.uid, node.gid);
   const timeout = fs.settings.translatorTimeout;
   let task: Task;
   try {
-    task = fs.kernel.createTask(`${fs.settings.name}:${argv[0]!}`, {
+    // Named after the server, the translator and where it is attached, so that ps tells
+    // two of them apart ("fs:hello /hello").
+    task = fs.kernel.createTask(`${fs.settings.name}:${argv[0]!} ${link.getPath()}`, {
       quota: fs.settings.translatorQuota,
       slots: fs.settings.translatorSlots,
     });
   } catch {
+    return 'EIO';
+  }
+  try {
+    tether(fs.kernel, fs.ops, fs.task, task);
+  } catch {
+    destroyTask(fs, task);
     return 'EIO';
   }
   const caps = new Map<string, number>();
@@ -100,12 +115,15 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   let inst: TranslatorInstance | null;
   try {
     inst = await fs.withTimeout(Promise.resolve().then(() => factory(env)), timeout, null);
-  } catch {
+  } catch (e) {
     destroyTask(fs, task);
+    // The translator's own words reach the user, as its stderr does on the Hurd.
+    box.startError = `${argv[0]!}: ${e instanceof Error ? e.message : String(e)}`;
     return 'EIO';
   }
   if (inst === null) {
     destroyTask(fs, task);
+    box.startError = `${argv[0]!}: did not start within ${timeout} ms`;
     return 'ETIMEDOUT';
   }
   if (!task.alive || exited) return 'EIO';

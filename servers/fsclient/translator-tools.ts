@@ -30,6 +30,12 @@ export interface SettransOptions {
   readonly force?: boolean;
   /** Fail with EBUSY if a translator is active on the node (-x, FS_TRANS.EXCL). */
   readonly exclusive?: boolean;
+  /**
+   * Start the translator `argv` names now (settrans -a with a command line): its start
+   * error, with the translator's own text, is thrown here; the passive setting is then
+   * removed unless `passive` is true.
+   */
+  readonly start?: boolean;
 }
 
 function checkArgv(argv: unknown, name: string): string[] {
@@ -83,6 +89,39 @@ export async function settrans(fs: FsClient, path: PathLike, argv: readonly stri
     'settrans',
     p,
   );
+  if (opts.start === true && args.length > 0) await startNow(fs, p, opts.passive === true);
+}
+
+/** Start the passive translator on `p` by looking through it; report why it failed in words. */
+async function startNow(fs: FsClient, p: string, keepPassive: boolean): Promise<void> {
+  let failure: unknown = null;
+  try {
+    await fs.runner.run(
+      (s) =>
+        (function* () {
+          s.drop(yield* lookupPath(s, p, O.PATH, 0));
+        })(),
+      'settrans',
+      p,
+    );
+  } catch (e) {
+    failure = e;
+  }
+  const why = failure === null ? '' : await translatorError(fs, p);
+  if (failure !== null || !keepPassive) await settrans(fs, p, []).catch(() => undefined);
+  if (failure instanceof Error && why !== '') failure.message = `${failure.message}: ${why}`;
+  if (failure !== null) throw failure;
+}
+
+/** Why the last start of the translator on `p` failed, in words ('' when unknown). */
+async function translatorError(fs: FsClient, p: string): Promise<string> {
+  try {
+    return await fs.runner.run((s) => onNode(s, p, false, (node) => (function* () {
+      return (yield* s.call(node, M.translatorError, {})).message;
+    })()), 'settrans', p);
+  } catch {
+    return '';
+  }
 }
 
 /** showtrans: the node's passive translator setting (argv), [] when it has none. */
@@ -113,8 +152,18 @@ export async function fsysopts(fs: FsClient, path: PathLike, options?: readonly 
       onNode(s, p, false, function* (node) {
         // A passive translator runs once something looks through the node: start it, as
         // the Hurd's fsysopts does by opening the node itself.
-        s.drop(yield* lookupPath(s, p, O.PATH, 0));
-        const { control } = yield* s.call(node, M.getTranslatorCntl, {});
+        const top = yield* lookupPath(s, p, O.PATH, 0);
+        // No translator on the node itself (the root filesystem, a plain node): the
+        // control port of the filesystem serving it (file_getcontrol, as the Hurd's fsysopts).
+        const onIt = yield* s.attempt(node, M.getTranslatorCntl, {});
+        let control: number;
+        try {
+          if (onIt.ok) control = onIt.value.control;
+          else if (onIt.error === 'ENXIO') control = (yield* s.call(top, M.getControl, {})).control;
+          else throw new Failure(onIt.error, onIt.message);
+        } finally {
+          s.drop(top);
+        }
         try {
           if (set !== undefined) yield* s.call(control, Fsys.methods.setOptions, { options: [...set] });
           return (yield* s.call(control, Fsys.methods.getOptions, {})).options;

@@ -21,7 +21,7 @@ describe('more-translators example', () => {
       'cat settings.json/plugins/1: "lint"',
       'the file underneath: {"editor":"emacs","tabs":4,"plugins":["spell","lint"]}',
       'mkdir settings.json/new: EOPNOTSUPP',
-      'tasks: auth fs root alice fs:filter fs:filter fs:firmlink fs:json fs:proc',
+      'tasks: auth fs root alice fs:filter /home/alice/NOTES fs:filter /home/alice/diary fs:firmlink /home/alice/docs fs:json /home/alice/settings.json fs:proc /proc',
       'after creating a task: newcomer listed',
       'counters: fastpath slowpath messages faults signals timeouts switches',
       'fsysopts NOTES: ["--lower","notes.txt"]',

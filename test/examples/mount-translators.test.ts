@@ -21,7 +21,7 @@ describe('mount-translators example', () => {
       'mv tmp/notes.txt to the parent: EXDEV',
       'bob reads tmp/notes.txt: EACCES',
       'after settrans -gf, ls /home/alice/tmp: []',
-      'translator tasks still running: fs:hello',
+      'translator tasks still running: fs:hello /home/alice/hello',
     ]);
   });
 });

@@ -119,7 +119,7 @@ describe('fsys.goaway', () => {
     await c.writeFile('h', '');
     await c.protid(await c.open('h', O.PATH | O.NOTRANS)).setTranslator({ passive: ['hello'], flags: 0 });
     await c.readFile('h');
-    const task = [...w.k.tasks.values()].find((t) => t.name === 'fs:hello')!;
+    const task = [...w.k.tasks.values()].find((t) => t.name === 'fs:hello /h')!;
     const notes = await w.fs.shutdown(true);
     await w.settle();
     expect(task.alive).toBe(false);

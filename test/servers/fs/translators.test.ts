@@ -46,7 +46,8 @@ describe('passive translators', () => {
     await settrans(c, 'hello', ['hello']);
     expect(translatorTasks(w)).toHaveLength(0);
     expect(await c.readFile('hello')).toBe('Hello, world!\n');
-    expect(translatorTasks(w).map((t) => t.name)).toEqual(['fs:hello']);
+    // Named after the server, the translator and where it is attached (ps tells them apart).
+    expect(translatorTasks(w).map((t) => t.name)).toEqual(['fs:hello /hello']);
     expect(await c.readFile('hello')).toBe('Hello, world!\n');
     expect(translatorTasks(w)).toHaveLength(1);
   });
@@ -115,7 +116,7 @@ describe('passive translators', () => {
     expect(translatorTasks(w)).toHaveLength(0);
   });
 
-  it('an unknown translator: ENXIO; a factory that throws: EIO (its task is gone)', async () => {
+  it('an unknown translator: ENOENT naming it; a factory that throws: EIO with its own words (its task is gone)', async () => {
     const boom: TranslatorFactory = () => {
       throw new Error('broken translator');
     };
@@ -124,10 +125,18 @@ describe('passive translators', () => {
     await settrans(c, 'u', ['nonesuch']);
     await settrans(c, 'b', ['boom']);
     await settrans(c, 'h', ['hello', '--bogus']);
-    expect(errorOf(await c.tryOpen('u'))).toBe('ENXIO');
+    // The errno travels in the reply; the words are kept at the node (file.translatorError).
+    const why = async (path: string): Promise<string> => (await c.protid(await c.open(path, O.PATH | O.NOTRANS)).translatorError()).message;
+    expect(errorOf(await c.tryOpen('u'))).toBe('ENOENT');
+    expect(await why('u')).toContain('translator "nonesuch" not found');
     expect(errorOf(await c.tryOpen('b'))).toBe('EIO');
+    expect(await why('b')).toBe('boom: broken translator');
     expect(errorOf(await c.tryOpen('h'))).toBe('EIO');
+    expect(await why('h')).toMatch(/^hello: .*--bogus/);
     expect(translatorTasks(w).filter((t) => t.alive)).toHaveLength(0);
+    await settrans(c, 'ok', ['hello']);
+    expect(await c.readFile('ok')).toBe('Hello, world!\n');
+    expect(await why('ok')).toBe('');
   });
 
   it('a name with slashes matches its last part ("/hurd/hello")', async () => {

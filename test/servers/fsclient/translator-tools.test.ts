@@ -111,12 +111,13 @@ describe('settrans, showtrans, fsysopts', () => {
     await h.close();
   });
 
-  it('errors: ENOENT for a missing node, EPERM on a node of someone else, ENXIO without an active translator', async () => {
+  it('errors: ENOENT for a missing node, EPERM on a node of someone else, EPERM for the filesystem\'s own options unless root', async () => {
     const { user } = await world();
     await rejectsWith(showtrans(user.fs, '/home/none'), { code: 'ENOENT', syscall: 'showtrans', path: '/home/none' });
     await rejectsWith(settrans(user.fs, '/etc-file', ['hello']), { code: 'EPERM', syscall: 'settrans', path: '/etc-file' });
     await user.fs.writeFile('/home/plain', 'x');
-    await rejectsWith(fsysopts(user.fs, '/home/plain'), { code: 'ENXIO', syscall: 'fsysopts', path: '/home/plain' });
+    // No translator on the node: fsysopts asks the filesystem serving it (file_getcontrol), root only.
+    await rejectsWith(fsysopts(user.fs, '/home/plain'), { code: 'EPERM', syscall: 'fsysopts', path: '/home/plain' });
   });
 
   it('bad arguments are argument errors, rejected, never thrown', async () => {

@@ -26,6 +26,13 @@ describe('hello', () => {
     expect(stat.size).toBe(HELLO_TEXT.length);
   });
 
+  it('statfs: EOPNOTSUPP (trivfs keeps no figures by default, as libtrivfs)', async () => {
+    const { c } = await withHello();
+    expect(errorOf(await c.protid(await c.open('hello')).attempt.statfs())).toBe('EOPNOTSUPP');
+    // The node itself, under the translator, is on the parent's volume.
+    expect((await c.protid(await c.open('hello', O.PATH | O.NOTRANS)).statfs()).stat.bsize).toBe(4096);
+  });
+
   it('each open reads from its own offset', async () => {
     const { c } = await withHello();
     const a = c.protid(await c.open('hello'));
@@ -68,7 +75,7 @@ describe('hello', () => {
     const { w, c } = await withHello(['hello', '--contents', 'first']);
     const node = c.protid(await c.open('hello', O.PATH | O.NOTRANS));
     await c.readFile('hello');
-    const task = [...w.k.tasks.values()].find((t) => t.name === 'fs:hello')!;
+    const task = [...w.k.tasks.values()].find((t) => t.name === 'fs:hello /hello')!;
     const ctl = c.fsys((await node.getTranslatorCntl()).control);
     await ctl.setOptions({ options: ['--contents=changed'] });
     await ctl.goaway({ flags: 0 });

@@ -34,9 +34,9 @@ export async function controlOf(c: Client, path: string): Promise<FsysClient> {
   return c.fsys(control);
 }
 
-/** Live tasks the server started translators in, named "fs:<translator>". */
+/** Live tasks the server started translators in, named "fs:<translator> <attach point>". */
 export function translatorTasks(w: FsWorld, name?: string): Task[] {
-  return [...w.k.tasks.values()].filter((t) => t.alive && (name === undefined ? t.name.startsWith('fs:') : t.name === `fs:${name}`));
+  return [...w.k.tasks.values()].filter((t) => t.alive && t.name.startsWith(name === undefined ? 'fs:' : `fs:${name} `));
 }
 
 /** Names in a directory, by readdir through the protid `slot`. */
