@@ -1,6 +1,9 @@
 // Stats, BigIntStats and Dirent as Node's fs gives them, built from the filesystem
-// interface's StatRecord and DirEntry (io.stat, dir.readdir).
+// interface's StatRecord and DirEntry (io.stat, dir.readdir). Stats and Dirent sit on
+// Node's own prototypes, so `instanceof fs.Stats` / `fs.Dirent` hold as they do for
+// Node's (BigIntStats, like Node's, is not an fs.Stats).
 
+import { Dirent as NodeDirent, Stats as NodeStats } from 'node:fs';
 import type { DirEntry, NodeType, StatRecord } from '../fs/fs-interfaces.ts';
 import { S } from '../fs/fs-interfaces.ts';
 
@@ -76,6 +79,16 @@ export class Stats extends StatsBase<number> {
     this.ctime = new Date(r.ctimeMs);
     this.birthtime = new Date(r.birthtimeMs);
   }
+}
+
+// Stats.prototype -> (the type tests, copied) -> fs.Stats.prototype: instanceof fs.Stats
+// holds, and our type tests and fields shadow Node's.
+{
+  const tests = Object.create(NodeStats.prototype) as object;
+  for (const key of Object.getOwnPropertyNames(StatsBase.prototype)) {
+    if (key !== 'constructor') Object.defineProperty(tests, key, Object.getOwnPropertyDescriptor(StatsBase.prototype, key)!);
+  }
+  Object.setPrototypeOf(Stats.prototype, tests);
 }
 
 const NS_PER_MS = 1_000_000n;
@@ -187,6 +200,9 @@ export class Dirent<Name extends string | Buffer = string> {
     return this.#type === S.IFSOCK;
   }
 }
+
+// instanceof fs.Dirent holds; every method Node's Dirent has is our own.
+Object.setPrototypeOf(Dirent.prototype, NodeDirent.prototype);
 
 /** A Dirent for a directory entry read from a server. */
 export function direntOf<N extends string | Buffer>(e: DirEntry, name: N, parentPath: string): Dirent<N> {
