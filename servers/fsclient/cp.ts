@@ -198,7 +198,7 @@ export async function cp(ops: CpOps, src: string, dest: string, opts: Opts): Pro
   const copyAny = async (destStat: Stats | BigIntStats | null, s: string, d: string): Promise<void> => {
     const st = opts.dereference ? await ops.stat(s) : await ops.lstat(s);
     if (st.isDirectory()) {
-      if (!opts.recursive) throw cpError('ERR_FS_EISDIR', 'EISDIR', `Recursive option is required to copy a directory: ${s}`, s);
+      if (!opts.recursive) throw cpError('ERR_FS_EISDIR', 'EISDIR', `${s} is a directory (not copied)`, s);
       return onDir(st, destStat, s, d);
     }
     if (st.isFile() || st.isCharacterDevice() || st.isBlockDevice()) return onFile(st, destStat, s, d);

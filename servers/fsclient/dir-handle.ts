@@ -2,7 +2,7 @@
 // `bufferSize` entries (dir.readdir with an offset), one Dirent at a time; with
 // `recursive`, the directories found are opened and read after it, breadth first.
 // Operations run one after another, as Node queues them; read or close after close
-// is Node's ERR_DIR_CLOSED. The ports are deleted at close (and at the end of a
+// is Node's ERR_DIR_CLOSED (thrown by read, a rejection of close). The ports are deleted at close (and at the end of a
 // for-await loop, as Node's Dir closes itself there).
 
 import { Buffer } from 'node:buffer';
@@ -61,10 +61,13 @@ export class Dir {
   }
 
   /** The next entry, or null after the last ("." and ".." never appear). With a callback: cb(err, dirent). */
-  read(): Promise<Dirent<string | Buffer> | null>;
-  read(cb: (err: Error | null, dirent?: Dirent<string | Buffer> | null) => void): void;
-  read(cb?: (err: Error | null, dirent?: Dirent<string | Buffer> | null) => void): Promise<Dirent<string | Buffer> | null> | void {
-    const p = this.#enqueue(() => this.#next());
+  read(): Promise<Dirent | null>;
+  read(cb: (err: Error | null, dirent?: Dirent | null) => void): void;
+  read(cb?: (err: Error | null, dirent?: Dirent | null) => void): Promise<Dirent | null> | void {
+    // As Node's: reading a closed Dir throws at once (close rejects).
+    if (this.#closed) throw dirClosed();
+    // A Dirent<Buffer> with encoding 'buffer': typed as Node types it, by the common case.
+    const p = this.#enqueue(() => this.#next()) as Promise<Dirent | null>;
     if (cb === undefined) return p;
     p.then(
       (d) => process.nextTick(cb, null, d),
@@ -85,7 +88,7 @@ export class Dir {
     );
   }
 
-  async *entries(): AsyncGenerator<Dirent<string | Buffer>, void, undefined> {
+  async *entries(): AsyncGenerator<Dirent, void, undefined> {
     try {
       for (;;) {
         const d = await this.read();
@@ -97,7 +100,7 @@ export class Dir {
     }
   }
 
-  [Symbol.asyncIterator](): AsyncGenerator<Dirent<string | Buffer>, void, undefined> {
+  [Symbol.asyncIterator](): AsyncGenerator<Dirent, void, undefined> {
     return this.entries();
   }
 

@@ -205,9 +205,13 @@ export function createNodeFs(client: FsClient): NodeFs {
     settle(open(args[0], args[1], args[2]), cb);
   };
   out.close = (fd: unknown, cb?: unknown): void => {
-    const h = handle(fd, 'close');
-    fds.delete(h.fd);
-    settle(h.close(), typeof cb === 'function' ? (cb as Fn) : () => {});
+    if (typeof fd !== 'number') throw invalidArgType('fd', 'of type number', fd);
+    const closing = Promise.resolve().then(() => {
+      const h = handle(fd, 'close');
+      fds.delete(h.fd);
+      return h.close();
+    });
+    settle(closing, typeof cb === 'function' ? (cb as Fn) : () => {});
   };
   out.read = (fd: unknown, ...args: unknown[]): void => {
     const cb = takeCallback(args);
