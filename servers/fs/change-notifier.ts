@@ -5,6 +5,7 @@
 // as a gap in the ticks, and a sender whose post fails is dropped (as the Hurd drops a
 // watcher on a send error). A handler never blocks on a client.
 
+import type { Client } from '../../libcap/index.ts';
 import type { Poster } from '../notify/poster.ts';
 
 /** Where every watcher set of one server posts through, and finds a dropped sender's set. */
@@ -13,6 +14,10 @@ export interface PostRoute {
   poster(): Poster;
   /** Sender slot -> the watcher set holding it. */
   readonly bySlot: Map<number, ChangeWatchers>;
+  /** Sender slot -> the client that registered it (charged for it). */
+  readonly owners: Map<number, Client>;
+  /** Watchers each client has registered. */
+  readonly perClient: Map<Client, number>;
 }
 
 /** The watchers of one node. */
@@ -25,11 +30,14 @@ export class ChangeWatchers {
     return this.slots.size;
   }
 
-  /** Register a Sender cap (the slot now belongs to the server's poster). */
-  add(slot: number): void {
-    this.route.poster().adopt(slot);
+  /** Register a Sender cap for `owner`, who is charged for it (the slot now belongs to the server's poster). */
+  add(slot: number, owner: Client): void {
+    const r = this.route;
+    r.poster().adopt(slot);
     this.slots.add(slot);
-    this.route.bySlot.set(slot, this);
+    r.bySlot.set(slot, this);
+    r.owners.set(slot, owner);
+    r.perClient.set(owner, (r.perClient.get(owner) ?? 0) + 1);
   }
 
   /** Queue an event for every watcher; returns at once. */
@@ -40,8 +48,16 @@ export class ChangeWatchers {
 
   /** The poster dropped `slot` (its post failed): stop naming it. */
   forget(slot: number): void {
-    this.slots.delete(slot);
-    if (this.route.bySlot.get(slot) === this) this.route.bySlot.delete(slot);
+    if (!this.slots.delete(slot)) return;
+    const r = this.route;
+    if (r.bySlot.get(slot) === this) r.bySlot.delete(slot);
+    const owner = r.owners.get(slot);
+    r.owners.delete(slot);
+    if (owner !== undefined) {
+      const n = (r.perClient.get(owner) ?? 1) - 1;
+      if (n > 0) r.perClient.set(owner, n);
+      else r.perClient.delete(owner);
+    }
   }
 
   /** Drop every watcher (the node is gone). */

@@ -15,6 +15,7 @@
 //
 // The walk itself is synchronous; only entering a translator defers the answer.
 
+import { admitOpen } from './client-limits.ts';
 import type { SysGen } from '../../core/index.ts';
 import type { ErrnoName, Handler, Rpc, RpcFailure, SpecOf } from '../../libcap/index.ts';
 import { failDeferred, failWith } from './fail-with.ts';
@@ -142,6 +143,9 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
     const user = ctx.data.user;
     const bad = badOpenFlags(flags);
     if (bad !== null) return failWith(bad);
+    // Every lookup may answer a new cap: refused at the client's bound before anything is made.
+    const no = admitOpen(fs, ctx.client);
+    if (no !== null) return failWith(no);
     const w = walk(fs, po, user, name, flags, mode);
     if (typeof w === 'string') return failWith(w);
     if (w.kind === 'translator') {

@@ -7,6 +7,7 @@
 // Error precedence follows Linux where the two could differ.
 
 import type { CapObject, ErrnoName, Rpc, SpecsOf } from '../../libcap/index.ts';
+import { admitWatcher } from './client-limits.ts';
 import { failWith } from './fail-with.ts';
 import type { HandlerSet } from './handler-set.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
@@ -238,8 +239,10 @@ export function dirHandlers(fs: Filesystem): HandlerSet<DirMethods, ProtidData> 
     noticeDirChanges(ctx, { sender }) {
       const dir = dirOf(ctx);
       if (typeof dir === 'string') return failWith(dir);
+      const no = admitWatcher(fs, ctx.client, sender);
+      if (no !== null) return ctx.fail(no);
       ctx.keep(sender);
-      fs.dirWatchers(dir.node).add(sender);
+      fs.dirWatchers(dir.node).add(sender, ctx.client);
       return {};
     },
   };

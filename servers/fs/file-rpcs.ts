@@ -1,14 +1,36 @@
 // The file interface of a filesystem's protids (Hurd fs.defs file_*, as libdiskfs's
 // file-*.c), except the translator calls (file-translator-rpcs.ts): attributes (owner,
-// group, mode, times), truncation, readlink, access checks, change notification.
+// group, mode, times), truncation, readlink, access checks, statfs, change notification.
 // Checks come first (read-only mount, then ownership or permission), then the change.
 
 import type { SpecsOf } from '../../libcap/index.ts';
 import type { HandlerSet } from './handler-set.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
-import { S, type File } from './fs-interfaces.ts';
+import { NAME_MAX, S, ST, TMPFS_MAGIC, type File, type StatfsRecord } from './fs-interfaces.ts';
 import { isOffset } from './io-rpcs.ts';
 import { canWrite } from './open-flags.ts';
+import { BLKSIZE } from './stat-record.ts';
+import { admitWatcher } from './client-limits.ts';
+
+/** file.statfs's answer for this filesystem: its quota and usage in blocks, its i-nodes. */
+export function statfsOf(fs: Filesystem): StatfsRecord {
+  const space = fs.store.space;
+  const { quota, maxFileSize, maxInodes } = space.limits;
+  const blocks = Math.floor(quota / BLKSIZE);
+  const bfree = Math.max(0, blocks - Math.ceil(space.used / BLKSIZE));
+  return {
+    type: TMPFS_MAGIC,
+    bsize: BLKSIZE,
+    blocks,
+    bfree,
+    bavail: bfree,
+    files: maxInodes,
+    ffree: Math.max(0, maxInodes - space.inodes),
+    maxFileSize,
+    namelen: NAME_MAX,
+    flags: fs.readonly ? ST.RDONLY : 0,
+  };
+}
 
 /** Ids a chown may name: -1 (unchanged) or a u32. */
 function isId(n: number): boolean {
@@ -70,9 +92,11 @@ export function fileHandlers(fs: Filesystem): Omit<HandlerSet<SpecsOf<typeof Fil
       // Not open for writing: EINVAL, as Linux's ftruncate.
       if (!canWrite(po.flags)) return ctx.fail('EINVAL');
       if (fs.readonly) return ctx.fail('EROFS');
-      if (size > fs.settings.maxFileSize) return ctx.fail('EFBIG');
       if (size !== node.getSize()) {
+        const room = fs.store.space.reserve(node, size);
+        if (room !== null) return ctx.fail(room);
         node.truncate(size);
+        fs.store.space.settle(node);
         fs.fileChanged(node);
       }
       return {};
@@ -93,9 +117,15 @@ export function fileHandlers(fs: Filesystem): Omit<HandlerSet<SpecsOf<typeof Fil
       return { allowed: ctx.data.user.allowed(node.mode, node.uid, node.gid) };
     },
 
+    statfs() {
+      return { stat: statfsOf(fs) };
+    },
+
     noticeFileChanges(ctx, { sender }) {
+      const no = admitWatcher(fs, ctx.client, sender);
+      if (no !== null) return ctx.fail(no);
       ctx.keep(sender);
-      fs.fileWatchers(ctx.data.po!.node).add(sender);
+      fs.fileWatchers(ctx.data.po!.node).add(sender, ctx.client);
       return {};
     },
   };

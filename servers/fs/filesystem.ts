@@ -4,10 +4,11 @@
 // protids, posting change events). Not the protocol: that is in the *-rpcs files.
 
 import type { Kernel, Task } from '../../core/index.ts';
-import { after, RpcFailure, type Bucket, type CapClass, type CapObject, type Rpc, type SpecsOf } from '../../libcap/index.ts';
+import { after, RpcFailure, type Bucket, type CapClass, type CapObject, type Client, type Rpc, type SpecsOf } from '../../libcap/index.ts';
 import type { Ids } from '../auth/auth-interface.ts';
 import { Poster } from '../notify/poster.ts';
 import { ChangeWatchers, type PostRoute } from './change-notifier.ts';
+import type { ClientLimits } from './client-limits.ts';
 import type { Fsys, Protid } from './fs-interfaces.ts';
 import { NodeStore, type MNode } from './node-store.ts';
 import { canWrite } from './open-flags.ts';
@@ -48,6 +49,8 @@ export interface FsSettings {
   readonly translatorSlots: number;
   readonly reauthTimeout: number;
   readonly maxFileSize: number;
+  /** Per-client bounds: opens, watchers, the server's slot reserve. */
+  readonly limits: ClientLimits;
 }
 
 export class Filesystem {
@@ -87,6 +90,8 @@ export class Filesystem {
     const bySlot = new Map<number, ChangeWatchers>();
     this.route = {
       bySlot,
+      owners: new Map(),
+      perClient: new Map(),
       poster: () =>
         (this.posterInstance ??= Poster.start(kernel, task, {
           name: `${settings.name}.poster`,
@@ -102,6 +107,21 @@ export class Filesystem {
 
   get ops() {
     return this.bucket.ops;
+  }
+
+  /** Per-client bounds. */
+  get limits(): ClientLimits {
+    return this.settings.limits;
+  }
+
+  /** Watchers `client` has registered on this server's nodes. */
+  watchersOf(client: Client): number {
+    return this.route.perClient.get(client) ?? 0;
+  }
+
+  /** Sender caps this server keeps for all clients. */
+  watcherTotal(): number {
+    return this.route.owners.size;
   }
 
   // ------------------------------------------------------------------ protids

@@ -77,6 +77,35 @@ export const StatType = t.record({
 });
 export type StatRecord = Infer<typeof StatType>;
 
+/**
+ * file.statfs's answer, as the Hurd's fsys_statfsbuf and Node's fs.StatFs: the volume's
+ * block size, its size and free space in blocks (from its quota and usage), its i-nodes
+ * total and free; plus the largest file it takes and its longest name.
+ */
+export const StatfsType = t.record({
+  /** Filesystem type (magic number, as Linux's f_type: TMPFS_MAGIC for the memfs volume). */
+  type: t.u32,
+  bsize: t.u32,
+  blocks: t.f64,
+  bfree: t.f64,
+  /** Free blocks an unprivileged user may use. */
+  bavail: t.f64,
+  files: t.f64,
+  ffree: t.f64,
+  /** Largest file size in bytes (writes and truncations beyond answer EFBIG). */
+  maxFileSize: t.f64,
+  namelen: t.u32,
+  /** ST_* flags (ST.RDONLY while mounted read-only). */
+  flags: t.u32,
+});
+export type StatfsRecord = Infer<typeof StatfsType>;
+
+/** statfs flags, as Linux's ST_RDONLY. */
+export const ST = { RDONLY: 1 } as const;
+
+/** Linux's f_type of tmpfs, which the memfs volume is to its users. */
+export const TMPFS_MAGIC = 0x01021994;
+
 export const DirEntryType = t.record({ name: t.string(NAME_MAX), ino: t.u32, type: NodeTypeType });
 export type DirEntry = Infer<typeof DirEntryType>;
 
@@ -117,7 +146,7 @@ export const Io = defineInterface('io', {
     oneway: true,
     doc: 'Start a reauthentication: the server meets auth on `rendezvous` and hands the caller, through auth, a new port carrying the caller\'s ids.',
   },
-  duplicate: { op: 1007, reply: { port: t.cap() }, doc: 'Another cap to the same open (shared offset).' },
+  duplicate: { op: 1007, reply: { port: t.cap() }, errors: ['EMFILE', 'ENOMEM'], doc: 'Another cap to the same open (shared offset). EMFILE at the caller\'s bound on caps of this server; ENOMEM when the server is short of cap slots.' },
   getOpenModes: { op: 1008, reply: { flags: t.u32 } },
   setOpenModes: { op: 1009, args: { flags: t.u32 }, errors: ['EINVAL'], doc: 'Set O_APPEND / O_NONBLOCK.' },
   identity: { op: 1010, reply: { dev: t.u32, ino: t.u32 } },
@@ -125,6 +154,7 @@ export const Io = defineInterface('io', {
     op: 1011,
     args: { uids: t.array(t.u32, 256), gids: t.array(t.u32, 256) },
     reply: { port: t.cap() },
+    errors: ['EMFILE', 'ENOMEM'],
     doc: 'A cap to the same open carrying only the given ids, of those this one holds.',
   },
 });
@@ -134,7 +164,7 @@ export const File = defineInterface('file', {
   chmod: { op: 1101, args: { mode: t.u32 }, errors: ['EPERM', 'EROFS'] },
   chown: { op: 1102, args: { uid: t.i32, gid: t.i32 }, errors: ['EPERM', 'EROFS', 'EINVAL'], doc: '-1 leaves an id unchanged.' },
   utimes: { op: 1103, args: { atimeMs: t.f64, mtimeMs: t.f64 }, errors: ['EPERM', 'EACCES', 'EROFS'] },
-  truncate: { op: 1104, args: { size: t.f64 }, errors: ['EINVAL', 'EISDIR', 'EACCES', 'EBADF', 'EROFS', 'EFBIG'] },
+  truncate: { op: 1104, args: { size: t.f64 }, errors: ['EINVAL', 'EISDIR', 'EACCES', 'EBADF', 'EROFS', 'EFBIG', 'ENOSPC'] },
   sync: { op: 1105 },
   readlink: { op: 1106, reply: { target: t.string(PATH_MAX) }, errors: ['EINVAL'], doc: 'The target of a symlink opened with O_NOLINK.' },
   checkAccess: { op: 1107, reply: { allowed: t.u32 }, doc: 'Which of R_OK, W_OK, X_OK the caller\'s ids have.' },
@@ -159,7 +189,14 @@ export const File = defineInterface('file', {
   noticeFileChanges: {
     op: 1111,
     args: { sender: t.cap() },
-    doc: 'Post a "change" event to the notify sender cap whenever this file changes (first a sync from the notify service itself).',
+    errors: ['EINVAL', 'EAGAIN', 'ENOMEM', 'EOPNOTSUPP'],
+    doc: 'Post a "change" event to the notify sender cap whenever this file changes (first a sync from the notify service itself). EINVAL unless `sender` is a sender cap of the notify service this server was given (EOPNOTSUPP when it has none); EAGAIN at the caller\'s bound on watchers; ENOMEM when the server is short of cap slots.',
+  },
+  statfs: {
+    op: 1112,
+    reply: { stat: StatfsType },
+    errors: ['EOPNOTSUPP'],
+    doc: 'The figures of the filesystem this file is on (the Hurd\'s file_statfs): its quota and usage in blocks, i-nodes, largest file, read-only flag. EOPNOTSUPP from a translator that keeps none.',
   },
 });
 
@@ -185,7 +222,7 @@ export const Dir = defineInterface('dir', {
     op: 1201,
     args: { name: path, flags: t.u32, mode: t.u32 },
     reply: { retry: RetryType, retryName: path, port: t.optional(t.cap('grant')) },
-    errors: ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EROFS', 'ETIMEDOUT', 'EIO', 'ENXIO'],
+    errors: ['ENOENT', 'ENOTDIR', 'EACCES', 'ELOOP', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'EROFS', 'ETIMEDOUT', 'EIO', 'ENXIO', 'ENOSPC', 'EMFILE', 'ENOMEM'],
     doc: 'Walk `name` (several components) from this directory: answers the opened node (retry normal, empty retryName), or where to continue (a translator\'s root with the rest of the path; reauth with the parent for ".." at a root; magical "/..." for an absolute symlink).',
   },
   readdir: {
@@ -194,7 +231,7 @@ export const Dir = defineInterface('dir', {
     reply: { entries: t.array(DirEntryType, 1024), next: t.u32, eof: t.bool },
     errors: ['ENOTDIR', 'EACCES'],
   },
-  mkdir: { op: 1203, args: { name, mode: t.u32 }, errors: ['EEXIST', 'ENOENT', 'ENOTDIR', 'EACCES', 'EROFS', 'ENAMETOOLONG'] },
+  mkdir: { op: 1203, args: { name, mode: t.u32 }, errors: ['EEXIST', 'ENOENT', 'ENOTDIR', 'EACCES', 'EROFS', 'ENAMETOOLONG', 'ENOSPC'] },
   rmdir: { op: 1204, args: { name }, errors: ['ENOENT', 'ENOTDIR', 'ENOTEMPTY', 'EACCES', 'EBUSY', 'EROFS', 'EINVAL', 'EPERM', 'ENAMETOOLONG'] },
   unlink: { op: 1205, args: { name }, errors: ['ENOENT', 'EISDIR', 'EACCES', 'EBUSY', 'EROFS', 'EPERM', 'ENOTDIR', 'ENAMETOOLONG'] },
   rename: {
@@ -208,11 +245,11 @@ export const Dir = defineInterface('dir', {
     args: { file: t.cap(), name, excl: t.bool },
     errors: ['EXDEV', 'EEXIST', 'EPERM', 'EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG'],
   },
-  symlink: { op: 1208, args: { name, target: path }, errors: ['EEXIST', 'EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG'] },
+  symlink: { op: 1208, args: { name, target: path }, errors: ['EEXIST', 'EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ENOSPC'] },
   noticeDirChanges: {
     op: 1209,
     args: { sender: t.cap() },
-    errors: ['ENOTDIR'],
+    errors: ['ENOTDIR', 'EINVAL', 'EAGAIN', 'ENOMEM', 'EOPNOTSUPP'],
     doc: 'Post "add", "remove", "change" events (data: the entry name) to the notify sender cap.',
   },
 });
@@ -226,7 +263,7 @@ export const Fsys = defineInterface('fsys', {
     op: 1301,
     args: { dotdot: t.optional(t.cap()), ids: IdsType, flags: t.u32 },
     reply: { retry: RetryType, retryName: path, root: t.cap('grant') },
-    errors: ['EACCES', 'EIO', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS'],
+    errors: ['EACCES', 'EIO', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOMEM'],
     doc: 'The root of this filesystem, opened with `flags` for a user with `ids` (the parent passes the user\'s ids); `dotdot` is what ".." at the root leads to.',
   },
   goaway: { op: 1302, args: { flags: t.u32 }, errors: ['EBUSY'], doc: 'Stop serving; EBUSY while in use unless FSYS_GOAWAY.FORCE.' },

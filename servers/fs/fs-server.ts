@@ -21,6 +21,7 @@ import { shutdownBuckets, type HeldNote, type ServerEnv } from '../system/server
 import { dirHandlers } from './dir-rpcs.ts';
 import { lookupHandler } from './dir-lookup.ts';
 import { clearActive } from './active-translator.ts';
+import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-limits.ts';
 import { fileHandlers } from './file-rpcs.ts';
 import { fileTranslatorHandlers } from './file-translator-rpcs.ts';
 import { Filesystem, type ControlData, type ProtidArg, type ProtidData } from './filesystem.ts';
@@ -33,6 +34,13 @@ import { PerOpen } from './peropen.ts';
 import { allocDev } from './stat-record.ts';
 import { TranslatorRegistry, type TranslatorEnv, type TranslatorInstance } from './translator.ts';
 import { idsOf, NOBODY, User } from './user.ts';
+
+/** Default volume quota: 256 MiB. */
+export const DEFAULT_VOLUME_QUOTA = 256 * 1024 * 1024;
+/** Default largest file: 256 MiB. */
+export const DEFAULT_MAX_FILE_SIZE = 256 * 1024 * 1024;
+/** Default bound on i-nodes. */
+export const DEFAULT_MAX_INODES = 65_536;
 
 export interface FsServerOptions {
   /** Name of the bucket, classes and translator tasks (default 'fs'). */
@@ -59,6 +67,19 @@ export interface FsServerOptions {
   readonly reauthTimeout?: number;
   /** Largest file size, bytes (default 256 MiB): writes and truncations beyond answer EFBIG. */
   readonly maxFileSize?: number;
+  /**
+   * Volume quota: bytes all files together may hold (default 256 MiB, DEFAULT_VOLUME_QUOTA);
+   * a write or truncation beyond answers ENOSPC before anything is allocated.
+   */
+  readonly quota?: number;
+  /** Most i-nodes the volume holds (default 65,536); creating one more answers ENOSPC. */
+  readonly maxInodes?: number;
+  /**
+   * Per-client bounds (defaults DEFAULT_CLIENT_LIMITS): caps of this server one client
+   * holds (1024, EMFILE), watchers it registers (64, EAGAIN), and the cap slots the server
+   * keeps for itself (256; past that a new open or watcher answers ENOMEM).
+   */
+  readonly clientLimits?: Partial<ClientLimits>;
   /** Options of the server's bucket. */
   readonly bucket?: BucketOptions;
 }
@@ -97,7 +118,12 @@ export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<
             gid: rootOpts.gid ?? (fresh ? (owner?.egids[0] ?? 0) : volume._core.root.node.gid),
           }
         : null;
-    const store = new NodeStore(volume, rootAttrs);
+    const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+    const store = new NodeStore(volume, rootAttrs, {
+      quota: opts.quota ?? DEFAULT_VOLUME_QUOTA,
+      maxFileSize,
+      maxInodes: opts.maxInodes ?? DEFAULT_MAX_INODES,
+    });
     const registry = opts.registry ?? new TranslatorRegistry();
     const fs = new Filesystem(
       env.kernel,
@@ -111,7 +137,8 @@ export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<
         translatorQuota: opts.translatorQuota ?? 100_000,
         translatorSlots: opts.translatorSlots ?? 1 << 14,
         reauthTimeout: opts.reauthTimeout ?? 10_000,
-        maxFileSize: opts.maxFileSize ?? 256 * 1024 * 1024,
+        limits: { ...DEFAULT_CLIENT_LIMITS, ...opts.clientLimits },
+        maxFileSize,
       },
       env.caps,
       allocDev(),

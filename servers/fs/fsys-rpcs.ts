@@ -12,6 +12,7 @@ import { clearActive, goawayActive, isGone } from './active-translator.ts';
 import type { ControlData, Filesystem } from './filesystem.ts';
 import { Fsys, FSYS_GOAWAY } from './fs-interfaces.ts';
 import { checkOpen, openChecked } from './open-node.ts';
+import { admitRoot } from './client-limits.ts';
 import { copyIds, User } from './user.ts';
 
 /** Parse fsysopts options: the read-only setting they ask for (null: unchanged), or EINVAL. */
@@ -78,6 +79,8 @@ export function endServer(fs: Filesystem): void {
 export function fsysHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Fsys>, ControlData> {
   return {
     getroot(ctx, { dotdot, ids, flags }) {
+      const no = admitRoot(fs);
+      if (no !== null) return failWith(no);
       const user = new User(copyIds(ids));
       const root = fs.store.root;
       const err = checkOpen(fs, user, root.node, flags, false, false);

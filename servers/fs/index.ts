@@ -18,14 +18,17 @@ export {
   PATH_MAX,
   IO_MAX,
   StatType,
+  StatfsType,
+  ST,
+  TMPFS_MAGIC,
   DirEntryType,
   RetryType,
   NodeTypeType,
 } from './fs-interfaces.ts';
-export type { StatRecord, DirEntry, Retry, NodeType, ProtidInterface } from './fs-interfaces.ts';
+export type { StatRecord, StatfsRecord, DirEntry, Retry, NodeType, ProtidInterface } from './fs-interfaces.ts';
 
 // The filesystem server
-export { fsServer } from './fs-server.ts';
+export { fsServer, DEFAULT_VOLUME_QUOTA, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_INODES } from './fs-server.ts';
 export type { FsServerOptions, FsInstance } from './fs-server.ts';
 export type { Filesystem, FsSettings, ProtidData, ControlData } from './filesystem.ts';
 export { MAX_SYMLINKS } from './dir-lookup.ts';

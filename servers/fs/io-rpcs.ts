@@ -11,6 +11,7 @@ import type { MNode } from './node-store.ts';
 import { canRead, canWrite, KEPT_MODES, SETTABLE_MODES } from './open-flags.ts';
 import { reauthenticate } from './reauthenticate.ts';
 import { BLKSIZE } from './stat-record.ts';
+import { admitOpen } from './client-limits.ts';
 
 /** A file offset or size a client may name: a non-negative safe integer. */
 export function isOffset(n: number): boolean {
@@ -68,8 +69,10 @@ export function ioHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Io>, Proti
       // O_APPEND writes at the end whatever offset is named (as Linux's pwrite does).
       const at = (po.flags & O.APPEND) !== 0 ? node.getSize() : (offset ?? po.offset);
       if (!isOffset(at)) return ctx.fail('EINVAL');
-      if (at + data.length > fs.settings.maxFileSize) return ctx.fail('EFBIG');
       if (data.length > 0) {
+        // Counted against the volume before memfs allocates anything.
+        const room = fs.store.space.reserve(node, Math.max(node.getSize(), at + data.length), at);
+        if (room !== null) return ctx.fail(room);
         node.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 0, data.length, at);
         fs.fileChanged(node);
       }
@@ -108,6 +111,8 @@ export function ioHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Io>, Proti
     },
 
     duplicate(ctx) {
+      const no = admitOpen(fs, ctx.client);
+      if (no !== null) return ctx.fail(no);
       return { port: fs.giveProtid(ctx, ctx.data.po!.ref(), ctx.data.user) };
     },
 
@@ -127,6 +132,8 @@ export function ioHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Io>, Proti
     },
 
     restrictAuth(ctx, { uids, gids }) {
+      const no = admitOpen(fs, ctx.client);
+      if (no !== null) return ctx.fail(no);
       const user = ctx.data.user.restrict(uids, gids);
       return { port: fs.giveProtid(ctx, ctx.data.po!.ref(), user) };
     },

@@ -392,6 +392,8 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
     setTranslator: () => failWith('EOPNOTSUPP'),
     getTranslatorCntl: (ctx) => ctx.fail('ENXIO'),
     noticeFileChanges: () => failWith('EOPNOTSUPP'),
+    // A translator that keeps figures answers them through its own handler (as libtrivfs).
+    statfs: () => failWith('EOPNOTSUPP'),
     // dir
     lookup(ctx, { name, flags }) {
       const bad = badOpenFlags(flags);

@@ -18,7 +18,8 @@ export interface NewOwner {
 
 /**
  * May `user` add an entry to `dir` (mounted writable, directory not removed, write and
- * search permission, an authenticated user)? Answers the new node's owner, or the error.
+ * search permission, an authenticated user, an i-node free: else ENOSPC)? Answers the new
+ * node's owner, or the error.
  */
 export function newOwner(fs: Filesystem, user: User, dir: MLink, mode: number, isDir: boolean): NewOwner | ErrnoName {
   if (fs.readonly) return 'EROFS';
@@ -27,6 +28,8 @@ export function newOwner(fs: Filesystem, user: User, dir: MLink, mode: number, i
   if (!user.may(ACCESS.W_OK | ACCESS.X_OK, d.mode, d.uid, d.gid)) return 'EACCES';
   const uid = user.uid;
   if (uid === undefined) return 'EACCES';
+  const full = fs.store.space.canCreate();
+  if (full !== null) return full;
   const sgidDir = (d.mode & S.ISGID) !== 0;
   const gid = sgidDir ? d.gid : (user.gid ?? d.gid);
   let perm = mode & 0o7777;

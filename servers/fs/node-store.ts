@@ -18,6 +18,7 @@ import type { Volume } from 'memfs';
 import { S } from './fs-interfaces.ts';
 import type { ChangeWatchers } from './change-notifier.ts';
 import type { TransBox } from './trans-box.ts';
+import { VolumeSpace, type SpaceLimits } from './volume-space.ts';
 
 /** memfs's superblock, link and i-node types (not re-exported by memfs by name). */
 export type Superblock = Volume['_core'];
@@ -44,6 +45,8 @@ export interface RootAttrs {
 export class NodeStore {
   readonly core: Superblock;
   readonly root: MLink;
+  /** The volume's quota, largest file and i-node bound, and what is used of them. */
+  readonly space: VolumeSpace;
   private readonly states = new Map<MNode, NodeState>();
   /** Called when a node is freed (its translator and watchers are released there). */
   onFree: (node: MNode, state: NodeState | undefined) => void = () => {};
@@ -51,9 +54,12 @@ export class NodeStore {
   constructor(
     readonly volume: Volume,
     rootAttrs: RootAttrs | null,
+    limits: SpaceLimits,
   ) {
     this.core = volume._core;
     this.root = this.core.root;
+    this.space = new VolumeSpace(limits);
+    for (const node of Object.values(this.core.inodes)) this.space.adopt(node);
     if (rootAttrs !== null) {
       const n = this.root.node;
       n.mode = S.IFDIR | (rootAttrs.mode & 0o7777);
@@ -103,6 +109,7 @@ export class NodeStore {
     if (s !== undefined && s.opens > 0) return;
     this.states.delete(node);
     this.core.deleteNode(node);
+    this.space.freed(node);
     this.onFree(node, s);
   }
 
@@ -156,6 +163,7 @@ export class NodeStore {
 
   private newNode(mode: number, uid: number, gid: number): MNode {
     const node = this.core.createNode(mode);
+    this.space.created();
     node.mode = mode;
     node.uid = uid;
     node.gid = gid;

@@ -39,6 +39,7 @@ export function checkOpen(fs: Filesystem, user: User, node: MNode, flags: number
 export function openChecked(fs: Filesystem, link: MLink, node: MNode, flags: number, created: boolean, dotdot: DotDot | null): PerOpen {
   if ((flags & O.TRUNC) !== 0 && (flags & O.PATH) === 0 && !created && (node.mode & S.IFMT) === S.IFREG && node.getSize() > 0) {
     node.truncate(0);
+    fs.store.space.settle(node);
     fs.fileChanged(node);
   }
   return new PerOpen(fs.store, link, node, flags & KEPT_MODES, dotdot?.ref() ?? null);

@@ -26,6 +26,13 @@ describe('hello', () => {
     expect(stat.size).toBe(HELLO_TEXT.length);
   });
 
+  it('statfs: EOPNOTSUPP (trivfs keeps no figures by default, as libtrivfs)', async () => {
+    const { c } = await withHello();
+    expect(errorOf(await c.protid(await c.open('hello')).attempt.statfs())).toBe('EOPNOTSUPP');
+    // The node itself, under the translator, is on the parent's volume.
+    expect((await c.protid(await c.open('hello', O.PATH | O.NOTRANS)).statfs()).stat.bsize).toBe(4096);
+  });
+
   it('each open reads from its own offset', async () => {
     const { c } = await withHello();
     const a = c.protid(await c.open('hello'));

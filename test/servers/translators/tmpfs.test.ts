@@ -100,7 +100,25 @@ describe('tmpfs', () => {
   it('bad arguments fail the start', async () => {
     const { c } = await withTmpfs(['tmpfs', '--mode=999']);
     expect(errorOf(await c.tryOpen('tmp'))).toBe('EIO');
-    expect(parseTmpfsOptions(['--mode=0755', '-r'])).toEqual({ mode: 0o755, readonly: true });
-    expect(parseTmpfsOptions(['--size=1M'])).toBeUndefined();
+    expect(parseTmpfsOptions(['--mode=0755', '-r'])).toEqual({ mode: 0o755, readonly: true, size: 64 * 1024 * 1024 });
+    expect(parseTmpfsOptions(['--size=1M'])).toEqual({ mode: 0o755, readonly: false, size: 1024 * 1024 });
+    expect(parseTmpfsOptions(['--size=12x'])).toBeUndefined();
+    expect(parseTmpfsOptions(['--size=99999999999999g'])).toBeUndefined();
+  });
+
+  it('statfs answers its own volume: --size is its quota (default 64 MiB); ENOSPC beyond', async () => {
+    const { c } = await withTmpfs(['tmpfs', '--size=8k']);
+    const tmp = c.protid(await c.open('tmp'));
+    const { stat } = await tmp.statfs();
+    expect([stat.blocks, stat.bfree, stat.maxFileSize]).toEqual([2, 2, 8192]);
+    expect((await c.root.statfs()).stat.blocks).toBe(65_536);
+    const f = c.protid(await c.open('tmp/f', O.CREAT | O.WRONLY));
+    expect(errorOf(await f.attempt.write({ data: Buffer.alloc(8193), offset: 0 }))).toBe('EFBIG');
+    await f.write({ data: Buffer.alloc(8192), offset: 0 });
+    expect((await tmp.statfs()).stat.bfree).toBe(0);
+    const g = c.protid(await c.open('tmp/g', O.CREAT | O.WRONLY));
+    expect(errorOf(await g.attempt.write({ data: Buffer.alloc(1), offset: 0 }))).toBe('ENOSPC');
+    const { c: c2 } = await withTmpfs();
+    expect((await c2.protid(await c2.open('tmp')).statfs()).stat.blocks).toBe(16_384);
   });
 });
