@@ -39,14 +39,14 @@ import {
 import { abortError, rmIsDirectory, invalidArgType, FsError } from './fs-error.ts';
 import { collectChunks, FileHandle } from './file-handle.ts';
 import { copyPath, openPath, readToEnd, writeAll } from './io-ops.ts';
-import { accessPath, chmodPath, chownPath, readlinkPath, realpathOf, statPath, truncatePath, utimesPath } from './node-ops.ts';
+import { accessPath, chmodPath, chownPath, readlinkPath, realpathOf, statfsPath, statPath, truncatePath, utimesPath } from './node-ops.ts';
 import { lookupPath } from './resolve.ts';
 import { checkCpOptions, cp as cpWith, type CpOptions } from './cp.ts';
 import { Dir } from './dir-handle.ts';
 import { Runner } from './runner.ts';
 import { checkWatchOptions, watchPath, type WatchEvent, type WatchOptions } from './watch.ts';
 import { Failure, section, type ClientState } from './session.ts';
-import { BigIntStats, Dirent, Stats } from './stats.ts';
+import { BigIntStats, Dirent, StatFs, Stats } from './stats.ts';
 
 /** Settings of a client. */
 export interface FsClientOptions {
@@ -118,6 +118,9 @@ export interface FsClient {
   utimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date): Promise<void>;
   writeFile(path: PathLike | FileHandle, data: WriteData, options?: unknown): Promise<void>;
   cp(src: PathLike, dest: PathLike, options?: CpOptions): Promise<void>;
+  statfs(path: PathLike, opts: { bigint: true }): Promise<StatFs<bigint>>;
+  statfs(path: PathLike, opts?: { bigint?: false }): Promise<StatFs>;
+  statfs(path: PathLike, opts?: { bigint?: boolean }): Promise<StatFs | StatFs<bigint>>;
   opendir(path: PathLike, options?: { encoding?: BufferEncoding | 'buffer' | null; bufferSize?: number; recursive?: boolean }): Promise<Dir>;
   watch(filename: PathLike, options?: WatchOptions | BufferEncoding): AsyncIterableIterator<WatchEvent>;
   readonly constants: typeof fsConstants;
@@ -451,6 +454,13 @@ function buildClient(runner: Runner, shared: Shared, opts: FsClientOptions): FsC
     );
   };
 
+  const statfs = async (path: unknown, options?: unknown): Promise<StatFs | StatFs<bigint>> => {
+    const p = checkPath(path);
+    const bigint = checkBoolean(checkOptions(options).bigint, 'options.bigint', false);
+    const r = await runner.run((s) => statfsPath(s, p), 'statfs', p);
+    return bigint ? new StatFs<bigint>(r, true) : new StatFs<number>(r, false);
+  };
+
   const watch = (filename: unknown, options?: unknown): AsyncIterableIterator<WatchEvent> => {
     // Node's watch is an async generator: even argument errors come at the first next().
     async function* run(): AsyncGenerator<WatchEvent, undefined, undefined> {
@@ -512,6 +522,7 @@ function buildClient(runner: Runner, shared: Shared, opts: FsClientOptions): FsC
     writeFile,
     cp,
     opendir,
+    statfs,
     watch,
     constants: fsConstants,
     withSignal: (signal: unknown) => {

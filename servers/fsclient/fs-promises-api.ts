@@ -118,6 +118,17 @@ export interface DirLike {
   [Symbol.asyncIterator](): AsyncIterator<DirentLike>;
 }
 
+/** fs.StatFs: the figures of a filesystem. */
+export interface StatFsLike {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}
+
 /** cp's options. */
 export interface CpOptionsLike {
   dereference?: boolean;
@@ -161,6 +172,7 @@ export interface FsPromisesApi {
   utimes(path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void>;
   writeFile(path: PathLike | FileHandleLike, data: WriteFileData, options?: WriteFileOptions | BufferEncoding | null): Promise<void>;
   cp(source: string | URL, destination: string | URL, options?: CpOptionsLike): Promise<void>;
+  statfs(path: PathLike, opts?: { bigint?: false }): Promise<StatFsLike>;
   opendir(path: PathLike, options?: { encoding?: BufferEncoding; bufferSize?: number; recursive?: boolean }): Promise<DirLike>;
   watch(
     filename: PathLike,

@@ -8,7 +8,7 @@ export { createFsClient, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, DEFAULT_UMASK } f
 export type { FsClient, FsClientOptions } from './fs-client.ts';
 export { FileHandle } from './file-handle.ts';
 export type { FileReadOptions, FileReadResult, FileWriteResult } from './file-handle.ts';
-export { Stats, BigIntStats, Dirent } from './stats.ts';
+export { Stats, BigIntStats, Dirent, StatFs } from './stats.ts';
 export { Dir } from './dir-handle.ts';
 export { ReadStream, WriteStream } from './file-streams.ts';
 export type { ReadStreamOptions, WriteStreamOptions } from './file-streams.ts';

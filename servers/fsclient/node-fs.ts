@@ -16,7 +16,7 @@ import { FileHandle } from './file-handle.ts';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './file-streams.ts';
 import type { FsClient } from './fs-client.ts';
 import { FsError, invalidArgType } from './fs-error.ts';
-import { BigIntStats, Dirent, Stats } from './stats.ts';
+import { BigIntStats, Dirent, StatFs, Stats } from './stats.ts';
 import type { WatchEvent, WatchOptions } from './watch.ts';
 
 // Callback-style functions take any arguments, as Node's do; the checks are Node's own.
@@ -34,6 +34,7 @@ export interface NodeFs {
   readonly Stats: typeof Stats;
   readonly BigIntStats: typeof BigIntStats;
   readonly Dirent: typeof Dirent;
+  readonly StatFs: typeof StatFs;
   readonly Dir: typeof Dir;
   readonly ReadStream: typeof ReadStream;
   readonly WriteStream: typeof WriteStream;
@@ -67,6 +68,7 @@ const PLAIN = [
   'rm',
   'rmdir',
   'stat',
+  'statfs',
   'symlink',
   'truncate',
   'unlink',
@@ -91,7 +93,6 @@ const SYNC = [
   'fchmod',
   'fchown',
   'futimes',
-  'statfs',
 ] as const;
 
 /** Node's ERR_METHOD_NOT_IMPLEMENTED, for the synchronous forms. */
@@ -172,6 +173,7 @@ export function createNodeFs(client: FsClient): NodeFs {
     Stats,
     BigIntStats,
     Dirent,
+    StatFs,
     Dir,
     ReadStream,
     WriteStream,

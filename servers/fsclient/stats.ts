@@ -4,7 +4,7 @@
 // Node's (BigIntStats, like Node's, is not an fs.Stats).
 
 import { Dirent as NodeDirent, Stats as NodeStats } from 'node:fs';
-import type { DirEntry, NodeType, StatRecord } from '../fs/fs-interfaces.ts';
+import type { DirEntry, NodeType, StatfsRecord, StatRecord } from '../fs/fs-interfaces.ts';
 import { S } from '../fs/fs-interfaces.ts';
 
 function isType(mode: number | bigint, type: number): boolean {
@@ -207,4 +207,26 @@ Object.setPrototypeOf(Dirent.prototype, NodeDirent.prototype);
 /** A Dirent for a directory entry read from a server. */
 export function direntOf<N extends string | Buffer>(e: DirEntry, name: N, parentPath: string): Dirent<N> {
   return new Dirent(name, e.type, parentPath);
+}
+
+/** fs.StatFs, as statfs gives it: the volume's figures (numbers, or bigints with { bigint: true }). */
+export class StatFs<N extends number | bigint = number> {
+  readonly type: N;
+  readonly bsize: N;
+  readonly blocks: N;
+  readonly bfree: N;
+  readonly bavail: N;
+  readonly files: N;
+  readonly ffree: N;
+
+  constructor(r: StatfsRecord, bigint: boolean) {
+    const v = (x: number): N => (bigint ? BigInt(x) : x) as N;
+    this.type = v(r.type);
+    this.bsize = v(r.bsize);
+    this.blocks = v(r.blocks);
+    this.bfree = v(r.bfree);
+    this.bavail = v(r.bavail);
+    this.files = v(r.files);
+    this.ffree = v(r.ffree);
+  }
 }

@@ -192,3 +192,20 @@ export function abortCases(t: Cases): void {
     expect(await fs.readFile(p('f'), 'utf8')).toBe('x');
   });
 }
+
+export function statfsCases(t: Cases): void {
+  t('the figures of the filesystem: sizes in blocks, free within total', async ({ fs, p }) => {
+    await fs.writeFile(p('f'), 'x');
+    const s = await fs.statfs(p('f'));
+    for (const k of ['type', 'bsize', 'blocks', 'bfree', 'bavail', 'files', 'ffree'] as const) expect(typeof s[k], k).toBe('number');
+    expect(s.bsize).toBeGreaterThan(0);
+    expect(s.bfree).toBeLessThanOrEqual(s.blocks);
+    expect(s.bavail).toBeLessThanOrEqual(s.bfree);
+    expect(s.ffree).toBeLessThanOrEqual(s.files);
+    const big = await (fs.statfs as unknown as (p: string, o: { bigint: true }) => Promise<Record<string, unknown>>)(p(''), { bigint: true });
+    expect(typeof big.blocks).toBe('bigint');
+  });
+  t('ENOENT for a missing name (statfs)', async ({ fs, p }) => {
+    await rejectsWith(fs.statfs(p('none')), { code: 'ENOENT', syscall: 'statfs', path: p('none') });
+  });
+}

@@ -11,7 +11,7 @@ import { fileHandleCases, openCases } from './cases-handle.ts';
 import { accessCases, chmodCases, chownCases, permissionCases, statCases, utimesCases } from './cases-meta.ts';
 import { argumentCases, linkCases, mkdtempCases, pathCases, readlinkCases, realpathCases, symlinkCases } from './cases-names.ts';
 import { cpCases } from './cases-cp.ts';
-import { abortCases, handleExtraCases, instanceofCases, nodeFsCases } from './cases-node-fs.ts';
+import { abortCases, handleExtraCases, instanceofCases, nodeFsCases, statfsCases } from './cases-node-fs.ts';
 import { opendirCases } from './cases-opendir.ts';
 import { caseId, registerCase, type Cases, type FsImplementation } from './harness.ts';
 
@@ -51,6 +51,7 @@ export const GROUPS: readonly (readonly [string, (t: Cases) => void])[] = [
   ['node:fs', nodeFsCases],
   ['instanceof', instanceofCases],
   ['AbortSignal', abortCases],
+  ['statfs', statfsCases],
 ];
 
 /** Every case id, for tables and for checking skip lists. */
