@@ -100,8 +100,28 @@ function notImplemented(name: string): Error {
   return Object.assign(new Error(`The ${name}() method is not implemented`), { code: 'ERR_METHOD_NOT_IMPLEMENTED' });
 }
 
-function takeCallback(args: unknown[]): Fn {
-  const cb = args.pop();
+/** Arguments before the callback that are not optional, by call (2 when not listed, else 1). */
+const REQUIRED: Readonly<Record<string, number>> = {
+  appendFile: 2,
+  chmod: 2,
+  chown: 3,
+  copyFile: 2,
+  cp: 2,
+  lchown: 3,
+  link: 2,
+  lutimes: 3,
+  rename: 2,
+  symlink: 2,
+  utimes: 3,
+  writeFile: 2,
+};
+
+/**
+ * The callback: the last argument, as Node finds it after the required ones; a missing
+ * or non-function one is Node's ERR_INVALID_ARG_TYPE, thrown (as Node throws it).
+ */
+function takeCallback(args: unknown[], required = 1): Fn {
+  const cb = args.length > required ? args.pop() : undefined;
   if (typeof cb !== 'function') throw invalidArgType('cb', 'of type function', cb);
   return cb as Fn;
 }
@@ -182,7 +202,7 @@ export function createNodeFs(client: FsClient): NodeFs {
 
   for (const name of PLAIN) {
     out[name] = (...args: unknown[]): void => {
-      const cb = takeCallback(args);
+      const cb = takeCallback(args, REQUIRED[name] ?? 1);
       if (name === 'readFile' || name === 'writeFile' || name === 'appendFile') args[0] = pathOrHandle(args[0], name === 'readFile' ? 'read' : 'write');
       settle(Promise.resolve().then(() => c[name]!(...args)), cb);
     };
@@ -216,7 +236,7 @@ export function createNodeFs(client: FsClient): NodeFs {
     settle(closing, typeof cb === 'function' ? (cb as Fn) : () => {});
   };
   out.read = (fd: unknown, ...args: unknown[]): void => {
-    const cb = takeCallback(args);
+    const cb = takeCallback(args, 0);
     settle(
       Promise.resolve().then(() => (handle(fd, 'read').read as Fn)(...args) as Promise<{ bytesRead: number; buffer: unknown }>),
       cb,
@@ -224,7 +244,7 @@ export function createNodeFs(client: FsClient): NodeFs {
     );
   };
   out.write = (fd: unknown, ...args: unknown[]): void => {
-    const cb = takeCallback(args);
+    const cb = takeCallback(args, 1);
     settle(
       Promise.resolve().then(() => (handle(fd, 'write').write as Fn)(...args) as Promise<{ bytesWritten: number; buffer: unknown }>),
       cb,
@@ -232,7 +252,7 @@ export function createNodeFs(client: FsClient): NodeFs {
     );
   };
   out.readv = (fd: unknown, ...args: unknown[]): void => {
-    const cb = takeCallback(args);
+    const cb = takeCallback(args, 1);
     settle(
       Promise.resolve().then(() => (handle(fd, 'read').readv as Fn)(...args) as Promise<{ bytesRead: number; buffers: unknown }>),
       cb,
@@ -240,16 +260,16 @@ export function createNodeFs(client: FsClient): NodeFs {
     );
   };
   out.writev = (fd: unknown, ...args: unknown[]): void => {
-    const cb = takeCallback(args);
+    const cb = takeCallback(args, 1);
     settle(
       Promise.resolve().then(() => (handle(fd, 'write').writev as Fn)(...args) as Promise<{ bytesWritten: number; buffers: unknown }>),
       cb,
       (r) => [r.bytesWritten, r.buffers],
     );
   };
-  const onHandle = (name: string, syscall: string, method: keyof FileHandle): void => {
+  const onHandle = (name: string, syscall: string, method: keyof FileHandle, required = 0): void => {
     out[name] = (fd: unknown, ...args: unknown[]): void => {
-      const cb = takeCallback(args);
+      const cb = takeCallback(args, required);
       settle(
         Promise.resolve().then(() => (handle(fd, syscall)[method] as Fn)(...args)),
         cb,
@@ -260,9 +280,9 @@ export function createNodeFs(client: FsClient): NodeFs {
   onHandle('ftruncate', 'ftruncate', 'truncate');
   onHandle('fsync', 'fsync', 'sync');
   onHandle('fdatasync', 'fdatasync', 'datasync');
-  onHandle('fchmod', 'fchmod', 'chmod');
-  onHandle('fchown', 'fchown', 'chown');
-  onHandle('futimes', 'futime', 'utimes');
+  onHandle('fchmod', 'fchmod', 'chmod', 1);
+  onHandle('fchown', 'fchown', 'chown', 2);
+  onHandle('futimes', 'futime', 'utimes', 2);
 
   const streamOptions = <O extends { fd?: FileHandle | number }>(options: O | BufferEncoding | undefined, syscall: string): O & { fd?: FileHandle } => {
     const o = (typeof options === 'string' ? { encoding: options } : { ...(options ?? {}) }) as O;
