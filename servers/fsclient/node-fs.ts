@@ -116,6 +116,16 @@ const REQUIRED: Readonly<Record<string, number>> = {
   writeFile: 2,
 };
 
+/** Path arguments Node validates before anything else, by call (default: the first, 'path'). */
+const PATH_NAMES: Readonly<Record<string, readonly string[]>> = {
+  rename: ['oldPath', 'newPath'],
+  link: ['existingPath', 'newPath'],
+  copyFile: ['src', 'dest'],
+  cp: ['src', 'dest'],
+  symlink: ['target', 'path'],
+  mkdtemp: ['prefix'],
+};
+
 /**
  * The callback: the last argument, as Node finds it after the required ones; a missing
  * or non-function one is Node's ERR_INVALID_ARG_TYPE, thrown (as Node throws it).
@@ -203,6 +213,11 @@ export function createNodeFs(client: FsClient): NodeFs {
   for (const name of PLAIN) {
     out[name] = (...args: unknown[]): void => {
       const cb = takeCallback(args, REQUIRED[name] ?? 1);
+      // Node throws a bad path at once (the other arguments' errors reach the callback here).
+      (PATH_NAMES[name] ?? ['path']).forEach((argName, i) => {
+        const isFd = i === 0 && typeof args[0] === 'number' && (name === 'readFile' || name === 'writeFile' || name === 'appendFile');
+        if (!isFd) checkPath(args[i], argName);
+      });
       if (name === 'readFile' || name === 'writeFile' || name === 'appendFile') args[0] = pathOrHandle(args[0], name === 'readFile' ? 'read' : 'write');
       settle(Promise.resolve().then(() => c[name]!(...args)), cb);
     };

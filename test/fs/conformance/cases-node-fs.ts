@@ -84,6 +84,15 @@ export function nodeFsCases(t: Cases): void {
     await rejectsWith(cb(f.stat, p('none')), { code: 'ENOENT', syscall: 'stat', path: p('none') });
     await rejectsWith(cb(f.readFile, p('none')), { code: 'ENOENT', syscall: 'open', path: p('none') });
   });
+  t('a path of the wrong type is thrown at once, not given to the callback', async ({ nodeFs: f, p }) => {
+    const called: unknown[] = [];
+    const never = (e: unknown): void => void called.push(e);
+    expect(() => f.stat(123 as never, never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => f.rename(p('a'), {} as never, never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => f.readFile(p('a\0b'), never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(called).toEqual([]);
+  });
   t('the callback runs after the call returns, never inside it', async ({ nodeFs: f, p }) => {
     await cb(f.writeFile, p('x'), '');
     let returned = false;
