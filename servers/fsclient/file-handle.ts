@@ -17,7 +17,9 @@ import {
   toBytes,
   type WriteData,
 } from './args.ts';
-import { FileClosedError, invalidArgType, invalidArgValue, outOfRange } from './fs-error.ts';
+import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
+import { abortError, FileClosedError, invalidArgType, invalidArgValue, outOfRange } from './fs-error.ts';
+import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './file-streams.ts';
 import { readSome, readToEnd, writeAll } from './io-ops.ts';
 import type { Runner } from './runner.ts';
 import type { Session } from './session.ts';
@@ -61,6 +63,23 @@ function positionOf(p: unknown): number | undefined {
   return p < 0 ? undefined : p;
 }
 
+/** readv / writev's buffers: an array of ArrayBufferViews, as byte views. */
+function checkBuffers(buffers: unknown): Uint8Array[] {
+  if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
+  return buffers.map((b: unknown) => {
+    if (!isView(b)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
+    return bytesOf(b);
+  });
+}
+
+/** An options.signal: undefined or an AbortSignal (an aborted one fails at once). */
+export function checkSignalOption(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (!(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
+  if (signal.aborted) throw abortError(signal);
+  return signal;
+}
+
 function bytesOf(v: ArrayBufferView): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
@@ -86,12 +105,12 @@ export class FileHandle {
   }
 
   /** Run an operation on the port, counted so that close() waits for it. */
-  private async use<T>(syscall: string, body: (s: Session, port: number) => SysGen<T>): Promise<T> {
+  private async use<T>(syscall: string, body: (s: Session, port: number) => SysGen<T>, signal?: AbortSignal): Promise<T> {
     if (this.#port < 0 || this.#closing !== null) throw new FileClosedError(syscall);
     const port = this.#port;
     this.#inflight++;
     try {
-      return await this.runner.run((s) => body(s, port), syscall);
+      return await this.runner.run((s) => body(s, port), syscall, undefined, undefined, signal);
     } finally {
       if (--this.#inflight === 0) this.#drained?.();
     }
@@ -178,26 +197,34 @@ export class FileHandle {
   }
 
   /** The rest of the file from the open's offset (a Buffer, or a string with an encoding). */
-  readFile(options?: { encoding?: null; flag?: string | number } | null): Promise<Buffer>;
-  readFile(options: { encoding: BufferEncoding; flag?: string | number } | BufferEncoding): Promise<string>;
-  readFile(options?: { encoding?: BufferEncoding | null; flag?: string | number } | BufferEncoding | null): Promise<Buffer | string>;
-  async readFile(options?: { encoding?: BufferEncoding | null; flag?: string | number } | BufferEncoding | null): Promise<Buffer | string> {
-    const enc = checkEncoding(checkOptions(options).encoding, null);
-    const data = await this.use('read', (s, port) => readToEnd(s, port));
+  readFile(options?: { encoding?: null; flag?: string | number; signal?: AbortSignal } | null): Promise<Buffer>;
+  readFile(options: { encoding: BufferEncoding; flag?: string | number; signal?: AbortSignal } | BufferEncoding): Promise<string>;
+  readFile(options?: { encoding?: BufferEncoding | null; flag?: string | number; signal?: AbortSignal } | BufferEncoding | null): Promise<Buffer | string>;
+  async readFile(options?: { encoding?: BufferEncoding | null; flag?: string | number; signal?: AbortSignal } | BufferEncoding | null): Promise<Buffer | string> {
+    const o = checkOptions(options);
+    const enc = checkEncoding(o.encoding, null);
+    const signal = checkSignalOption(o.signal);
+    const data = await this.use('read', (s, port) => readToEnd(s, port), signal);
     return enc === null || enc === 'buffer' ? data : data.toString(enc);
   }
 
   /** Write `data` at the open's offset (not truncating: Node's FileHandle.writeFile). */
-  async writeFile(data: WriteData, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<void> {
-    const enc = checkEncoding(checkOptions(options).encoding, 'utf8');
+  async writeFile(data: WriteData, options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
+    const o = checkOptions(options);
+    const enc = checkEncoding(o.encoding, 'utf8');
+    const signal = checkSignalOption(o.signal);
     const chunks = await collectChunks(checkWriteData(data), enc === 'buffer' || enc === null ? 'utf8' : enc);
-    await this.use('write', function* (s, port) {
-      for (const c of chunks) yield* writeAll(s, port, c, undefined);
-    });
+    await this.use(
+      'write',
+      function* (s, port) {
+        for (const c of chunks) yield* writeAll(s, port, c, undefined);
+      },
+      signal,
+    );
   }
 
   /** Append: writeFile on a handle opened for appending. */
-  appendFile(data: WriteData, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<void> {
+  appendFile(data: WriteData, options?: { encoding?: BufferEncoding | null; signal?: AbortSignal } | BufferEncoding | null): Promise<void> {
     return this.writeFile(data, options);
   }
 
@@ -252,6 +279,73 @@ export class FileHandle {
     await this.use('fdatasync', function* (s, port) {
       yield* s.call(port, M.sync, {});
     });
+  }
+
+  /**
+   * Read into each of `buffers` in turn (Node's readv), at `position` or the open's
+   * offset; stops at the end of file. Resolves with the bytes read and the buffers.
+   */
+  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+    const views = checkBuffers(buffers);
+    const at = positionOf(position);
+    const bytesRead = await this.use('read', function* (s, port) {
+      let done = 0;
+      for (const v of views) {
+        if (v.byteLength === 0) continue;
+        const got = yield* readSome(s, port, v.byteLength, at === undefined ? undefined : at + done, v, 0);
+        done += got.length;
+        if (got.length < v.byteLength) break;
+      }
+      return done;
+    });
+    return { bytesRead, buffers };
+  }
+
+  /** Write each of `buffers` in turn (Node's writev), at `position` or the open's offset. */
+  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+    const views = checkBuffers(buffers);
+    const at = positionOf(position);
+    if (views.every((v) => v.byteLength === 0)) return { bytesWritten: 0, buffers };
+    const bytesWritten = await this.use('write', function* (s, port) {
+      let done = 0;
+      for (const v of views) {
+        if (v.byteLength === 0) continue;
+        done += yield* writeAll(s, port, v, at === undefined ? undefined : at + done);
+      }
+      return done;
+    });
+    return { bytesWritten, buffers };
+  }
+
+  /** A Node Readable over this file (fs.ReadStream; closes the handle at its end unless autoClose is false). */
+  createReadStream(options?: ReadStreamOptions): ReadStream {
+    return new ReadStream(null, { ...options, fd: this });
+  }
+
+  /** A Node Writable into this file (fs.WriteStream; closes the handle at its end unless autoClose is false). */
+  createWriteStream(options?: WriteStreamOptions): WriteStream {
+    return new WriteStream(null, { ...options, fd: this });
+  }
+
+  /** The file's lines (readline over createReadStream), as Node's filehandle.readLines. */
+  readLines(options?: ReadStreamOptions): ReadlineInterface {
+    return createInterface({ input: this.createReadStream(options), crlfDelay: Number.POSITIVE_INFINITY });
+  }
+
+  /**
+   * A web ReadableStream of the file's bytes from the open's offset (Uint8Array chunks;
+   * a byte stream with `{ type: 'bytes' }`). The handle stays open.
+   */
+  readableWebStream(options?: { type?: 'bytes' }): ReadableStream<Uint8Array> {
+    const chunk = 65536;
+    const pull = async (c: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController): Promise<void> => {
+      const buf = Buffer.alloc(chunk);
+      const { bytesRead } = await this.read(buf, 0, chunk, null);
+      if (bytesRead === 0) c.close();
+      else c.enqueue(new Uint8Array(buf.buffer, buf.byteOffset, bytesRead));
+    };
+    if (options?.type === 'bytes') return new ReadableStream({ type: 'bytes', pull }) as ReadableStream<Uint8Array>;
+    return new ReadableStream<Uint8Array>({ pull });
   }
 
   /** Close: wait for the calls in flight, then delete the port. A second close is a no-op. */

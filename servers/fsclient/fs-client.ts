@@ -36,14 +36,17 @@ import {
   symlinkPath,
   unlinkPath,
 } from './dir-ops.ts';
-import { rmIsDirectory, invalidArgType, FsError } from './fs-error.ts';
+import { abortError, rmIsDirectory, invalidArgType, FsError } from './fs-error.ts';
 import { collectChunks, FileHandle } from './file-handle.ts';
 import { copyPath, openPath, readToEnd, writeAll } from './io-ops.ts';
-import { accessPath, chmodPath, chownPath, readlinkPath, realpathOf, statPath, truncatePath, utimesPath } from './node-ops.ts';
+import { accessPath, chmodPath, chownPath, readlinkPath, realpathOf, statfsPath, statPath, truncatePath, utimesPath } from './node-ops.ts';
 import { lookupPath } from './resolve.ts';
+import { checkCpOptions, cp as cpWith, type CpOptions } from './cp.ts';
+import { Dir } from './dir-handle.ts';
 import { Runner } from './runner.ts';
+import { checkWatchOptions, watchPath, type WatchEvent, type WatchOptions } from './watch.ts';
 import { Failure, section, type ClientState } from './session.ts';
-import { BigIntStats, Dirent, Stats } from './stats.ts';
+import { BigIntStats, Dirent, StatFs, Stats } from './stats.ts';
 
 /** Settings of a client. */
 export interface FsClientOptions {
@@ -64,6 +67,8 @@ export interface FsClientOptions {
   readonly maxRetries?: number;
   /** The umask applied to created files and directories (default 0o022). */
   readonly umask?: number;
+  /** Slot in `task` of the notify service's root cap, for watch() (absent: watch fails with ENOSYS). */
+  readonly notify?: number;
 }
 
 export const DEFAULT_TIMEOUT = 10_000;
@@ -112,7 +117,20 @@ export interface FsClient {
   unlink(path: PathLike): Promise<void>;
   utimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date): Promise<void>;
   writeFile(path: PathLike | FileHandle, data: WriteData, options?: unknown): Promise<void>;
+  cp(src: PathLike, dest: PathLike, options?: CpOptions): Promise<void>;
+  statfs(path: PathLike, opts: { bigint: true }): Promise<StatFs<bigint>>;
+  statfs(path: PathLike, opts?: { bigint?: false }): Promise<StatFs>;
+  statfs(path: PathLike, opts?: { bigint?: boolean }): Promise<StatFs | StatFs<bigint>>;
+  opendir(path: PathLike, options?: { encoding?: BufferEncoding | 'buffer' | null; bufferSize?: number; recursive?: boolean }): Promise<Dir>;
+  watch(filename: PathLike, options?: WatchOptions | BufferEncoding): AsyncIterableIterator<WatchEvent>;
   readonly constants: typeof fsConstants;
+
+  /**
+   * A view of this client whose every operation (and every FileHandle, Dir and watch it
+   * opens) is cancelled when `signal` aborts: the RPC in flight is cancelled and the
+   * call rejects with Node's AbortError. Same root, working directory and ports.
+   */
+  withSignal(signal: AbortSignal): FsClient;
 
   /** Change the working directory (process.chdir for this client). */
   chdir(path: PathLike): Promise<void>;
@@ -124,14 +142,11 @@ export interface FsClient {
   readonly runner: Runner;
 }
 
-function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
-}
-
-function checkSignal(signal: unknown): void {
-  if (signal === undefined) return;
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
   if (signal.aborted) throw abortError(signal);
+  return signal;
 }
 
 /** A string answer in the asked encoding (a Buffer for 'buffer'). */
@@ -157,10 +172,20 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
     maxRetries: opts.maxRetries ?? DEFAULT_MAX_RETRIES,
     umask: opts.umask ?? DEFAULT_UMASK,
   };
-  const runner = new Runner(kernel, task, state);
+  return buildClient(new Runner(kernel, task, state), { ownCwd: 0, tempSeed: 0x9e3779b9 }, opts);
+}
+
+/** What every view of one client shares besides the runner's state. */
+interface Shared {
   /** A cwd port made by chdir (ours to delete), or 0. */
-  let ownCwd = 0;
-  let tempSeed = 0x9e3779b9;
+  ownCwd: number;
+  /** mkdtemp's xorshift32 state. */
+  tempSeed: number;
+}
+
+/** The client's calls over `runner` (a view made by withSignal has its own runner). */
+function buildClient(runner: Runner, shared: Shared, opts: FsClientOptions): FsClient {
+  const state = runner.state;
 
   const stat = async (path: unknown, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> => {
     const p = checkPath(path);
@@ -185,8 +210,10 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
   const readFile = async (path: unknown, options?: unknown): Promise<string | Buffer> => {
     const o = checkOptions(options);
     const enc = checkEncoding(o.encoding, null);
-    checkSignal(o.signal);
-    if (path instanceof FileHandle) return (await path.readFile(enc === null || enc === 'buffer' ? null : enc)) as string | Buffer;
+    const signal = checkSignal(o.signal);
+    if (path instanceof FileHandle) {
+      return (await path.readFile(signal === undefined ? { encoding: enc === 'buffer' ? null : enc } : { encoding: enc === 'buffer' ? null : enc, signal })) as string | Buffer;
+    }
     const p = checkPath(path);
     const flags = checkFlags(o.flag, O.RDONLY, 'flag');
     const data = await runner.run(function* (s) {
@@ -196,7 +223,7 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
       } finally {
         s.drop(port);
       }
-    }, 'open', p);
+    }, 'open', p, undefined, signal);
     return enc === null || enc === 'buffer' ? data : data.toString(enc);
   };
 
@@ -204,9 +231,10 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
     const o = checkOptions(options);
     const enc = checkEncoding(o.encoding, 'utf8');
     const d = checkWriteData(data);
-    checkSignal(o.signal);
+    const signal = checkSignal(o.signal);
     if (path instanceof FileHandle) {
-      await path.writeFile(d, enc === null || enc === 'buffer' ? null : enc);
+      const e = enc === 'buffer' ? null : enc;
+      await path.writeFile(d, signal === undefined ? { encoding: e } : { encoding: e, signal });
       return;
     }
     const p = checkPath(path);
@@ -220,7 +248,7 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
       } finally {
         s.drop(port);
       }
-    }, 'open', p);
+    }, 'open', p, undefined, signal);
   };
 
   const writeFile = (path: unknown, data: unknown, options?: unknown): Promise<void> =>
@@ -377,10 +405,10 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
       let suffix = '';
       for (let i = 0; i < 6; i++) {
         // xorshift32: names are unpredictable enough to avoid clashes, and runs stay reproducible.
-        tempSeed ^= tempSeed << 13;
-        tempSeed ^= tempSeed >>> 17;
-        tempSeed ^= tempSeed << 5;
-        suffix += TEMP_CHARS[(tempSeed >>> 0) % TEMP_CHARS.length];
+        shared.tempSeed ^= shared.tempSeed << 13;
+        shared.tempSeed ^= shared.tempSeed >>> 17;
+        shared.tempSeed ^= shared.tempSeed << 5;
+        suffix += TEMP_CHARS[(shared.tempSeed >>> 0) % TEMP_CHARS.length];
       }
       const path = p + suffix;
       try {
@@ -392,6 +420,57 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
     }
   };
 
+  const opendir = async (path: unknown, options?: unknown): Promise<Dir> => {
+    const p = checkPath(path);
+    const o = checkOptions(options);
+    const enc = checkEncoding(o.encoding, 'utf8') ?? 'utf8';
+    const bufferSize = o.bufferSize === undefined ? 32 : checkInteger(o.bufferSize, 'options.bufferSize', 1, 4294967295);
+    const recursive = checkBoolean(o.recursive, 'options.recursive', false);
+    const port = await runner.run((s) => lookupPath(s, p, O.RDONLY | O.DIRECTORY, 0), 'opendir', p);
+    return new Dir(runner, port, p, { bufferSize, recursive, encoding: enc });
+  };
+
+  const cp = async (src: unknown, dest: unknown, options?: unknown): Promise<void> => {
+    const a = checkPath(src, 'src');
+    const b = checkPath(dest, 'dest');
+    const o = checkCpOptions(options);
+    await cpWith(
+      {
+        stat: (p, so) => stat(p, so),
+        lstat: (p, so) => lstat(p, so),
+        mkdir: (p, mo) => mkdir(p, mo),
+        copyFile: (x, y, m) => copyFile(x, y, m),
+        chmod: (p, m) => chmod(p, m),
+        utimes: (p, at, mt) => utimesWith(p, at, mt, true),
+        readlink: (p) => readlink(p),
+        symlink: (t, p) => symlink(t, p),
+        unlink: (p) => unlink(p),
+        opendir: (p) => opendir(p),
+        cwd: () => state.cwdPath,
+      },
+      a,
+      b,
+      o,
+    );
+  };
+
+  const statfs = async (path: unknown, options?: unknown): Promise<StatFs | StatFs<bigint>> => {
+    const p = checkPath(path);
+    const bigint = checkBoolean(checkOptions(options).bigint, 'options.bigint', false);
+    const r = await runner.run((s) => statfsPath(s, p), 'statfs', p);
+    return bigint ? new StatFs<bigint>(r, true) : new StatFs<number>(r, false);
+  };
+
+  const watch = (filename: unknown, options?: unknown): AsyncIterableIterator<WatchEvent> => {
+    // Node's watch is an async generator: even argument errors come at the first next().
+    async function* run(): AsyncGenerator<WatchEvent, undefined, undefined> {
+      const p = checkPath(filename, 'filename');
+      const o = checkWatchOptions(options);
+      return yield* watchPath(runner, opts.notify ?? null, p, o) as AsyncGenerator<WatchEvent, undefined, undefined>;
+    }
+    return run();
+  };
+
   const chdir = async (path: unknown): Promise<void> => {
     const p = checkPath(path, 'directory');
     const [port, name] = await runner.run(function* (s) {
@@ -399,17 +478,17 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
       const port = yield* lookupPath(s, real, O.PATH | O.DIRECTORY, 0);
       return [port, real] as const;
     }, 'chdir', p);
-    const old = ownCwd;
-    ownCwd = port;
+    const old = shared.ownCwd;
+    shared.ownCwd = port;
     state.cwd = port;
     state.cwdPath = name;
     if (old !== 0) runner.retire(old);
   };
 
   const close = (): void => {
-    if (ownCwd === 0) return;
-    const old = ownCwd;
-    ownCwd = 0;
+    if (shared.ownCwd === 0) return;
+    const old = shared.ownCwd;
+    shared.ownCwd = 0;
     state.cwd = opts.cwd ?? opts.root;
     state.cwdPath = opts.cwdPath ?? '/';
     runner.retire(old);
@@ -441,7 +520,15 @@ export function createFsClient(kernel: Kernel, task: Task, opts: FsClientOptions
     unlink,
     utimes: (path: unknown, atime: unknown, mtime: unknown) => utimesWith(path, atime, mtime, true),
     writeFile,
+    cp,
+    opendir,
+    statfs,
+    watch,
     constants: fsConstants,
+    withSignal: (signal: unknown) => {
+      if (!(signal instanceof AbortSignal)) throw invalidArgType('signal', 'an instance of AbortSignal', signal);
+      return buildClient(runner.withSignal(signal), shared, opts);
+    },
     chdir,
     cwd: () => state.cwdPath,
     close,

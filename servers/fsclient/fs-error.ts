@@ -93,7 +93,11 @@ export class FileClosedError extends Error {
   }
 }
 
-/** Node's SystemError, used by rm() on a directory without `recursive` (ERR_FS_EISDIR). */
+/**
+ * Node's SystemError, used by rm() on a directory without `recursive` (ERR_FS_EISDIR)
+ * and by cp() (ERR_FS_CP_*): "prefix: syscall returned CODE (message) path"; `errno` is
+ * positive here, as Node's SystemError has it.
+ */
 export class FsSystemError extends Error {
   readonly code: string;
   readonly errno: number;
@@ -101,8 +105,8 @@ export class FsSystemError extends Error {
   readonly path: string;
   readonly info: { code: string; message: string; path: string; syscall: string; errno: number };
 
-  constructor(code: string, prefix: string, errCode: ErrnoName, syscall: string, path: string) {
-    const message = errCode === 'EISDIR' ? 'is a directory' : uvMessage(errCode);
+  constructor(code: string, prefix: string, errCode: ErrnoName, syscall: string, path: string, detail?: string) {
+    const message = detail ?? (errCode === 'EISDIR' ? 'is a directory' : uvMessage(errCode));
     super(`${prefix}: ${syscall} returned ${errCode} (${message}) ${path}`);
     this.code = code;
     this.errno = ERRNO[errCode];
@@ -156,4 +160,9 @@ export function invalidArgValue(name: string, value: unknown, reason = 'is inval
 /** ERR_OUT_OF_RANGE for argument `name`. */
 export function outOfRange(name: string, range: string, value: unknown): ArgError {
   return argError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`, true);
+}
+
+/** Node's AbortError for an operation whose signal fired (name AbortError, code ABORT_ERR, the reason as cause). */
+export function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }

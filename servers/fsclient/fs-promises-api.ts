@@ -6,6 +6,8 @@
 // declarations (cast it). Types only.
 
 import type { Buffer } from 'node:buffer';
+import type { Interface as ReadlineInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 
 /** What Node takes as a path. */
 export type PathLike = string | Buffer | URL;
@@ -101,6 +103,42 @@ export interface FileHandleLike {
   sync(): Promise<void>;
   datasync(): Promise<void>;
   close(): Promise<void>;
+  readv(buffers: readonly NodeJS.ArrayBufferView[], position?: number | null): Promise<{ bytesRead: number; buffers: readonly NodeJS.ArrayBufferView[] }>;
+  writev(buffers: readonly NodeJS.ArrayBufferView[], position?: number | null): Promise<{ bytesWritten: number; buffers: readonly NodeJS.ArrayBufferView[] }>;
+  createReadStream(options?: { encoding?: BufferEncoding | null; autoClose?: boolean; start?: number; end?: number; highWaterMark?: number }): Readable;
+  createWriteStream(options?: { encoding?: BufferEncoding | null; autoClose?: boolean; start?: number; highWaterMark?: number }): Writable;
+  readLines(options?: { encoding?: BufferEncoding | null; start?: number; end?: number }): ReadlineInterface;
+}
+
+/** fs.Dir, as opendir gives it. */
+export interface DirLike {
+  readonly path: string;
+  read(): Promise<DirentLike | null>;
+  close(): Promise<void>;
+  [Symbol.asyncIterator](): AsyncIterator<DirentLike>;
+}
+
+/** fs.StatFs: the figures of a filesystem. */
+export interface StatFsLike {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}
+
+/** cp's options. */
+export interface CpOptionsLike {
+  dereference?: boolean;
+  errorOnExist?: boolean;
+  filter?(source: string, destination: string): boolean | Promise<boolean>;
+  force?: boolean;
+  mode?: number;
+  preserveTimestamps?: boolean;
+  recursive?: boolean;
+  verbatimSymlinks?: boolean;
 }
 
 /** The fs.promises calls. */
@@ -133,4 +171,11 @@ export interface FsPromisesApi {
   unlink(path: PathLike): Promise<void>;
   utimes(path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void>;
   writeFile(path: PathLike | FileHandleLike, data: WriteFileData, options?: WriteFileOptions | BufferEncoding | null): Promise<void>;
+  cp(source: string | URL, destination: string | URL, options?: CpOptionsLike): Promise<void>;
+  statfs(path: PathLike, opts?: { bigint?: false }): Promise<StatFsLike>;
+  opendir(path: PathLike, options?: { encoding?: BufferEncoding; bufferSize?: number; recursive?: boolean }): Promise<DirLike>;
+  watch(
+    filename: PathLike,
+    options?: { persistent?: boolean; recursive?: boolean; encoding?: BufferEncoding; signal?: AbortSignal },
+  ): AsyncIterable<{ eventType: string; filename: string | Buffer | null }>;
 }

@@ -1,10 +1,10 @@
 // Operations on one node named by a path, as kernel-thread generators: stat, lstat,
-// access, chmod, chown, utimes, readlink, truncate and realpath. Each opens the node
+// statfs, access, chmod, chown, utimes, readlink, truncate and realpath. Each opens the node
 // (no data access unless it needs some), makes its call and deletes the port; failures
 // are thrown as Failures for the caller to name (Session / section).
 
 import type { SysGen } from '../../core/index.ts';
-import { ACCESS, O, Protid, S, type StatRecord } from '../fs/fs-interfaces.ts';
+import { ACCESS, O, Protid, S, type StatfsRecord, type StatRecord } from '../fs/fs-interfaces.ts';
 import { lookupPath } from './resolve.ts';
 import { fail, Failure, section, type Session } from './session.ts';
 
@@ -31,6 +31,13 @@ export function* statPath(s: Session, path: string, follow: boolean): SysGen<Sta
 }
 
 const NO_ARGS = {};
+
+/** statfs: the figures of the filesystem `path` is on (file.statfs on the node, following a symlink). */
+export function* statfsPath(s: Session, path: string): SysGen<StatfsRecord> {
+  return yield* onPath(s, path, O.PATH, function* (port) {
+    return (yield* s.call(port, M.statfs, NO_ARGS)).stat;
+  });
+}
 
 /** access: F_OK is existence; otherwise every bit asked must be among file.checkAccess's. */
 export function* accessPath(s: Session, path: string, mode: number): SysGen<void> {

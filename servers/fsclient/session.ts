@@ -47,16 +47,21 @@ export class Session {
   readonly root: number;
   readonly cwd: number;
   readonly cwdPath: string;
-  private readonly opts: { timeout: number };
+  private readonly opts: { timeout: number; signal?: AbortSignal };
 
+  /**
+   * `signal` cancels the operation in flight: the RPC blocked now is cancelled (the
+   * server is told, the call answers EINTR) and every later one fails at once.
+   */
   constructor(
     readonly sys: Sys,
     readonly state: ClientState,
+    readonly signal?: AbortSignal,
   ) {
     this.root = state.root;
     this.cwd = state.cwd;
     this.cwdPath = state.cwdPath;
-    this.opts = { timeout: state.timeout };
+    this.opts = signal === undefined ? { timeout: state.timeout } : { timeout: state.timeout, signal };
   }
 
   /** Call `m` on `cap`; the reply, or a Failure thrown with the error answered. */

@@ -1,7 +1,10 @@
 // Stats, BigIntStats and Dirent as Node's fs gives them, built from the filesystem
-// interface's StatRecord and DirEntry (io.stat, dir.readdir).
+// interface's StatRecord and DirEntry (io.stat, dir.readdir). Stats and Dirent sit on
+// Node's own prototypes, so `instanceof fs.Stats` / `fs.Dirent` hold as they do for
+// Node's (BigIntStats, like Node's, is not an fs.Stats).
 
-import type { DirEntry, NodeType, StatRecord } from '../fs/fs-interfaces.ts';
+import { Dirent as NodeDirent, Stats as NodeStats } from 'node:fs';
+import type { DirEntry, NodeType, StatfsRecord, StatRecord } from '../fs/fs-interfaces.ts';
 import { S } from '../fs/fs-interfaces.ts';
 
 function isType(mode: number | bigint, type: number): boolean {
@@ -76,6 +79,16 @@ export class Stats extends StatsBase<number> {
     this.ctime = new Date(r.ctimeMs);
     this.birthtime = new Date(r.birthtimeMs);
   }
+}
+
+// Stats.prototype -> (the type tests, copied) -> fs.Stats.prototype: instanceof fs.Stats
+// holds, and our type tests and fields shadow Node's.
+{
+  const tests = Object.create(NodeStats.prototype) as object;
+  for (const key of Object.getOwnPropertyNames(StatsBase.prototype)) {
+    if (key !== 'constructor') Object.defineProperty(tests, key, Object.getOwnPropertyDescriptor(StatsBase.prototype, key)!);
+  }
+  Object.setPrototypeOf(Stats.prototype, tests);
 }
 
 const NS_PER_MS = 1_000_000n;
@@ -188,7 +201,32 @@ export class Dirent<Name extends string | Buffer = string> {
   }
 }
 
+// instanceof fs.Dirent holds; every method Node's Dirent has is our own.
+Object.setPrototypeOf(Dirent.prototype, NodeDirent.prototype);
+
 /** A Dirent for a directory entry read from a server. */
 export function direntOf<N extends string | Buffer>(e: DirEntry, name: N, parentPath: string): Dirent<N> {
   return new Dirent(name, e.type, parentPath);
+}
+
+/** fs.StatFs, as statfs gives it: the volume's figures (numbers, or bigints with { bigint: true }). */
+export class StatFs<N extends number | bigint = number> {
+  readonly type: N;
+  readonly bsize: N;
+  readonly blocks: N;
+  readonly bfree: N;
+  readonly bavail: N;
+  readonly files: N;
+  readonly ffree: N;
+
+  constructor(r: StatfsRecord, bigint: boolean) {
+    const v = (x: number): N => (bigint ? BigInt(x) : x) as N;
+    this.type = v(r.type);
+    this.bsize = v(r.bsize);
+    this.blocks = v(r.blocks);
+    this.bfree = v(r.bfree);
+    this.bavail = v(r.bavail);
+    this.files = v(r.files);
+    this.ffree = v(r.ffree);
+  }
 }

@@ -3,6 +3,7 @@
 // client task must hold exactly the caps it started with (no port leaked).
 
 import { expect } from 'vitest';
+import { createNodeFs } from '../../servers/fsclient/index.ts';
 import { fsConformance } from './conformance/suite.ts';
 import { CLIENT_DEVIATIONS } from './client-deviations.ts';
 import { capCount, serverWorld, USER } from './server-world.ts';
@@ -22,6 +23,7 @@ fsConformance({
     const baseline = capCount(user.task);
     return {
       fs: user.fs,
+      nodeFs: createNodeFs(user.fs) as never,
       root: '/work',
       uid: USER.uid,
       gid: USER.gid,

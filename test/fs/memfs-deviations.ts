@@ -57,4 +57,9 @@ export const MEMFS_DEVIATIONS: Readonly<Record<string, string>> = {
   'paths: an empty path is ENOENT, with an empty path in the error': 'the ENOENT error for "" names no path',
   'arguments: a path of the wrong type (number, undefined, object): ERR_INVALID_ARG_TYPE, never a throw':
     'readFile and writeFile take a number as a file descriptor (EBADF) instead of rejecting it',
+  'node:fs: a path of the wrong type is thrown at once, not given to the callback': 'the argument error is given to the callback',
+  'opendir: after close: read throws ERR_DIR_CLOSED, close rejects with it': 'read() on a closed Dir does not throw',
+  'FileHandle streams: createWriteStream writes through the handle; readLines reads lines': 'FileHandle has no readLines',
+  'instanceof: Stats are fs.Stats, Dirents are fs.Dirent; BigIntStats are not fs.Stats': "memfs's Stats and Dirent are its own classes, not Node's",
+  'AbortSignal: an aborted signal: readFile and writeFile reject with AbortError': 'ignores options.signal: the calls run and succeed',
 };

@@ -13,10 +13,12 @@ fsConformance({
   noPermissionsReason: 'runs as uid 0 (the test process), for whom Linux skips permission checks; memfs has no such bypass',
   deviations: MEMFS_DEVIATIONS,
   async create() {
-    const fs = createFsFromVolume(new Volume()).promises;
+    const nodeFs = createFsFromVolume(new Volume());
+    const fs = nodeFs.promises;
     await fs.mkdir('/work');
     return {
       fs: fs as never,
+      nodeFs: nodeFs as never,
       root: '/work',
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,

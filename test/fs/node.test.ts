@@ -3,6 +3,7 @@
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as fsp from 'node:fs/promises';
+import * as nodeFs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fsConformance } from './conformance/suite.ts';
@@ -17,6 +18,7 @@ fsConformance({
     const root = await mkdtemp(join(tmpdir(), 'hurdle-fs-'));
     return {
       fs: fsp,
+      nodeFs,
       root,
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,

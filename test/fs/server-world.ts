@@ -8,6 +8,7 @@ import { authServer, idsFor, type AuthInstance } from '../../servers/auth/index.
 import { fsServer, type FsInstance, type FsServerOptions } from '../../servers/fs/index.ts';
 import { createFsClient, type FsClient, type FsClientOptions } from '../../servers/fsclient/index.ts';
 import { installService } from '../../servers/system/server.ts';
+import { notifyServer, type NotifyInstance } from '../../servers/notify/index.ts';
 import { defaultRegistry } from '../../servers/translators/index.ts';
 export { capCount } from '../world-helpers.ts';
 
@@ -23,12 +24,13 @@ export interface ServerWorld {
 }
 
 /** Boot auth and the filesystem server on a fresh kernel (virtual time, advancing while the host awaits). */
-export function serverWorld(opts: FsServerOptions = {}): ServerWorld {
-  const k = new Kernel({ clock: new VirtualClock(true) });
+export function serverWorld(opts: FsServerOptions = {}, notify?: { k: Kernel; service: NotifyInstance }): ServerWorld {
+  const k = notify?.k ?? new Kernel({ clock: new VirtualClock(true) });
   const authTask = k.createTask('auth', { quota: 100_000, slots: 1 << 14 });
   const auth = authServer()({ kernel: k, task: authTask, caps: new Map() }) as AuthInstance;
   const fsTask = k.createTask('fs', { quota: 1_000_000, slots: 1 << 16 });
   const caps = new Map<string, number>([['auth', installService(auth, fsTask, idsFor(0, 0))]]);
+  if (notify !== undefined) caps.set('notify', notify.service.install!(fsTask, undefined));
   const fs = fsServer({ registry: defaultRegistry(), ...opts })({ kernel: k, task: fsTask, caps });
   return {
     k,
@@ -39,8 +41,18 @@ export function serverWorld(opts: FsServerOptions = {}): ServerWorld {
       const who = idsFor(ids.uid, ids.gid);
       const root = fs.install(task, who);
       const authSlot = installService(auth, task, who);
-      return { task, root, auth: authSlot, fs: createFsClient(k, task, { root, auth: authSlot, ...copts }) };
+      const notifySlot = notify === undefined ? undefined : notify.service.install!(task, undefined);
+      const o = notifySlot === undefined ? { root, auth: authSlot, ...copts } : { root, auth: authSlot, notify: notifySlot, ...copts };
+      return { task, root, auth: authSlot, fs: createFsClient(k, task, o) };
     },
   };
 }
 
+
+/** serverWorld with a notify service the fs server and every client are given (for watch). */
+export async function notifyingWorld(opts: FsServerOptions = {}): Promise<ServerWorld & { notify: NotifyInstance }> {
+  const k = new Kernel({ clock: new VirtualClock(true) });
+  const task = k.createTask('notify', { quota: 100_000, slots: 1 << 14 });
+  const service = (await notifyServer()({ kernel: k, task, caps: new Map() })) as NotifyInstance;
+  return { ...serverWorld(opts, { k, service }), notify: service };
+}

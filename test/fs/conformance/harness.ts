@@ -3,6 +3,7 @@
 // it as a known deviation from Node), and the assertions every case shares (Node's
 // error shape: code, errno, syscall, path, dest, message).
 
+import type * as NodeFs from 'node:fs';
 import { expect, it } from 'vitest';
 import { ERRNO, isErrnoName } from '../../../libcap/index.ts';
 import type { FsPromisesApi } from '../../../servers/fsclient/index.ts';
@@ -12,6 +13,8 @@ import { uvMessage } from '../../../servers/fsclient/index.ts';
 export interface FsInstance {
   /** The fs.promises-like object under test. */
   readonly fs: FsPromisesApi;
+  /** The node:fs-like object over the same files (callback forms, streams, classes). */
+  readonly nodeFs: typeof NodeFs;
   /** The case's working directory: absolute, existing, empty, owned by the user. */
   readonly root: string;
   /** The identity calls are made with. */

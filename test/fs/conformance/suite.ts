@@ -10,6 +10,9 @@ import { mkdirCases, readdirCases, renameCases, rmCases, rmdirCases, unlinkCases
 import { fileHandleCases, openCases } from './cases-handle.ts';
 import { accessCases, chmodCases, chownCases, permissionCases, statCases, utimesCases } from './cases-meta.ts';
 import { argumentCases, linkCases, mkdtempCases, pathCases, readlinkCases, realpathCases, symlinkCases } from './cases-names.ts';
+import { cpCases } from './cases-cp.ts';
+import { abortCases, handleExtraCases, instanceofCases, nodeFsCases, statfsCases } from './cases-node-fs.ts';
+import { opendirCases } from './cases-opendir.ts';
 import { caseId, registerCase, type Cases, type FsImplementation } from './harness.ts';
 
 export type { FsImplementation, FsInstance } from './harness.ts';
@@ -42,6 +45,13 @@ export const GROUPS: readonly (readonly [string, (t: Cases) => void])[] = [
   ['mkdtemp', mkdtempCases],
   ['paths', pathCases],
   ['arguments', argumentCases],
+  ['cp', cpCases],
+  ['opendir', opendirCases],
+  ['FileHandle streams', handleExtraCases],
+  ['node:fs', nodeFsCases],
+  ['instanceof', instanceofCases],
+  ['AbortSignal', abortCases],
+  ['statfs', statfsCases],
 ];
 
 /** Every case id, for tables and for checking skip lists. */

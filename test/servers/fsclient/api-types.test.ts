@@ -22,7 +22,7 @@ export function typeChecks(client: FsClient, handle: FileHandle): FsPromisesApi[
 const CALLS = [
   'access', 'appendFile', 'chmod', 'chown', 'copyFile', 'lchown', 'link', 'lstat', 'lutimes', 'mkdir', 'mkdtemp', 'open',
   'readdir', 'readFile', 'readlink', 'realpath', 'rename', 'rm', 'rmdir', 'stat', 'symlink', 'truncate', 'unlink', 'utimes',
-  'writeFile',
+  'writeFile', 'cp', 'opendir', 'statfs', 'watch',
 ] as const;
 
 describe('the fs.promises shape', () => {
