@@ -90,16 +90,4 @@ describe('npm start as a process', () => {
     const out = execFileSync(process.execPath, start, { cwd: root, input: 'mkdir /tmp/d\nls /tmp\nexit 0\n', encoding: 'utf8' });
     expect(out).toBe('d\n');
   });
-
-  const hasScript = spawnSync('script', ['--version']).status === 0;
-  it.skipIf(!hasScript)('opens an interactive shell on a terminal (pty via script(1)), with completion', () => {
-    const node = `${process.execPath} ${start.join(' ')}`;
-    // Keystrokes arrive one line at a time; \t asks for completion of "/hel".
-    const feed = `sleep 3; printf 'cat /hel\\t'; sleep 1; printf '\\r'; sleep 1; printf 'exit\\r'; sleep 1`;
-    const out = execFileSync('sh', ['-c', `(${feed}) | script -qec "${node}" /dev/null`], { cwd: root, encoding: 'utf8', timeout: 30_000 });
-    expect(out).toContain('Type help');
-    expect(out).toContain('hurdle:/$ ');
-    expect(out).toContain('cat /hello');
-    expect(out).toContain('Hello, world!');
-  });
 });

@@ -207,6 +207,14 @@ export async function readStdin(ctx: ShellContext): Promise<string> {
 const CHUNK = 64 * 1024;
 
 /**
+ * Let the host's event loop run (terminal input, Ctrl-C): an in-process kernel answers
+ * RPCs on promise jobs alone, so a loop of reads would otherwise never let a key in.
+ */
+export function yieldToHost(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * Read a file in chunks, handing each to `sink` until it answers false or the file ends;
  * an endless file (/dev/zero) stops when the command is interrupted.
  */
@@ -224,9 +232,36 @@ export async function readChunks(ctx: ShellContext, path: string, sink: (chunk: 
       const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
       if (bytesRead === 0) return;
       if (!sink(buf.subarray(0, bytesRead))) return;
+      await yieldToHost();
     }
   } finally {
     await fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Hand a file's text (standard input for '-') to `sink` chunk by chunk until it answers
+ * false or the input ends, so that endless input (/dev/zero, a pipe from it) can be
+ * counted or cut without holding it all.
+ */
+export async function eachChunk(ctx: ShellContext, name: string, sink: (text: string) => boolean): Promise<void> {
+  if (name === '-') {
+    if (ctx.stdin === null) return;
+    for (let c = await ctx.stdin.read(); c !== null; c = await ctx.stdin.read()) {
+      checkInterrupt(ctx);
+      if (!sink(c)) return;
+    }
+    return;
+  }
+  const decoder = new TextDecoder();
+  let going = true;
+  await readChunks(ctx, resolvePath(ctx.cwd, name), (c) => {
+    going = sink(decoder.decode(c, { stream: true }));
+    return going;
+  });
+  if (going) {
+    const rest = decoder.decode();
+    if (rest !== '') sink(rest);
   }
 }
 

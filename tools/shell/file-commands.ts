@@ -7,8 +7,8 @@ import {
   checkInterrupt,
   codeOf,
   describeError,
+  eachChunk,
   readChunks,
-  readStdin,
   resolvePath,
   usageError,
   type ShellContext,
@@ -111,7 +111,10 @@ export async function cat(ctx: ShellContext, args: string[]): Promise<number> {
   for (const a of files) {
     try {
       if (a === '-') {
-        emit(await readStdin(ctx));
+        await eachChunk(ctx, '-', (c) => {
+          emit(c);
+          return true;
+        });
         continue;
       }
       const decoder = new TextDecoder();

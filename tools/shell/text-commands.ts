@@ -2,7 +2,7 @@
 // grep, wc, find. Each reads its files, or standard input (a pipe, <) when given none.
 
 import { posix } from 'node:path';
-import { checkInterrupt, describeError, readChunks, readText, resolvePath, usageError, type ShellContext, type ShellStats } from './context.ts';
+import { checkInterrupt, describeError, eachChunk, readChunks, readText, resolvePath, usageError, type ShellContext, type ShellStats } from './context.ts';
 import { globRegExp } from './expand.ts';
 import { parseOptions } from './options.ts';
 
@@ -41,27 +41,27 @@ export async function head(ctx: ShellContext, args: string[]): Promise<number> {
   return status;
 }
 
-/** The first lines (or bytes) of a file, reading no more of it than needed (head -c 5 /dev/zero ends). */
+/** The first lines (or bytes) of a file or standard input, reading no more of it than needed (head -c 5 /dev/zero ends). */
 async function headOf(ctx: ShellContext, f: string, lines: number, bytes: number | null): Promise<string> {
-  if (f === '-') {
-    const all = await readText(ctx, '-');
-    return bytes !== null ? all.slice(0, bytes) : firstLines(all, lines);
-  }
-  const decoder = new TextDecoder();
-  let s = '';
-  let got = 0;
-  const parts: Uint8Array[] = [];
-  await readChunks(ctx, resolvePath(ctx.cwd, f), (c) => {
-    if (bytes !== null) {
+  if (bytes !== null && f !== '-') {
+    let got = 0;
+    const parts: Uint8Array[] = [];
+    await readChunks(ctx, resolvePath(ctx.cwd, f), (c) => {
       parts.push(c.subarray(0, bytes - got));
       got += Math.min(c.length, bytes - got);
       return got < bytes;
-    }
-    s += decoder.decode(c, { stream: true });
-    return s.split('\n').length <= lines;
+    });
+    return new TextDecoder().decode(concat(parts));
+  }
+  let s = '';
+  let newlines = 0;
+  await eachChunk(ctx, f, (c) => {
+    s += c;
+    if (bytes !== null) return s.length < bytes;
+    for (let i = c.indexOf('\n'); i >= 0; i = c.indexOf('\n', i + 1)) newlines++;
+    return newlines < lines;
   });
-  if (bytes !== null) return decoder.decode(concat(parts));
-  return firstLines(s + decoder.decode(), lines);
+  return bytes !== null ? s.slice(0, bytes) : firstLines(s, lines);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -226,16 +226,27 @@ export async function wc(ctx: ShellContext, args: string[]): Promise<number> {
   const rows: [Record<string, number>, string][] = [];
   let status = 0;
   for (const f of files) {
-    let body: string;
+    // Counted as it streams: wc -c of an endless pipe runs until Ctrl-C without growing.
+    const r = { l: 0, w: 0, c: 0, m: 0 };
+    let inWord = false;
     try {
-      body = await readText(ctx, f);
+      await eachChunk(ctx, f, (chunk) => {
+        for (const ch of chunk) {
+          r.m++;
+          if (ch === '\n') r.l++;
+          const space = ch === ' ' || ch === '\n' || ch === '\t' || ch === '\r' || ch === '\f' || ch === '\v';
+          if (!space && !inWord) r.w++;
+          inWord = !space;
+        }
+        r.c += Buffer.byteLength(chunk);
+        return true;
+      });
     } catch (e) {
       if (ctx.signal.aborted) throw e;
       ctx.err(`wc: ${f}: ${describeError(e)}\n`);
       status = 1;
       continue;
     }
-    const r = { l: (body.match(/\n/g) ?? []).length, w: body.split(/\s+/).filter((x) => x !== '').length, c: Buffer.byteLength(body), m: [...body].length };
     for (const k of Object.keys(total)) total[k]! += r[k as keyof typeof r];
     rows.push([r, f === '-' ? '' : f]);
   }
