@@ -3,7 +3,7 @@
 
 import { createFsFromVolume, Volume } from 'memfs';
 import { describe, expect, it } from 'vitest';
-import { parseLine, Shell, type ShellFs } from '../../tools/shell/index.ts';
+import { parseLine, Shell, wordText, type ShellFs } from '../../tools/shell/index.ts';
 
 function make(files: Record<string, string> = {}) {
   const vol = Volume.fromJSON(files);
@@ -15,21 +15,43 @@ function make(files: Record<string, string> = {}) {
 }
 
 describe('shell parsing', () => {
-  it('splits words with quotes and escapes, commands on ;, and redirections', () => {
-    const r = parseLine(`echo 'a b' "c \\"d\\"" e\\ f; cat x > out.txt; echo y >> log`);
-    expect(r).toEqual({
-      ok: true,
-      commands: [
-        { argv: ['echo', 'a b', 'c "d"', 'e f'], redirect: null },
-        { argv: ['cat', 'x'], redirect: { path: 'out.txt', append: false } },
-        { argv: ['echo', 'y'], redirect: { path: 'log', append: true } },
-      ],
-    });
+  it('splits words with quotes and escapes, lists on ; && ||, pipelines and redirections', () => {
+    const r = parseLine(`echo 'a b' "c \\"d\\"" e\\ f; cat x > out.txt && echo y >> log || ls | wc -l < in 2>&1`);
+    if (!r.ok) throw new Error(r.error);
+    const shape = r.list.map((i) => ({ next: i.next, cmds: i.pipeline.map((c) => ({ words: c.words.map(wordText), redirects: c.redirects.map((x) => `${x.op}${wordText(x.target)}`) })) }));
+    expect(shape).toEqual([
+      { next: ';', cmds: [{ words: ['echo', 'a b', 'c "d"', 'e f'], redirects: [] }] },
+      { next: '&&', cmds: [{ words: ['cat', 'x'], redirects: ['>out.txt'] }] },
+      { next: '||', cmds: [{ words: ['echo', 'y'], redirects: ['>>log'] }] },
+      { next: ';', cmds: [{ words: ['ls'], redirects: [] }, { words: ['wc', '-l'], redirects: ['<in', '2>&1'] }] },
+    ]);
   });
 
-  it('reports unterminated quotes and a redirection without a file', () => {
+  it('keeps quoting on word parts, so expansion knows what to glob and split', () => {
+    const r = parseLine(`X=1 cmd "$HOME"/*.txt '$Y' \\$Z`);
+    if (!r.ok) throw new Error(r.error);
+    const c = r.list[0]!.pipeline[0]!;
+    expect(c.assigns).toEqual([{ name: 'X', value: [{ kind: 'text', text: '1', quoted: false }] }]);
+    expect(c.words[1]).toEqual([
+      { kind: 'var', name: 'HOME', quoted: true },
+      { kind: 'text', text: '/*.txt', quoted: false },
+    ]);
+    expect(c.words[2]).toEqual([{ kind: 'text', text: '$Y', quoted: true }]);
+    expect(c.words[3]).toEqual([
+      { kind: 'text', text: '$', quoted: true },
+      { kind: 'text', text: 'Z', quoted: false },
+    ]);
+  });
+
+  it('reports unterminated quotes, dangling operators and a redirection without a file', () => {
     expect(parseLine(`echo 'oops`)).toEqual({ ok: false, error: 'syntax error: unterminated single quote' });
+    expect(parseLine(`echo "oops`)).toEqual({ ok: false, error: 'syntax error: unterminated double quote' });
     expect(parseLine(`echo x >`)).toEqual({ ok: false, error: 'syntax error: redirection without a file' });
+    expect(parseLine(`echo x &&`)).toEqual({ ok: false, error: "syntax error: '&&' without a command after it" });
+    expect(parseLine(`| wc`)).toEqual({ ok: false, error: "syntax error near unexpected token '|'" });
+    expect(parseLine(`echo x | ;`)).toEqual({ ok: false, error: "syntax error near unexpected token ';'" });
+    expect(parseLine(`sleep 1 &`)).toEqual({ ok: false, error: "syntax error near '&': background jobs are not supported" });
+    expect(parseLine(`echo \${oops`)).toEqual({ ok: false, error: 'syntax error: bad substitution' });
   });
 });
 

@@ -25,7 +25,7 @@ async function session(opts: { uid?: number; gid?: number } = {}) {
 describe('npm start: the default system and its shell', () => {
   it('mounts the stock translators at their places and serves them', async () => {
     const { h, run } = await session();
-    expect((await run('ls /')).out).toBe('README\netc\nhello\nhome\nproc\nshout\ntmp\nusr\nvar\n');
+    expect((await run('ls /')).out).toBe('README\ndev\netc\nhello\nhome\nhurd\nproc\nservers\nshout\ntmp\nusr\nvar\n');
     expect((await run('cat /hello')).out).toBe('Hello, world!\n');
     expect((await run('showtrans /hello /tmp /shout')).out).toBe('hello\ntmpfs\nfilter --upper /etc/motd\n');
     expect((await run('cat /shout')).out).toBe('WELCOME TO HURDLE, A HURD-STYLE MULTISERVER OS IN TYPESCRIPT.\n');
@@ -69,7 +69,7 @@ describe('npm start: the default system and its shell', () => {
     expect((await run('echo x > /etc/motd')).err).toBe('sh: /etc/motd: Permission denied\n');
     expect((await run('rm /README')).err).toBe("rm: cannot remove '/README': Permission denied\n");
     expect((await run('echo mine > /home/user/f; cat /home/user/f')).out).toBe('mine\n');
-    expect((await run('cat /README | head')).err).toMatch(/pipes, background jobs and input redirection are not supported/);
+    expect((await run('cat /README | head -n 1')).out).toBe('hurdle: a Hurd-style multiserver system in TypeScript.\n');
     expect(shell.exited).toBeNull();
     await h.shutdown();
   });
@@ -89,17 +89,5 @@ describe('npm start as a process', () => {
   it('runs commands from piped stdin', () => {
     const out = execFileSync(process.execPath, start, { cwd: root, input: 'mkdir /tmp/d\nls /tmp\nexit 0\n', encoding: 'utf8' });
     expect(out).toBe('d\n');
-  });
-
-  const hasScript = spawnSync('script', ['--version']).status === 0;
-  it.skipIf(!hasScript)('opens an interactive shell on a terminal (pty via script(1)), with completion', () => {
-    const node = `${process.execPath} ${start.join(' ')}`;
-    // Keystrokes arrive one line at a time; \t asks for completion of "/hel".
-    const feed = `sleep 3; printf 'cat /hel\\t'; sleep 1; printf '\\r'; sleep 1; printf 'exit\\r'; sleep 1`;
-    const out = execFileSync('sh', ['-c', `(${feed}) | script -qec "${node}" /dev/null`], { cwd: root, encoding: 'utf8', timeout: 30_000 });
-    expect(out).toContain('Type help');
-    expect(out).toContain('hurdle:/$ ');
-    expect(out).toContain('cat /hello');
-    expect(out).toContain('Hello, world!');
   });
 });

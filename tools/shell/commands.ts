@@ -1,332 +1,16 @@
-// The shell's commands: ls, cat, echo, mkdir, rm, mv, stat, cd, pwd, settrans,
-// showtrans, fsysopts, ps, trace, bench, help. They work on any object with Node's
-// fs.promises shape (memfs, or the client library over the filesystem servers) plus an
-// optional system facet for the Hurd-specific ones. Errors print as a Unix shell's.
+// The shell's command table, and the Hurd and system commands (settrans, showtrans,
+// fsysopts, ps, trace, bench, id, kill, df, mount) and builtins (help, history, clear,
+// export, unset, env, true, false, sleep, exit). The file commands are in
+// file-commands.ts, the text commands in text-commands.ts.
 
 import { posix } from 'node:path';
+import { checkInterrupt, describeError, resolvePath, usageError, type CommandDef, type ShellContext } from './context.ts';
+import { cat, cd, chmod, chown, cp, echo, ln, ls, mkdir, mv, pwd, rm, rmdir, stat, touch } from './file-commands.ts';
+import { parseOptions } from './options.ts';
+import { find, grep, head, tail, wc } from './text-commands.ts';
 
-/** The part of fs.promises the shell uses. */
-export interface ShellFs {
-  readFile(path: string): Promise<Uint8Array | string>;
-  writeFile(path: string, data: string | Uint8Array): Promise<void>;
-  appendFile(path: string, data: string | Uint8Array): Promise<void>;
-  readdir(path: string): Promise<string[]>;
-  mkdir(path: string, opts?: { recursive?: boolean }): Promise<unknown>;
-  rm(path: string, opts?: { recursive?: boolean; force?: boolean }): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  stat(path: string): Promise<ShellStats>;
-  lstat(path: string): Promise<ShellStats>;
-  readlink?(path: string): Promise<string>;
-}
-
-export interface ShellStats {
-  isFile(): boolean;
-  isDirectory(): boolean;
-  isSymbolicLink(): boolean;
-  mode: number;
-  size: number;
-  ino: number;
-  dev: number;
-  uid: number;
-  gid: number;
-  nlink: number;
-  mtimeMs: number;
-  atimeMs: number;
-  ctimeMs: number;
-  birthtimeMs?: number;
-}
-
-/** Hurd-specific operations the system provides (absent on plain memfs). */
-export interface ShellSystem {
-  settrans?(path: string, argv: string[], opts: SettransOptions): Promise<void>;
-  showtrans?(path: string): Promise<string[]>;
-  fsysopts?(path: string, options: string[] | null): Promise<string[]>;
-  /** ps-style lines. */
-  ps?(): string[] | Promise<string[]>;
-  /** Turn tracing on (lines go to `out`, JSON to `file` when given) or off (answers a summary). */
-  trace?(on: boolean, file: string | null, out: (line: string) => void): Promise<string> | string;
-  /** Run benchmark rows whose names start with `prefix`; answers table lines. */
-  bench?(prefix: string, out: (line: string) => void): Promise<void>;
-}
-
-export interface SettransOptions {
-  /** -a: start an active translator now (else set the passive setting). */
-  active: boolean;
-  /** -c: create the node if it does not exist. */
-  create: boolean;
-  /** -g: tell the active translator to go away (and clear the passive setting when no argv). */
-  goaway: boolean;
-  /** -f: force (with -g: even when in use). */
-  force: boolean;
-}
-
-/** What a command sees: the fs, the system, where output goes. */
-export interface ShellContext {
-  readonly fs: ShellFs;
-  readonly system: ShellSystem;
-  cwd: string;
-  out(text: string): void;
-  err(text: string): void;
-  /** Called by `exit`. */
-  exit(code: number): void;
-}
-
-export type CommandFn = (ctx: ShellContext, args: string[]) => Promise<number>;
-
-interface CommandDef {
-  readonly run: CommandFn;
-  readonly usage: string;
-  readonly help: string;
-}
-
-const STRERROR: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  ENOTDIR: 'Not a directory',
-  EISDIR: 'Is a directory',
-  EEXIST: 'File exists',
-  ENOTEMPTY: 'Directory not empty',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  EXDEV: 'Invalid cross-device link',
-  ELOOP: 'Too many levels of symbolic links',
-  EINVAL: 'Invalid argument',
-  EBUSY: 'Device or resource busy',
-  EROFS: 'Read-only file system',
-  ENOSPC: 'No space left on device',
-  ETIMEDOUT: 'Connection timed out',
-  EOPNOTSUPP: 'Operation not supported',
-  ENOSYS: 'Function not implemented',
-  ENXIO: 'No such device or address',
-  EIO: 'Input/output error',
-  EPIPE: 'Broken pipe',
-  EBADF: 'Bad file descriptor',
-  ENAMETOOLONG: 'File name too long',
-  EINTR: 'Interrupted system call',
-};
-
-/** "No such file or directory" for an error with a code, else its message. */
-export function describeError(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && STRERROR[code] !== undefined) return STRERROR[code];
-  if (typeof code === 'string') return code;
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Resolve a path argument against the cwd (lexically, as the shell's own bookkeeping). */
-export function resolvePath(cwd: string, p: string): string {
-  return posix.resolve(cwd, p === '' ? '.' : p);
-}
-
-function flags(args: string[], allowed: string): { opts: Set<string>; rest: string[]; bad: string | null } {
-  const opts = new Set<string>();
-  const rest: string[] = [];
-  let bad: string | null = null;
-  let done = false;
-  for (const a of args) {
-    if (!done && a === '--') done = true;
-    else if (!done && a.startsWith('-') && a.length > 1) {
-      for (const c of a.slice(1)) {
-        if (allowed.includes(c)) opts.add(c);
-        else bad ??= c;
-      }
-    } else rest.push(a);
-  }
-  return { opts, rest, bad };
-}
-
-function text(data: Uint8Array | string): string {
-  return typeof data === 'string' ? data : new TextDecoder().decode(data);
-}
-
-function modeString(st: ShellStats): string {
-  const type = st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.isFile() ? '-' : '?';
-  const bits = 'rwxrwxrwx';
-  let s = type;
-  for (let i = 0; i < 9; i++) s += (st.mode & (1 << (8 - i))) !== 0 ? bits[i] : '-';
-  return s;
-}
-
-function date(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
-}
-
-async function ls(ctx: ShellContext, args: string[]): Promise<number> {
-  const { opts, rest, bad } = flags(args, 'la');
-  if (bad !== null) return usageError(ctx, 'ls', `invalid option -- '${bad}'`);
-  const targets = rest.length === 0 ? ['.'] : rest;
-  let status = 0;
-  for (const [i, t] of targets.entries()) {
-    const path = resolvePath(ctx.cwd, t);
-    let st: ShellStats;
-    try {
-      st = await ctx.fs.lstat(path);
-      if (st.isSymbolicLink() && !opts.has('l')) st = await ctx.fs.stat(path).catch(() => st);
-    } catch (e) {
-      ctx.err(`ls: cannot access '${t}': ${describeError(e)}\n`);
-      status = 2;
-      continue;
-    }
-    if (!st.isDirectory()) {
-      ctx.out(opts.has('l') ? `${await longLine(ctx, path, t, st)}\n` : `${t}\n`);
-      continue;
-    }
-    if (targets.length > 1) ctx.out(`${i > 0 ? '\n' : ''}${t}:\n`);
-    let names: string[];
-    try {
-      names = (await ctx.fs.readdir(path)).sort();
-    } catch (e) {
-      ctx.err(`ls: cannot open directory '${t}': ${describeError(e)}\n`);
-      status = 2;
-      continue;
-    }
-    if (!opts.has('a')) names = names.filter((n) => !n.startsWith('.'));
-    for (const n of names) {
-      const p = posix.join(path, n);
-      if (!opts.has('l')) {
-        ctx.out(`${n}\n`);
-        continue;
-      }
-      try {
-        ctx.out(`${await longLine(ctx, p, n, await ctx.fs.lstat(p))}\n`);
-      } catch (e) {
-        ctx.out(`?????????? ? ? ? ? ${n}  (${describeError(e)})\n`);
-      }
-    }
-  }
-  return status;
-}
-
-async function longLine(ctx: ShellContext, path: string, name: string, st: ShellStats): Promise<string> {
-  let line = `${modeString(st)} ${String(st.nlink).padStart(2)} ${String(st.uid).padStart(5)} ${String(st.gid).padStart(5)} ${String(st.size).padStart(8)} ${date(st.mtimeMs)} ${name}`;
-  if (st.isSymbolicLink() && ctx.fs.readlink !== undefined) {
-    try {
-      line += ` -> ${await ctx.fs.readlink(path)}`;
-    } catch {
-      // a link whose target cannot be read still lists
-    }
-  }
-  return line;
-}
-
-async function cat(ctx: ShellContext, args: string[]): Promise<number> {
-  let status = 0;
-  for (const a of args) {
-    try {
-      ctx.out(text(await ctx.fs.readFile(resolvePath(ctx.cwd, a))));
-    } catch (e) {
-      ctx.err(`cat: ${a}: ${describeError(e)}\n`);
-      status = 1;
-    }
-  }
-  return status;
-}
-
-async function echo(ctx: ShellContext, args: string[]): Promise<number> {
-  const noNewline = args[0] === '-n';
-  const words = noNewline ? args.slice(1) : args;
-  ctx.out(words.join(' ') + (noNewline ? '' : '\n'));
-  return 0;
-}
-
-async function mkdir(ctx: ShellContext, args: string[]): Promise<number> {
-  const { opts, rest, bad } = flags(args, 'p');
-  if (bad !== null) return usageError(ctx, 'mkdir', `invalid option -- '${bad}'`);
-  if (rest.length === 0) return usageError(ctx, 'mkdir', 'missing operand');
-  let status = 0;
-  for (const d of rest) {
-    try {
-      await ctx.fs.mkdir(resolvePath(ctx.cwd, d), { recursive: opts.has('p') });
-    } catch (e) {
-      ctx.err(`mkdir: cannot create directory '${d}': ${describeError(e)}\n`);
-      status = 1;
-    }
-  }
-  return status;
-}
-
-async function rm(ctx: ShellContext, args: string[]): Promise<number> {
-  const { opts, rest, bad } = flags(args, 'rfR');
-  if (bad !== null) return usageError(ctx, 'rm', `invalid option -- '${bad}'`);
-  if (rest.length === 0) return opts.has('f') ? 0 : usageError(ctx, 'rm', 'missing operand');
-  const recursive = opts.has('r') || opts.has('R');
-  let status = 0;
-  for (const p of rest) {
-    const path = resolvePath(ctx.cwd, p);
-    try {
-      if (!recursive) {
-        const st = await ctx.fs.lstat(path);
-        if (st.isDirectory()) {
-          ctx.err(`rm: cannot remove '${p}': Is a directory\n`);
-          status = 1;
-          continue;
-        }
-      }
-      await ctx.fs.rm(path, { recursive, force: opts.has('f') });
-    } catch (e) {
-      if (opts.has('f') && (e as { code?: string }).code === 'ENOENT') continue;
-      ctx.err(`rm: cannot remove '${p}': ${describeError(e)}\n`);
-      status = 1;
-    }
-  }
-  return status;
-}
-
-async function mv(ctx: ShellContext, args: string[]): Promise<number> {
-  if (args.length !== 2) return usageError(ctx, 'mv', args.length < 2 ? 'missing file operand' : 'too many operands');
-  const [from, to] = args as [string, string];
-  let dest = resolvePath(ctx.cwd, to);
-  try {
-    const st = await ctx.fs.stat(dest).catch(() => null);
-    if (st?.isDirectory() === true) dest = posix.join(dest, posix.basename(from));
-    await ctx.fs.rename(resolvePath(ctx.cwd, from), dest);
-    return 0;
-  } catch (e) {
-    ctx.err(`mv: cannot move '${from}' to '${to}': ${describeError(e)}\n`);
-    return 1;
-  }
-}
-
-async function stat(ctx: ShellContext, args: string[]): Promise<number> {
-  if (args.length === 0) return usageError(ctx, 'stat', 'missing operand');
-  let status = 0;
-  for (const a of args) {
-    try {
-      const st = await ctx.fs.lstat(resolvePath(ctx.cwd, a));
-      const kind = st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symbolic link' : st.isFile() ? 'regular file' : 'other';
-      ctx.out(
-        `  File: ${a}\n  Size: ${st.size}\tBlocks: ${Math.ceil(st.size / 512)}\t${kind}\n` +
-          `Device: ${st.dev}\tInode: ${st.ino}\tLinks: ${st.nlink}\n` +
-          `Access: (${(st.mode & 0o7777).toString(8).padStart(4, '0')}/${modeString(st)})  Uid: ${st.uid}  Gid: ${st.gid}\n` +
-          `Access: ${date(st.atimeMs)}\nModify: ${date(st.mtimeMs)}\nChange: ${date(st.ctimeMs)}\n`,
-      );
-    } catch (e) {
-      ctx.err(`stat: cannot statx '${a}': ${describeError(e)}\n`);
-      status = 1;
-    }
-  }
-  return status;
-}
-
-async function cd(ctx: ShellContext, args: string[]): Promise<number> {
-  const target = resolvePath(ctx.cwd, args[0] ?? '/');
-  try {
-    const st = await ctx.fs.stat(target);
-    if (!st.isDirectory()) {
-      ctx.err(`cd: ${args[0]}: Not a directory\n`);
-      return 1;
-    }
-    ctx.cwd = target;
-    return 0;
-  } catch (e) {
-    ctx.err(`cd: ${args[0] ?? '/'}: ${describeError(e)}\n`);
-    return 1;
-  }
-}
-
-async function pwd(ctx: ShellContext): Promise<number> {
-  ctx.out(`${ctx.cwd}\n`);
-  return 0;
-}
+export { describeError, resolvePath } from './context.ts';
+export type { CommandFn, ShellContext, ShellFs, ShellStats, ShellSystem, SettransOptions, Stdin } from './context.ts';
 
 function unsupported(ctx: ShellContext, cmd: string): number {
   ctx.err(`${cmd}: not available on this system\n`);
@@ -337,22 +21,24 @@ async function settrans(ctx: ShellContext, args: string[]): Promise<number> {
   const sys = ctx.system;
   if (sys.settrans === undefined) return unsupported(ctx, 'settrans');
   // Options come before the node; everything after the node is the translator's argv.
-  const opts = new Set<string>();
-  let i = 0;
-  for (; i < args.length && args[i]!.startsWith('-'); i++) for (const c of args[i]!.slice(1)) opts.add(c);
-  const node = args[i];
-  if (node === undefined) return usageError(ctx, 'settrans', 'missing node');
-  const argv = args.slice(i + 1);
-  for (const c of opts) if (!'acgfp'.includes(c)) return usageError(ctx, 'settrans', `invalid option -- '${c}'`);
+  const i = args.findIndex((a) => !a.startsWith('-'));
+  const p = parseOptions(i < 0 ? args : args.slice(0, i), {
+    flags: 'acgfp',
+    long: { active: 'a', create: 'c', goaway: 'g', force: 'f', passive: 'p' },
+  });
+  if (!p.ok) return usageError(ctx, 'settrans', p.error);
+  if (i < 0) return usageError(ctx, 'settrans', 'missing node');
+  const node = args[i]!;
   try {
-    await sys.settrans(resolvePath(ctx.cwd, node), argv, {
-      active: opts.has('a'),
-      create: opts.has('c'),
-      goaway: opts.has('g'),
-      force: opts.has('f'),
+    await sys.settrans(resolvePath(ctx.cwd, node), args.slice(i + 1), {
+      active: p.opts.has('a'),
+      create: p.opts.has('c'),
+      goaway: p.opts.has('g'),
+      force: p.opts.has('f'),
     });
     return 0;
   } catch (e) {
+    if (ctx.signal.aborted) throw e;
     ctx.err(`settrans: ${node}: ${describeError(e)}\n`);
     return 1;
   }
@@ -361,12 +47,14 @@ async function settrans(ctx: ShellContext, args: string[]): Promise<number> {
 async function showtrans(ctx: ShellContext, args: string[]): Promise<number> {
   const sys = ctx.system;
   if (sys.showtrans === undefined) return unsupported(ctx, 'showtrans');
-  if (args.length === 0) return usageError(ctx, 'showtrans', 'missing node');
+  const p = parseOptions(args, { flags: 'p', long: { prefix: 'p' } });
+  if (!p.ok) return usageError(ctx, 'showtrans', p.error);
+  if (p.rest.length === 0) return usageError(ctx, 'showtrans', 'missing node');
   let status = 0;
-  for (const a of args) {
+  for (const a of p.rest) {
     try {
       const argv = await sys.showtrans(resolvePath(ctx.cwd, a));
-      if (argv.length > 0) ctx.out(`${argv.join(' ')}\n`);
+      if (argv.length > 0) ctx.out(`${p.opts.has('p') ? `${a}: ` : ''}${argv.join(' ')}\n`);
     } catch (e) {
       ctx.err(`showtrans: ${a}: ${describeError(e)}\n`);
       status = 1;
@@ -378,6 +66,7 @@ async function showtrans(ctx: ShellContext, args: string[]): Promise<number> {
 async function fsysopts(ctx: ShellContext, args: string[]): Promise<number> {
   const sys = ctx.system;
   if (sys.fsysopts === undefined) return unsupported(ctx, 'fsysopts');
+  // Everything after the node is the translator's options (they start with -- themselves).
   const node = args[0];
   if (node === undefined) return usageError(ctx, 'fsysopts', 'missing node');
   try {
@@ -385,13 +74,16 @@ async function fsysopts(ctx: ShellContext, args: string[]): Promise<number> {
     if (args.length === 1) ctx.out(`${opts.join(' ')}\n`);
     return 0;
   } catch (e) {
+    if (ctx.signal.aborted) throw e;
     ctx.err(`fsysopts: ${node}: ${describeError(e)}\n`);
     return 1;
   }
 }
 
-async function ps(ctx: ShellContext): Promise<number> {
+async function ps(ctx: ShellContext, args: string[]): Promise<number> {
   if (ctx.system.ps === undefined) return unsupported(ctx, 'ps');
+  const p = parseOptions(args, { flags: 'aefxl' });
+  if (!p.ok) return usageError(ctx, 'ps', p.error);
   for (const l of await ctx.system.ps()) ctx.out(`${l}\n`);
   return 0;
 }
@@ -411,10 +103,199 @@ async function bench(ctx: ShellContext, args: string[]): Promise<number> {
   return 0;
 }
 
+async function id(ctx: ShellContext, args: string[]): Promise<number> {
+  const ids = ctx.system.ids;
+  if (ids === undefined) return unsupported(ctx, 'id');
+  const p = parseOptions(args, { flags: 'ugGn', long: { user: 'u', group: 'g', groups: 'G', name: 'n' } });
+  if (!p.ok) return usageError(ctx, 'id', p.error);
+  if (p.rest.length > 0) {
+    ctx.err(`id: '${p.rest[0]}': no such user\n`);
+    return 1;
+  }
+  const uname = (u: number): string => (u === 0 ? 'root' : u === 1000 ? 'user' : String(u));
+  const gname = (g: number): string => (g === 0 ? 'root' : g === 100 ? 'users' : String(g));
+  const groups = ids.groups ?? [ids.gid];
+  const n = p.opts.has('n');
+  if (p.opts.has('u')) ctx.out(`${n ? uname(ids.uid) : ids.uid}\n`);
+  else if (p.opts.has('g')) ctx.out(`${n ? gname(ids.gid) : ids.gid}\n`);
+  else if (p.opts.has('G')) ctx.out(`${groups.map((g) => (n ? gname(g) : String(g))).join(' ')}\n`);
+  else ctx.out(`uid=${ids.uid}(${uname(ids.uid)}) gid=${ids.gid}(${gname(ids.gid)}) groups=${groups.map((g) => `${g}(${gname(g)})`).join(',')}\n`);
+  return 0;
+}
+
+async function kill(ctx: ShellContext, args: string[]): Promise<number> {
+  if (ctx.system.kill === undefined) return unsupported(ctx, 'kill');
+  // Signals are accepted for habit's sake; the task server's kill deletes the task (SIGKILL).
+  const p = parseOptions(args.filter((a) => !/^-(\d+|KILL|TERM|HUP|INT|9|15)$/.test(a)), { values: 's', flags: 'l' });
+  if (!p.ok) return usageError(ctx, 'kill', p.error);
+  if (p.opts.has('l')) {
+    ctx.out('HUP INT KILL TERM\n');
+    return 0;
+  }
+  if (p.rest.length === 0) return usageError(ctx, 'kill', 'not enough arguments');
+  let status = 0;
+  for (const a of p.rest) {
+    if (!/^\d+$/.test(a)) {
+      ctx.err(`kill: ${a}: arguments must be process or job IDs\n`);
+      status = 1;
+      continue;
+    }
+    try {
+      await ctx.system.kill(Number(a));
+    } catch (e) {
+      ctx.err(`kill: (${a}) - ${describeError(e)}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+async function df(ctx: ShellContext, args: string[]): Promise<number> {
+  const p = parseOptions(args, { flags: 'hki', long: { 'human-readable': 'h', inodes: 'i' } });
+  if (!p.ok) return usageError(ctx, 'df', p.error);
+  if (ctx.fs.statfs === undefined) {
+    ctx.err('df: statfs is not available on this file system\n');
+    return 1;
+  }
+  const human = (n: number): string => {
+    const units = ['', 'K', 'M', 'G', 'T'];
+    let u = 0;
+    while (n >= 1024 && u < units.length - 1) {
+      n /= 1024;
+      u++;
+    }
+    return u === 0 ? String(n) : `${n < 10 ? n.toFixed(1) : Math.round(n)}${units[u]}`;
+  };
+  const inodes = p.opts.has('i');
+  ctx.out(inodes ? 'Filesystem       Inodes   IUsed   IFree IUse% Mounted on\n' : `Filesystem     ${p.opts.has('h') ? '  Size   Used  Avail' : '1K-blocks      Used Available'} Use% Mounted on\n`);
+  let status = 0;
+  for (const a of p.rest.length === 0 ? ['/'] : p.rest) {
+    try {
+      const s = await ctx.fs.statfs(resolvePath(ctx.cwd, a));
+      const name = posix.basename(resolvePath(ctx.cwd, a)) === '' ? 'fs' : `fs:${a}`;
+      if (inodes) {
+        const used = s.files - s.ffree;
+        const pct = s.files === 0 ? '-' : `${Math.ceil((used * 100) / s.files)}%`;
+        ctx.out(`${name.padEnd(14)} ${String(s.files).padStart(8)} ${String(used).padStart(7)} ${String(s.ffree).padStart(7)} ${pct.padStart(5)} ${a}\n`);
+        continue;
+      }
+      const size = s.blocks * s.bsize;
+      const used = (s.blocks - s.bfree) * s.bsize;
+      const avail = s.bavail * s.bsize;
+      const pct = size === 0 ? '-' : `${Math.ceil((used * 100) / Math.max(1, used + avail))}%`;
+      const cols = p.opts.has('h')
+        ? [human(size).padStart(6), human(used).padStart(6), human(avail).padStart(6)]
+        : [String(Math.ceil(size / 1024)).padStart(9), String(Math.ceil(used / 1024)).padStart(9), String(Math.floor(avail / 1024)).padStart(9)];
+      ctx.out(`${name.padEnd(14)} ${cols.join(' ')} ${pct.padStart(4)} ${a}\n`);
+    } catch (e) {
+      ctx.err(`df: ${a}: ${describeError(e)}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}
+
+/** mount: every translator set on a node, found by walking the tree with showtrans (translated nodes are not entered). */
+async function mount(ctx: ShellContext, args: string[]): Promise<number> {
+  const sys = ctx.system;
+  if (sys.showtrans === undefined) return unsupported(ctx, 'mount');
+  const p = parseOptions(args, { flags: 'l' });
+  if (!p.ok) return usageError(ctx, 'mount', p.error);
+  if (p.rest.length > 0) {
+    ctx.err('mount: attach translators with settrans (settrans -a node translator args...)\n');
+    return 1;
+  }
+  ctx.out('fs on / type fs (memfs)\n');
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    checkInterrupt(ctx);
+    let names: string[];
+    try {
+      names = (await ctx.fs.readdir(dir)).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const path = posix.join(dir, n);
+      const argv = await sys.showtrans!(path).catch(() => [] as string[]);
+      if (argv.length > 0) {
+        ctx.out(`${argv[0]} on ${path} type ${posix.basename(argv[0]!)} (${argv.join(' ')})\n`);
+        continue;
+      }
+      const st = await ctx.fs.lstat(path).catch(() => null);
+      if (st?.isDirectory() === true && depth < 16) await walk(path, depth + 1);
+    }
+  };
+  await walk('/', 0);
+  return 0;
+}
+
+async function history(ctx: ShellContext, args: string[]): Promise<number> {
+  const p = parseOptions(args, {});
+  if (!p.ok) return usageError(ctx, 'history', p.error);
+  const n = p.rest[0] === undefined ? ctx.history.length : Number(p.rest[0]);
+  if (!Number.isInteger(n) || n < 0) {
+    ctx.err(`history: ${p.rest[0]}: numeric argument required\n`);
+    return 1;
+  }
+  const start = Math.max(0, ctx.history.length - n);
+  for (let i = start; i < ctx.history.length; i++) ctx.out(`${String(i + 1).padStart(5)}  ${ctx.history[i]}\n`);
+  return 0;
+}
+
+async function clear(ctx: ShellContext): Promise<number> {
+  ctx.out('\x1b[H\x1b[2J\x1b[3J');
+  return 0;
+}
+
+async function exportCmd(ctx: ShellContext, args: string[]): Promise<number> {
+  for (const a of args) {
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      ctx.err(`export: '${a}': not a valid identifier\n`);
+      return 1;
+    }
+    if (eq >= 0) ctx.vars.set(name, a.slice(eq + 1));
+    else if (!ctx.vars.has(name)) ctx.vars.set(name, '');
+  }
+  if (args.length === 0) for (const [k, v] of [...ctx.vars].sort()) ctx.out(`export ${k}=${JSON.stringify(v)}\n`);
+  return 0;
+}
+
+async function unset(ctx: ShellContext, args: string[]): Promise<number> {
+  for (const a of args) ctx.vars.delete(a);
+  return 0;
+}
+
+async function env(ctx: ShellContext): Promise<number> {
+  for (const [k, v] of [...ctx.vars].sort()) ctx.out(`${k}=${v}\n`);
+  return 0;
+}
+
+async function sleep(ctx: ShellContext, args: string[]): Promise<number> {
+  const s = Number(args[0]);
+  if (args.length !== 1 || !Number.isFinite(s) || s < 0) return usageError(ctx, 'sleep', args.length === 0 ? 'missing operand' : `invalid time interval '${args[0] ?? ''}'`);
+  // Ends early on Ctrl-C (the signal) rather than running its timer out.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, s * 1000);
+    ctx.signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+  checkInterrupt(ctx);
+  return 0;
+}
+
 async function exit(ctx: ShellContext, args: string[]): Promise<number> {
   const code = args[0] === undefined ? 0 : Number(args[0]);
-  ctx.exit(Number.isInteger(code) ? code : 2);
-  return 0;
+  if (!Number.isInteger(code)) {
+    ctx.err(`exit: ${args[0]}: numeric argument required\n`);
+    ctx.exit(2);
+    return 2;
+  }
+  ctx.exit(code & 0xff);
+  return code & 0xff;
 }
 
 async function help(ctx: ShellContext, args: string[]): Promise<number> {
@@ -424,35 +305,56 @@ async function help(ctx: ShellContext, args: string[]): Promise<number> {
       ctx.err(`help: no help topics match '${args[0]}'\n`);
       return 1;
     }
-    ctx.out(`${c.usage}\n    ${c.help}\n`);
+    ctx.out(`usage: ${c.usage}\n    ${c.help}\n`);
     return 0;
   }
-  for (const c of Object.values(COMMANDS)) ctx.out(`${c.usage.padEnd(44)} ${c.help}\n`);
-  ctx.out('Output of any command can be redirected with > file or >> file; separate commands with ;.\n');
+  for (const c of Object.values(COMMANDS)) ctx.out(`${c.usage.padEnd(46)} ${c.help}\n`);
+  ctx.out(
+    'Every command answers --help. Join commands with ; && || and |; redirect with < > >> 2> 2>&1;\n' +
+      'globs * ? [..], variables NAME=value $NAME ${NAME} $?, and ~ expand as in sh. Ctrl-C interrupts.\n',
+  );
   return 0;
 }
 
-function usageError(ctx: ShellContext, cmd: string, msg: string): number {
-  ctx.err(`${cmd}: ${msg}\nusage: ${COMMANDS[cmd]?.usage ?? cmd}\n`);
-  return 2;
-}
-
 export const COMMANDS: Record<string, CommandDef> = {
-  ls: { run: ls, usage: 'ls [-la] [path...]', help: 'list directory contents' },
-  cat: { run: cat, usage: 'cat file...', help: 'print files' },
-  echo: { run: echo, usage: 'echo [-n] [word...]', help: 'print words (redirect with > or >>)' },
-  mkdir: { run: mkdir, usage: 'mkdir [-p] dir...', help: 'make directories' },
-  rm: { run: rm, usage: 'rm [-rf] path...', help: 'remove files or directories' },
-  mv: { run: mv, usage: 'mv from to', help: 'rename or move' },
-  stat: { run: stat, usage: 'stat path...', help: 'show file status' },
+  ls: { run: ls, usage: 'ls [-lad1] [path...]', help: 'list directory contents' },
+  cat: { run: cat, usage: 'cat [-n] [file...]', help: 'print files (or standard input)' },
+  echo: { run: echo, usage: 'echo [-n] [word...]', help: 'print words' },
+  head: { run: head, usage: 'head [-n N] [-c N] [file...]', help: 'print the first lines (or bytes) of files' },
+  tail: { run: tail, usage: 'tail [-n [+]N] [-c N] [file...]', help: 'print the last lines (or bytes) of files' },
+  grep: { run: grep, usage: 'grep [-ivnclqrHhEFwo] [-e] pattern [file...]', help: 'print lines that match a pattern' },
+  wc: { run: wc, usage: 'wc [-lwcm] [file...]', help: 'count lines, words and bytes' },
+  find: { run: find, usage: 'find [path...] [-name P] [-iname P] [-type f|d|l] [-maxdepth N] [-mindepth N]', help: 'walk a tree and print what matches' },
+  mkdir: { run: mkdir, usage: 'mkdir [-pv] dir...', help: 'make directories' },
+  rmdir: { run: rmdir, usage: 'rmdir [-pv] dir...', help: 'remove empty directories' },
+  rm: { run: rm, usage: 'rm [-rfdv] path...', help: 'remove files or directories' },
+  mv: { run: mv, usage: 'mv [-fnv] source... dest', help: 'rename or move (copies across translators)' },
+  cp: { run: cp, usage: 'cp [-rRanv] source... dest', help: 'copy files and directories' },
+  ln: { run: ln, usage: 'ln [-sfv] target [link]', help: 'make hard or symbolic links' },
+  chmod: { run: chmod, usage: 'chmod [-Rv] mode file...', help: 'change permissions (octal or u+x,go-w)' },
+  chown: { run: chown, usage: 'chown [-Rv] owner[:group] file...', help: 'change the owner and group' },
+  touch: { run: touch, usage: 'touch [-c] file...', help: 'create files or update their times' },
+  stat: { run: stat, usage: 'stat [-L] path...', help: 'show file status' },
   cd: { run: cd, usage: 'cd [dir]', help: 'change the working directory' },
   pwd: { run: pwd, usage: 'pwd', help: 'print the working directory' },
-  settrans: { run: settrans, usage: 'settrans [-acgf] node [translator arg...]', help: 'set a translator on a node (passive unless -a)' },
-  showtrans: { run: showtrans, usage: 'showtrans node...', help: 'show the passive translator of a node' },
+  settrans: { run: settrans, usage: 'settrans [-acgfp] node [translator arg...]', help: 'set a translator on a node (passive unless -a)' },
+  showtrans: { run: showtrans, usage: 'showtrans [-p] node...', help: 'show the passive translator of a node' },
   fsysopts: { run: fsysopts, usage: 'fsysopts node [option...]', help: "get or set a running translator's options" },
+  mount: { run: mount, usage: 'mount', help: 'list the translators set on nodes' },
+  df: { run: df, usage: 'df [-hi] [path...]', help: 'file system space (statfs)' },
   ps: { run: ps, usage: 'ps', help: 'list tasks, threads and what they are blocked on' },
+  kill: { run: kill, usage: 'kill [-9] pid...', help: 'kill tasks through the task server' },
+  id: { run: id, usage: 'id [-ugGn]', help: 'print who the shell runs as' },
   trace: { run: trace, usage: 'trace on|off [file.json]', help: 'trace RPCs (rpctrace); off writes the Perfetto JSON' },
   bench: { run: bench, usage: 'bench [prefix]', help: 'run benchmark rows whose names start with prefix' },
+  history: { run: history, usage: 'history [n]', help: 'list the lines typed so far' },
+  clear: { run: clear, usage: 'clear', help: 'clear the terminal' },
+  export: { run: exportCmd, usage: 'export [name[=value]...]', help: 'set shell variables' },
+  unset: { run: unset, usage: 'unset name...', help: 'remove shell variables' },
+  env: { run: env, usage: 'env', help: 'print the shell variables' },
+  sleep: { run: sleep, usage: 'sleep seconds', help: 'wait (Ctrl-C ends it)' },
+  true: { run: async () => 0, usage: 'true', help: 'succeed' },
+  false: { run: async () => 1, usage: 'false', help: 'fail' },
   help: { run: help, usage: 'help [command]', help: 'this help' },
   exit: { run: exit, usage: 'exit [status]', help: 'leave the shell' },
 };

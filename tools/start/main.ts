@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   const h = await bootHurdle(user ? { uid: 1000, gid: 100 } : {});
-  const shell = new Shell({ fs: shellFs(h.fs), system: h.shellSystem, cwd: user ? '/home/user' : '/' });
+  const shell = new Shell({ fs: shellFs(h.fs), system: h.shellSystem, cwd: user ? '/home/user' : '/', home: user ? '/home/user' : '/' });
   let status: number;
   if (command !== null) status = await shell.runScript(command.replace(/;\s*$/, ''));
   else if (process.stdin.isTTY === true) {

@@ -8,7 +8,12 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kernel, snapshot, type Clock, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { psRows } from '../../servers/task/index.ts';
+import { connect } from '../../libcap/index.ts';
+import { fsServer } from '../../servers/fs/index.ts';
+import { psRows, Tasks, type PsRow } from '../../servers/task/index.ts';
+import { devNull } from '../../servers/translators/dev-null.ts';
+import { devZero } from '../../servers/translators/dev-zero.ts';
+import { defaultRegistry } from '../../servers/translators/index.ts';
 import { createFsClient, fsysopts, settrans, showtrans, type FsClient } from '../../servers/fsclient/index.ts';
 import { boot, defaultSystem, formatPs, type System } from '../../servers/system/index.ts';
 import { Rpctrace, toChromeTrace } from '../rpctrace/index.ts';
@@ -44,9 +49,12 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
   const uid = opts.uid ?? 0;
   const gid = opts.gid ?? 0;
   const rootIds = { uid: 0, gid: 0 };
+  // The stock translators and the devices /dev's nodes use.
+  const registry = defaultRegistry().register('null', devNull).register('zero', devZero);
   const system = await boot(
     kernel,
     defaultSystem({
+      fs: fsServer({ registry }),
       extra: {
         init: { program: holder, uses: { fs: { service: 'fs', params: rootIds }, auth: { service: 'auth', params: rootIds } } },
         shell: {
@@ -61,14 +69,27 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
     const caps = system.caps(path);
     return { task, fs: createFsClient(kernel, task, { root: caps.get('fs')!, auth: caps.get('auth')! }) };
   };
-  await populate(clientOf('init').fs);
+  const services = ['names', ...system.paths.filter((p) => p !== 'init' && p !== 'shell' && !p.includes('/'))];
+  await populate(
+    clientOf('init').fs,
+    services.map((name) => ({ name, pid: system.task(name).id })),
+    registry.names(),
+  );
   const { task, fs } = clientOf('shell');
+  const tasks = connect(Tasks, kernel, task, system.caps('shell').get('task')!);
   return {
     kernel,
     system,
     task,
     fs,
-    shellSystem: shellSystemFor(kernel, system, fs),
+    shellSystem: {
+      ...shellSystemFor(kernel, system, fs),
+      ids: { uid, gid },
+      async kill(pid) {
+        const r = await tasks.attempt.kill({ pid });
+        if (!r.ok) throw Object.assign(new Error(r.error), { code: r.error });
+      },
+    },
     async shutdown() {
       const report = await system.shutdown({ force: true });
       return report.clean ? [] : formatReportLines(report);
@@ -102,8 +123,9 @@ export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): Sh
     },
     showtrans: (path) => showtrans(fs, path),
     fsysopts: (path, options) => (options === null ? fsysopts(fs, path) : fsysopts(fs, path, options)),
-    // Every task of the kernel: the system's, and the translators the filesystem started.
-    ps: () => formatPs(psRows(snapshot(kernel), (t) => t.alive)),
+    // Every task of the kernel: the system's, and the translators the filesystem started
+    // (named after where they are attached); with the user each runs for when the task server knows it.
+    ps: () => psLines(kernel, system),
     trace(on, file, out) {
       if (on) {
         if (tracer !== null) return 'trace: already on';
@@ -126,6 +148,23 @@ export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): Sh
     },
     bench: (prefix, out) => runBench(prefix, out),
   };
+}
+
+const USER_NAMES: Record<number, string> = { 0: 'root', 1000: 'user' };
+
+/** ps lines; a USER column from the task server's records when it keeps them (TaskInstance.about). */
+function psLines(kernel: Kernel, system: System): string[] {
+  let about: ((pid: number) => unknown) | undefined;
+  try {
+    const inst = system.instance('task') as { about?: (pid: number) => unknown };
+    about = inst.about?.bind(inst);
+  } catch {
+    about = undefined;
+  }
+  // psRows and formatPs take the about hook and { user } where the task server records owners.
+  const rows = (psRows as (...a: unknown[]) => PsRow[])(snapshot(kernel), (t: { alive: boolean }) => t.alive, about);
+  const user = about !== undefined && rows.some((r) => 'uid' in r);
+  return (formatPs as (...a: unknown[]) => string[])(rows, { user, userName: (u: number) => USER_NAMES[u] ?? String(u) });
 }
 
 /** Run `npm run bench -- --only prefix` as a child process, streaming its lines. */
