@@ -27,7 +27,10 @@ interface Run {
 function run(cmd: string, args: string[], cwd: string): Promise<Run> {
   // npm and the bins find `node` on the PATH: put this very node first.
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}` };
-  for (const k of Object.keys(env)) if (k.startsWith('npm_') || k === 'NODE_OPTIONS') delete env[k];
+  // A nested npm must not inherit the lifecycle of the `npm test` running this (its
+  // package, its prefix), but keeps where the cache and the user's settings are.
+  const keep = new Set(['npm_config_cache', 'npm_config_userconfig', 'npm_config_registry']);
+  for (const k of Object.keys(env)) if ((k.toLowerCase().startsWith('npm_') && !keep.has(k.toLowerCase())) || k === 'NODE_OPTIONS') delete env[k];
   return new Promise((done) => {
     execFile(cmd, args, { cwd, env, timeout: STEP_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
       done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }),
@@ -164,7 +167,7 @@ describe('the npm package', () => {
     const files = packed!.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/core/index.js', 'dist/examples/start.js', 'docs/hurd-semantics.md']));
     expect(files.filter((f) => /^(test|\.ci|node_modules|bench|core|libcap|servers|tools|examples)\//.test(f) || /(?<!\.d)\.ts$/.test(f))).toEqual([]);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('runs from plain node: boots the default system, reads through the fs client, serves its own interface', async () => {
     const r = await run(process.execPath, ['app.mjs'], project);
@@ -178,7 +181,7 @@ describe('the npm package', () => {
       'status 0: Ok, fsServer: function',
       'shutdown clean: true',
     ]);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('needs no tsx at run time: nothing in dist imports it, and it is no dependency', () => {
     const pkg = JSON.parse(readFileSync(join(project, 'node_modules/hurdle/package.json'), 'utf8'));
@@ -189,7 +192,7 @@ describe('the npm package', () => {
       const js = readFileSync(join(project, 'node_modules/hurdle', f), 'utf8');
       expect(js).not.toMatch(/\bfrom\s+['"](tsx|[^'"]+\.ts)['"]|\bimport\(\s*['"](tsx|[^'"]+\.ts)['"]\s*\)/);
     }
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('installs the bins: hurdle runs shell commands, hurdle-rpctrace and hurdle-bench answer --help', async () => {
     const bin = (name: string): string => join(project, 'node_modules', '.bin', name);
@@ -204,7 +207,7 @@ describe('the npm package', () => {
     const bench = await run(bin('hurdle-bench'), ['--list'], project);
     expect(bench.code).toBe(0);
     expect(bench.stdout).toMatch(/^kernel\.call\.fast /m);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it("type-checks a TypeScript consumer with tsc --init's settings against the shipped .d.ts", async () => {
     const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -216,5 +219,5 @@ describe('the npm package', () => {
     const r = await run(process.execPath, [tsc, '--noEmit', '-p', '.'], project);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
-  });
+  }, STEP_TIMEOUT_MS);
 });

@@ -161,7 +161,7 @@ describe('traces of the examples, as npm run trace writes them', () => {
         expectKernelMicroseconds(tr, json);
         for (const l of tr.lines) expect(l).not.toMatch(/\($/);
       }
-    });
+    }, 120_000);
   }
 
   it('examples/trace-to-perfetto writes a file that passes the check', async () => {
@@ -169,5 +169,5 @@ describe('traces of the examples, as npm run trace writes them', () => {
     const mod = await import('../../examples/trace-to-perfetto.ts');
     await mod.main(() => {}, file);
     expect(checkChromeTrace(JSON.parse(readFileSync(file, 'utf8')))).toEqual([]);
-  });
+  }, 120_000);
 });
