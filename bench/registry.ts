@@ -16,14 +16,27 @@ import type { BenchRow, RowGroup, Target } from './row.ts';
 
 const ROWS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'rows');
 
-/** Every registered group, in table order (rank, then name). Throws on duplicate row names. */
-export async function loadGroups(dir: string = ROWS_DIR): Promise<RowGroup[]> {
+/**
+ * Every registered group, in table order (rank, then name). Throws on duplicate row names.
+ * Row files are .ts in the repository and .js in the built package. A group whose file
+ * needs a package that is not installed (the peers rows need birpc and comlink, which the
+ * package does not depend on) is left out and named in `skipped` when one is given.
+ */
+export async function loadGroups(dir: string = ROWS_DIR, skipped?: string[]): Promise<RowGroup[]> {
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .filter((f) => /\.[cm]?[jt]s$/.test(f) && !/\.d\.[cm]?ts$/.test(f))
     .sort();
   const groups: RowGroup[] = [];
   for (const f of files) {
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as { group?: RowGroup };
+    let mod: { group?: RowGroup };
+    try {
+      mod = (await import(pathToFileURL(join(dir, f)).href)) as { group?: RowGroup };
+    } catch (e) {
+      const missing = missingPackage(e);
+      if (missing === null) throw e;
+      skipped?.push(`${f.replace(/\.[cm]?[jt]s$/, '')} (needs ${missing}: npm install ${missing})`);
+      continue;
+    }
     const g = mod.group;
     if (g === undefined || !Array.isArray(g.rows)) throw new Error(`bench/rows/${f} must export \`group: RowGroup\``);
     groups.push(g);
@@ -35,6 +48,13 @@ export async function loadGroups(dir: string = ROWS_DIR): Promise<RowGroup[]> {
     seen.add(r.name);
   }
   return groups;
+}
+
+/** The package a failed import could not find, or null when it failed otherwise. */
+function missingPackage(e: unknown): string | null {
+  if ((e as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return null;
+  const m = /Cannot find package '([^']+)'/.exec(String((e as Error).message));
+  return m === null ? null : m[1]!;
 }
 
 /** Every row of every group, in table order. */

@@ -1,4 +1,5 @@
-// npm run bench: runs every registered row (bench/rows/*.ts, see registry.ts) in its own
+#!/usr/bin/env node
+// npm run bench (the package's `hurdle-bench`): runs every registered row (bench/rows/*.ts, see registry.ts) in its own
 // Node process, one after another, and prints the table, the targets and the machine.
 //
 //   npm run bench                      all rows
@@ -6,6 +7,7 @@
 //   npm run bench -- --json out.json   also write {"machine", "rows", "targets"} to a file
 //   npm run bench -- --list            list the rows and what each measures
 //   npm run bench -- --samples 3       fewer samples per row (quicker, noisier)
+//   npm run bench -- --help            this usage
 //
 // A row's process is this file again with `--child <row>`: a fresh V8 (no JIT state from
 // another row), the tsx loader inherited through execArgv, and --expose-gc for the memory
@@ -36,11 +38,53 @@ const ROW_TIMEOUT_MS = 120_000;
 
 type ChildMessage = { readonly ok: true; readonly result: RowResult } | { readonly ok: false; readonly error: string };
 
+const USAGE = `usage: hurdle-bench [--only PREFIX]... [--json FILE] [--samples N] [--list] [--help]
+       (in the repository: npm run bench -- [options])
+  --only PREFIX   run the rows whose name starts with PREFIX (repeatable), e.g. --only kernel.
+  --json FILE     also write {"machine", "run", "rows", "targets"} to FILE
+  --samples N     samples per row (fewer: quicker and noisier)
+  --list          list the rows and what each measures, run nothing
+  --help          this text
+Each row runs in its own Node process; the exit status is 1 when a row failed.`;
+
+/** A mistake in the command line: reported as one line, never a stack trace. */
+class UsageError extends Error {}
+
 function sampleOptions(samples: string | undefined): SampleOptions {
   if (samples === undefined) return {};
   const n = Number(samples);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--samples needs a positive integer, not ${samples}`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--samples needs a positive integer, not ${samples}`);
   return { samples: n };
+}
+
+type Values = {
+  child?: string | undefined;
+  only?: string[] | undefined;
+  json?: string | undefined;
+  list?: boolean | undefined;
+  samples?: string | undefined;
+  help?: boolean | undefined;
+};
+
+function parseCommandLine(argv: string[]): Values {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        child: { type: 'string' },
+        only: { type: 'string', multiple: true },
+        json: { type: 'string' },
+        list: { type: 'boolean' },
+        samples: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    // parseArgs explains the mistake in its message (unknown option, missing value, ...).
+    throw new UsageError((e as Error).message.split('\n')[0]!);
+  }
 }
 
 /** Child mode: run one row and report it to the parent. */
@@ -84,31 +128,28 @@ function runRowProcess(name: string, samples: string | undefined): Promise<Outco
   });
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      child: { type: 'string' },
-      only: { type: 'string', multiple: true },
-      json: { type: 'string' },
-      list: { type: 'boolean' },
-      samples: { type: 'string' },
-    },
-    strict: true,
-  });
+async function main(argv: string[]): Promise<number> {
+  const values = parseCommandLine(argv);
+  if (values.help === true) {
+    console.log(USAGE);
+    return 0;
+  }
   const opts = sampleOptions(values.samples);
   if (values.child !== undefined) {
     await runChild(values.child, opts);
     return 0;
   }
 
-  const groups = await loadGroups();
+  const skipped: string[] = [];
+  const groups = await loadGroups(undefined, skipped);
+  for (const s of skipped) console.error(`hurdle bench: skipping rows ${s}`);
   const rows = selectRows(allRows(groups), values.only ?? []);
   if (values.list === true) {
     for (const r of rows) console.log(`${r.name.padEnd(26)} ${r.what}`);
     return 0;
   }
   if (rows.length === 0) {
-    console.error(`no rows match ${(values.only ?? []).join(', ')}`);
+    console.error(`hurdle bench: no rows match ${(values.only ?? []).join(', ')} (--list shows them)`);
     return 1;
   }
 
@@ -142,10 +183,21 @@ async function main(): Promise<number> {
   console.log(`\n${rows.length} rows in ${run.seconds.toFixed(1)} s; load average at the end ${run.loadAfter}${noisy}`);
 
   if (values.json !== undefined) {
-    writeFileSync(values.json, `${JSON.stringify(jsonReport(machine, run, outcomes, verdicts), null, 2)}\n`);
+    try {
+      writeFileSync(values.json, `${JSON.stringify(jsonReport(machine, run, outcomes, verdicts), null, 2)}\n`);
+    } catch (e) {
+      console.error(`hurdle bench: cannot write ${values.json}: ${(e as Error).message}`);
+      return 1;
+    }
     console.error(`wrote ${values.json}`);
   }
   return outcomes.every((o) => o.ok) ? 0 : 1;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(`hurdle bench: ${e.message} (--help shows the options)`);
+  process.exitCode = 2;
+}

@@ -1,9 +1,11 @@
 // Benchmark an RPC path of your own: declare an interface, serve it, and time calls from
 // a client thread (the in-thread stub) and from host code (connect()), next to a plain
 // `await` in the same run. Ratios taken in one run are what to compare.
+// Run it: npx tsx examples/benchmark-your-rpc.ts
 
 import { Kernel, VirtualClock, type Sys, type SysGen } from '../core/index.ts';
 import { Bucket, connect, defineClass, defineInterface, RpcFailure, stub, t } from '../libcap/index.ts';
+import { isMain } from './is-main.ts';
 
 const Kv = defineInterface('kv', {
   put: { op: 1, args: { key: t.string(64), value: t.u32 } },
@@ -68,4 +70,4 @@ export async function main(out: (line: string) => void = console.log, n = 20_000
   out(`fast-path syscalls so far: ${k.counters.fastpath}, slow-path: ${k.counters.slowpath}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

@@ -2,6 +2,7 @@
 // small greeter server and an "office" group whose clerk program sees only the names its
 // parent gave it, each cap installed for it alone (its own identity at every server).
 // The clerk uses them; then the system prints ps, shuts down in order and reports.
+// Run it: npx tsx examples/compose-tree.ts
 
 import { Kernel, VirtualClock, type Sys, type SysGen } from '../core/index.ts';
 import { Bucket, connect, defineClass, defineInterface, RpcFailure, stub, t } from '../libcap/index.ts';
@@ -9,6 +10,7 @@ import { Auth } from '../servers/auth/index.ts';
 import { Namespace } from '../servers/names/index.ts';
 import { boot, CAP_NAMESPACE, defaultSystem, formatReport, shutdownBuckets, type ServerFactory, type ServerInstance } from '../servers/system/index.ts';
 import { formatPs, Tasks } from '../servers/task/index.ts';
+import { isMain } from './is-main.ts';
 
 /** The greeter's interface: one method that says who called. */
 export const Greeter = defineInterface('greeter', {
@@ -99,4 +101,4 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   for (const line of formatReport(report)) out(line);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

@@ -1,9 +1,11 @@
 // The README's first example: an interface declared once, a class serving it, a bucket,
 // and a typed client. Errors are values the declaration types; a method not written
 // answers EOPNOTSUPP; a malformed message never reaches a handler.
+// Run it: npx tsx examples/counter.ts
 
 import { Kernel, VirtualClock } from '../core/index.ts';
 import { Bucket, connect, defineClass, defineInterface, interfaceDocs, RpcFailure, t } from '../libcap/index.ts';
+import { isMain } from './is-main.ts';
 
 export const Counter = defineInterface('counter', {
   inc: { op: 1, args: { by: t.u32 }, reply: { value: t.u32 }, errors: ['EOVERFLOW'] },
@@ -40,4 +42,4 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   await bucket.end(true);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

@@ -6,6 +6,7 @@
 // Node: mkdir -p's answer). Then the Hurd part: a translator set on a
 // file with settrans, read by the same program's calls, reconfigured with fsysopts.
 // Uses only public APIs.
+// Run it: npx tsx examples/fs-client.ts
 
 import { createFsFromVolume, Volume } from 'memfs';
 import { Kernel, VirtualClock } from '../core/index.ts';
@@ -14,6 +15,7 @@ import { fsServer } from '../servers/fs/index.ts';
 import { createFsClient, fsysopts, settrans, showtrans, type FsPromisesApi } from '../servers/fsclient/index.ts';
 import { installService } from '../servers/system/server.ts';
 import { defaultRegistry } from '../servers/translators/index.ts';
+import { isMain } from './is-main.ts';
 
 /**
  * The program: it knows nothing of kernels or servers, only the fs.promises calls. It
@@ -118,4 +120,4 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

@@ -1,8 +1,10 @@
 // The kernel demo `npm start` runs: a client and a server task talking over an endpoint
 // (add two words; echo a string item), a logger woken by a notification, the fast-path
 // and slow-path counters, and a ps-style listing. Uses only the kernel's public API.
+// Run it: npx tsx examples/kernel-demo.ts
 
 import { Kernel, Rights, Status, snapshot, statusName, type Snapshot, type Sys, type SysGen } from '../core/index.ts';
+import { isMain } from './is-main.ts';
 
 /** The demo protocol's operations: the call's label. Appended, never renumbered. */
 export const DemoOp = { Add: 1, Echo: 2 } as const;
@@ -169,3 +171,5 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   out('ps:');
   for (const line of formatPs(snapshot(k))) out(`  ${line}`);
 }
+
+if (isMain(import.meta.url)) await main();

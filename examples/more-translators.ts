@@ -4,6 +4,7 @@
 // its ".." quirk), json (a settings file as a directory tree, a value changed and
 // written back), and proc (the kernel's tasks and counters as files, live). Ends with
 // settrans -gf. Uses only public APIs.
+// Run it: npx tsx examples/more-translators.ts
 
 import { Kernel, VirtualClock } from '../core/index.ts';
 import { authServer, idsFor, type AuthInstance } from '../servers/auth/index.ts';
@@ -11,6 +12,7 @@ import { fsServer, O } from '../servers/fs/index.ts';
 import { createFsClient, fsysopts, settrans, type FsClient } from '../servers/fsclient/index.ts';
 import { installService } from '../servers/system/server.ts';
 import { defaultRegistry } from '../servers/translators/index.ts';
+import { isMain } from './is-main.ts';
 
 /** The error code a promise rejects with, or 'ok'. */
 async function outcome(p: Promise<unknown>): Promise<string> {
@@ -92,3 +94,5 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   }
   out(`ls /proc after settrans -gf: [${(await root.readdir('/proc')).join(' ')}]`);
 }
+
+if (isMain(import.meta.url)) await main();

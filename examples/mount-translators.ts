@@ -3,6 +3,7 @@
 // her), reads and writes through them with the fs.promises client, changes hello's text
 // with fsysopts, steps out of tmpfs with "..", hits EXDEV renaming across, and makes
 // tmpfs go away. Uses only public APIs.
+// Run it: npx tsx examples/mount-translators.ts
 
 import { Kernel, VirtualClock } from '../core/index.ts';
 import { authServer, idsFor, type AuthInstance } from '../servers/auth/index.ts';
@@ -10,6 +11,7 @@ import { fsServer } from '../servers/fs/index.ts';
 import { createFsClient, fsysopts, settrans, showtrans, type FsClient } from '../servers/fsclient/index.ts';
 import { installService } from '../servers/system/server.ts';
 import { defaultRegistry } from '../servers/translators/index.ts';
+import { isMain } from './is-main.ts';
 
 /** The error code a promise rejects with, or 'ok'. */
 async function outcome(p: Promise<unknown>): Promise<string> {
@@ -72,3 +74,5 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   const running = [...kernel.tasks.values()].filter((t) => t.name.startsWith('fs:') && t.alive).map((t) => t.name);
   out(`translator tasks still running: ${running.join(', ')}`);
 }
+
+if (isMain(import.meta.url)) await main();

@@ -3,11 +3,13 @@
 // notification service with `notifications()`, hands the sender cap to the build server,
 // and consumes the events with rxjs operators. A burst larger than the mailbox shows up
 // as a gap in the ticks; unsubscribing frees the mailbox. Uses only public APIs.
+// Run it: npx tsx examples/notifications-rxjs.ts
 
 import { filter, firstValueFrom, map, take, toArray } from 'rxjs';
 import { Kernel, VirtualClock, type Task } from '../core/index.ts';
 import { Bucket, connect, defineClass, defineInterface, RpcFailure, t } from '../libcap/index.ts';
 import { notifications, notifyServer, Poster, withGaps, type NotifyInstance } from '../servers/notify/index.ts';
+import { isMain } from './is-main.ts';
 
 /** The build server's interface: register a watcher, run a build of `steps` steps. */
 export const Builder = defineInterface('builder', {
@@ -102,4 +104,4 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   out(`client: unsubscribed; notify holds ${notify.stats().mailboxes} mailboxes`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

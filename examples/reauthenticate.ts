@@ -2,10 +2,12 @@
 // unauthenticated port to a small server; it makes a rendezvous, sends the one-way
 // reauthenticate, and meets the server at auth. The server prints the ids auth vouched
 // for; the client gets a new port carrying them. Uses only public APIs.
+// Run it: npx tsx examples/reauthenticate.ts
 
 import { HostSys, Kernel, VirtualClock, type Task } from '../core/index.ts';
 import { Bucket, connect, defineClass, defineInterface, RpcFailure, stub, t, type CapObject } from '../libcap/index.ts';
 import { Auth, authServer, type AuthInstance, type Ids } from '../servers/auth/index.ts';
+import { isMain } from './is-main.ts';
 
 /** The door's interface: io's one-way reauthenticate, and a question about the port. */
 export const Door = defineInterface('door', {
@@ -91,4 +93,4 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   out(`client: after giving up group 20, the door says ${(await weaker.whoami()).text}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

@@ -2,6 +2,7 @@
 // system (auth and a filesystem with a translator), print the decoded RPC lines, and
 // write Chrome Trace Event JSON that ui.perfetto.dev and chrome://tracing open.
 // `npm run trace -- <script> --out trace.json` does the same for any script.
+// Run it: npx tsx examples/trace-to-perfetto.ts
 
 import { writeFileSync } from 'node:fs';
 import { Kernel, VirtualClock } from '../core/index.ts';
@@ -11,6 +12,7 @@ import { createFsClient, settrans } from '../servers/fsclient/index.ts';
 import { installService } from '../servers/system/server.ts';
 import { defaultRegistry } from '../servers/translators/index.ts';
 import { Rpctrace, toChromeTrace } from '../tools/rpctrace/index.ts';
+import { isMain } from './is-main.ts';
 
 export async function main(out: (line: string) => void = console.log, file: string | null = 'trace.json'): Promise<void> {
   const kernel = new Kernel({ clock: new VirtualClock() });
@@ -37,4 +39,4 @@ export async function main(out: (line: string) => void = console.log, file: stri
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

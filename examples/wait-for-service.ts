@@ -3,11 +3,13 @@
 // it without waiting (EAGAIN), then with a wait (a deferred answer); another watches its
 // namespace (a sync event, then 'attached'). When the parent starts the clock, both learn
 // of it, whatever the start order; the waiting query answers with a cap to the clock.
+// Run it: npx tsx examples/wait-for-service.ts
 
 import { Kernel, VirtualClock, type Sys, type SysGen } from '../core/index.ts';
 import { Bucket, defineClass, defineInterface, RpcFailure, stub, t } from '../libcap/index.ts';
 import { Namespace, Watcher } from '../servers/names/index.ts';
 import { boot, CAP_NAMESPACE, formatReport, shutdownBuckets, type ServerFactory, type ServerInstance } from '../servers/system/index.ts';
+import { isMain } from './is-main.ts';
 
 /** The clock's interface: kernel time in ms. */
 export const Clock = defineInterface('clock', { now: { op: 1, reply: { ms: t.f64 } } });
@@ -89,4 +91,4 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   for (const line of formatReport(await sys.shutdown())) out(line);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

@@ -3,6 +3,7 @@
 // Hurd's realnode, given to every translator) at each read, so it always shows the
 // current content; each open keeps its own offset; everything it does not override
 // answers "not supported". Then it is registered, set on a file, and used.
+// Run it: npx tsx examples/write-a-translator.ts
 
 import { Kernel, VirtualClock } from '../core/index.ts';
 import { connect } from '../libcap/index.ts';
@@ -10,6 +11,7 @@ import { authServer, idsFor, type AuthInstance } from '../servers/auth/index.ts'
 import { fsServer, Protid, trivfs, TranslatorRegistry, type TranslatorFactory } from '../servers/fs/index.ts';
 import { createFsClient, settrans } from '../servers/fsclient/index.ts';
 import { installService } from '../servers/system/server.ts';
+import { isMain } from './is-main.ts';
 
 function rot13(data: Uint8Array): Uint8Array {
   return data.map((c) => (c >= 65 && c <= 90 ? ((c - 52) % 26) + 65 : c >= 97 && c <= 122 ? ((c - 84) % 26) + 97 : c));
@@ -71,3 +73,5 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   server.volume.writeFileSync('/secret.txt', 'Uryyb ntnva\n');
   out(`after the file underneath changed: ${JSON.stringify(await fs.readFile('/secret.txt', 'utf8'))}`);
 }
+
+if (isMain(import.meta.url)) await main();

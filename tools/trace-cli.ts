@@ -1,12 +1,24 @@
-// `npm run trace -- <script> [--out trace.json] [--timestamps] [--limit N] [--no-raw]`:
-// run a script (an example exporting main(out), or any module) with rpctrace attached to
+#!/usr/bin/env node
+// `npm run trace -- <script> [--out trace.json] [--timestamps] [--limit N] [--no-raw]`
+// (the package's `hurdle-rpctrace`): run a script (an example exporting main(out), or any module) with rpctrace attached to
 // every kernel it creates; trace lines go to stderr, the Perfetto JSON to --out.
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { kernelObservers, type Kernel } from '../core/index.ts';
 import { Rpctrace, toChromeTrace, type ChromeTrace } from './rpctrace/index.ts';
+
+const USAGE = `usage: hurdle-rpctrace <script> [--out FILE] [--timestamps] [--limit N] [--no-raw]
+       (in the repository: npm run trace -- <script> [options])
+Runs <script> (a module; when it exports main(out), main is called) with rpctrace attached
+to every kernel it creates. Decoded request and reply lines go to stderr.
+  -o, --out FILE     write Chrome Trace Event JSON (open it in https://ui.perfetto.dev)
+  -t, --timestamps   prefix each line with kernel time in ms (and the event number on virtual time)
+  --limit N          cut strings at N characters (default 80)
+  --no-raw           leave out messages no interface decodes and libcap's own
+  -h, --help         this text
+From the package, <script> must be JavaScript (or run node with a TypeScript loader).`;
 
 interface CliOptions {
   script: string;
@@ -16,20 +28,27 @@ interface CliOptions {
   raw: boolean;
 }
 
-function parse(argv: string[]): CliOptions | string {
+/** The options, 'help', or a one-line account of the mistake. */
+function parse(argv: string[]): CliOptions | 'help' | string {
   const o: CliOptions = { script: '', out: null, timestamps: false, limit: 80, raw: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--out' || a === '-o') o.out = argv[++i] ?? null;
-    else if (a === '--timestamps' || a === '-t') o.timestamps = true;
-    else if (a === '--limit') o.limit = Number(argv[++i]);
-    else if (a === '--no-raw') o.raw = false;
+    if (a === '--help' || a === '-h') return 'help';
+    if (a === '--out' || a === '-o') {
+      const f = argv[++i];
+      if (f === undefined) return `${a} needs a file name`;
+      o.out = f;
+    } else if (a === '--timestamps' || a === '-t') o.timestamps = true;
+    else if (a === '--limit') {
+      o.limit = Number(argv[++i]);
+      if (!Number.isInteger(o.limit) || o.limit < 1) return '--limit needs a positive integer';
+    } else if (a === '--no-raw') o.raw = false;
     else if (a.startsWith('-')) return `unknown option ${a}`;
     else if (o.script === '') o.script = a;
-    else return `unexpected argument ${a}`;
+    else return `unexpected argument ${a} (one script at a time)`;
   }
-  if (o.script === '') return 'usage: npm run trace -- <script> [--out trace.json] [--timestamps] [--limit N] [--no-raw]';
-  if (!(o.limit > 0)) return '--limit needs a positive number';
+  if (o.script === '') return 'no script given';
+  if (!existsSync(o.script)) return `${o.script}: no such file`;
   return o;
 }
 
@@ -42,8 +61,12 @@ function merge(traces: ChromeTrace[]): ChromeTrace {
 
 async function main(): Promise<number> {
   const o = parse(process.argv.slice(2));
+  if (o === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
   if (typeof o === 'string') {
-    console.error(o);
+    console.error(`rpctrace: ${o} (--help shows the usage)`);
     return 2;
   }
   const traces: Rpctrace[] = [];
@@ -59,19 +82,44 @@ async function main(): Promise<number> {
     traces.push(tr);
   };
   kernelObservers.add(observe);
+  let status = 0;
   try {
-    const mod = (await import(pathToFileURL(resolve(o.script)).href)) as { main?: (out: (line: string) => void) => unknown };
-    if (typeof mod.main === 'function') await mod.main((line) => console.log(line));
+    let mod: { main?: (out: (line: string) => void) => unknown };
+    try {
+      mod = (await import(pathToFileURL(resolve(o.script)).href)) as typeof mod;
+    } catch (e) {
+      // A script that cannot be loaded (a syntax error, a missing import, TypeScript
+      // without a loader) is the user's to fix: say why in one line.
+      console.error(`rpctrace: cannot load ${o.script}: ${firstLine(e)}`);
+      return 1;
+    }
+    if (typeof mod.main === 'function') {
+      try {
+        await mod.main((line) => console.log(line));
+      } catch (e) {
+        console.error(`rpctrace: ${o.script} failed: ${firstLine(e)}`);
+        status = 1;
+      }
+    }
   } finally {
     kernelObservers.delete(observe);
   }
   const calls = traces.reduce((n, t) => n + t.records.length, 0);
   console.error(`rpctrace: ${calls} messages traced in ${traces.length} kernel(s)`);
   if (o.out !== null) {
-    writeFileSync(o.out, JSON.stringify(merge(traces.map((t) => toChromeTrace(t)))));
+    try {
+      writeFileSync(o.out, JSON.stringify(merge(traces.map((t) => toChromeTrace(t)))));
+    } catch (e) {
+      console.error(`rpctrace: cannot write ${o.out}: ${firstLine(e)}`);
+      return 1;
+    }
     console.error(`rpctrace: wrote ${o.out} (open it in https://ui.perfetto.dev or chrome://tracing)`);
   }
-  return 0;
+  return status;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 }
 
 process.exitCode = await main();

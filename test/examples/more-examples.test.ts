@@ -16,7 +16,7 @@ it('examples/benchmark-your-rpc: reports in-thread, host and await figures from 
 it('examples/trace-to-perfetto: decoded lines for a read through a translator, and a trace with slices', async () => {
   const lines: string[] = [];
   await trace((l) => lines.push(l), null);
-  expect(lines).toContain('user->dir.lookup(name="hello", flags=0, mode=420');
+  expect(lines).toContain('user->dir.lookup(name="hello", flags=0, mode=420)');
   expect(lines.some((l) => /^fs->fsys\.getroot\(/.test(l))).toBe(true);
   expect(lines.some((l) => /->io\.read\(amount=/.test(l))).toBe(true);
   expect(lines).toContain('read: "Hello, world!\\n"');

@@ -46,7 +46,7 @@ describe('rpctrace', () => {
   it('prints one line per request with named, escaped arguments and one per reply', async () => {
     const { trace, c } = setup();
     await c.say({ text: 'hi "there"\n', n: 3 });
-    expect(trace.lines).toEqual(['cli->echo.say(text="hi \\"there\\"\\n", n=3', '  = 0 back="HI \\"THERE\\"\\n"']);
+    expect(trace.lines).toEqual(['cli->echo.say(text="hi \\"there\\"\\n", n=3)', '  = 0 back="HI \\"THERE\\"\\n"']);
   });
 
   it('truncates long strings and marks one-way messages', async () => {
@@ -64,8 +64,8 @@ describe('rpctrace', () => {
     waiting[0]!.reply(7);
     await p;
     expect(trace.lines).toEqual([
-      'cli->echo.later(',
-      'cli->echo.fail(',
+      'cli->echo.later()',
+      'cli->echo.fail()',
       '  = ENOENT (no such file or directory)',
       '  = 0 v=7  [reply to #1 cli->echo.later]',
     ]);
@@ -95,7 +95,7 @@ describe('rpctrace', () => {
     const names = j.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => e.args!['name']);
     expect(names).toEqual(expect.arrayContaining(['cli', 'srv']));
     const slices = j.traceEvents.filter((e) => e.ph === 'X');
-    expect(slices.map((e) => e.cat)).toEqual(['call', 'serve']);
+    expect(slices.map((e) => e.cat)).toEqual(['call', 'serve', 'send', 'receive']);
     for (const e of j.traceEvents) {
       expect(typeof e.ts).toBe('number');
       expect(Number.isFinite(e.pid) && Number.isFinite(e.tid)).toBe(true);

@@ -1,9 +1,10 @@
 // Export an rpctrace as Chrome Trace Event JSON, which Perfetto (ui.perfetto.dev) and
-// chrome://tracing open: a track per task (process) and thread, a slice per RPC on the
-// client thread (issue to answer) and on the server thread (delivery to answer), and
-// flow arrows from each send to its receive and from each reply back.
+// chrome://tracing open: a track per task (process) and thread, a slice at both ends of
+// every message, and flow arrows from each send to its receive and from each reply back,
+// every arrow starting and ending strictly inside a slice. `ts` is kernel time in
+// microseconds; see `placeOnTimeline` for how events sharing one instant are kept apart.
 
-import type { Rpctrace } from './rpctrace.ts';
+import type { RpcRecord, Rpctrace } from './rpctrace.ts';
 
 /** One Chrome Trace Event (the subset used here). */
 export interface ChromeEvent {
@@ -11,7 +12,9 @@ export interface ChromeEvent {
   ph: 'X' | 'M' | 's' | 'f' | 'i';
   pid: number;
   tid: number;
+  /** Microseconds. */
   ts: number;
+  /** Microseconds. */
   dur?: number;
   cat?: string;
   id?: number;
@@ -26,53 +29,163 @@ export interface ChromeTrace {
   metadata: Record<string, unknown>;
 }
 
-export interface ExportOptions {
-  /**
-   * Time axis: 'kernel' uses the kernel clock (ms -> us); 'sequence' spaces events one
-   * microsecond apart in the order they happened (readable under virtual time, where
-   * the clock hardly moves). Default: 'sequence' for a virtual clock, else 'kernel'.
-   */
-  readonly time?: 'kernel' | 'sequence';
+/** Options of `toChromeTrace` (none yet; kept so callers can pass `{}`). */
+export type ExportOptions = Record<string, never>;
+
+/** The widest gap given to one event of an instant: 4 ns, one per sub-position below. */
+const STEP_US = 0.004;
+
+/**
+ * Map each trace event (by its kernel sequence number) to a timestamp in microseconds.
+ * `ts` is the kernel time of the event; events that share one kernel instant (all of
+ * them, under a virtual clock that has not moved) are spread after it in their order,
+ * 4 ns apart, or closer when the next instant comes sooner, so that the spread never
+ * reaches the next instant. Each event owns four sub-positions (`at(seq, 0..3)`): a
+ * slice starts at 0 and ends at 2 or 3, arrows leave and land at 1 or 2, so every arrow
+ * is strictly inside its slice and slices of different events never share an edge.
+ */
+function placeOnTimeline(points: Map<number, number>): (seq: number, sub: 0 | 1 | 2 | 3) => number {
+  const seqs = [...points.keys()].sort((a, b) => a - b);
+  const base = new Map<number, number>();
+  const step = new Map<number, number>();
+  for (let i = 0; i < seqs.length; ) {
+    const t = points.get(seqs[i]!)! * 1000;
+    let j = i;
+    while (j < seqs.length && points.get(seqs[j]!)! * 1000 === t) j++;
+    const next = j < seqs.length ? points.get(seqs[j]!)! * 1000 : Infinity;
+    const n = j - i;
+    const s = Math.min(STEP_US, (next - t) / (2 * n));
+    for (let k = i; k < j; k++) {
+      base.set(seqs[k]!, t + (k - i) * s);
+      step.set(seqs[k]!, s);
+    }
+    i = j;
+  }
+  return (seq, sub) => base.get(seq)! + (sub * step.get(seq)!) / 4;
+}
+
+interface Slice {
+  readonly ev: ChromeEvent;
+  readonly end: number;
+  /** A serve slice that may be split into its delivery and its answer if it crosses another. */
+  readonly rec: RpcRecord | null;
 }
 
 /** Build the Chrome Trace Event JSON object for a trace. */
-export function toChromeTrace(trace: Rpctrace, opts: ExportOptions = {}): ChromeTrace {
-  const bySeq = (opts.time ?? (trace.kernel.clock.virtual ? 'sequence' : 'kernel')) === 'sequence';
-  const at = (time: number, seq: number): number => (bySeq ? seq : Math.round(time * 1000 * 1000) / 1000);
-  const events: ChromeEvent[] = [];
+export function toChromeTrace(trace: Rpctrace, _opts: ExportOptions = {}): ChromeTrace {
+  const points = new Map<number, number>();
+  let last = -1;
+  for (const r of trace.records) {
+    points.set(r.issuedSeq, r.issued);
+    points.set(r.deliveredSeq, r.delivered);
+    if (r.answeredSeq >= 0) points.set(r.answeredSeq, r.answered);
+    last = Math.max(last, r.issuedSeq, r.deliveredSeq, r.answeredSeq);
+  }
+  const at = placeOnTimeline(points);
   const tasks = new Set<number>();
   const threads = new Map<number, number>();
+  const slices: Slice[] = [];
+  const flows: ChromeEvent[] = [];
   let flow = 1;
+
+  const slice = (r: RpcRecord, cat: string, task: number, thread: number, from: number, to: number, rec: RpcRecord | null = null): void => {
+    tasks.add(task);
+    threads.set(thread, task);
+    const ev: ChromeEvent = { name: r.name, ph: 'X', pid: task, tid: thread, ts: from, dur: to - from, cat, args: argsOf(r) };
+    slices.push({ ev, end: to, rec });
+  };
+  const arrow = (name: string, from: [number, number, number], to: [number, number, number]): void => {
+    const id = flow++;
+    flows.push({ name, ph: 's', id, pid: from[0], tid: from[1], ts: from[2], cat: 'flow' });
+    flows.push({ name, ph: 'f', bp: 'e', id, pid: to[0], tid: to[1], ts: to[2], cat: 'flow' });
+  };
+
   for (const r of trace.records) {
-    tasks.add(r.clientTask);
-    tasks.add(r.serverTask);
-    threads.set(r.clientThread, r.clientTask);
-    threads.set(r.serverThread, r.serverTask);
-    const args = { args: r.args, result: r.result, reply: r.reply };
-    const issued = at(r.issued, r.issuedSeq);
-    const delivered = at(r.delivered, r.deliveredSeq);
-    if (r.oneway || r.answeredSeq < 0) {
-      events.push({ name: r.name, ph: 'i', s: 't', pid: r.clientTask, tid: r.clientThread, ts: issued, cat: r.oneway ? 'send' : 'pending', args });
-    } else {
-      const answered = at(r.answered, r.answeredSeq);
-      events.push({ name: r.name, ph: 'X', pid: r.clientTask, tid: r.clientThread, ts: issued, dur: Math.max(answered - issued, bySeq ? 1 : 0), cat: 'call', args });
-      events.push({ name: r.name, ph: 'X', pid: r.serverTask, tid: r.serverThread, ts: delivered, dur: Math.max(answered - delivered, bySeq ? 0.5 : 0), cat: 'serve', args });
-      const back = flow++;
-      events.push({ name: 'reply', ph: 's', id: back, pid: r.serverTask, tid: r.serverThread, ts: answered, cat: 'flow' });
-      events.push({ name: 'reply', ph: 'f', bp: 'e', id: back, pid: r.clientTask, tid: r.clientThread, ts: answered, cat: 'flow' });
+    const { issuedSeq: I, deliveredSeq: D, answeredSeq: A } = r;
+    if (r.oneway) {
+      // The sender is in its send until the message is delivered (no kernel buffering).
+      slice(r, 'send', r.clientTask, r.clientThread, at(I, 0), at(D, 3));
+      slice(r, 'receive', r.serverTask, r.serverThread, at(D, 0), at(D, 3));
+      arrow('send', [r.clientTask, r.clientThread, at(I, 1)], [r.serverTask, r.serverThread, at(D, 2)]);
+      continue;
     }
-    const there = flow++;
-    events.push({ name: r.oneway ? 'send' : 'call', ph: 's', id: there, pid: r.clientTask, tid: r.clientThread, ts: issued, cat: 'flow' });
-    events.push({ name: r.oneway ? 'send' : 'call', ph: 'f', bp: 'e', id: there, pid: r.serverTask, tid: r.serverThread, ts: delivered, cat: 'flow' });
+    if (A < 0) {
+      // Still waiting when the trace was exported: the caller's slice runs to the end.
+      slice(r, 'pending', r.clientTask, r.clientThread, at(I, 0), at(last, 3));
+      slice(r, 'receive', r.serverTask, r.serverThread, at(D, 0), at(D, 3));
+    } else {
+      slice(r, 'call', r.clientTask, r.clientThread, at(I, 0), at(A, 3));
+      if (r.answerThread === r.serverThread) slice(r, 'serve', r.serverTask, r.serverThread, at(D, 0), at(A, 2), r);
+      else {
+        slice(r, 'receive', r.serverTask, r.serverThread, at(D, 0), at(D, 3));
+        if (r.answerThread !== r.clientThread) slice(r, 'answer', r.answerTask, r.answerThread, at(A, 0), at(A, 2));
+      }
+      // No arrow back when the kernel ended the wait (timeout, dead partner): nobody answered.
+      if (r.answerThread !== r.clientThread) {
+        arrow('reply', [r.answerTask, r.answerThread, at(A, 1)], [r.clientTask, r.clientThread, at(A, 2)]);
+      }
+    }
+    arrow('call', [r.clientTask, r.clientThread, at(I, 1)], [r.serverTask, r.serverThread, at(D, 2)]);
   }
+
+  const events = properlyNested(slices, at);
   const meta: ChromeEvent[] = [];
   for (const t of tasks) meta.push({ name: 'process_name', ph: 'M', pid: t, tid: 0, ts: 0, args: { name: trace.taskName(t) } });
   for (const [th, t] of threads) {
     meta.push({ name: 'thread_name', ph: 'M', pid: t, tid: th, ts: 0, args: { name: trace.threadNames.get(th) ?? `thread${th}` } });
   }
   return {
-    traceEvents: [...meta, ...events],
+    traceEvents: [...meta, ...events, ...flows],
     displayTimeUnit: 'ms',
-    metadata: { tool: 'hurdle rpctrace', time: bySeq ? 'sequence (1 us per event)' : 'kernel clock' },
+    metadata: {
+      tool: 'hurdle rpctrace',
+      clock: trace.kernel.clock.virtual ? 'virtual' : 'real',
+      time: 'ts is kernel time in microseconds; events sharing one kernel instant are spread after it, in order, at most 4 ns apart',
+    },
   };
+}
+
+function argsOf(r: RpcRecord): Record<string, unknown> {
+  return { args: r.args, result: r.result === '' ? 'pending' : r.result, reply: r.reply };
+}
+
+/**
+ * Slices on one thread must nest. A serve slice (delivery to answer on one thread) can
+ * cross another when a server answers deferred requests out of order; such a slice is
+ * drawn as its delivery and its answer instead, each one event wide, which always nest.
+ */
+function properlyNested(slices: Slice[], at: (seq: number, sub: 0 | 1 | 2 | 3) => number): ChromeEvent[] {
+  const byThread = new Map<number, Slice[]>();
+  for (const s of slices) {
+    const list = byThread.get(s.ev.tid) ?? [];
+    list.push(s);
+    byThread.set(s.ev.tid, list);
+  }
+  const split = new Set<Slice>();
+  for (const list of byThread.values()) {
+    const sorted = [...list].sort((a, b) => a.ev.ts - b.ev.ts || b.end - a.end);
+    const open: Slice[] = [];
+    for (const s of sorted) {
+      while (open.length > 0 && open[open.length - 1]!.end <= s.ev.ts) open.pop();
+      const outer = open[open.length - 1];
+      if (outer !== undefined && s.end > outer.end) {
+        if (outer.rec !== null) split.add(outer);
+        if (s.rec !== null) split.add(s);
+      }
+      open.push(s);
+    }
+  }
+  const out: ChromeEvent[] = [];
+  for (const s of slices) {
+    const r = s.rec;
+    if (r === null || !split.has(s)) {
+      out.push(s.ev);
+      continue;
+    }
+    const D = r.deliveredSeq;
+    const A = r.answeredSeq;
+    out.push({ ...s.ev, cat: 'receive', ts: at(D, 0), dur: at(D, 3) - at(D, 0) });
+    out.push({ ...s.ev, cat: 'answer', ts: at(A, 0), dur: at(A, 2) - at(A, 0) });
+  }
+  return out;
 }

@@ -1,8 +1,10 @@
 // rpctrace: watch every message a task, a subtree or the whole system sends and
 // receives, decoded through the interface declarations (the Hurd's rpctrace wished for
-// this and kept hand-made tables instead). One line per request, one per reply, one-way
-// messages marked, interleaved replies matched to their request; the same trace exports
-// as Chrome Trace Event JSON for Perfetto (perfetto.ts).
+// this and kept hand-made tables instead). One line per request, closed as it is sent
+// (`a->io.read(amount=4)`), one per reply on the next line (`  = 0 data=...`), or
+// marked `[reply to #N ...]` when other lines came between; one-way messages end in
+// `;` and get no reply line. The same trace exports as Chrome Trace Event JSON for
+// Perfetto (perfetto.ts).
 
 import type { IpcEvent, Kernel, MemEvent, TraceEvent, Tracer, WakeEvent } from '../../core/index.ts';
 import { rightsString, statusName } from '../../core/index.ts';
@@ -26,7 +28,10 @@ export interface RpctraceOptions {
   readonly tasks?: 'all' | Iterable<number> | ((taskId: number, taskName: string) => boolean);
   /** Longest string shown before "..." (default 80). */
   readonly stringLimit?: number;
-  /** Prefix each line with the kernel time in ms. */
+  /**
+   * Prefix each line with the kernel time in ms (`[12.500]`); under a virtual clock,
+   * where many events share one instant, the kernel's event number follows (`[0.000 @41]`).
+   */
   readonly timestamps?: boolean;
   /** Receives each line as it is made (lines are also kept in `lines`). */
   readonly out?: (line: string) => void;
@@ -54,6 +59,12 @@ export interface RpcRecord {
   /** When the answer came (or the wait ended), or -1 while pending. */
   answered: number;
   answeredSeq: number;
+  /**
+   * The thread that answered (the server thread, another thread of the server for a
+   * deferred reply, or the caller itself when the kernel ended the wait), -1 while pending.
+   */
+  answerThread: number;
+  answerTask: number;
   /** "ok", an errno name, or a kernel status name; "" while pending. */
   result: string;
   reply: string;
@@ -153,8 +164,9 @@ export class Rpctrace implements Tracer {
     return this.taskNames.get(id) ?? this.kernel.tasks.get(id)?.name ?? `task${id}`;
   }
 
-  private emit(line: string, time: number): number {
-    const l = this.opts.timestamps === true ? `[${time.toFixed(3)}] ${line}` : line;
+  private emit(line: string, time: number, seq: number): number {
+    const stamp = this.kernel.clock.virtual ? `[${time.toFixed(3)} @${seq}] ` : `[${time.toFixed(3)}] `;
+    const l = this.opts.timestamps === true ? `${stamp}${line}` : line;
     this.lines.push(l);
     this.opts.out?.(l);
     return this.lines.length - 1;
@@ -217,16 +229,18 @@ export class Rpctrace implements Tracer {
       deliveredSeq: e.seq,
       answered: oneway ? e.time : -1,
       answeredSeq: oneway ? e.seq : -1,
+      answerThread: oneway ? e.receiver : -1,
+      answerTask: oneway ? e.receiverTask : -1,
       result: oneway ? 'sent' : '',
       reply: '',
     };
     this.records.push(rec);
-    const head = `${this.taskName(e.senderTask)}->${name}(${args}`;
+    const head = `${this.taskName(e.senderTask)}->${name}(${args})`;
     if (oneway) {
-      this.emit(`${head});`, e.time);
+      this.emit(`${head};`, e.time, e.seq);
       return;
     }
-    const lineIndex = this.emit(head, e.time);
+    const lineIndex = this.emit(head, e.time, e.seq);
     this.pending.set(e.callId, { rec, method, lineIndex });
     this.byThread.set(e.sender, e.callId);
   }
@@ -248,7 +262,7 @@ export class Rpctrace implements Tracer {
       p.rec.result = name ?? String(e.label);
       text = name === undefined ? `= ${e.label}` : `= ${name} (${errnoMessage(name)})`;
     }
-    this.finish(p, e.time, e.seq, text);
+    this.finish(p, e, text);
   }
 
   private onWake(e: WakeEvent): void {
@@ -259,15 +273,21 @@ export class Rpctrace implements Tracer {
     this.pending.delete(callId);
     this.byThread.delete(e.thread);
     p.rec.result = statusName(e.status);
-    this.finish(p, e.time, e.seq, `= kernel ${statusName(e.status)}`);
+    this.finish(p, { time: e.time, seq: e.seq, sender: e.thread, senderTask: e.task }, `= kernel ${statusName(e.status)}`);
   }
 
   /** Close a request: on its own line, or marked as the reply to an earlier request. */
-  private finish(p: Pending, time: number, seq: number, text: string): void {
-    p.rec.answered = time;
-    p.rec.answeredSeq = seq;
-    if (p.lineIndex === this.lines.length - 1) this.emit(`  ${text}`, time);
-    else this.emit(`  ${text}  [reply to #${p.lineIndex + 1} ${this.taskName(p.rec.clientTask)}->${p.rec.name}]`, time);
+  private finish(
+    p: Pending,
+    at: { readonly time: number; readonly seq: number; readonly sender: number; readonly senderTask: number },
+    text: string,
+  ): void {
+    p.rec.answered = at.time;
+    p.rec.answeredSeq = at.seq;
+    p.rec.answerThread = at.sender;
+    p.rec.answerTask = at.senderTask;
+    if (p.lineIndex === this.lines.length - 1) this.emit(`  ${text}`, at.time, at.seq);
+    else this.emit(`  ${text}  [reply to #${p.lineIndex + 1} ${this.taskName(p.rec.clientTask)}->${p.rec.name}]`, at.time, at.seq);
   }
 
   /** Requests still waiting for an answer. */
