@@ -18,6 +18,16 @@ const Echo = defineInterface('echo', {
   slow: { op: 7, args: { ms: t.u32 } },
 });
 
+const kidClass = defineClass({
+  name: 'kid',
+  interface: Echo,
+  init: () => ({ n: 0 }),
+  alloc(data, n: number) {
+    data.n = n;
+  },
+  handlers: { inc: (_c, { x }) => ({ y: x + 1 }) },
+});
+
 const echoClass = defineClass({
   name: 'echo',
   interface: Echo,
@@ -31,7 +41,7 @@ const echoClass = defineClass({
     who: (ctx) => ({ badge: ctx.client.id }),
     fail: (ctx) => ctx.fail('ENOENT', 'as asked'),
     child(ctx, { n }) {
-      const o = ctx.bucket.create(echoClass, n);
+      const o = ctx.bucket.create(kidClass, n);
       if (!('data' in o)) return ctx.fail('EIO');
       return { c: ctx.give(o) };
     },
