@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rights, type Kernel, type Task } from '../../../core/index.ts';
-import { Bucket, connect, defineClass, defineInterface, t } from '../../../libcap/index.ts';
+import { Bucket, connect, defineClass, defineInterface, stub, t } from '../../../libcap/index.ts';
 import { natsAvailable, startNatsServer, startNode, stopNode, type Node } from './harness.ts';
 import type { NatsServer } from '../../../servers/netmsg/index.ts';
 
@@ -16,7 +16,11 @@ const Echo = defineInterface('echo', {
   child: { op: 5, args: { n: t.u32 }, reply: { c: t.cap() } },
   give: { op: 6, args: { c: t.cap() }, reply: { got: t.u32 } },
   slow: { op: 7, args: { ms: t.u32 } },
+  callBack: { op: 8, args: { c: t.cap(), x: t.u32 }, reply: { y: t.u32 } },
+  wait: { op: 9, reply: { aborted: t.bool } },
 });
+
+let sawAbort = false;
 
 const kidClass = defineClass({
   name: 'kid',
@@ -47,6 +51,17 @@ const echoClass = defineClass({
     },
     give: () => ({ got: 1 }),
     slow: (_c, { ms }) => new Promise((r) => setTimeout(() => r(undefined), ms)),
+    *callBack(ctx, { c, x }) {
+      const r = yield* stub(Echo, ctx.sys!, c).inc({ x });
+      return r.ok ? { y: r.value.y } : ctx.fail('EIO', r.error);
+    },
+    wait: (ctx) =>
+      new Promise((resolve) => {
+        ctx.signal.addEventListener('abort', () => {
+          sawAbort = true;
+          resolve({ aborted: true });
+        });
+      }),
   },
 });
 
@@ -146,6 +161,30 @@ describe.runIf(run)('netmsg over nats-server', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(await echo.attempt.inc({ x: 1 })).toMatchObject({ ok: false, error: 'EPIPE' });
   }, 20_000);
+
+  it('a client hands a remote server a cap of its own, and the server calls it back across the network', async () => {
+    const c = client(b.kernel, 'c8');
+    const echo = connect(Echo, b.kernel, c, await b.bridge.lookup('a', 'echo', c));
+    const local = b.kernel.createTask('local-server', { quota: 100, slots: 256 });
+    const lb = Bucket.start(b.kernel, local, {});
+    const lo = lb.create(kidClass, 1);
+    if (!('data' in lo)) throw new Error('create');
+    const mine = lb.install(lo, c);
+    expect(await echo.callBack({ c: mine, x: 41 })).toEqual({ y: 42 });
+  });
+
+  it('cancelling a remote call reaches the server (its signal aborts) and the client gets EINTR', async () => {
+    const c = client(b.kernel, 'c9');
+    const echo = connect(Echo, b.kernel, c, await b.bridge.lookup('a', 'echo', c));
+    const ac = new AbortController();
+    const pending = echo.attempt.wait({}, { signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    ac.abort();
+    expect(await pending).toMatchObject({ ok: false, error: 'EINTR' });
+    const deadline = Date.now() + 3000;
+    while (!sawAbort && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(sawAbort).toBe(true);
+  });
 
   it('badges: each lookup is a client of its own at the server', async () => {
     const c = client(b.kernel, 'c7');
