@@ -31,7 +31,7 @@ export function describeMachine(): Machine {
 }
 
 /** A row that ran, or one whose process failed. */
-export type Outcome = { readonly ok: true; readonly result: RowResult } | { readonly ok: false; readonly name: string; readonly error: string };
+export type Outcome = { readonly ok: true; readonly result: RowResult } | { readonly ok: false; readonly name: string; readonly error: string; readonly skipped?: boolean };
 
 export interface TargetVerdict {
   readonly target: Target;
@@ -94,7 +94,7 @@ export function formatResults(outcomes: readonly Outcome[]): string {
   for (const o of outcomes) if (o.ok) byName.set(o.result.name, o.result);
   const head = ['row', 'median', 'min', 'unit', ...REFERENCE_ROWS.map((r) => `x ${r}`)];
   const rows = outcomes.map((o): string[] => {
-    if (!o.ok) return [o.name, 'FAILED', '', '', ...REFERENCE_ROWS.map(() => '')];
+    if (!o.ok) return [o.name, o.skipped === true ? 'skipped' : 'FAILED', '', '', ...REFERENCE_ROWS.map(() => '')];
     const r = o.result;
     const ratios = REFERENCE_ROWS.map((name) => {
       const ref = byName.get(name);

@@ -26,6 +26,8 @@ export interface BenchRow {
   /** Unreported samples run first (JIT warm-up); default 3. */
   readonly warmup?: number;
   run(iterations: number): number | Promise<number>;
+  /** Why this row cannot run here (a missing system part, and how to install it), or null. */
+  skip?(): string | null;
 }
 
 /**

@@ -160,6 +160,12 @@ async function main(argv: string[]): Promise<number> {
   const outcomes: Outcome[] = [];
   const started = performance.now();
   for (const r of rows) {
+    const skipped = r.skip?.() ?? null;
+    if (skipped !== null) {
+      console.error(`  ${r.name.padEnd(26)} skipped: ${skipped}`);
+      outcomes.push({ ok: false, name: r.name, error: skipped, skipped: true });
+      continue;
+    }
     const t0 = performance.now();
     const o = await runRowProcess(r.name, values.samples);
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -191,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
     }
     console.error(`wrote ${values.json}`);
   }
-  return outcomes.every((o) => o.ok) ? 0 : 1;
+  return outcomes.every((o) => o.ok || o.skipped === true) ? 0 : 1;
 }
 
 try {
