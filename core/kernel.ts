@@ -167,6 +167,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
   private running = false;
   private scheduled = false;
   private budget = 0;
+  private paused = false;
   private readonly sliceSteps: number;
   /** Exec promises not yet settled: virtual time flows (autoAdvance) only while > 0. */
   private pendingExecs = 0;
@@ -501,7 +502,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
 
   private readonly autoRun = (): void => {
     this.scheduled = false;
-    if (this.running) return;
+    if (this.running || this.paused) return;
     const done = this.runLoop(this.sliceSteps);
     if (!done) {
       // Give the host event loop a turn, then continue.
@@ -511,6 +512,38 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     }
     this.afterRun();
   };
+
+  /**
+   * Stop running threads until resume() (a teaching and debugging aid: the live view's
+   * pause). Host code may still queue work; nothing runs, and virtual time stands still.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Run again after pause(). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.kick();
+  }
+
+  /**
+   * While paused: run `steps` thread steps (a step resumes one thread until its next
+   * syscall), firing timers that are due; virtual time does not move. Answers how many
+   * threads are still ready.
+   */
+  step(steps = 1): number {
+    if (!this.paused) throw new Error('step() needs a paused kernel');
+    if (!(steps >= 1)) throw new RangeError('step() needs at least one step');
+    this.runLoop(steps);
+    return this.runq.count;
+  }
+
+  /** Whether pause() is in force. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
 
   private afterRun(): void {
     if (this.runq.count !== 0) return;
@@ -531,7 +564,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
       this.advanceScheduled = true;
       setImmediate(() => {
         this.advanceScheduled = false;
-        if (this.running || this.scheduled || this.runq.count !== 0) return;
+        if (this.running || this.scheduled || this.paused || this.runq.count !== 0) return;
         if (this.pendingExecs === 0 || this.hostWaits !== 0) return;
         const t = this.timers.next();
         if (t === Number.POSITIVE_INFINITY) return;
