@@ -175,14 +175,14 @@ export class Rpctrace implements Tracer {
   /** One line per map, grant, unmap, revoke or migration of a dataspace (DS1-DS6). */
   private onMem(e: MemEvent): void {
     if (e.op === 'migrate') {
-      this.emit(`  [mem] dataspace#${e.dataspace} migrated (raw arrays cut)`, e.time);
+      this.emit(`  [mem] dataspace#${e.dataspace} migrated (raw arrays cut)`, e.time, e.seq);
       return;
     }
     if (!this.filter(e.task) && (e.fromTask < 0 || !this.filter(e.fromTask))) return;
     const range = `dataspace#${e.dataspace}[0x${e.offset.toString(16)}+0x${e.length.toString(16)}] at 0x${e.vaddr.toString(16)} ${rightsString(e.rights)}`;
     const from = e.fromTask >= 0 ? ` from ${this.taskName(e.fromTask)}` : '';
     const why = e.op === 'unmap' && e.cause !== 'unmap' ? ` (${e.cause})` : '';
-    this.emit(`  [mem] ${this.taskName(e.task)}: ${e.op} ${range}${from}${why}`, e.time);
+    this.emit(`  [mem] ${this.taskName(e.task)}: ${e.op} ${range}${from}${why}`, e.time, e.seq);
   }
 
   private onRequest(e: IpcEvent): void {
