@@ -59,8 +59,10 @@ function ringLoop(n: number, copyOut: boolean): number {
             b1 = dst[1]!;
           } else {
             st = consumer.tryPeek();
-            b0 = st === RingStatus.Ok ? data.getUint8(consumer.offset) : -1;
-            b1 = st === RingStatus.Ok ? data.getUint8(consumer.offset + 1) : -1;
+            // The sequence bytes, read in place through the consumer's read-only view.
+            const w = st === RingStatus.Ok ? data.getUint32(consumer.offset) : -1;
+            b0 = w & 0xff;
+            b1 = (w >>> 8) & 0xff;
           }
           if (st === RingStatus.Ok) {
             if (consumer.length !== KIB || b0 !== (received & 0xff) || b1 !== ((received >>> 8) & 0xff)) {
