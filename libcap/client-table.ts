@@ -158,11 +158,7 @@ export class Client {
   }
 
   private adjust(kind: LimitKind, n: number): void {
-    if (kind === 'caps' || kind === 'rpcs') throw new TypeError(`charge: ${kind} is counted by the library`);
-    if (kind === 'deferred') {
-      this.deferred += n;
-      return;
-    }
+    if (kind === 'caps' || kind === 'rpcs' || kind === 'deferred') throw new TypeError(`charge: ${kind} is counted by the library`);
     const c = (this.charged ??= {});
     c[kind] = (c[kind] ?? 0) + n;
   }

@@ -217,6 +217,8 @@ describe('per-client limits: kinds the server charges', () => {
     const cl = s.bucket.clientFor(s.mk('a').task);
     expect(() => cl.charge('caps')).toThrow(TypeError);
     expect(() => cl.charge('rpcs')).toThrow(TypeError);
+    expect(() => cl.charge('deferred')).toThrow(TypeError);
+    expect(() => cl.release('deferred')).toThrow(TypeError);
     expect(taskSnapshot(s.srv).threads.every((th) => th.fault === 0)).toBe(true);
   });
 });
