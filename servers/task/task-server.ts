@@ -32,6 +32,7 @@ import {
   RpcFailure,
   type BucketOptions,
   type CapObject,
+  type Client,
 } from '../../libcap/index.ts';
 import { Poster } from '../notify/poster.ts';
 import { shutdownBuckets, type HeldNote, type ServerFactory, type ServerInstance } from '../system/server.ts';
@@ -79,6 +80,8 @@ interface Subscription {
   readonly holder: ClientView;
   /** Notify sender cap in the server's space (held by the poster). */
   readonly slot: number;
+  /** The libcap client it is charged to (one 'kept' cap). */
+  readonly client: Client;
 }
 
 /** The data of a client's object. */
@@ -150,6 +153,7 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
 
     function forget(s: Subscription | undefined): void {
       if (s === undefined || !subs.delete(s)) return;
+      s.client.release('kept');
       s.holder.subs.delete(s.id);
       bySlot.delete(s.slot);
     }
@@ -289,9 +293,12 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
           const why = poster.check(sender);
           if (why === 'EINVAL') return ctx.fail('EINVAL', notifySlot === undefined ? 'the sender must be an endpoint cap that can call' : 'the sender must be a cap of the notify service');
           if (why === 'EAGAIN') return ctx.fail('EAGAIN', 'the server holds the most senders it may');
+          // The kept cap is charged to the client in libcap's accounting too (EMFILE at its limit).
+          const charged = ctx.charge('kept');
+          if (charged !== null) return ctx.fail(charged, 'the client has the most kept caps it may');
           ctx.keep(sender);
           poster.adopt(sender);
-          const s: Subscription = { id: nextSub++, pid, holder: v, slot: sender };
+          const s: Subscription = { id: nextSub++, pid, holder: v, slot: sender, client: ctx.client };
           subs.add(s);
           bySlot.set(sender, s);
           v.subs.set(s.id, s);

@@ -4,8 +4,23 @@
 // client may have waiting are bounded (EAGAIN). All on virtual time.
 
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_WAITERS } from '../../../servers/notify/index.ts';
+import type { Kernel, Sys, SysGen, Task } from '../../../core/index.ts';
+import { stub } from '../../../libcap/index.ts';
+import { DEFAULT_MAX_WAITERS, Mailbox } from '../../../servers/notify/index.ts';
 import { notifyWorld, settle, track } from './world.ts';
+
+/**
+ * A waiting `next` whose caller is gone without a word: a thread of `task` calls it and is
+ * killed while it waits (no cancel reaches the server; its reply cap just dies).
+ */
+async function orphanNext(k: Kernel, task: Task, box: number): Promise<void> {
+  const t = k.spawn(task, function* (sys: Sys): SysGen<void> {
+    yield* stub(Mailbox, sys, box).next({ timeout: 0 });
+  });
+  await settle(k);
+  k.killThread(t);
+  await settle(k);
+}
 
 const LONE = 'bad\ud800name';
 
@@ -41,6 +56,21 @@ describe('notify: abandoned waiters', () => {
     // Not counted as delivered to the orphan: it is still queued.
     expect(await box.stats()).toMatchObject({ queued: 1, posted: 1, dropped: 0 });
     expect((await box.next({ timeout: 0 })).event).toMatchObject({ tick: 1, data: 'kept' });
+    expect(w.inst.stats()).toMatchObject({ waiters: 0 });
+    expect(w.inst.bucket.stats().inflight).toBe(0);
+  });
+
+  it('a next whose calling thread died without a cancel is found gone: the event stays queued, counted abandoned', async () => {
+    const w = await notifyWorld();
+    const c = await w.client();
+    const { slot, box } = await c.mailbox(8);
+    await box.take({ max: 1 });
+    await orphanNext(w.k, c.task, slot);
+    expect(w.inst.stats()).toMatchObject({ waiters: 1 });
+    const { sender } = await c.allowTo(box, 'fs', w.server());
+    await sender.post({ type: 'add', data: 'kept' });
+    await settle(w.k);
+    expect(await box.stats()).toMatchObject({ queued: 1, posted: 1, dropped: 0 });
     expect(w.inst.stats()).toMatchObject({ waiters: 0, abandoned: 1 });
     expect(w.inst.bucket.stats().inflight).toBe(0);
   });
@@ -48,9 +78,9 @@ describe('notify: abandoned waiters', () => {
   it('hands the event to the next live waiter after skipping gone ones', async () => {
     const w = await notifyWorld();
     const c = await w.client();
-    const { box } = await c.mailbox(8);
+    const { slot, box } = await c.mailbox(8);
     await box.take({ max: 1 });
-    for (let i = 0; i < 5; i++) await box.attempt.wait({ max: 4, timeout: 0 }, { timeout: 5 });
+    for (let i = 0; i < 5; i++) await orphanNext(w.k, c.task, slot);
     const live = track(box.wait({ max: 4, timeout: 0 }));
     await settle(w.k);
     const { sender } = await c.allowTo(box, 'fs', w.server());
@@ -88,9 +118,10 @@ describe('notify: abandoned waiters', () => {
   it('sweeps abandoned calls when the bound is reached, so a client that timed out can wait again', async () => {
     const w = await notifyWorld({ maxWaiters: 2 });
     const c = await w.client();
-    const { box } = await c.mailbox(4);
+    const { slot, box } = await c.mailbox(4);
     await box.take({ max: 1 });
-    for (let i = 0; i < 2; i++) expect(await box.attempt.next({ timeout: 0 }, { timeout: 5 })).toMatchObject({ ok: false, error: 'ETIMEDOUT' });
+    for (let i = 0; i < 2; i++) await orphanNext(w.k, c.task, slot);
+    expect(w.inst.stats()).toMatchObject({ waiters: 2, abandoned: 0 });
     const again = track(box.next({ timeout: 0 }));
     await settle(w.k);
     expect(w.inst.stats()).toMatchObject({ waiters: 1, abandoned: 2 });

@@ -125,8 +125,13 @@ describe('task server: the caps it keeps', () => {
     const n = connect(Notify, w.k, a.task, w.notify.install!(a.task, undefined));
     const { mailbox } = await n.subscribe({ capacity: 4 });
     const { sender } = await connect(Mailbox, w.k, a.task, mailbox).allow({ source: 'task' });
-    expect((await a.ts.attempt.subscribe({ pid, sender })).ok).toBe(true);
+    const sub = await a.ts.subscribe({ pid, sender });
     expect(w.tasks.subscriptions()).toBe(1);
+    // The kept sender is charged to the client in libcap's accounting, and given back.
+    const client = w.tasks.bucket.clientFor(a.task);
+    expect(client.used('kept')).toBe(1);
+    await a.ts.unsubscribe({ id: sub.id });
+    expect(client.used('kept')).toBe(0);
   });
 
   it('bounds the sender caps it keeps for everyone together (EAGAIN)', async () => {
