@@ -30,14 +30,22 @@ export class ChangeWatchers {
     return this.slots.size;
   }
 
-  /** Register a Sender cap for `owner`, who is charged for it (the slot now belongs to the server's poster). */
-  add(slot: number, owner: Client): void {
+  /**
+   * Register a Sender cap for `owner`, who is charged for it: the slot now belongs to the
+   * server's poster. When the poster refuses it (its own kind check, or it holds the most
+   * senders it takes) the slot stays the caller's and the poster's errno is answered.
+   */
+  add(slot: number, owner: Client): 'EINVAL' | 'EAGAIN' | null {
     const r = this.route;
-    r.poster().adopt(slot);
+    const p = r.poster();
+    // A poster that checks what it adopts answers false (and says why through check()).
+    const adopted: unknown = p.adopt(slot);
+    if (adopted === false) return (p as { check?: (s: number) => 'EINVAL' | 'EAGAIN' | null }).check?.(slot) ?? 'EAGAIN';
     this.slots.add(slot);
     r.bySlot.set(slot, this);
     r.owners.set(slot, owner);
     r.perClient.set(owner, (r.perClient.get(owner) ?? 0) + 1);
+    return null;
   }
 
   /** Queue an event for every watcher; returns at once. */

@@ -241,8 +241,9 @@ export function dirHandlers(fs: Filesystem): HandlerSet<DirMethods, ProtidData> 
       if (typeof dir === 'string') return failWith(dir);
       const no = admitWatcher(fs, ctx.client, sender);
       if (no !== null) return ctx.fail(no);
+      const refused = fs.dirWatchers(dir.node).add(sender, ctx.client);
+      if (refused !== null) return ctx.fail(refused);
       ctx.keep(sender);
-      fs.dirWatchers(dir.node).add(sender, ctx.client);
       return {};
     },
   };

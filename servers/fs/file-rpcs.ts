@@ -124,8 +124,9 @@ export function fileHandlers(fs: Filesystem): Omit<HandlerSet<SpecsOf<typeof Fil
     noticeFileChanges(ctx, { sender }) {
       const no = admitWatcher(fs, ctx.client, sender);
       if (no !== null) return ctx.fail(no);
+      const refused = fs.fileWatchers(ctx.data.po!.node).add(sender, ctx.client);
+      if (refused !== null) return ctx.fail(refused);
       ctx.keep(sender);
-      fs.fileWatchers(ctx.data.po!.node).add(sender, ctx.client);
       return {};
     },
   };

@@ -97,6 +97,8 @@ export class Filesystem {
       poster: () =>
         (this.posterInstance ??= Poster.start(kernel, task, {
           name: `${settings.name}.poster`,
+          // Only senders of the notify service this server was given (the handlers check first).
+          ...(this.notifySlot === 0 ? {} : { service: this.notifySlot }),
           onDrop: (slot) => bySlot.get(slot)?.forget(slot),
         })),
     };
