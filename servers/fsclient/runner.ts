@@ -4,8 +4,7 @@
 // whose AbortSignal fired ends with Node's AbortError.
 
 import { HostSys, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { abortError } from './fs-error.ts';
-import { FsError } from './fs-error.ts';
+import { abortError, FsError } from './fs-error.ts';
 import { Failure, Session, type ClientState } from './session.ts';
 
 /** Bookkeeping every view of one client shares (operations in flight, ports to retire). */
