@@ -116,8 +116,14 @@ export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): Sh
       }
       await settrans(fs, path, argv, { create: o.create, force: o.force });
       if (o.active) {
-        // -a: start it now, then drop the passive setting so only the active one remains.
-        await fs.stat(path).catch(() => undefined);
+        // -a: start it now, then drop the passive setting so only the active one remains;
+        // a translator that cannot start leaves no setting behind and its error is the answer.
+        try {
+          await fs.stat(path);
+        } catch (e) {
+          await settrans(fs, path, []).catch(() => undefined);
+          throw e;
+        }
         await settrans(fs, path, []);
       }
     },
