@@ -142,6 +142,27 @@ describe('file commands', () => {
 });
 
 describe('shell commands', () => {
+  it("settrans prints the translator's own words after the errno when the error carries them", async () => {
+    const base = createFsFromVolume(Volume.fromJSON({})).promises as unknown as ShellFs;
+    const err: string[] = [];
+    const fail = (message: string, code: string) => Object.assign(new Error(message), { code });
+    let next = fail("EIO: i/o error, settrans '/m': hello: bad arguments", 'EIO');
+    const sh = new Shell({
+      fs: base,
+      system: {
+        settrans: async () => {
+          throw next;
+        },
+      },
+      out: () => undefined,
+      err: (t) => err.push(t),
+    });
+    expect(await sh.run('settrans -ac /m hello --bogus')).toBe(1);
+    next = fail("ENOENT: no such file or directory, settrans '/n'", 'ENOENT');
+    await sh.run('settrans -a /n nosuch');
+    expect(err.join('')).toBe('settrans: /m: Input/output error (hello: bad arguments)\nsettrans: /n: No such file or directory\n');
+  });
+
   it('df says so when the file system has no statfs', async () => {
     const base = createFsFromVolume(Volume.fromJSON({})).promises as unknown as ShellFs;
     const err: string[] = [];
