@@ -107,6 +107,8 @@ describe('shell commands', () => {
     const s = make({ '/dir/alpha': '', '/dir/beta/x': '' });
     expect(await s.sh.complete('ca')).toEqual([['cat '], 'ca']);
     expect(await s.sh.complete('ls /dir/b')).toEqual([['/dir/beta/'], '/dir/b']);
+    expect(await s.sh.complete('ls /dir | he')).toEqual([['head ', 'help '], 'he']);
+    expect(await s.sh.complete('true && ls /dir/a')).toEqual([['/dir/alpha'], '/dir/a']);
   });
 
   it('runs scripts until exit and answers its status', async () => {

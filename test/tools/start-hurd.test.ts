@@ -50,6 +50,15 @@ describe('Hurd habits in the default system', () => {
     await h.shutdown();
   });
 
+  it('settrans -a reports a translator that cannot start, and leaves no setting behind', async () => {
+    const { h, run } = await session();
+    const r = await run('settrans -ac /m nosuch');
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/^settrans: \/m: .+\n$/);
+    expect(await run('showtrans /m; cat /m')).toEqual({ out: '', err: '', status: 0 });
+    await h.shutdown();
+  });
+
   it('mount lists the translators set on nodes; id says who the shell runs as', async () => {
     const { h, run } = await session({ uid: 1000, gid: 100 });
     const m = (await run('mount')).out;

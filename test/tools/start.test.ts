@@ -52,7 +52,7 @@ describe('npm start: the default system and its shell', () => {
     const { h, run } = await session();
     await run('cat /hello');
     const ps = (await run('ps')).out;
-    expect(ps).toMatch(/^PID +TASK/);
+    expect(ps).toMatch(/^PID +(USER +)?TASK/); // USER when the task server records owners
     expect(ps).toMatch(/ fs +\d+ +fs\.worker +blocked-recv/);
     expect(ps).toContain('fs:hello');
     expect((await run('trace on')).out).toBe('trace: on\n');

@@ -4,7 +4,7 @@
 // file-commands.ts, the text commands in text-commands.ts.
 
 import { posix } from 'node:path';
-import { checkInterrupt, describeError, resolvePath, usageError, type CommandDef, type ShellContext } from './context.ts';
+import { checkInterrupt, describeError, detailOf, resolvePath, usageError, type CommandDef, type ShellContext } from './context.ts';
 import { cat, cd, chmod, chown, cp, echo, ln, ls, mkdir, mv, pwd, rm, rmdir, stat, touch } from './file-commands.ts';
 import { parseOptions } from './options.ts';
 import { find, grep, head, tail, wc } from './text-commands.ts';
@@ -39,7 +39,8 @@ async function settrans(ctx: ShellContext, args: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (ctx.signal.aborted) throw e;
-    ctx.err(`settrans: ${node}: ${describeError(e)}\n`);
+    const why = detailOf(e);
+    ctx.err(`settrans: ${node}: ${describeError(e)}${why === '' ? '' : ` (${why})`}\n`);
     return 1;
   }
 }

@@ -164,6 +164,15 @@ export function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * The words a server added after Node's message ("EIO: i/o error, stat '/m': hello: bad
+ * arguments" gives "hello: bad arguments"), or ''.
+ */
+export function detailOf(e: unknown): string {
+  const message = e instanceof Error ? e.message : '';
+  return /^[A-Z]+: [^,]*, \w+ '[^']*'(?: -> '[^']*')?: (.+)$/s.exec(message)?.[1] ?? '';
+}
+
 /** The error's code ('ENOENT'...), or ''. */
 export function codeOf(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;

@@ -308,7 +308,8 @@ export class Shell {
 
   /** Completion candidates for a line: command names first, then paths. */
   async complete(line: string): Promise<[string[], string]> {
-    const words = line.split(/\s+/);
+    // Only the command after the last ; | && || matters: a command name comes first there.
+    const words = (line.split(/[;|&]/).pop() ?? '').trimStart().split(/\s+/);
     const last = words[words.length - 1] ?? '';
     if (words.length <= 1) {
       const hits = Object.keys(COMMANDS).filter((c) => c.startsWith(last));

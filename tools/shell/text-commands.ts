@@ -165,7 +165,11 @@ export async function grep(ctx: ShellContext, args: string[]): Promise<number> {
       if (o.has('q')) return 0;
       if (o.has('l') || o.has('c')) continue;
       const prefix = `${label ? `${f === '-' ? '(standard input)' : f}:` : ''}${o.has('n') ? `${i + 1}:` : ''}`;
-      if (o.has('o') && !o.has('v')) for (const m of line.matchAll(re)) ctx.out(`${prefix}${m[0]}\n`);
+      if (o.has('o') && !o.has('v')) {
+        // matchAll starts where test() left lastIndex.
+        re.lastIndex = 0;
+        for (const m of line.matchAll(re)) if (m[0] !== '') ctx.out(`${prefix}${m[0]}\n`);
+      }
       else ctx.out(`${prefix}${line}\n`);
     }
     if (o.has('l') && n > 0) ctx.out(`${f === '-' ? '(standard input)' : f}\n`);

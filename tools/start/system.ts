@@ -114,10 +114,19 @@ export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): Sh
         await settrans(fs, path, [], { goaway: true, force: o.force, passive: argv.length > 0 || !o.active });
         return;
       }
-      await settrans(fs, path, argv, { create: o.create, force: o.force });
+      // start: the client starts it now and reports the translator's own error text (where it can).
+      const how: Parameters<typeof settrans>[3] & { start?: boolean; passive?: boolean } = { create: o.create, force: o.force };
+      if (o.active) Object.assign(how, { start: true });
+      await settrans(fs, path, argv, how);
       if (o.active) {
-        // -a: start it now, then drop the passive setting so only the active one remains.
-        await fs.stat(path).catch(() => undefined);
+        // -a: start it now, then drop the passive setting so only the active one remains;
+        // a translator that cannot start leaves no setting behind and its error is the answer.
+        try {
+          await fs.stat(path);
+        } catch (e) {
+          await settrans(fs, path, []).catch(() => undefined);
+          throw e;
+        }
         await settrans(fs, path, []);
       }
     },
