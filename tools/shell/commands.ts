@@ -151,6 +151,18 @@ async function kill(ctx: ShellContext, args: string[]): Promise<number> {
   return status;
 }
 
+async function view(ctx: ShellContext, args: string[]): Promise<number> {
+  if (ctx.system.view === undefined) return unsupported(ctx, 'view');
+  if (args.length > 0) return usageError(ctx, 'view', `unexpected argument '${args[0]!}'`);
+  try {
+    ctx.out(`live view: ${await ctx.system.view()}\n`);
+    return 0;
+  } catch (e) {
+    ctx.err(`view: ${describeError(e)}\n`);
+    return 1;
+  }
+}
+
 async function df(ctx: ShellContext, args: string[]): Promise<number> {
   const p = parseOptions(args, { flags: 'hki', long: { 'human-readable': 'h', inodes: 'i' } });
   if (!p.ok) return usageError(ctx, 'df', p.error);
@@ -345,6 +357,7 @@ export const COMMANDS: Record<string, CommandDef> = {
   df: { run: df, usage: 'df [-hi] [path...]', help: 'file system space (statfs)' },
   ps: { run: ps, usage: 'ps', help: 'list tasks, threads and what they are blocked on' },
   kill: { run: kill, usage: 'kill [-9] pid...', help: 'kill tasks through the task server' },
+  view: { run: view, usage: 'view', help: 'open the live view of the system in a browser (prints its address)' },
   id: { run: id, usage: 'id [-ugGn]', help: 'print who the shell runs as' },
   trace: { run: trace, usage: 'trace on|off [file.json]', help: 'trace RPCs (rpctrace); off writes the Perfetto JSON' },
   bench: { run: bench, usage: 'bench [prefix]', help: 'run benchmark rows whose names start with prefix' },

@@ -78,6 +78,8 @@ export interface ShellSystem {
   readonly ids?: { readonly uid: number; readonly gid: number; readonly groups?: readonly number[] };
   /** Kill the task `pid` through the task server (kill). */
   kill?(pid: number): Promise<void>;
+  /** Start the live view if it is not running; answers its address (view). */
+  view?(): Promise<string>;
 }
 
 export interface SettransOptions {

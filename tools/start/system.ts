@@ -19,6 +19,7 @@ import { boot, defaultSystem, formatPs, type System } from '../../servers/system
 import { Rpctrace, toChromeTrace } from '../rpctrace/index.ts';
 import type { ShellFs, ShellSystem } from '../shell/index.ts';
 import { populate } from './populate.ts';
+import { startView, type View } from '../view/index.ts';
 
 export interface HurdleOptions {
   /** Kernel clock (default real time). */
@@ -77,6 +78,8 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
   );
   const { task, fs } = clientOf('shell');
   const tasks = connect(Tasks, kernel, task, system.caps('shell').get('task')!);
+  let view: View | null = null;
+  const rootFs = clientOf('init').fs;
   return {
     kernel,
     system,
@@ -89,8 +92,14 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
         const r = await tasks.attempt.kill({ pid });
         if (!r.ok) throw Object.assign(new Error(r.error), { code: r.error });
       },
+      async view() {
+        view ??= await startView({ kernel, system, fs: rootFs });
+        return view.url;
+      },
     },
     async shutdown() {
+      await view?.close();
+      view = null;
       const report = await system.shutdown({ force: true });
       return report.clean ? [] : formatReportLines(report);
     },
