@@ -47,6 +47,18 @@ describe('Hurd habits in the default system', () => {
     expect([...buf]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     expect((await fh.write(Buffer.from('abc'))).bytesWritten).toBe(3);
     await fh.close();
+    // The open mode still rules: a read-only open cannot write, a write-only one cannot read.
+    const ro = await h.fs.open('/dev/null', 'r');
+    await expect(ro.write(Buffer.from('x'))).rejects.toMatchObject({ code: 'EBADF' });
+    await ro.close();
+    const wo = await h.fs.open('/dev/zero', 'w');
+    await expect(wo.read(Buffer.alloc(1), 0, 1, null)).rejects.toMatchObject({ code: 'EBADF' });
+    await wo.close();
+    // Options are refused at start: the node answers an error, never a half-started device.
+    const bad = await run('settrans -ac /home/user/z2 /hurd/zero --size=3; showtrans /home/user/z2');
+    expect(bad.status).toBe(0);
+    expect(bad.out).toBe('');
+    expect(bad.err).toMatch(/^settrans: \/home\/user\/z2: .+\n$/);
     await h.shutdown();
   });
 

@@ -1,11 +1,12 @@
 // The shell's command table, and the Hurd and system commands (settrans, showtrans,
 // fsysopts, ps, trace, bench, id, kill, df, mount) and builtins (help, history, clear,
 // export, unset, env, true, false, sleep, exit). The file commands are in
-// file-commands.ts, the text commands in text-commands.ts.
+// file-commands.ts and tree-commands.ts, the text commands in text-commands.ts.
 
 import { posix } from 'node:path';
 import { checkInterrupt, describeError, detailOf, resolvePath, usageError, type CommandDef, type ShellContext } from './context.ts';
-import { cat, cd, chmod, chown, cp, echo, ln, ls, mkdir, mv, pwd, rm, rmdir, stat, touch } from './file-commands.ts';
+import { cat, cd, chmod, chown, echo, ls, mkdir, pwd, rmdir, stat, touch } from './file-commands.ts';
+import { cp, ln, mv, rm } from './tree-commands.ts';
 import { parseOptions } from './options.ts';
 import { find, grep, head, tail, wc } from './text-commands.ts';
 
