@@ -18,6 +18,7 @@ import { Kernel } from '../core/index.ts';
 import { createFsClient } from '../servers/fsclient/index.ts';
 import { findNatsServer, natsServerMissing, startNatsServer } from '../servers/netmsg/index.ts';
 import { joinNats } from '../servers/netmsg/join.ts';
+import { isMain } from './is-main.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,4 +63,4 @@ export async function main(out: (line: string) => void = console.log): Promise<v
   await nats.stop();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (isMain(import.meta.url)) await main();

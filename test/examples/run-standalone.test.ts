@@ -70,7 +70,8 @@ const deterministic = [
 describe.concurrent('examples run standalone', () => {
   it('every example is covered here', () => {
     const all = readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts') && f !== 'is-main.ts');
-    expect(all.sort()).toEqual([...deterministic, 'benchmark-your-rpc.ts', 'start.ts', 'trace-to-perfetto.ts'].sort());
+    // two-nodes.ts runs as processes over nats-server in test/examples/two-nodes.test.ts.
+    expect(all.sort()).toEqual([...deterministic, 'benchmark-your-rpc.ts', 'start.ts', 'trace-to-perfetto.ts', 'two-nodes.ts'].sort());
   });
 
   for (const name of deterministic) {
