@@ -172,6 +172,18 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
       void poster.flushed().then(() => poster.release(s.slot));
     }
 
+    /** End the tasks created through this server that `which` picks (soon: not inside a kernel step). */
+    function endOrphans(which: (r: TaskRecord) => boolean): void {
+      const orphans = table.values().filter((r) => !r.adopted && r.owner > 0 && which(r));
+      if (orphans.length === 0) return;
+      queueMicrotask(() => {
+        for (const r of orphans) {
+          const t = kernel.tasks.get(r.pid);
+          if (t !== undefined && t.alive) kernel.deleteTask(t);
+        }
+      });
+    }
+
     /** Collect dead tasks and tell their subscribers. */
     function reap(): void {
       for (const rec of table.reap()) {
@@ -216,6 +228,10 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
       },
       noSenders: (obj) => {
         for (const s of [...obj.data.subs.values()]) dropSub(s);
+        // The tasks a client created end with it (its last cap to this server went, as
+        // when it died): orphans would hold the users' shared task budget for good.
+        const owner = obj.data.taskId;
+        if (!obj.data.admin && owner > 0) endOrphans((r) => r.owner === owner);
       },
       handlers: {
         create(ctx, { name, slots }) {

@@ -235,17 +235,21 @@ describe('Tasks.subscribe', () => {
 });
 
 describe('task server shutdown', () => {
-  it('kills the tasks created through it (reported), leaves adopted ones alone', async () => {
+  it('ends the tasks a client created when the client dies; kills the rest at shutdown (reported), leaves adopted ones alone', async () => {
     const w = await world();
     const c = w.client('parent');
     const { pid } = await c.ts.create({ name: 'orphan', slots: 0 });
+    const c2 = w.client('parent2');
+    const { pid: kept } = await c2.ts.create({ name: 'kept', slots: 0 });
     const adopted = w.k.createTask('adopted');
     w.tasks.adopt(adopted);
+    // Its creator gone, an orphan would hold the users' shared task budget for good.
     w.k.deleteTask(c.task);
     await settle(w.k);
-    const notes = await w.tasks.shutdown!(false);
-    expect(notes).toContainEqual({ server: 'task', what: `task ${pid} (orphan) created through the server was still alive: killed` });
     expect(w.k.tasks.has(pid)).toBe(false);
+    const notes = await w.tasks.shutdown!(false);
+    expect(notes).toContainEqual({ server: 'task', what: `task ${kept} (kept) created through the server was still alive: killed` });
+    expect(w.k.tasks.has(kept)).toBe(false);
     expect(adopted.alive).toBe(true);
     await settle(w.k);
     const left = [...w.serverTask.threads].filter((t) => t.alive).map((t) => t.name);
