@@ -6,7 +6,9 @@
 // than the thread sends, the oldest queued event goes and is counted, and the thread tells
 // the service (Sender.skip) before the next event, so the owner still sees the gap in the
 // ticks. A sender whose post fails (revoked, mailbox gone) is dropped, as the Hurd drops a
-// watcher on a send error: its slot is deleted and `onDrop` is told.
+// watcher on a send error: its slot is deleted and `onDrop` is told. A sender revoked
+// from under the server is dropped the same way, and the poster never sends through or
+// deletes whatever cap later lands in the slot it had.
 //
 // Unresponsive receivers. The thread never waits for a receiver: each post is a call with
 // a send-phase timeout of 0, so it is delivered only if a thread is waiting on the other
@@ -83,6 +85,12 @@ interface Pending {
 /** One sender cap the poster holds. */
 interface Outlet {
   readonly slot: number;
+  /**
+   * The cap adopted from the slot. A sender's origin can revoke it from under the server,
+   * and the slot may then be refilled with an unrelated cap (the server allocates lowest
+   * slots first): the poster only ever sends through, or deletes, the cap it adopted.
+   */
+  readonly cap: object;
   readonly queue: Pending[];
   /** Events lost since the last skip sent. */
   lost: number;
@@ -178,15 +186,23 @@ export class Poster {
    */
   adopt(slot: number): boolean {
     if (this.closing) throw new Error('poster: closed');
-    if (this.outlets.has(slot)) return true;
+    const held = this.outlets.get(slot);
+    if (held !== undefined) {
+      if (this.holdsCap(held)) return true;
+      // The sender it held there was revoked and the slot refilled: that one is gone.
+      this.drop(held, 'EBADF');
+    }
     if (this.check(slot) !== null) return false;
-    this.outlets.set(slot, { slot, queue: [], lost: 0, ready: false, gone: false, stalledSince: -1, retryAt: 0 });
+    const cap = this.task.cspace.get(slot);
+    if (cap === null) return false;
+    this.outlets.set(slot, { slot, cap, queue: [], lost: 0, ready: false, gone: false, stalledSince: -1, retryAt: 0 });
     return true;
   }
 
-  /** True while the poster holds `slot`. */
+  /** True while the poster holds `slot` (the very cap it adopted there). */
   holds(slot: number): boolean {
-    return this.outlets.has(slot);
+    const o = this.outlets.get(slot);
+    return o !== undefined && this.holdsCap(o);
   }
 
   /**
@@ -248,7 +264,13 @@ export class Poster {
     o.queue.length = 0;
     this.stalled.delete(o);
     this.outlets.delete(o.slot);
-    this.ops.delete(o.slot);
+    // Never delete a cap the poster did not adopt (its own was revoked, the slot reused).
+    if (this.holdsCap(o)) this.ops.delete(o.slot);
+  }
+
+  /** True while the slot still holds the cap adopted from it. */
+  private holdsCap(o: Outlet): boolean {
+    return this.task.cspace.get(o.slot) === o.cap;
   }
 
   private schedule(o: Outlet): void {
@@ -307,6 +329,11 @@ export class Poster {
   /** Send up to BATCH events of one sender, then requeue it if it has more. */
   private *drain(sys: Sys, o: Outlet): SysGen<void> {
     for (let i = 0; i < BATCH && !o.gone; i++) {
+      if (!this.holdsCap(o)) {
+        // Revoked from under the server (and maybe the slot refilled): as a failed post.
+        this.drop(o, 'EBADF');
+        return;
+      }
       if (o.lost > 0) {
         const count = o.lost;
         const r = yield* this.send(sys, o.slot, SKIP, { count });

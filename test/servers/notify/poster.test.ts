@@ -134,6 +134,37 @@ describe('notify poster', () => {
     expect(srv.poster.stats()).toMatchObject({ senders: 0, dropped: 1 });
   });
 
+  it('a sender revoked from under it is dropped, and the cap that later fills its slot is left alone', async () => {
+    const w = await notifyWorld();
+    const srv = watchedServer(w);
+    const c = await w.client();
+    const { box } = await c.mailbox(8);
+    const { sender } = await box.allow({ source: 'watched' });
+    const watched = connect(Watched, w.k, c.task, srv.install(c.task));
+    await watched.watch({ sender });
+    const [slot] = [...srv.watchers];
+    // The origin revokes: the server's slot empties, and the next cap the server gets lands there.
+    await box.revoke({ source: 'watched' });
+    expect(srv.task.cspace.get(slot!)).toBeNull();
+    const other = await box.allow({ source: 'other' });
+    const reused = w.k.grant(c.task, other.sender, srv.task);
+    expect(reused).toBe(slot);
+    const stranger = srv.task.cspace.get(slot!);
+    expect(srv.poster.holds(slot!)).toBe(false);
+    // A post queued for the old sender is never sent through the stranger cap...
+    srv.poster.post(slot!, 'change', 'x');
+    await srv.poster.flushed();
+    await settle(w.k);
+    expect(srv.dropped).toEqual(['EBADF']);
+    expect((await box.take({ max: 10 })).events.filter((e) => e.source === 'other')).toEqual([]);
+    // ...and releasing the old sender does not delete it.
+    srv.poster.release(slot!);
+    expect(srv.task.cspace.get(slot!)).toBe(stranger);
+    // Adopting the new cap in that slot works as for any sender.
+    expect(srv.poster.adopt(slot!)).toBe(true);
+    expect(srv.poster.holds(slot!)).toBe(true);
+  });
+
   it('release and close delete the sender caps; close ends the thread', async () => {
     const w = await notifyWorld();
     const srv = watchedServer(w);
