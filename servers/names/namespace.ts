@@ -35,7 +35,14 @@ export const COMPOSER = 0;
  * server's task.
  */
 export type Binding =
-  | { readonly kind: 'cap'; readonly slot: number; readonly rights: number; readonly owner: number }
+  | {
+      readonly kind: 'cap';
+      readonly slot: number;
+      /** The cap kept in `slot` when bound: a revoked one's slot may be refilled by another. */
+      readonly cap: object;
+      readonly rights: number;
+      readonly owner: number;
+    }
   | { readonly kind: 'namespace'; readonly space: NameSpace; readonly writable: boolean; readonly rights: number; readonly owner: number }
   | { readonly kind: 'pending'; readonly owner: number; readonly held: boolean };
 
@@ -153,7 +160,7 @@ export class NameSpace {
     if (b === undefined) return 'ENOENT';
     if (by !== COMPOSER && b.owner !== by) return 'EPERM';
     this.take(name);
-    if (b.kind === 'cap') this.host.ops.delete(b.slot);
+    if (b.kind === 'cap') this.release(b);
     this.emit('removed', name);
     this.changed();
     return null;
@@ -177,7 +184,7 @@ export class NameSpace {
     if (this.dead) return;
     this.dead = true;
     for (const [name, b] of [...this.entries]) {
-      if (b.kind === 'cap') this.host.ops.delete(b.slot);
+      if (b.kind === 'cap') this.release(b);
       this.take(name);
     }
     this.changed();
@@ -193,8 +200,8 @@ export class NameSpace {
   lookup(name: string): Binding | undefined {
     const b = this.entries.get(name);
     if (b === undefined) return undefined;
-    if (b.kind === 'cap' && !capIsLive(this.host.kernel, this.host.task, b.slot)) {
-      this.host.ops.delete(b.slot);
+    if (b.kind === 'cap' && !capIsLive(this.host.kernel, this.host.task, b.slot, b.cap)) {
+      this.release(b);
       // Held for its owner's restart: only the owner or the composer may bind it again.
       const held: Binding = { kind: 'pending', owner: b.owner, held: true };
       this.put(name, held);
@@ -235,8 +242,10 @@ export class NameSpace {
 
   /** @internal Bind a cap the server already holds in `slot` (ownership passes here). */
   setCap(name: string, slot: number, rights: number, owner: number = COMPOSER): void {
+    const cap = this.host.task.cspace.get(slot);
+    if (cap === null) throw new Error(`names: setCap on empty slot ${slot}`);
     const was = this.entries.get(name);
-    this.put(name, { kind: 'cap', slot, rights: rights & Rights.All, owner });
+    this.put(name, { kind: 'cap', slot, cap, rights: rights & Rights.All, owner });
     this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
     this.changed();
   }
@@ -247,6 +256,11 @@ export class NameSpace {
     this.put(name, { kind: 'namespace', space, writable, rights: rights & Rights.All, owner });
     this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
     this.changed();
+  }
+
+  /** Delete the cap a binding kept, unless it is gone and its slot holds another now. */
+  private release(b: Extract<Binding, { kind: 'cap' }>): void {
+    if (this.host.task.cspace.get(b.slot) === b.cap) this.host.ops.delete(b.slot);
   }
 
   /** Bind `name`, keeping the owners' counts (SpaceHost.owned). */

@@ -151,6 +151,32 @@ describe('names: a dead server\'s name is held for its restart', () => {
     expect((await echo.who()).task).toBe(owner.task.id);
   });
 
+  it('a name whose cap its owner revoked never resolves to the cap that later fills the same slot', async () => {
+    const w = await namesWorld();
+    const a = w.client('a', { register: true });
+    const b = w.client('b', { space: a.space, register: true });
+    const reader = w.client('reader', { space: a.space });
+    const own = w.echoFor(a.task);
+    const slots = (): number[] => taskSnapshot(w.namesTask).caps.map((x) => x.slot);
+    const before = new Set(slots());
+    await a.ns.register({ name: 'mine', cap: own, rights: Rights.All });
+    const [held] = slots().filter((slot) => !before.has(slot));
+    // a revokes what it handed out: the server's kept copy goes, its slot is free again.
+    expect(ops(w.k, a.task).revoke(own)).toBe(0);
+    expect(w.namesTask.cspace.get(held!)).toBeNull();
+    // b's caps land in the server's receive window, then in the next free slot: a's old one.
+    await b.ns.register({ name: 'filler', cap: w.echoFor(b.task), rights: Rights.All });
+    await b.ns.register({ name: 'theirs', cap: w.echoFor(b.task), rights: Rights.All });
+    expect(w.namesTask.cspace.get(held!)).not.toBeNull();
+    expect(await reader.ns.attempt.query({ path: 'mine', wait: 0 })).toMatchObject({ ok: false, error: 'EAGAIN' });
+    const got = await reader.ns.query({ path: 'theirs', wait: 0 });
+    expect((await connect(Echo, w.k, reader.task, got.cap).who()).task).toBe(b.task.id);
+    // a removing its dead name leaves b's cap where it is.
+    await a.ns.unregister({ name: 'mine' });
+    const again = await reader.ns.query({ path: 'theirs', wait: 0 });
+    expect((await connect(Echo, w.k, reader.task, again.cap).who()).task).toBe(b.task.id);
+  });
+
   it('a name the composer attached is held for the composer when its server dies', async () => {
     const w = await namesWorld();
     const impostor = w.client('impostor', { register: true });
