@@ -31,8 +31,16 @@ class Family {
   }
 }
 
+/** Serial numbers of caps: each cap the kernel makes gets the next one. */
+let lastSerial = 0;
+
 /** One capability: an object, rights, a badge, and its place in the derivation tree. */
 export class Cap {
+  /**
+   * Unique for the kernel's life (never reused): tells the cap a holder kept in a slot
+   * from another that later fills the same slot after the first was revoked.
+   */
+  readonly serial = ++lastSerial;
   cspace: CSpace | null = null;
   slot = 0;
   /** The family this cap is a child in (its parent's children), or null for a root. */

@@ -34,12 +34,18 @@ export interface CapIdentity {
    * caller no longer waits for it (it timed out, was cancelled or died: P2).
    */
   readonly dead: boolean;
+  /**
+   * The cap's serial number, unique for the kernel's life: a holder that keeps a cap
+   * compares it to know the slot still holds that very cap (a revoked cap's slot may be
+   * refilled by an unrelated one).
+   */
+  readonly serial: number;
 }
 
 export function identity(c: Cap): CapIdentity {
   const k = c.obj.kind;
   const dead = k === Kind.Endpoint ? (c.obj as Endpoint).dead : k === Kind.Reply && !(c.obj as Reply).live;
-  return { kind: c.obj.kind, rights: c.rights, badge: c.badge, object: c.obj.id, dead };
+  return { kind: c.obj.kind, rights: c.rights, badge: c.badge, object: c.obj.id, dead, serial: c.serial };
 }
 
 /** Record the error on the thread and build the failed result. */

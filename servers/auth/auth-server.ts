@@ -28,6 +28,10 @@ import {
   type SpecOf,
   type SpecsOf,
   type CapClass,
+  type KeptCap,
+  keptCap,
+  releaseKept,
+  stillKept,
 } from '../../libcap/index.ts';
 import { callerGone, dropAbandoned } from '../system/abandoned.ts';
 import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
@@ -64,7 +68,7 @@ interface RendezvousData {
   /** The client that made it (counted against its bound). */
   owner: Client | null;
   user: (Half<SpecOf<typeof Auth.methods.userAuthenticate>> & { ids: Ids }) | null;
-  server: (Half<SpecOf<typeof Auth.methods.serverAuthenticate>> & { port: number }) | null;
+  server: (Half<SpecOf<typeof Auth.methods.serverAuthenticate>> & { port: KeptCap }) | null;
 }
 
 export interface AuthInstance extends ServerInstance {
@@ -139,7 +143,7 @@ export function authServer(opts: AuthOptions = {}): ServerFactory {
       }
       if (s !== null) {
         s.cancelTimer();
-        bucket.ops.delete(s.port); // kept for the user, who will never come
+        releaseKept(bucket.ops, s.port); // kept for the user, who will never come
         s.deferred.fail('ECONNABORTED');
       }
     }
@@ -156,7 +160,7 @@ export function authServer(opts: AuthOptions = {}): ServerFactory {
         const gone = d.server;
         d.server = null;
         gone.cancelTimer();
-        bucket.ops.delete(gone.port);
+        releaseKept(bucket.ops, gone.port);
         dropAbandoned(gone.rpc);
       }
     }
@@ -174,8 +178,14 @@ export function authServer(opts: AuthOptions = {}): ServerFactory {
       d.server = null;
       u.cancelTimer();
       s.cancelTimer();
+      if (!stillKept(bucket.ops, s.port)) {
+        // The server revoked the port it offered (its slot may hold another's cap now).
+        u.deferred.fail('ECONNABORTED');
+        s.deferred.fail('ECONNABORTED');
+        return;
+      }
       s.deferred.reply({ euids: sorted(u.ids.euids), auids: sorted(u.ids.auids), egids: sorted(u.ids.egids), agids: sorted(u.ids.agids) });
-      u.deferred.reply({ port: s.port });
+      u.deferred.reply({ port: s.port.slot });
     }
 
     /** Resolve a rendezvous cap argument to its object (it must be one of ours). */
@@ -269,14 +279,16 @@ export function authServer(opts: AuthOptions = {}): ServerFactory {
           const d = obj.data;
           sweep(d);
           if (d.server !== null) return ctx.fail('EBUSY', 'a server already waits on this rendezvous');
+          const port = keptCap(bucket.ops, a.port);
+          if (port === null) return ctx.fail('EINVAL', 'no port received');
           ctx.keep(a.port); // held until handed to the user
           const deferred = ctx.defer();
-          d.server = { deferred, rpc: ctx, port: a.port, cancelTimer: () => {} };
+          d.server = { deferred, rpc: ctx, port, cancelTimer: () => {} };
           const half = d.server;
           const drop = (): void => {
             if (d.server === half) d.server = null;
             half.cancelTimer();
-            bucket.ops.delete(half.port);
+            releaseKept(bucket.ops, half.port);
           };
           if (a.timeout > 0) {
             half.cancelTimer = after(bucket, a.timeout, () => {

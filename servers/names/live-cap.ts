@@ -6,13 +6,13 @@ import { Kind, type Kernel, type Task } from '../../core/index.ts';
 
 /**
  * True when `task[slot]` holds a cap whose object is still alive (an endpoint: not dead).
- * With `expected` (the cap a server kept there), only that very cap counts: a kept cap
+ * With `serial` (of the cap a server kept there), only that very cap counts: a kept cap
  * its origin revoked leaves the slot free, and whatever the server gets next may land in
  * it.
  */
-export function capIsLive(kernel: Kernel, task: Task, slot: number, expected?: object): boolean {
+export function capIsLive(kernel: Kernel, task: Task, slot: number, serial?: number): boolean {
   const cap = task.cspace.get(slot);
-  if (cap === null || (expected !== undefined && cap !== expected)) return false;
+  if (cap === null || (serial !== undefined && cap.serial !== serial)) return false;
   if (cap.obj.kind !== Kind.Endpoint) return true;
   const obj = kernel.object(cap.obj.id) as { dead?: unknown } | undefined;
   return obj !== undefined && obj.dead !== true;

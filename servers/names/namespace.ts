@@ -18,7 +18,7 @@
 // composer bound with bindPending is not held: the first registration attaches it.
 
 import { Rights, type HostSys, type Kernel, type Task } from '../../core/index.ts';
-import type { ErrnoName } from '../../libcap/index.ts';
+import { keptCap, releaseKept, type ErrnoName } from '../../libcap/index.ts';
 import { capIsLive } from './live-cap.ts';
 import { checkName } from './path.ts';
 import type { WatchEvent, WatchQueue } from './watch-queue.ts';
@@ -38,8 +38,8 @@ export type Binding =
   | {
       readonly kind: 'cap';
       readonly slot: number;
-      /** The cap kept in `slot` when bound: a revoked one's slot may be refilled by another. */
-      readonly cap: object;
+      /** Serial number of the cap kept in `slot` (a revoked one's slot may be refilled by another). */
+      readonly serial: number;
       readonly rights: number;
       readonly owner: number;
     }
@@ -200,7 +200,7 @@ export class NameSpace {
   lookup(name: string): Binding | undefined {
     const b = this.entries.get(name);
     if (b === undefined) return undefined;
-    if (b.kind === 'cap' && !capIsLive(this.host.kernel, this.host.task, b.slot, b.cap)) {
+    if (b.kind === 'cap' && !capIsLive(this.host.kernel, this.host.task, b.slot, b.serial)) {
       this.release(b);
       // Held for its owner's restart: only the owner or the composer may bind it again.
       const held: Binding = { kind: 'pending', owner: b.owner, held: true };
@@ -242,10 +242,10 @@ export class NameSpace {
 
   /** @internal Bind a cap the server already holds in `slot` (ownership passes here). */
   setCap(name: string, slot: number, rights: number, owner: number = COMPOSER): void {
-    const cap = this.host.task.cspace.get(slot);
-    if (cap === null) throw new Error(`names: setCap on empty slot ${slot}`);
+    const kept = keptCap(this.host.ops, slot);
+    if (kept === null) throw new Error(`names: setCap on empty slot ${slot}`);
     const was = this.entries.get(name);
-    this.put(name, { kind: 'cap', slot, cap, rights: rights & Rights.All, owner });
+    this.put(name, { kind: 'cap', slot, serial: kept.serial, rights: rights & Rights.All, owner });
     this.emit(was?.kind === 'pending' ? 'attached' : 'registered', name);
     this.changed();
   }
@@ -260,7 +260,7 @@ export class NameSpace {
 
   /** Delete the cap a binding kept, unless it is gone and its slot holds another now. */
   private release(b: Extract<Binding, { kind: 'cap' }>): void {
-    if (this.host.task.cspace.get(b.slot) === b.cap) this.host.ops.delete(b.slot);
+    releaseKept(this.host.ops, b);
   }
 
   /** Bind `name`, keeping the owners' counts (SpaceHost.owned). */

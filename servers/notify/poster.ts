@@ -25,7 +25,7 @@
 // caller keeps the slot.
 
 import { DEFAULT_PRIORITY, HostSys, Kind, NEVER, RECV_PHASE, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { errnoName, HEADER_WORDS, kernelErrno, type ErrnoName, type MethodDef } from '../../libcap/index.ts';
+import { errnoName, HEADER_WORDS, kernelErrno, keptCap, releaseKept, stillKept, type ErrnoName, type MethodDef } from '../../libcap/index.ts';
 import { isWellFormed } from '../system/strings.ts';
 import { Sender } from './notify-interface.ts';
 
@@ -86,11 +86,11 @@ interface Pending {
 interface Outlet {
   readonly slot: number;
   /**
-   * The cap adopted from the slot. A sender's origin can revoke it from under the server,
+   * Serial number of the cap adopted from the slot. A sender's origin can revoke it from under the server,
    * and the slot may then be refilled with an unrelated cap (the server allocates lowest
    * slots first): the poster only ever sends through, or deletes, the cap it adopted.
    */
-  readonly cap: object;
+  readonly serial: number;
   readonly queue: Pending[];
   /** Events lost since the last skip sent. */
   lost: number;
@@ -193,9 +193,9 @@ export class Poster {
       this.drop(held, 'EBADF');
     }
     if (this.check(slot) !== null) return false;
-    const cap = this.task.cspace.get(slot);
-    if (cap === null) return false;
-    this.outlets.set(slot, { slot, cap, queue: [], lost: 0, ready: false, gone: false, stalledSince: -1, retryAt: 0 });
+    const kept = keptCap(this.ops, slot);
+    if (kept === null) return false;
+    this.outlets.set(slot, { slot, serial: kept.serial, queue: [], lost: 0, ready: false, gone: false, stalledSince: -1, retryAt: 0 });
     return true;
   }
 
@@ -265,12 +265,12 @@ export class Poster {
     this.stalled.delete(o);
     this.outlets.delete(o.slot);
     // Never delete a cap the poster did not adopt (its own was revoked, the slot reused).
-    if (this.holdsCap(o)) this.ops.delete(o.slot);
+    releaseKept(this.ops, o);
   }
 
   /** True while the slot still holds the cap adopted from it. */
   private holdsCap(o: Outlet): boolean {
-    return this.task.cspace.get(o.slot) === o.cap;
+    return stillKept(this.ops, o);
   }
 
   private schedule(o: Outlet): void {

@@ -328,7 +328,8 @@ describe('introspection', () => {
     });
     const out: unknown[] = [];
     k.spawn(boss, function* (sys: Sys) {
-      out.push(sys.identify(wcap));
+      const id = sys.identify(wcap);
+      out.push(id && { ...id, serial: typeof id.serial });
       const info = sys.taskInfo(wcap);
       out.push(info.ok ? info.value : info.status);
       out.push(sys.watchTask(wcap, watch));
@@ -340,7 +341,7 @@ describe('introspection', () => {
     });
     k.run();
     expect(out).toEqual([
-      { kind: 4, rights: Rights.Read | Rights.Write, badge: 0, object: worker.id, dead: false },
+      { kind: 4, rights: Rights.Read | Rights.Write, badge: 0, object: worker.id, dead: false, serial: 'number' },
       { id: worker.id, name: 'worker', alive: true, threads: 1 },
       Status.Ok,
       Status.Ok,

@@ -5,7 +5,7 @@
 // waiting server handed in never stays behind in auth.
 
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../../../core/index.ts';
+import { HostSys, type Task } from '../../../core/index.ts';
 import { Auth } from '../../../servers/auth/index.ts';
 import { copiesOf, deleteCap, authWorld, settle, track, type AuthWorld } from './world.ts';
 
@@ -55,6 +55,30 @@ describe('auth: rendezvous', () => {
       expect(copiesOf(w.authTask, m.server.task, m.port)).toEqual([]);
     });
   }
+
+  it('a port its server revoked while waiting is never replaced by the cap that later fills its slot', async () => {
+    const w = await authWorld();
+    const m = await meeting(w);
+    const s = track(m.server.auth.attempt.serverAuthenticate({ rendezvous: m.serverR, port: m.port, timeout: 0 }));
+    await settle(w.k);
+    const [held] = copiesOf(w.authTask, m.server.task, m.port);
+    expect(held).toBeDefined();
+    // The server revokes what it offered: auth's copy goes and its slot is free.
+    expect(new HostSys(w.k, m.server.task).revoke(m.port)).toBe(0);
+    expect(w.authTask.cspace.get(held!)).toBeNull();
+    // Another server's ports land in auth's receive window, then in that free slot.
+    const other = await meeting(w);
+    const second = await meeting(w);
+    void other.server.auth.attempt.serverAuthenticate({ rendezvous: other.serverR, port: other.port, timeout: 0 });
+    void second.server.auth.attempt.serverAuthenticate({ rendezvous: second.serverR, port: second.port, timeout: 0 });
+    await settle(w.k);
+    expect(w.authTask.cspace.get(held!)).not.toBeNull();
+    // The user of the first rendezvous must not get another server's port.
+    expect(await m.user.auth.attempt.userAuthenticate({ rendezvous: m.rendezvous, timeout: 0 })).toMatchObject({ ok: false, error: 'ECONNABORTED' });
+    await settle(w.k);
+    expect(s.value).toMatchObject({ ok: false, error: 'ECONNABORTED' });
+    expect(w.authTask.cspace.get(held!)).not.toBeNull();
+  });
 
   it('a waiting user half is interruptible (EINTR); the rendezvous can be used again', async () => {
     const w = await authWorld();
