@@ -75,10 +75,18 @@ function setsOf(fs: Filesystem): Map<ActiveTranslator, KeptSet> {
   return m;
 }
 
+/** Keys of users seen (a User is immutable: reauthentication makes a new one). */
+const keys = new WeakMap<User, string>();
+
 /** The cache key of a user: every id list, in order. */
 function keyOf(user: User): string {
-  const i = user.ids;
-  return `${i.euids.join(',')}/${i.auids.join(',')}/${i.egids.join(',')}/${i.agids.join(',')}`;
+  let k = keys.get(user);
+  if (k === undefined) {
+    const i = user.ids;
+    k = `${i.euids.join(',')}/${i.auids.join(',')}/${i.egids.join(',')}/${i.agids.join(',')}`;
+    keys.set(user, k);
+  }
+  return k;
 }
 
 /** True when a root fetched with these flags may be kept (see the essay above). */
