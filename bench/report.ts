@@ -89,21 +89,38 @@ function table(head: readonly string[], rows: readonly (readonly string[])[], ri
 }
 
 /** The results table: median and min per row, and ns rows as multiples of the reference rows. */
-export function formatResults(outcomes: readonly Outcome[]): string {
+/** What formatResults prints besides median, MAD and min. */
+export interface ResultColumns {
+  /** Rows whose medians each row is divided by, one column each (default REFERENCE_ROWS). */
+  readonly references?: readonly string[];
+  /** Also the 75th and 99th percentiles of the samples (default false). */
+  readonly percentiles?: boolean;
+}
+
+/**
+ * The results table: per row the median, the MAD of its samples (spread: '±'), optionally
+ * p75 and p99, the fastest sample, the unit, and the median's ratio to reference rows.
+ */
+export function formatResults(outcomes: readonly Outcome[], cols: ResultColumns = {}): string {
+  const refs = cols.references ?? REFERENCE_ROWS;
+  const pct = cols.percentiles === true;
   const byName = new Map<string, RowResult>();
   for (const o of outcomes) if (o.ok) byName.set(o.result.name, o.result);
-  const head = ['row', 'median', 'min', 'unit', ...REFERENCE_ROWS.map((r) => `x ${r}`)];
+  const head = ['row', 'median', 'mad', ...(pct ? ['p75', 'p99'] : []), 'min', 'unit', ...refs.map((r) => `x ${r}`)];
+  const blank = (): string[] => [...(pct ? ['', ''] : []), '', '', ...refs.map(() => '')];
   const rows = outcomes.map((o): string[] => {
-    if (!o.ok) return [o.name, o.skipped === true ? 'skipped' : 'FAILED', '', '', ...REFERENCE_ROWS.map(() => '')];
+    if (!o.ok) return [o.name, o.skipped === true ? 'skipped' : 'FAILED', ...blank()];
     const r = o.result;
-    const ratios = REFERENCE_ROWS.map((name) => {
+    const ratios = refs.map((name) => {
       const ref = byName.get(name);
       return r.unit !== 'ns' || ref === undefined ? '-' : fmtRatio(r.median / ref.median);
     });
     const unit = r.unit === 'ns' ? `ns/${r.per}` : `B/${r.per}`;
-    return [r.name, fmtValue(r, r.median), fmtValue(r, r.min), unit, ...ratios];
+    const spread = pct ? [fmtValue(r, r.p75), fmtValue(r, r.p99)] : [];
+    return [r.name, fmtValue(r, r.median), `±${fmtValue(r, r.mad)}`, ...spread, fmtValue(r, r.min), unit, ...ratios];
   });
-  return table(head, rows, [false, true, true, false, true, true]);
+  const align = [false, true, true, ...(pct ? [true, true] : []), true, false, ...refs.map(() => true)];
+  return table(head, rows, align);
 }
 
 export function formatTargets(verdicts: readonly TargetVerdict[]): string {

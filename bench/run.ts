@@ -14,10 +14,12 @@
 // rows. It sends its RowResult back over the IPC channel. The exit code is 1 when a row
 // failed (threw, or its process died); a missed target is reported, not an error.
 
-import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BenchFileError, loadBenchFile } from './user-file.ts';
+import { runRowProcess, type ChildMessage } from './row-process.ts';
+import type { BenchRow } from './row.ts';
 import { allRows, allTargets, loadGroups, selectRows } from './registry.ts';
 import {
   busyWarning,
@@ -33,13 +35,11 @@ import {
 } from './report.ts';
 import { sampleRow, type RowResult, type SampleOptions } from './sample.ts';
 
-/** A row's process is killed after this long. */
-const ROW_TIMEOUT_MS = 120_000;
 
-type ChildMessage = { readonly ok: true; readonly result: RowResult } | { readonly ok: false; readonly error: string };
-
-const USAGE = `usage: hurdle-bench [--only PREFIX]... [--json FILE] [--samples N] [--list] [--help]
+const USAGE = `usage: hurdle-bench [--file ROWS] [--only PREFIX]... [--json FILE] [--samples N] [--list] [--help]
        (in the repository: npm run bench -- [options])
+  --file ROWS     run the rows of your own file (export default defineBench([...]) from
+                  'hurdle/bench') instead of hurdle's; a .ts file needs tsx to load
   --only PREFIX   run the rows whose name starts with PREFIX (repeatable), e.g. --only kernel.
   --json FILE     also write {"machine", "run", "rows", "targets"} to FILE
   --samples N     samples per row (fewer: quicker and noisier)
@@ -59,6 +59,7 @@ function sampleOptions(samples: string | undefined): SampleOptions {
 
 type Values = {
   child?: string | undefined;
+  file?: string | undefined;
   only?: string[] | undefined;
   json?: string | undefined;
   list?: boolean | undefined;
@@ -72,6 +73,7 @@ function parseCommandLine(argv: string[]): Values {
       args: argv,
       options: {
         child: { type: 'string' },
+        file: { type: 'string' },
         only: { type: 'string', multiple: true },
         json: { type: 'string' },
         list: { type: 'boolean' },
@@ -88,10 +90,11 @@ function parseCommandLine(argv: string[]): Values {
 }
 
 /** Child mode: run one row and report it to the parent. */
-async function runChild(name: string, opts: SampleOptions): Promise<void> {
+async function runChild(name: string, opts: SampleOptions, file: string | undefined): Promise<void> {
   let msg: ChildMessage;
   try {
-    const row = allRows(await loadGroups()).find((r) => r.name === name);
+    const rows = file === undefined ? allRows(await loadGroups()) : await loadBenchFile(file);
+    const row = rows.find((r) => r.name === name);
     if (row === undefined) throw new Error(`no benchmark row named ${name}`);
     msg = { ok: true, result: await sampleRow(row, opts) };
   } catch (e) {
@@ -104,30 +107,6 @@ async function runChild(name: string, opts: SampleOptions): Promise<void> {
   process.send!(msg, undefined, undefined, () => process.exit(msg.ok ? 0 : 1));
 }
 
-/** Run one row in a fresh process; resolves with its result or why it failed. */
-function runRowProcess(name: string, samples: string | undefined): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const args = ['--child', name, ...(samples === undefined ? [] : ['--samples', samples])];
-    const child = fork(fileURLToPath(import.meta.url), args, {
-      execArgv: [...process.execArgv, '--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      timeout: ROW_TIMEOUT_MS,
-    });
-    let answer: ChildMessage | null = null;
-    child.on('message', (m) => {
-      answer = m as ChildMessage;
-    });
-    child.on('error', (e) => resolve({ ok: false, name, error: e.message }));
-    // 'close' comes after the IPC channel has delivered everything ('exit' may come first).
-    child.on('close', (code, signal) => {
-      const a = answer as ChildMessage | null;
-      if (a === null) resolve({ ok: false, name, error: `row process exited (code ${code}, signal ${signal}) without a result` });
-      else if (a.ok) resolve({ ok: true, result: a.result });
-      else resolve({ ok: false, name, error: a.error });
-    });
-  });
-}
-
 async function main(argv: string[]): Promise<number> {
   const values = parseCommandLine(argv);
   if (values.help === true) {
@@ -136,14 +115,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = sampleOptions(values.samples);
   if (values.child !== undefined) {
-    await runChild(values.child, opts);
+    await runChild(values.child, opts, values.file);
     return 0;
   }
 
   const skipped: string[] = [];
-  const groups = await loadGroups(undefined, skipped);
+  const file = values.file === undefined ? undefined : resolve(values.file);
+  const groups = file === undefined ? await loadGroups(undefined, skipped) : [];
   for (const s of skipped) console.error(`hurdle bench: skipping rows ${s}`);
-  const rows = selectRows(allRows(groups), values.only ?? []);
+  const all: BenchRow[] = file === undefined ? allRows(groups) : await loadBenchFile(values.file!);
+  const rows = selectRows(all, values.only ?? []);
   if (values.list === true) {
     for (const r of rows) console.log(`${r.name.padEnd(26)} ${r.what}`);
     return 0;
@@ -167,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
       continue;
     }
     const t0 = performance.now();
-    const o = await runRowProcess(r.name, values.samples);
+    const o = await runRowProcess(r.name, { samples: opts.samples, file });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     console.error(`  ${r.name.padEnd(26)} ${o.ok ? 'done' : 'FAILED'} in ${secs} s`);
     if (!o.ok) console.error(o.error.replace(/^/gm, '    '));
@@ -181,7 +162,8 @@ async function main(argv: string[]): Promise<number> {
   console.log(`\nMachine: ${formatMachine(machine)}`);
   if (busy !== null) console.log(busy);
   console.log('');
-  console.log(formatResults(outcomes));
+  // A user's file: its rows are their own references; the spread in full (p75, p99).
+  console.log(formatResults(outcomes, file === undefined ? {} : { references: [], percentiles: true }));
   if (verdicts.length > 0) console.log(`\n${formatTargets(verdicts)}`);
   const run: RunInfo = { seconds: Math.round(performance.now() - started) / 1000, loadAfter: loadNow() };
   // The row running keeps about one core busy, so only load beyond that is someone else's.
@@ -203,7 +185,7 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
-  if (!(e instanceof UsageError)) throw e;
+  if (!(e instanceof UsageError) && !(e instanceof BenchFileError)) throw e;
   console.error(`hurdle bench: ${e.message} (--help shows the options)`);
   process.exitCode = 2;
 }

@@ -1,4 +1,5 @@
-// Running one row: warm-up runs, then measured samples, reduced to median and min. This
+// Running one row: warm-up runs, then measured samples, reduced to median, min and spread
+// (stats.ts). This
 // is what a row's child process does; the smoke test calls it in-process.
 //
 // Timing rows measure the steady state: no forced collection between samples (after a
@@ -10,6 +11,9 @@
 // (unit 'bytes') are preceded by a full collection.
 
 import type { BenchRow, Unit } from './row.ts';
+import { summarize } from './stats.ts';
+
+export { median } from './stats.ts';
 
 /** One row's figures, as the child sends them to the harness and --json writes them. */
 export interface RowResult {
@@ -20,6 +24,10 @@ export interface RowResult {
   readonly median: number;
   readonly min: number;
   readonly max: number;
+  /** Spread of the samples (stats.ts): median absolute deviation, 75th and 99th percentiles. */
+  readonly mad: number;
+  readonly p75: number;
+  readonly p99: number;
   readonly samples: readonly number[];
 }
 
@@ -27,13 +35,6 @@ export interface SampleOptions {
   iterations?: number;
   samples?: number;
   warmup?: number;
-}
-
-/** The median of a non-empty list (mean of the middle two for an even length). */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Warm the row up, take its samples and summarise them. Throws what the row throws. */
@@ -55,10 +56,9 @@ export async function sampleRow(row: BenchRow, opts: SampleOptions = {}): Promis
     name: row.name,
     unit: row.unit ?? 'ns',
     per: row.per ?? 'op',
-    iterations,
-    median: median(samples),
-    min: Math.min(...samples),
-    max: Math.max(...samples),
+    // Read again: a row made with bench() calibrates its iterations in its first run.
+    iterations: opts.iterations ?? row.iterations,
+    ...summarize(samples),
     samples,
   };
 }

@@ -1,8 +1,15 @@
-// Benchmark an RPC path of your own: declare an interface, serve it, and time calls from
-// a client thread (the in-thread stub) and from host code (connect()), next to a plain
-// `await` in the same run. Ratios taken in one run are what to compare.
-// Run it: npx tsx examples/benchmark-your-rpc.ts
+// Benchmark an RPC path of your own with hurdle/bench, the way hurdle measures its rows:
+// declare an interface and serve it, define rows (calls from a client thread through the
+// in-thread stub, calls from host code through connect(), and a plain `await` as the
+// yardstick), and run each row in its own Node process: warm-up runs, then samples, each
+// the mean of a timed loop; the median is reported with the spread (MAD, p75, p99). Ratios
+// taken in one run are what to compare. This file is also a rows file for the CLI:
+//   npx tsx bench/run.ts --file examples/benchmark-your-rpc.ts   (hurdle-bench --file, installed)
+// Run it: npx tsx examples/benchmark-your-rpc.ts [--samples N]
 
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { bench, defineBench, formatResults, runBench, sampleRow, type BenchRow, type Outcome, type RowResult } from '../bench/index.ts';
 import { Kernel, VirtualClock, type Sys, type SysGen } from '../core/index.ts';
 import { Bucket, connect, defineClass, defineInterface, RpcFailure, stub, t } from '../libcap/index.ts';
 import { isMain } from './is-main.ts';
@@ -17,7 +24,7 @@ function serve() {
   const cls = defineClass({
     name: 'kv',
     interface: Kv,
-    init: () => new Map<string, number>(),
+    init: () => new Map<string, number>([['answer', 42]]),
     handlers: {
       put: (ctx, { key, value }) => void ctx.data.set(key, value),
       get: (ctx, { key }) => {
@@ -33,41 +40,99 @@ function serve() {
   return { k, client, cap: bucket.install(obj, client) };
 }
 
-/** ns per operation of `n` calls of `op`. */
-async function time(n: number, op: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) await op();
-  return ((performance.now() - t0) * 1e6) / n;
+/** In-thread: a kernel thread of the client task calls through the stub. This row times itself. */
+function inThreadRow(): BenchRow {
+  let world: ReturnType<typeof serve> | null = null;
+  return {
+    name: 'kv.get.thread',
+    what: 'kv.get from a client thread through the in-thread stub (ns per call)',
+    iterations: 20_000,
+    async run(n) {
+      const { k, client, cap } = (world ??= serve());
+      const fast = k.counters.fastpath;
+      let ns = 0;
+      await k.exec(client, function* (sys: Sys): SysGen<void> {
+        const kv = stub(Kv, sys, cap);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) {
+          const r = yield* kv.get({ key: 'answer' });
+          if (!r.ok || r.value.value !== 42) throw new Error('wrong answer');
+        }
+        ns = ((performance.now() - t0) * 1e6) / n;
+      });
+      // A row that measured the wrong path must fail, not report.
+      if (k.counters.fastpath - fast < n) throw new Error('kv.get.thread: the calls did not take the kernel fast path');
+      return ns;
+    },
+  };
 }
 
-export async function main(out: (line: string) => void = console.log, n = 20_000): Promise<void> {
-  const { k, client, cap } = serve();
-  // In-thread: a kernel thread of the client task calls through the generated stub.
-  let inThread = 0;
-  await k.exec(client, function* (sys: Sys): SysGen<void> {
-    const kv = stub(Kv, sys, cap);
-    yield* kv.put({ key: 'answer', value: 42 });
-    for (let round = 0; round < 2; round++) {
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) {
-        const r = yield* kv.get({ key: 'answer' });
-        if (!r.ok || r.value.value !== 42) throw new Error('wrong answer');
-      }
-      inThread = ((performance.now() - t0) * 1e6) / n;
-    }
-  });
-  // From host code: the Promise-based client.
-  const kv = connect(Kv, k, client, cap);
-  await time(n / 4, () => kv.get({ key: 'answer' }));
-  const host = await time(n, () => kv.get({ key: 'answer' }));
-  // A yardstick from the same run.
-  const incAsync = async (x: number): Promise<number> => x + 1;
-  let x = 0;
-  const awaitNs = await time(n * 10, async () => (x = await incAsync(x)));
-  out(`kv.get, in-thread stub:  ${inThread.toFixed(0)} ns per call (${(inThread / awaitNs).toFixed(1)}x an await)`);
-  out(`kv.get, host connect():  ${host.toFixed(0)} ns per call (${(host / awaitNs).toFixed(1)}x an await)`);
-  out(`await of an async function: ${awaitNs.toFixed(1)} ns`);
-  out(`fast-path syscalls so far: ${k.counters.fastpath}, slow-path: ${k.counters.slowpath}`);
+const rows = defineBench([
+  inThreadRow(),
+  // From host code: the Promise-based client; setup runs once per row process.
+  bench(
+    'kv.get.host',
+    () => {
+      const { k, client, cap } = serve();
+      const kv = connect(Kv, k, client, cap);
+      return async () => {
+        if ((await kv.get({ key: 'answer' })).value !== 42) throw new Error('wrong answer');
+      };
+    },
+    { what: 'kv.get from host code through connect() (ns per call)' },
+  ),
+  // The yardstick: an await of an async function.
+  bench(
+    'await',
+    () => {
+      const inc = async (x: number): Promise<number> => x + 1;
+      // The promise is what the loop awaits: one await per call, as the harness's baseline.await.
+      return () => inc(1);
+    },
+    { what: 'await of an async function (ns per await)' },
+  ),
+]);
+export default rows;
+
+/** The example's lines: each row's median against the await, with its spread, then the table. */
+function report(outcomes: readonly Outcome[], out: (line: string) => void): void {
+  const got = new Map<string, RowResult>();
+  for (const o of outcomes) {
+    if (!o.ok) throw new Error(`${o.name} failed: ${o.error.split('\n')[0]}`);
+    got.set(o.result.name, o.result);
+  }
+  const awaitNs = got.get('await')!.median;
+  const line = (label: string, r: RowResult): string =>
+    `${label} ${r.median.toFixed(0)} ns per call (${(r.median / awaitNs).toFixed(1)}x an await), MAD ${r.mad.toFixed(1)}, p99 ${r.p99.toFixed(0)}`;
+  out(line('kv.get, in-thread stub: ', got.get('kv.get.thread')!));
+  out(line('kv.get, host connect(): ', got.get('kv.get.host')!));
+  out(`await of an async function: ${awaitNs.toFixed(1)} ns, MAD ${got.get('await')!.mad.toFixed(1)}`);
+  out('');
+  out(formatResults(outcomes, { references: ['await'], percentiles: true }));
 }
 
-if (isMain(import.meta.url)) await main();
+/**
+ * Measure and print. By default each row runs in its own process (runBench on this file);
+ * `inProcess` samples the rows here instead, one after another (quicker, for tests).
+ */
+export async function main(out: (line: string) => void = console.log, opts: { samples?: number; inProcess?: boolean } = {}): Promise<void> {
+  const samples = opts.samples ?? 7;
+  let outcomes: Outcome[];
+  if (opts.inProcess === true) {
+    outcomes = [];
+    for (const r of rows.rows) outcomes.push({ ok: true, result: await sampleRow(r, { samples, warmup: 1 }) });
+  } else {
+    // This module is the rows file; its rows are passed so that runBench need not load it again.
+    outcomes = await runBench(fileURLToPath(import.meta.url), { samples, rows: rows.rows });
+  }
+  report(outcomes, out);
+}
+
+if (isMain(import.meta.url)) {
+  const { values } = parseArgs({ options: { samples: { type: 'string' } } });
+  const samples = values.samples === undefined ? undefined : Number(values.samples);
+  if (samples !== undefined && !(Number.isInteger(samples) && samples >= 1)) {
+    console.error('benchmark-your-rpc: --samples needs a positive integer');
+    process.exitCode = 2;
+  } else await main(console.log, samples === undefined ? {} : { samples });
+}

@@ -182,7 +182,7 @@ export const group: RowGroup = {
     },
     {
       name: 'fs.stat.translator',
-      what: 'stat of /mnt/f, /mnt a tmpfs in the fs server: lookup at the fs server (translator root fetched, retry), lookup at tmpfs, io.stat, in-thread client',
+      what: 'stat of /mnt/f, /mnt a tmpfs in the fs server: lookup at the fs server (answers a copy of the root it kept from the first crossing: no fsys.getroot), retry, lookup at tmpfs, io.stat, in-thread client',
       iterations: 10_000,
       run: (n) => threadLoop('fs.stat.translator', n, statOf(MOUNTED, 'mounted'.length)),
     },

@@ -7,6 +7,7 @@ import type { Task } from '../../core/index.ts';
 import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
 import type { Filesystem } from './filesystem.ts';
 import { Fsys, FSYS_GOAWAY } from './fs-interfaces.ts';
+import { dropKeptRoots, withoutKeptRoots } from './root-cache.ts';
 import type { ActiveTranslator, TransBox } from './trans-box.ts';
 
 /** Call errors meaning the translator is gone (its endpoint dead, its bucket ended). */
@@ -28,6 +29,7 @@ export function detachActive(fs: Filesystem, box: TransBox): ActiveTranslator | 
 
 /** Release a detached translator: drop its control cap, end the task we started it in. */
 export function releaseActive(fs: Filesystem, act: ActiveTranslator): void {
+  dropKeptRoots(fs, act);
   fs.ops.delete(act.control);
   if (act.task !== null) destroyTask(fs, act.task);
 }
@@ -40,8 +42,18 @@ export function clearActive(fs: Filesystem, box: TransBox): void {
 
 /** Tell a detached translator to go away (bounded by the timeout), then release it. */
 export async function dismissActive(fs: Filesystem, act: ActiveTranslator, flags: number): Promise<void> {
-  await hostInvoke(fs.kernel, fs.task, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout });
+  await goaway(fs, act, flags);
   releaseActive(fs, act);
+}
+
+/**
+ * Call fsys.goaway on a translator (bounded by the timeout). The roots the parent keeps
+ * of it are dropped first, and none are kept until it answered: they are not users.
+ */
+function goaway(fs: Filesystem, act: ActiveTranslator, flags: number) {
+  return withoutKeptRoots(fs, act, () =>
+    hostInvoke(fs.kernel, fs.task, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout }),
+  );
 }
 
 /** Delete a translator's task (idempotent). */
@@ -62,7 +74,7 @@ export function destroyTask(fs: Filesystem, task: Task): void {
 export async function goawayActive(fs: Filesystem, box: TransBox, flags: number): Promise<ErrnoName | null> {
   const act = box.active;
   if (act === null) return null;
-  const r = await hostInvoke(fs.kernel, fs.task, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout });
+  const r = await goaway(fs, act, flags);
   const forced = (flags & FSYS_GOAWAY.FORCE) !== 0;
   if (r.ok || GONE.has(r.error) || forced) {
     if (box.active === act) clearActive(fs, box);

@@ -8,6 +8,7 @@
 import { Kind } from '../../core/index.ts';
 import type { Bucket, Client } from '../../libcap/index.ts';
 import { dotdotsHeld } from './dotdot.ts';
+import { keptRootCount } from './root-cache.ts';
 import type { Filesystem } from './filesystem.ts';
 
 /** Per-client bounds (see docs/limits-fs.md). */
@@ -28,7 +29,7 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxOpens: 1024, maxWatchers
  * machinery (receive windows, translators' control caps, timers).
  */
 function spaceLow(fs: Filesystem, reserve: number): boolean {
-  return fs.bucket.outstanding + fs.watcherTotal() + dotdotsHeld(fs.ops) + reserve >= fs.task.cspace.size;
+  return fs.bucket.outstanding + fs.watcherTotal() + dotdotsHeld(fs.ops) + keptRootCount(fs) + reserve >= fs.task.cspace.size;
 }
 
 /**

@@ -28,6 +28,8 @@ import { checkOpen, openChecked } from './open-node.ts';
 import { badOpenFlags } from './open-flags.ts';
 import { followSymlink, joinRest, splitPath } from './path-name.ts';
 import type { PerOpen } from './peropen.ts';
+import { copyKeptRoot, mayKeep } from './root-cache.ts';
+import type { ActiveTranslator } from './trans-box.ts';
 import type { User } from './user.ts';
 
 /** Symlinks one lookup may follow (Linux's and memfs's limit). */
@@ -152,6 +154,11 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
       // A translator already running: fetch its root on this worker thread, as long as
       // the pool keeps a worker free (a translator may call back into this server).
       const act = fs.store.peek(w.link.node)?.trans?.active ?? null;
+      if (act !== null && (act.task === null || act.task.alive)) {
+        // A root kept for this user: answered at once, without calling the translator.
+        const kept = keptReply(fs, act, po, user, w, flags);
+        if (kept !== null) return kept;
+      }
       const b = fs.bucket;
       const spare = b.idleWorkers > 0 || b.workers < b.maxWorkers - 1;
       if (act !== null && (act.task === null || act.task.alive) && ctx.sys !== null && spare) {
@@ -176,6 +183,26 @@ function startErrorOf(fs: Filesystem, link: MLink): string {
   return fs.store.peek(link.node)?.trans?.startError ?? '';
 }
 
+/** The flags a translator's root is opened with for walk `w` of a lookup with `flags`. */
+function rootFlagsOf(w: Extract<Walked, { kind: 'translator' }>, flags: number): number {
+  return w.last ? (flags & ~LOOKUP_ONLY) | (w.mustBeDir ? O.DIRECTORY : 0) : O.PATH;
+}
+
+/** The answer from a root kept for this crossing (root-cache.ts), or null: fetch one. */
+function keptReply(
+  fs: Filesystem,
+  act: ActiveTranslator,
+  start: PerOpen,
+  user: User,
+  w: Extract<Walked, { kind: 'translator' }>,
+  flags: number,
+): LookupReply | RpcFailure<never> | null {
+  if (!mayKeep(rootFlagsOf(w, flags))) return null;
+  if (w.rest.length > PATH_MAX) return null;
+  const slot = copyKeptRoot(fs, act, user, w.dir, start.dotdot);
+  return slot === 0 ? null : { retry: 'normal', retryName: w.rest, port: slot };
+}
+
 /** Enter an active translator in-thread; falls back to the general (async) path. */
 function* crossInThread(
   fs: Filesystem,
@@ -188,7 +215,7 @@ function* crossInThread(
   mode: number,
 ): SysGen<LookupReply | RpcFailure<never>> {
   const sys = ctx.sys!;
-  const rootFlags = w.last ? (flags & ~LOOKUP_ONLY) | (w.mustBeDir ? O.DIRECTORY : 0) : O.PATH;
+  const rootFlags = rootFlagsOf(w, flags);
   const r = yield* fetchActiveRoot(fs, w.link, w.dir, start, user, rootFlags, sys);
   if (r === NOT_ACTIVE) {
     const answer: LookupReply | ErrnoName = yield* sys.await(enterTranslator(fs, ctx, start, user, w, name, flags, mode));
@@ -244,7 +271,7 @@ async function enterTranslator(
       case 'retry':
         return retryReply(fs, w);
       case 'translator': {
-        const rootFlags = w.last ? (flags & ~LOOKUP_ONLY) | (w.mustBeDir ? O.DIRECTORY : 0) : O.PATH;
+        const rootFlags = rootFlagsOf(w, flags);
         const r = await fetchRoot(fs, w.link, w.dir, start, user, rootFlags);
         if (r === null) {
           w = walk(fs, start, user, name, flags, mode);

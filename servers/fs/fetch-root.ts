@@ -5,7 +5,8 @@
 // leads to). The call is bounded by the translator timeout, so a translator that never
 // answers fails the lookup with ETIMEDOUT; a dead one (its task deleted, its endpoint
 // gone: EPIPE) has its active setting cleared and the lookup starts over, which
-// restarts a passive translator.
+// restarts a passive translator. An O_PATH root fetched before for the same user, from
+// the same directory and "..", is copied from the kept roots instead (root-cache.ts).
 
 import type { Sys, SysGen } from '../../core/index.ts';
 import { hostInvoke, invoke, type CapObject, type Client, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
@@ -14,6 +15,7 @@ import type { Filesystem, ProtidData } from './filesystem.ts';
 import { Fsys, O, type Retry } from './fs-interfaces.ts';
 import type { MLink } from './node-store.ts';
 import { PerOpen } from './peropen.ts';
+import { copyKeptRoot, keepRoot, mayKeep } from './root-cache.ts';
 import type { ActiveTranslator, TransBox } from './trans-box.ts';
 import { startPassive } from './translator-start.ts';
 import { NOBODY, type User } from './user.ts';
@@ -54,6 +56,8 @@ export async function fetchRoot(
       if (typeof started === 'string') return started;
       act = started;
     }
+    const kept = keptFor(fs, act, user, dir, dotdotOf, flags);
+    if (kept !== null) return kept;
     const dd = giveDotdot(fs, act, dir, dotdotOf);
     const r = await hostInvoke(
       fs.kernel,
@@ -64,7 +68,7 @@ export async function fetchRoot(
       { timeout: fs.settings.translatorTimeout },
     );
     const done = getrootDone(fs, box, act, dd, r);
-    if (done !== NOT_ACTIVE) return done;
+    if (done !== NOT_ACTIVE) return keepFetched(fs, act, user, dir, dotdotOf, flags, done);
   }
   return 'EIO';
 }
@@ -91,6 +95,8 @@ export function* fetchActiveRoot(
   const box = fs.store.peek(link.node)?.trans ?? null;
   const act = box?.active ?? null;
   if (box === null || act === null || (act.task !== null && !act.task.alive)) return NOT_ACTIVE;
+  const kept = keptFor(fs, act, user, dir, dotdotOf, flags);
+  if (kept !== null) return kept;
   const dd = giveDotdot(fs, act, dir, dotdotOf);
   const r: RpcResult<unknown> = yield* invoke(
     sys,
@@ -99,7 +105,31 @@ export function* fetchActiveRoot(
     { dotdot: dd.slot, ids: user.ids, flags },
     { timeout: fs.settings.translatorTimeout },
   );
-  return getrootDone(fs, box, act, dd, r);
+  const done = getrootDone(fs, box, act, dd, r);
+  return done === NOT_ACTIVE ? done : keepFetched(fs, act, user, dir, dotdotOf, flags, done);
+}
+
+/** A copy of the root kept for this crossing (root-cache.ts), or null: fetch it. */
+function keptFor(fs: Filesystem, act: ActiveTranslator, user: User, dir: MLink, dotdotOf: PerOpen, flags: number): FetchedRoot | null {
+  if (!mayKeep(flags)) return null;
+  const slot = copyKeptRoot(fs, act, user, dir, dotdotOf.dotdot);
+  return slot === 0 ? null : { retry: 'normal', retryName: '', root: slot };
+}
+
+/** A root just fetched: keep a copy when it may be kept; the answer goes on unchanged. */
+function keepFetched(
+  fs: Filesystem,
+  act: ActiveTranslator,
+  user: User,
+  dir: MLink,
+  dotdotOf: PerOpen,
+  flags: number,
+  done: FetchedRoot | ErrnoName,
+): FetchedRoot | ErrnoName {
+  if (typeof done !== 'string' && mayKeep(flags) && done.retry === 'normal' && done.retryName === '') {
+    keepRoot(fs, act, user, dir, dotdotOf.dotdot, done.root);
+  }
+  return done;
 }
 
 /** The ".." port given to a translator with fsys.getroot: whom it went to, and its slot. */

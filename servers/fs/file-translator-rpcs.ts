@@ -7,6 +7,7 @@
 import { Kind } from '../../core/index.ts';
 import type { ErrnoName, SpecsOf } from '../../libcap/index.ts';
 import { clearActive, detachActive, dismissActive, goawayActive, releaseActive } from './active-translator.ts';
+import { dropKeptRoots } from './root-cache.ts';
 import { failDeferred, failWith } from './fail-with.ts';
 import type { HandlerSet } from './handler-set.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
@@ -103,6 +104,8 @@ export function fileTranslatorHandlers(fs: Filesystem): HandlerSet<TranslatorMet
       if (box === null) return ctx.fail('ENXIO');
       if (box.active !== null && box.active.task !== null && !box.active.task.alive) clearActive(fs, box);
       if (box.active === null) return ctx.fail('ENXIO');
+      // Its holder may call fsys.goaway straight: the roots kept of it would count as users.
+      dropKeptRoots(fs, box.active);
       return { control: box.active.control };
     },
 

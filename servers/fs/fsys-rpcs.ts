@@ -13,6 +13,7 @@ import type { ControlData, Filesystem } from './filesystem.ts';
 import { Fsys, FSYS_GOAWAY } from './fs-interfaces.ts';
 import { checkOpen, openChecked } from './open-node.ts';
 import { admitRoot } from './client-limits.ts';
+import { closeKeptRoots } from './root-cache.ts';
 import { copyIds, User } from './user.ts';
 
 /** Parse fsysopts options: the read-only setting they ask for (null: unchanged), or EINVAL. */
@@ -58,7 +59,10 @@ export function* dismissChildrenIn(fs: Filesystem, sys: Sys, flags: number): Sys
   let refused: ErrnoName | null = null;
   const forced = (flags & FSYS_GOAWAY.FORCE) !== 0;
   for (const [act, box] of [...fs.children]) {
+    // The roots this server keeps of it are not users (root-cache.ts).
+    const reopen = closeKeptRoots(fs, act);
     const r = yield* stub(Fsys, sys, act.control).goaway({ flags }, { timeout: fs.settings.translatorTimeout });
+    reopen();
     if (r.ok || isGone(r.error) || forced) {
       if (box.active === act) clearActive(fs, box);
     } else refused = 'EBUSY';

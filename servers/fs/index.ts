@@ -32,6 +32,7 @@ export { fsServer, DEFAULT_VOLUME_QUOTA, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_INOD
 export type { FsServerOptions, FsInstance } from './fs-server.ts';
 export type { Filesystem, FsSettings, ProtidData, ControlData } from './filesystem.ts';
 export { MAX_SYMLINKS } from './dir-lookup.ts';
+export { KEPT_ROOTS_PER_TRANSLATOR, forgetKeptRoots } from './root-cache.ts';
 
 // Translators: what the server starts, and where it finds them
 export { TranslatorRegistry } from './translator.ts';

@@ -5,12 +5,13 @@ import { expect, it } from 'vitest';
 import { main as bench } from '../../examples/benchmark-your-rpc.ts';
 import { main as trace } from '../../examples/trace-to-perfetto.ts';
 
-it('examples/benchmark-your-rpc: reports in-thread, host and await figures from one run', async () => {
+it('examples/benchmark-your-rpc: reports in-thread, host and await figures with their spread (rows sampled in-process)', async () => {
   const lines: string[] = [];
-  await bench((l) => lines.push(l), 200);
-  expect(lines[0]).toMatch(/^kv\.get, in-thread stub: +\d+ ns per call \([\d.]+x an await\)$/);
+  await bench((l) => lines.push(l), { samples: 1, inProcess: true });
+  expect(lines[0]).toMatch(/^kv\.get, in-thread stub: +\d+ ns per call \([\d.]+x an await\), MAD [\d.]+, p99 \d+$/);
   expect(lines[1]).toMatch(/^kv\.get, host connect\(\): +\d+ ns per call/);
-  expect(lines[3]).toMatch(/^fast-path syscalls so far: [1-9]\d*, slow-path: \d+$/);
+  expect(lines[2]).toMatch(/^await of an async function: [\d.]+ ns, MAD [\d.]+$/);
+  expect(lines.join('\n')).toMatch(/^row +median +mad +p75 +p99 +min +unit +x await$/m);
 });
 
 it('examples/trace-to-perfetto: decoded lines for a read through a translator, and a trace with slices', async () => {

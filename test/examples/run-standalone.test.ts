@@ -85,11 +85,11 @@ describe.concurrent('examples run standalone', () => {
     }, TEST_TIMEOUT_MS);
   }
 
-  it('benchmark-your-rpc.ts reports its figures', async () => {
-    const proc = await run('benchmark-your-rpc.ts');
+  it('benchmark-your-rpc.ts reports its figures (each row in its own process)', async () => {
+    const proc = await run('benchmark-your-rpc.ts', ['--samples', '1']);
     expect(proc.code).toBe(0);
-    expect(proc.stdout).toMatch(/^kv\.get, in-thread stub: +\d+ ns per call \([\d.]+x an await\)$/m);
-    expect(proc.stdout).toMatch(/^fast-path syscalls so far: [1-9]\d*, slow-path: \d+$/m);
+    expect(proc.stdout).toMatch(/^kv\.get, in-thread stub: +\d+ ns per call \([\d.]+x an await\), MAD [\d.]+, p99 \d+$/m);
+    expect(proc.stdout).toMatch(/^kv\.get\.host +\d+ +±[\d.]+ /m);
   }, TEST_TIMEOUT_MS);
 
   it('trace-to-perfetto.ts prints the decoded lines and writes trace.json where it runs', async () => {

@@ -112,6 +112,12 @@ await bucket.end(true);
 console.log('shutdown clean: ' + (await sys.shutdown({ force: true })).clean);
 `;
 
+/** A user's benchmark rows file, importing the hurdle/bench entry. */
+const ROWS = `
+import { bench, defineBench } from 'hurdle/bench';
+export default defineBench([bench('consumer.add', () => { let x = 0; return () => { x++; }; }, { iterations: 1000, warmup: 0 })]);
+`;
+
 const TYPED = `
 import { boot, defaultSystem, Kernel, VirtualClock, createFsClient, defineInterface, defineClass, t, type FsClient } from 'hurdle';
 import type { Sys, SysGen } from 'hurdle/core';
@@ -158,6 +164,7 @@ describe('the npm package', () => {
     writeFileSync(join(project, 'package-lock.json'), JSON.stringify(lock, null, 2));
     writeFileSync(join(project, 'app.mjs'), APP);
     writeFileSync(join(project, 'typed.ts'), TYPED);
+    writeFileSync(join(project, 'rows.mjs'), ROWS);
     ok(await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], project), 'npm ci --offline');
   }, SETUP_TIMEOUT_MS);
 
@@ -207,6 +214,9 @@ describe('the npm package', () => {
     const bench = await run(bin('hurdle-bench'), ['--list'], project);
     expect(bench.code).toBe(0);
     expect(bench.stdout).toMatch(/^kernel\.call\.fast /m);
+    const mine = await run(bin('hurdle-bench'), ['--file', 'rows.mjs', '--samples', '1'], project);
+    expect(mine.code).toBe(0);
+    expect(mine.stdout).toMatch(/^consumer\.add +[\d.]+ +±[\d.]+ /m);
   }, STEP_TIMEOUT_MS);
 
   it("type-checks a TypeScript consumer with tsc --init's settings against the shipped .d.ts", async () => {

@@ -20,7 +20,7 @@ import {
 } from '../../core/index.ts';
 import { invoke, type AnyType, type Fields, type Interface, type MethodDef } from '../../libcap/index.ts';
 import { Auth, Rendezvous } from '../../servers/auth/index.ts';
-import { Fsys, Protid } from '../../servers/fs/index.ts';
+import { forgetKeptRoots, Fsys, Protid } from '../../servers/fs/index.ts';
 import { createFsClient, type FsClient } from '../../servers/fsclient/index.ts';
 import { Namespace, Watcher } from '../../servers/names/index.ts';
 import { Mailbox, Notify, Sender } from '../../servers/notify/index.ts';
@@ -552,6 +552,18 @@ async function quiesce(w: World): Promise<void> {
   }
 }
 
+/**
+ * Empty the filesystems' caches of translator roots (servers/fs/root-cache.ts) and let
+ * the translators hear it. Kept roots are a bounded cache the parent holds, keyed by
+ * user identity (a fuzzer that restricts its ids makes new keys): both censuses compared
+ * are taken with it empty, so what a client left behind shows, and so does anything
+ * dropping the cache leaves behind.
+ */
+async function emptyRootCaches(w: World): Promise<void> {
+  forgetKeptRoots(w.kernel);
+  await quiesce(w);
+}
+
 /** The fuzzer is gone: its directory removed as root (stopping translators set there), its task deleted. */
 async function endFuzzer(w: World, who: FuzzerName): Promise<void> {
   await clearFuzzDir(w);
@@ -583,7 +595,7 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<FuzzReport> {
   await w.root.chown(FUZZ_DIR, FUZZ_UID, FUZZ_GID);
   await healthProblems(w, 'fuzzer');
   await healthProblems(w, 'ghost');
-  await quiesce(w);
+  await emptyRootCaches(w);
   // What an idle client costs the kernel: the ghost (the fuzzer's twin) is deleted.
   const withGhost = census(w.kernel);
   w.kernel.deleteTask(w.system.task('ghost'));
@@ -619,6 +631,7 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<FuzzReport> {
     want.set(k, (want.get(k) ?? 0) - (n - (before.get(key) ?? 0)));
   }
   for (const [key, n] of want) if (n === 0) want.delete(key);
+  await emptyRootCaches(w);
   problems.push(...censusDiff(census(w.kernel), want, 'once the fuzzer died').filter((p) => !/ threads -?\d+, expected/.test(p) || grew(p, 'threads')));
   await w.system.shutdown({ force: true }).catch(() => undefined);
   return { seed, messages: f.sent, outcomes: f.outcomes, problems, kernelMs };

@@ -1,0 +1,53 @@
+// One row in a fresh Node process: the harness's entry (run.ts, or run.js when built)
+// again with `--child <row>` (and `--file` for a user's rows file). A fresh V8 gets no JIT
+// state from another row; the parent's execArgv (the tsx loader, when it has one) is
+// inherited, with --expose-gc for the memory rows. The child sends its RowResult back over
+// the IPC channel; a row that throws, or a process that dies or outlives the timeout, is
+// a failed Outcome saying why.
+
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Outcome } from './report.ts';
+import type { RowResult } from './sample.ts';
+
+/** A row's process is killed after this long. */
+export const ROW_TIMEOUT_MS = 120_000;
+
+/** What a row's process sends its parent. */
+export type ChildMessage = { readonly ok: true; readonly result: RowResult } | { readonly ok: false; readonly error: string };
+
+/** The harness entry beside this module (same extension: .ts in the repository, .js built). */
+const ENTRY = fileURLToPath(new URL(`./run${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url));
+
+export interface RowProcessOptions {
+  /** Samples per row (the row's own count when absent). */
+  readonly samples?: number | undefined;
+  /** A user's rows file (absolute path) the row is defined in; the registry's rows when absent. */
+  readonly file?: string | undefined;
+}
+
+/** Run one row in a fresh process; resolves with its result or why it failed. */
+export function runRowProcess(name: string, opts: RowProcessOptions = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const args = ['--child', name];
+    if (opts.samples !== undefined) args.push('--samples', String(opts.samples));
+    if (opts.file !== undefined) args.push('--file', opts.file);
+    const child = fork(ENTRY, args, {
+      execArgv: [...process.execArgv, '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      timeout: ROW_TIMEOUT_MS,
+    });
+    let answer: ChildMessage | null = null;
+    child.on('message', (m) => {
+      answer = m as ChildMessage;
+    });
+    child.on('error', (e) => resolve({ ok: false, name, error: e.message }));
+    // 'close' comes after the IPC channel has delivered everything ('exit' may come first).
+    child.on('close', (code, signal) => {
+      const a = answer as ChildMessage | null;
+      if (a === null) resolve({ ok: false, name, error: `row process exited (code ${code}, signal ${signal}) without a result` });
+      else if (a.ok) resolve({ ok: true, result: a.result });
+      else resolve({ ok: false, name, error: a.error });
+    });
+  });
+}

@@ -1,0 +1,41 @@
+// The harness's statistics on fixed samples: median, quantiles by linear interpolation
+// between order statistics, the MAD, and what summarize() reports (deterministic: no
+// timing here).
+
+import { describe, expect, it } from 'vitest';
+import { median, quantile, summarize } from '../../bench/stats.ts';
+
+describe('bench statistics', () => {
+  it('median: the middle one, or the mean of the middle two; order does not matter', () => {
+    expect(median([5])).toBe(5);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('quantiles interpolate between order statistics (p0 is the min, p1 the max)', () => {
+    const xs = [10, 20, 30, 40, 50];
+    expect(quantile(xs, 0)).toBe(10);
+    expect(quantile(xs, 1)).toBe(50);
+    expect(quantile(xs, 0.75)).toBe(40);
+    expect(quantile(xs, 0.99)).toBeCloseTo(49.6, 10);
+    expect(quantile([1, 2], 0.75)).toBe(1.75);
+    expect(() => quantile([], 0.5)).toThrow(RangeError);
+    expect(() => quantile([1], 1.5)).toThrow(RangeError);
+  });
+
+  it('summarize: median, extremes, MAD, p75, p99 of seven samples with one outlier', () => {
+    const s = summarize([100, 102, 98, 101, 99, 100, 250]);
+    expect(s.median).toBe(100);
+    expect(s.min).toBe(98);
+    expect(s.max).toBe(250);
+    // Deviations 0, 2, 2, 1, 1, 0, 150: their median is 1 (the outlier does not move it).
+    expect(s.mad).toBe(1);
+    expect(s.p75).toBe(101.5);
+    expect(s.p99).toBeCloseTo(241.12, 10);
+  });
+
+  it('one sample: every figure is that sample, the MAD 0', () => {
+    expect(summarize([42])).toEqual({ median: 42, min: 42, max: 42, mad: 0, p75: 42, p99: 42 });
+    expect(() => summarize([])).toThrow(RangeError);
+  });
+});
