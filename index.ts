@@ -6,6 +6,6 @@ export * from './servers/system/index.ts';
 export { Kernel, RealClock, VirtualClock } from './core/index.ts';
 export type { Clock, KernelOptions, Sys, SysGen, Task } from './core/index.ts';
 export { Bucket, connect, defineClass, defineInterface, RpcFailure, stub, t } from './libcap/index.ts';
-export { createFsClient } from './servers/fsclient/index.ts';
-export type { FsClient } from './servers/fsclient/index.ts';
+export { createFsClient } from './clients/fs/index.ts';
+export type { FsClient } from './clients/fs/index.ts';
 export { defaultRegistry } from './servers/translators/index.ts';

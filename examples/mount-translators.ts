@@ -8,8 +8,8 @@
 import { Kernel, VirtualClock } from '../core/index.ts';
 import { authServer, idsFor, type AuthInstance } from '../servers/auth/index.ts';
 import { fsServer } from '../servers/fs/index.ts';
-import { createFsClient, fsysopts, settrans, showtrans, type FsClient } from '../servers/fsclient/index.ts';
-import { installService } from '../servers/system/server.ts';
+import { createFsClient, fsysopts, settrans, showtrans, type FsClient } from '../clients/fs/index.ts';
+import { installService } from '../libcap/server.ts';
 import { defaultRegistry } from '../servers/translators/index.ts';
 import { isMain } from './is-main.ts';
 

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kernel } from '../core/index.ts';
-import { createFsClient } from '../servers/fsclient/index.ts';
+import { createFsClient } from '../clients/fs/index.ts';
 import { findNatsServer, natsServerMissing, startNatsServer } from '../servers/netmsg/index.ts';
 import { joinNats } from '../servers/netmsg/join.ts';
 import { isMain } from './is-main.ts';

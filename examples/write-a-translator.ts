@@ -9,8 +9,8 @@ import { Kernel, VirtualClock } from '../core/index.ts';
 import { connect } from '../libcap/index.ts';
 import { authServer, idsFor, type AuthInstance } from '../servers/auth/index.ts';
 import { fsServer, Protid, trivfs, TranslatorRegistry, type TranslatorFactory } from '../servers/fs/index.ts';
-import { createFsClient, settrans } from '../servers/fsclient/index.ts';
-import { installService } from '../servers/system/server.ts';
+import { createFsClient, settrans } from '../clients/fs/index.ts';
+import { installService } from '../libcap/server.ts';
 import { isMain } from './is-main.ts';
 
 function rot13(data: Uint8Array): Uint8Array {

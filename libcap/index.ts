@@ -33,3 +33,11 @@ export type { MessageTarget } from './registry.ts';
 // Per-client limits (resource accounting)
 export { DEFAULT_LIMITS, LIMIT_ERRNO, ResourceError, limitErrno } from './limits.ts';
 export type { BuiltinLimit, ClientLimits, LimitErrno, LimitErrnoOf, LimitKind, ResolvedLimits } from './limits.ts';
+
+// The server convention every server follows (a factory started in a task, an instance
+// that hands out its root object and shuts down), below the servers that follow it; and
+// the helpers servers share at their door.
+export { installService, shutdownBuckets } from './server.ts';
+export type { HeldNote, ServerEnv, ServerFactory, ServerInstance } from './server.ts';
+export { callerGone, dropAbandoned } from './abandoned.ts';
+export { isWellFormed, toWellFormed } from './strings.ts';

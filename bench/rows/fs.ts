@@ -18,8 +18,8 @@ import { createFsFromVolume, Volume } from 'memfs';
 import { Kernel, VirtualClock, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import { authServer, idsFor, type AuthInstance } from '../../servers/auth/index.ts';
 import { fsServer, O } from '../../servers/fs/index.ts';
-import { createFsClient, settrans, ThreadFs, type FsClient } from '../../servers/fsclient/index.ts';
-import { installService } from '../../servers/system/server.ts';
+import { createFsClient, settrans, ThreadFs, type FsClient } from '../../clients/fs/index.ts';
+import { installService } from '../../libcap/server.ts';
 import { defaultRegistry } from '../../servers/translators/index.ts';
 import { nsPer, type RowGroup } from '../row.ts';
 

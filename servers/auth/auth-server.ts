@@ -33,9 +33,9 @@ import {
   releaseKept,
   stillKept,
 } from '../../libcap/index.ts';
-import { callerGone, dropAbandoned } from '../system/abandoned.ts';
-import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
-import { Auth, Rendezvous, type Ids } from './auth-interface.ts';
+import { callerGone, dropAbandoned } from '../../libcap/abandoned.ts';
+import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { Auth, Rendezvous, type Ids } from '../../protocol/auth.ts';
 
 /** Ids for a user: uid and gid effective and available, plus supplementary groups. */
 export function idsFor(uid: number, gid: number, groups: readonly number[] = []): Ids {

@@ -6,7 +6,7 @@
 import type { Task } from '../../core/index.ts';
 import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
 import type { Filesystem } from './filesystem.ts';
-import { Fsys, FSYS_GOAWAY } from './fs-interfaces.ts';
+import { Fsys, FSYS_GOAWAY } from '../../protocol/fs.ts';
 import { dropKeptRoots, withoutKeptRoots } from './root-cache.ts';
 import type { ActiveTranslator, TransBox } from './trans-box.ts';
 

@@ -5,7 +5,7 @@
 
 import type { Rpc } from '../../libcap/index.ts';
 import { failWith } from './fail-with.ts';
-import { IO_MAX, O } from './fs-interfaces.ts';
+import { IO_MAX, O } from '../../protocol/fs.ts';
 import { canRead, canWrite } from './open-flags.ts';
 
 /** What these helpers need of a per-open. */

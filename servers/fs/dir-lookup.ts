@@ -21,7 +21,7 @@ import type { ErrnoName, Handler, Rpc, RpcFailure, SpecOf } from '../../libcap/i
 import { failDeferred, failWith } from './fail-with.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
 import { fetchActiveRoot, fetchRoot, NOT_ACTIVE } from './fetch-root.ts';
-import { ACCESS, O, PATH_MAX, S, type Dir, type Retry } from './fs-interfaces.ts';
+import { ACCESS, O, PATH_MAX, S, type Dir, type Retry } from '../../protocol/fs.ts';
 import { newOwner } from './new-node.ts';
 import { NodeStore, type MLink, type MNode } from './node-store.ts';
 import { checkOpen, openChecked } from './open-node.ts';

@@ -11,7 +11,7 @@ import { admitWatcher } from './client-limits.ts';
 import { failWith } from './fail-with.ts';
 import type { HandlerSet } from './handler-set.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
-import { ACCESS, S, type Dir, type DirEntry } from './fs-interfaces.ts';
+import { ACCESS, S, type Dir, type DirEntry } from '../../protocol/fs.ts';
 import { newOwner } from './new-node.ts';
 import { NodeStore, type MLink, type MNode } from './node-store.ts';
 import { canRead } from './open-flags.ts';

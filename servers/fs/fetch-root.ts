@@ -12,7 +12,7 @@ import type { Sys, SysGen } from '../../core/index.ts';
 import { hostInvoke, invoke, type CapObject, type Client, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
 import { clearActive, isGone } from './active-translator.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
-import { Fsys, O, type Retry } from './fs-interfaces.ts';
+import { Fsys, O, type Retry } from '../../protocol/fs.ts';
 import type { MLink } from './node-store.ts';
 import { PerOpen } from './peropen.ts';
 import { copyKeptRoot, keepRoot, mayKeep } from './root-cache.ts';

@@ -6,7 +6,7 @@
 import type { SpecsOf } from '../../libcap/index.ts';
 import type { HandlerSet } from './handler-set.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
-import { NAME_MAX, S, ST, TMPFS_MAGIC, type File, type StatfsRecord } from './fs-interfaces.ts';
+import { NAME_MAX, S, ST, TMPFS_MAGIC, type File, type StatfsRecord } from '../../protocol/fs.ts';
 import { isOffset } from './io-rpcs.ts';
 import { canWrite } from './open-flags.ts';
 import { BLKSIZE } from './stat-record.ts';

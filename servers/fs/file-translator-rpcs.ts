@@ -11,7 +11,7 @@ import { dropKeptRoots } from './root-cache.ts';
 import { failDeferred, failWith } from './fail-with.ts';
 import type { HandlerSet } from './handler-set.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
-import { FS_TRANS, FSYS_GOAWAY, PATH_MAX, type File } from './fs-interfaces.ts';
+import { FS_TRANS, FSYS_GOAWAY, PATH_MAX, type File } from '../../protocol/fs.ts';
 import type { MNode } from './node-store.ts';
 import { TransBox } from './trans-box.ts';
 

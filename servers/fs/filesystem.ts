@@ -5,11 +5,11 @@
 
 import type { Kernel, Task } from '../../core/index.ts';
 import { after, RpcFailure, type Bucket, type CapClass, type CapObject, type Client, type Rpc, type SpecsOf } from '../../libcap/index.ts';
-import type { Ids } from '../auth/auth-interface.ts';
+import type { Ids } from '../../protocol/auth.ts';
 import { Poster } from '../notify/poster.ts';
 import { ChangeWatchers, type PostRoute } from './change-notifier.ts';
 import type { ClientLimits } from './client-limits.ts';
-import type { Fsys, Protid } from './fs-interfaces.ts';
+import type { Fsys, Protid } from '../../protocol/fs.ts';
 import { NodeStore, type MNode } from './node-store.ts';
 import { canWrite } from './open-flags.ts';
 import type { PerOpen } from './peropen.ts';

@@ -1,6 +1,6 @@
 // The filesystem server: a memfs volume served through protids (io, file and dir on one
 // cap) and a control port (fsys), with Hurd translators on its nodes. It follows the
-// server convention (servers/system/server.ts) and is itself a translator factory: a
+// server convention (libcap/server.ts) and is itself a translator factory: a
 // fresh instance mounted on a node is tmpfs.
 //
 // Object model, as libdiskfs: a protid (one client cap, one user's ids, learnt from
@@ -17,7 +17,7 @@
 import { Volume } from 'memfs';
 import type { Task } from '../../core/index.ts';
 import { Bucket, defineClass, RpcFailure, type BucketOptions } from '../../libcap/index.ts';
-import { shutdownBuckets, type HeldNote, type ServerEnv } from '../system/server.ts';
+import { shutdownBuckets, type HeldNote, type ServerEnv } from '../../libcap/server.ts';
 import { dirHandlers } from './dir-rpcs.ts';
 import { lookupHandler } from './dir-lookup.ts';
 import { clearActive } from './active-translator.ts';
@@ -25,7 +25,7 @@ import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-limits.ts';
 import { fileHandlers } from './file-rpcs.ts';
 import { fileTranslatorHandlers } from './file-translator-rpcs.ts';
 import { Filesystem, type ControlData, type ProtidArg, type ProtidData } from './filesystem.ts';
-import { Fsys, FSYS_GOAWAY, O, Protid } from './fs-interfaces.ts';
+import { Fsys, FSYS_GOAWAY, O, Protid } from '../../protocol/fs.ts';
 import { protidHandlers } from './handler-set.ts';
 import { dismissChildren, fsysHandlers } from './fsys-rpcs.ts';
 import { ioHandlers } from './io-rpcs.ts';

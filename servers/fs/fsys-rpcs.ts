@@ -10,7 +10,7 @@ import { failWith } from './fail-with.ts';
 import type { HandlerSet } from './handler-set.ts';
 import { clearActive, goawayActive, isGone } from './active-translator.ts';
 import type { ControlData, Filesystem } from './filesystem.ts';
-import { Fsys, FSYS_GOAWAY } from './fs-interfaces.ts';
+import { Fsys, FSYS_GOAWAY } from '../../protocol/fs.ts';
 import { checkOpen, openChecked } from './open-node.ts';
 import { admitRoot } from './client-limits.ts';
 import { closeKeptRoots } from './root-cache.ts';
@@ -112,7 +112,7 @@ export function fsysHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Fsys>, C
     },
 
     getOptions() {
-      return { options: [fs.readonly ? '--readonly' : '--writable'] };
+      return { options: [fs.readonly ? '--readonly' : '--writable'], program: 'fs' };
     },
 
     setOptions(ctx, { options }) {

@@ -3,7 +3,7 @@
 // whose parts are checked against their own interfaces.
 
 import type { Handler, Handlers, MethodSpecs, SpecsOf } from '../../libcap/index.ts';
-import type { Dir, File, Io, Protid } from './fs-interfaces.ts';
+import type { Dir, File, Io, Protid } from '../../protocol/fs.ts';
 
 /** A handler for every method of `M`. */
 export type HandlerSet<M extends MethodSpecs, D> = { readonly [K in keyof M]-?: Handler<M[K], D> };

@@ -24,8 +24,8 @@ export {
   DirEntryType,
   RetryType,
   NodeTypeType,
-} from './fs-interfaces.ts';
-export type { StatRecord, StatfsRecord, DirEntry, Retry, NodeType, ProtidInterface } from './fs-interfaces.ts';
+} from '../../protocol/fs.ts';
+export type { StatRecord, StatfsRecord, DirEntry, Retry, NodeType, ProtidInterface } from '../../protocol/fs.ts';
 
 // The filesystem server
 export { fsServer, DEFAULT_VOLUME_QUOTA, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_INODES } from './fs-server.ts';

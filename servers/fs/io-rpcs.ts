@@ -6,7 +6,7 @@
 import type { SpecsOf } from '../../libcap/index.ts';
 import type { HandlerSet } from './handler-set.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
-import { IO_MAX, O, S, type Io, type StatRecord } from './fs-interfaces.ts';
+import { IO_MAX, O, S, type Io, type StatRecord } from '../../protocol/fs.ts';
 import type { MNode } from './node-store.ts';
 import { canRead, canWrite, KEPT_MODES, SETTABLE_MODES } from './open-flags.ts';
 import { reauthenticate } from './reauthenticate.ts';

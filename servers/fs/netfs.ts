@@ -31,13 +31,13 @@ import {
   type Rpc,
   type SpecsOf,
 } from '../../libcap/index.ts';
-import type { Ids } from '../auth/auth-interface.ts';
-import { shutdownBuckets, type HeldNote, type ServerEnv } from '../system/server.ts';
+import type { Ids } from '../../protocol/auth.ts';
+import { shutdownBuckets, type HeldNote, type ServerEnv } from '../../libcap/server.ts';
 import { readFrom, resized, writeInto } from './bytes-io.ts';
 import { DotDot } from './dotdot.ts';
 import { failWith } from './fail-with.ts';
 import { protidHandlers, type HandlerSet, type ProtidHandlerSet } from './handler-set.ts';
-import { ACCESS, Fsys, FSYS_GOAWAY, O, PATH_MAX, Protid, type DirEntry, type NodeType, type Retry, type StatRecord } from './fs-interfaces.ts';
+import { ACCESS, Fsys, FSYS_GOAWAY, O, PATH_MAX, Protid, type DirEntry, type NodeType, type Retry, type StatRecord } from '../../protocol/fs.ts';
 import { accessWanted, badOpenFlags, canWrite, KEPT_MODES, SETTABLE_MODES } from './open-flags.ts';
 import { followSymlink, joinRest, splitPath } from './path-name.ts';
 import { reauthenticate } from './reauthenticate.ts';
@@ -168,7 +168,7 @@ function bytesOf(c: Uint8Array | string): Uint8Array {
 }
 
 /** Start a tree translator in `env.task`. */
-export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids'>>, spec: NetfsSpec): Netfs {
+export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids' | 'argv'>>, spec: NetfsSpec): Netfs {
   const bucket = Bucket.start(env.kernel, env.task, { name: spec.name, ...spec.bucket });
   const owner: Ids | undefined = env.ids;
   const defaultUid = owner?.euids[0] ?? 0;
@@ -501,7 +501,7 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
       void Promise.resolve().then(leave);
       return {};
     },
-    getOptions: () => ({ options: spec.getOptions?.() ?? [] }),
+    getOptions: () => ({ options: spec.getOptions?.() ?? [], program: env.argv?.[0] ?? spec.name }),
     setOptions(ctx, { options }) {
       if (spec.setOptions === undefined) return options.length === 0 ? {} : ctx.fail('EINVAL');
       const err = spec.setOptions(options);

@@ -5,7 +5,7 @@
 
 import type { ErrnoName } from '../../libcap/index.ts';
 import type { Filesystem } from './filesystem.ts';
-import { ACCESS, S } from './fs-interfaces.ts';
+import { ACCESS, S } from '../../protocol/fs.ts';
 import type { MLink } from './node-store.ts';
 import type { User } from './user.ts';
 

@@ -15,7 +15,7 @@
 // refuses new entries (ENOENT) until its last open goes.
 
 import type { Volume } from 'memfs';
-import { S } from './fs-interfaces.ts';
+import { S } from '../../protocol/fs.ts';
 import type { ChangeWatchers } from './change-notifier.ts';
 import type { TransBox } from './trans-box.ts';
 import { VolumeSpace, type SpaceLimits } from './volume-space.ts';

@@ -3,7 +3,7 @@
 // ignored, as Linux's open() ignores them.
 
 import type { ErrnoName } from '../../libcap/index.ts';
-import { ACCESS, O } from './fs-interfaces.ts';
+import { ACCESS, O } from '../../protocol/fs.ts';
 
 /** Flags io.setOpenModes may change (Hurd: O_APPEND, O_NONBLOCK and friends). */
 export const SETTABLE_MODES = O.APPEND | O.NONBLOCK;

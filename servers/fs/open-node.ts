@@ -5,7 +5,7 @@
 
 import type { ErrnoName } from '../../libcap/index.ts';
 import type { Filesystem } from './filesystem.ts';
-import { ACCESS, O, S } from './fs-interfaces.ts';
+import { ACCESS, O, S } from '../../protocol/fs.ts';
 import type { MLink, MNode } from './node-store.ts';
 import { accessWanted, badOpenFlags, canWrite, KEPT_MODES } from './open-flags.ts';
 import type { DotDot } from './dotdot.ts';

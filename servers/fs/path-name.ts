@@ -4,7 +4,7 @@
 // bytes of UTF-8 answer ENAMETOOLONG, as Linux.
 
 import type { ErrnoName } from '../../libcap/index.ts';
-import { NAME_MAX, PATH_MAX } from './fs-interfaces.ts';
+import { NAME_MAX, PATH_MAX } from '../../protocol/fs.ts';
 
 /** A path split for a walk. */
 export interface SplitPath {

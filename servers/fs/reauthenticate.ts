@@ -8,7 +8,7 @@
 
 import type { Kernel, Task } from '../../core/index.ts';
 import { hostInvoke, InhibitState, type Bucket, type CapObject, type Rpc } from '../../libcap/index.ts';
-import { Auth, type Ids } from '../auth/auth-interface.ts';
+import { Auth, type Ids } from '../../protocol/auth.ts';
 import { copyIds, NOBODY, User } from './user.ts';
 
 /** What a server needs to reauthenticate. */

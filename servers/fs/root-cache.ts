@@ -23,7 +23,7 @@
 import { Status, type Kernel } from '../../core/index.ts';
 import type { DotDot } from './dotdot.ts';
 import type { Filesystem } from './filesystem.ts';
-import { O } from './fs-interfaces.ts';
+import { O } from '../../protocol/fs.ts';
 import type { MLink } from './node-store.ts';
 import type { ActiveTranslator } from './trans-box.ts';
 import type { User } from './user.ts';

@@ -1,7 +1,7 @@
 // Building io.stat answers: a node's type from its mode bits, and a whole stat record
 // with defaults for what a synthesizing server (trivfs, netfs) does not track.
 
-import { S, type NodeType, type StatRecord } from './fs-interfaces.ts';
+import { S, type NodeType, type StatRecord } from '../../protocol/fs.ts';
 
 /** The readdir type of a mode. */
 export function nodeTypeOf(mode: number): NodeType {

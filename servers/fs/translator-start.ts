@@ -8,10 +8,10 @@
 
 import type { Task } from '../../core/index.ts';
 import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
-import { Auth, type Ids } from '../auth/auth-interface.ts';
+import { Auth, type Ids } from '../../protocol/auth.ts';
 import { clearActive, destroyTask } from './active-translator.ts';
 import type { Filesystem } from './filesystem.ts';
-import { ACCESS, O } from './fs-interfaces.ts';
+import { ACCESS, O } from '../../protocol/fs.ts';
 import { NodeStore, type MLink } from './node-store.ts';
 import { PerOpen } from './peropen.ts';
 import type { ActiveTranslator, TransBox } from './trans-box.ts';
@@ -118,7 +118,11 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   } catch (e) {
     destroyTask(fs, task);
     // The translator's own words reach the user, as its stderr does on the Hurd.
-    box.startError = `${argv[0]!}: ${e instanceof Error ? e.message : String(e)}`;
+    // Prefixed with its name unless it already says it ("hello: bad arguments").
+    const said = e instanceof Error ? e.message : String(e);
+    const name = argv[0]!;
+    const short = name.slice(name.lastIndexOf('/') + 1);
+    box.startError = said.startsWith(`${name}:`) || said.startsWith(`${short}:`) ? said : `${name}: ${said}`;
     return 'EIO';
   }
   if (inst === null) {

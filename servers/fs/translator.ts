@@ -1,12 +1,12 @@
 // What a translator is to the server that starts it: a factory following the server
-// convention (servers/system/server.ts), given a fresh task, its argv, the identity it
+// convention (libcap/server.ts), given a fresh task, its argv, the identity it
 // runs as (the node owner's, with an auth handle for it), the node it sits on (the
 // Hurd's realnode) and a way to exit; it answers an instance whose fsys control object
 // the parent holds. Translators are found by name in a registry users can extend.
 
 import type { CapObject } from '../../libcap/index.ts';
-import type { Ids } from '../auth/auth-interface.ts';
-import type { ServerEnv, ServerInstance } from '../system/server.ts';
+import type { Ids } from '../../protocol/auth.ts';
+import type { ServerEnv, ServerInstance } from '../../libcap/server.ts';
 
 /** What a translator is started with. `caps` may hold 'auth' (the owner's handle) and 'notify'. */
 export interface TranslatorEnv extends ServerEnv {

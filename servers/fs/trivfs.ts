@@ -13,9 +13,9 @@
 // byte array with the per-open offset. It is netfs (netfs.ts) with a one-node tree.
 
 import type { BucketOptions, ErrnoName, SpecsOf } from '../../libcap/index.ts';
-import type { ServerEnv } from '../system/server.ts';
+import type { ServerEnv } from '../../libcap/server.ts';
 import type { HandlerSet, ProtidHandlerSet } from './handler-set.ts';
-import type { Fsys, NodeType, StatRecord } from './fs-interfaces.ts';
+import type { Fsys, NodeType, StatRecord } from '../../protocol/fs.ts';
 import { netfs, type Netfs, type NetfsControl, type NetfsNode, type NetfsOpen, type NetfsProtid, type NetfsSpec } from './netfs.ts';
 import type { TranslatorEnv } from './translator.ts';
 import type { User } from './user.ts';

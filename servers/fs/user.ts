@@ -4,8 +4,8 @@
 // permission bits, as Unix does; search on directories is always allowed to root, and
 // execute on files only when some execute bit is set.
 
-import type { Ids } from '../auth/auth-interface.ts';
-import { ACCESS } from './fs-interfaces.ts';
+import type { Ids } from '../../protocol/auth.ts';
+import { ACCESS } from '../../protocol/fs.ts';
 
 /** The effective ids of a protid's user. Immutable: reauthentication makes a new one. */
 export class User {

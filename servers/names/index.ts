@@ -1,7 +1,7 @@
 // The name server's public API: the interfaces, the server factory with its host-side
 // composer API (namespaces, pending names, views), and the path rules.
 
-export { Namespace, Watcher, NameEntryType, WatchEventType, MAX_NAME, MAX_PATH } from './names-interface.ts';
+export { Namespace, Watcher, NameEntryType, WatchEventType, MAX_NAME, MAX_PATH } from '../../protocol/names.ts';
 export { namesServer, DEFAULT_NAMES_MAX_WAITERS, DEFAULT_MAX_WATCHERS, DEFAULT_MAX_NAMES } from './names-server.ts';
 export type { NamesInstance, NamesOptions, NamesParams, NamesStats, ViewData } from './names-server.ts';
 export { NameSpace, MAX_ENTRIES, COMPOSER } from './namespace.ts';

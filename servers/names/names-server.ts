@@ -32,9 +32,9 @@ import {
   type SpecOf,
   type SpecsOf,
 } from '../../libcap/index.ts';
-import { callerGone, dropAbandoned } from '../system/abandoned.ts';
-import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
-import { Namespace, Watcher } from './names-interface.ts';
+import { callerGone, dropAbandoned } from '../../libcap/abandoned.ts';
+import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { Namespace, Watcher } from '../../protocol/names.ts';
 import { NameSpace, type SpaceHost } from './namespace.ts';
 import { checkName, splitPath } from './path.ts';
 import { resolvePath, type Resolution } from './resolve.ts';

@@ -2,8 +2,8 @@
 // not '.' or '..', at most MAX_NAME UTF-8 bytes; a whole path at most MAX_PATH bytes.
 // Checks answer an error value, never throw (bad input from a client is not a bug).
 
-import { isWellFormed } from '../system/strings.ts';
-import { MAX_NAME, MAX_PATH } from './names-interface.ts';
+import { isWellFormed } from '../../libcap/strings.ts';
+import { MAX_NAME, MAX_PATH } from '../../protocol/names.ts';
 
 /** Why a name or path was refused. */
 export type PathError = 'EINVAL' | 'ENAMETOOLONG';

@@ -3,7 +3,7 @@
 // flood costs no memory beyond the capacity and the owner sees the gap in the ticks.
 // Pure data: no kernel, no caps (the service in notify-server.ts drives it).
 
-import type { NotifyEvent } from './notify-interface.ts';
+import type { NotifyEvent } from '../../protocol/notify.ts';
 
 /** The largest value a u32 counter reports. */
 const U32_MAX = 0xffffffff;

@@ -2,8 +2,8 @@
 // use to post without blocking, and the rxjs client.
 
 // Interfaces
-export { Notify, Mailbox, Sender, EventType } from './notify-interface.ts';
-export type { NotifyEvent } from './notify-interface.ts';
+export { Notify, Mailbox, Sender, EventType } from '../../protocol/notify.ts';
+export type { NotifyEvent } from '../../protocol/notify.ts';
 
 // The service
 export { notifyServer, DEFAULT_QUOTA, DEFAULT_MAX_SOURCES, DEFAULT_MAX_WAITERS, TAKE_MAX } from './notify-server.ts';
@@ -15,5 +15,6 @@ export { Poster, DEFAULT_GIVE_UP, DEFAULT_POST_TIMEOUT, DEFAULT_MAX_SENDERS, RET
 export type { PosterOptions, PosterStats } from './poster.ts';
 
 // Client side: rxjs
-export { notifications, withGaps, trackState } from './notifications.ts';
-export type { Notifications, NotificationsOptions, Senders, MailboxStats, Notice } from './notifications.ts';
+// The rxjs client lives in clients/notify (`hurdle/clients/notify`); re-exported here so
+// code written against this address still imports.
+export * from '../../clients/notify/index.ts';

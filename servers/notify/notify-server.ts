@@ -39,11 +39,11 @@ import {
   type Rpc,
   type SpecsOf,
 } from '../../libcap/index.ts';
-import { callerGone, dropAbandoned } from '../system/abandoned.ts';
-import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../system/server.ts';
-import { isWellFormed } from '../system/strings.ts';
+import { callerGone, dropAbandoned } from '../../libcap/abandoned.ts';
+import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { isWellFormed } from '../../libcap/strings.ts';
 import { EventQueue } from './event-queue.ts';
-import { Mailbox, Notify, Sender, type NotifyEvent } from './notify-interface.ts';
+import { Mailbox, Notify, Sender, type NotifyEvent } from '../../protocol/notify.ts';
 
 /** Defaults: queued events per client, sources per mailbox. */
 export const DEFAULT_QUOTA = 1024;
@@ -166,7 +166,7 @@ function packedSize(ev: NotifyEvent): number {
 }
 
 /**
- * A notification service factory (servers/system/server.ts convention). Throws on a
+ * A notification service factory (libcap/server.ts convention). Throws on a
  * quota or source bound that is not a non-negative integer.
  */
 export function notifyServer(opts: NotifyOptions = {}): ServerFactory {

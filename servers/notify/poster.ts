@@ -26,8 +26,8 @@
 
 import { DEFAULT_PRIORITY, HostSys, Kind, NEVER, RECV_PHASE, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import { errnoName, HEADER_WORDS, kernelErrno, keptCap, releaseKept, stillKept, type ErrnoName, type MethodDef } from '../../libcap/index.ts';
-import { isWellFormed } from '../system/strings.ts';
-import { Sender } from './notify-interface.ts';
+import { isWellFormed } from '../../libcap/strings.ts';
+import { Sender } from '../../protocol/notify.ts';
 
 export interface PosterOptions {
   /** Thread name (default `<task>.poster`). */

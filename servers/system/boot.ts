@@ -21,7 +21,7 @@ import { capIsLive } from '../names/live-cap.ts';
 import type { NameSpace } from '../names/namespace.ts';
 import { psRows, type PsRow, type TaskAbout } from '../task/ps.ts';
 import { planSystem, type PlannedChild, type PlannedUse } from './plan.ts';
-import { installService, type ServerFactory, type ServerInstance } from './server.ts';
+import { installService, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
 import { settleKernel, stopSystem, type ShutdownReport, type StopTarget } from './shutdown.ts';
 import { CAP_NAMESPACE, isServer, type SystemSpec } from './system-spec.ts';
 

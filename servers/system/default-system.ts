@@ -13,7 +13,7 @@ import { defaultRegistry } from '../translators/index.ts';
 import { namesServer } from '../names/names-server.ts';
 import { notifyServer } from '../notify/notify-server.ts';
 import { taskServer } from '../task/task-server.ts';
-import type { ServerFactory } from './server.ts';
+import type { ServerFactory } from '../../libcap/server.ts';
 import type { SystemSpec } from './system-spec.ts';
 
 /** What the default system may be extended with. */

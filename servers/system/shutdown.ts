@@ -5,7 +5,7 @@
 // last. Every step runs even if an earlier one failed; failures are reported together.
 
 import { ThreadState, threadInfo, type Kernel, type Task } from '../../core/index.ts';
-import { shutdownBuckets, type HeldNote, type ServerInstance } from './server.ts';
+import { shutdownBuckets, type HeldNote, type ServerInstance } from '../../libcap/server.ts';
 
 /** A thread that was still alive when its task was about to be deleted. */
 export interface LeftThread {

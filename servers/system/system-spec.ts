@@ -3,7 +3,7 @@
 // the services it uses under the names it will see. Only data and types live here.
 
 import { CAP_FIRST_FREE, type ThreadBody } from '../../core/index.ts';
-import type { ServerFactory } from './server.ts';
+import type { ServerFactory } from '../../libcap/server.ts';
 
 /**
  * Well-known slot of every child's namespace view (seed 001: the parent hands each child
@@ -42,7 +42,7 @@ interface ChildBase {
   readonly autostart?: boolean;
 }
 
-/** A server child: `server(env)` starts it in its task (servers/system/server.ts). */
+/** A server child: `server(env)` starts it in its task (libcap/server.ts). */
 export interface ServerChild extends ChildBase {
   readonly server: ServerFactory;
 }

@@ -5,7 +5,7 @@
 // so one odd task name can never make a listing unencodable.
 
 import type { Snapshot, TaskSnapshot } from '../../core/index.ts';
-import { toWellFormed } from '../system/strings.ts';
+import { toWellFormed } from '../../libcap/strings.ts';
 
 /** One line of ps. `tid` 0 marks a task with no threads. */
 export interface PsRow {

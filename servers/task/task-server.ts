@@ -35,10 +35,10 @@ import {
   type Client,
 } from '../../libcap/index.ts';
 import { Poster } from '../notify/poster.ts';
-import { shutdownBuckets, type HeldNote, type ServerFactory, type ServerInstance } from '../system/server.ts';
-import { isWellFormed, toWellFormed } from '../system/strings.ts';
+import { shutdownBuckets, type HeldNote, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { isWellFormed, toWellFormed } from '../../libcap/strings.ts';
 import { psRows, type TaskAbout } from './ps.ts';
-import { MAX_ROWS, MAX_TASK_NAME, MAX_TASK_NOTE, Tasks, type TaskRow, type ThreadRow } from './task-interface.ts';
+import { MAX_ROWS, MAX_TASK_NAME, MAX_TASK_NOTE, Tasks, type TaskRow, type ThreadRow } from '../../protocol/task.ts';
 import { TaskTable, type TaskRecord } from './task-table.ts';
 
 /**

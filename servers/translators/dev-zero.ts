@@ -4,7 +4,7 @@
 
 import type { TranslatorFactory } from '../fs/translator.ts';
 import { failWith } from '../fs/fail-with.ts';
-import { IO_MAX } from '../fs/fs-interfaces.ts';
+import { IO_MAX } from '../../protocol/fs.ts';
 import { trivfs } from '../fs/trivfs.ts';
 import { canRead, canWrite } from '../fs/open-flags.ts';
 

@@ -22,12 +22,12 @@
 import { HostSys, type SysGen } from '../../core/index.ts';
 import { connect, type ErrnoName } from '../../libcap/index.ts';
 import { failWith } from '../fs/fail-with.ts';
-import { O, Protid, S, type StatRecord } from '../fs/fs-interfaces.ts';
+import { O, Protid, S, type StatRecord } from '../../protocol/fs.ts';
 import { netfs, type Netfs, type NetfsNode } from '../fs/netfs.ts';
 import { canRead, canWrite } from '../fs/open-flags.ts';
 import { nodeTypeOf } from '../fs/stat-record.ts';
 import type { TranslatorFactory } from '../fs/translator.ts';
-import { Failure, lookupAt, lookupPath, type Session } from '../fsclient/index.ts';
+import { Failure, lookupAt, lookupPath, type Session } from '../../clients/fs/index.ts';
 import { parseFilterArgs } from './filter-args.ts';
 import { invertible, transformBytes, untransformBytes } from './filter-modes.ts';
 import { withGetrootHook } from './getroot-hook.ts';

@@ -28,11 +28,11 @@
 // firmlink goes away (or is restarted).
 
 import { HostSys } from '../../core/index.ts';
-import { O } from '../fs/fs-interfaces.ts';
+import { O } from '../../protocol/fs.ts';
 import { failWith } from '../fs/fail-with.ts';
 import type { TranslatorFactory } from '../fs/translator.ts';
 import { trivfs } from '../fs/trivfs.ts';
-import { lookupPath } from '../fsclient/index.ts';
+import { lookupPath } from '../../clients/fs/index.ts';
 import { PathResolver } from './path-resolver.ts';
 
 /** getroots of one firmlink in flight at once before the next answers ELOOP (see the module comment). */

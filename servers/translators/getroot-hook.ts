@@ -7,7 +7,7 @@
 
 import { defineClass, RpcFailure, type ArgsOf, type CapObject, type ErrnoName, type SpecOf, type SpecsOf } from '../../libcap/index.ts';
 import { failWith } from '../fs/fail-with.ts';
-import { Fsys } from '../fs/fs-interfaces.ts';
+import { Fsys } from '../../protocol/fs.ts';
 import type { HandlerSet } from '../fs/handler-set.ts';
 import type { MaybePromise, Netfs, NetfsControl } from '../fs/netfs.ts';
 

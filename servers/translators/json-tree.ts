@@ -13,7 +13,7 @@
 // a JSON number for a number, true or false for a boolean, null for null; otherwise the
 // leaf becomes a string holding the text exactly. A string leaf takes the text exactly.
 
-import { NAME_MAX } from '../fs/fs-interfaces.ts';
+import { NAME_MAX } from '../../protocol/fs.ts';
 
 /** A parsed JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

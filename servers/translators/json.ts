@@ -22,7 +22,7 @@
 // file's. Numbers are JavaScript doubles (larger integers lose precision).
 
 import { connect, type AsyncClient, type ErrnoName, type SpecsOf } from '../../libcap/index.ts';
-import { Protid, S } from '../fs/fs-interfaces.ts';
+import { Protid, S } from '../../protocol/fs.ts';
 import { netfs, type NetfsNode } from '../fs/netfs.ts';
 import { canWrite } from '../fs/open-flags.ts';
 import type { TranslatorFactory } from '../fs/translator.ts';

@@ -8,7 +8,7 @@
 
 import { connect, type ErrnoName } from '../../libcap/index.ts';
 import { failWith } from '../fs/fail-with.ts';
-import { O, Protid, S, type StatRecord } from '../fs/fs-interfaces.ts';
+import { O, Protid, S, type StatRecord } from '../../protocol/fs.ts';
 import { canRead, canWrite } from '../fs/open-flags.ts';
 import type { TranslatorFactory } from '../fs/translator.ts';
 import { trivfs, type Trivfs } from '../fs/trivfs.ts';

@@ -5,13 +5,13 @@
 // node) is reauthenticated with the translator's own auth handle and becomes the working
 // directory; walking ".." from there until it stops moving gives the root (through the
 // REAUTH retries of any filesystem boundary on the way up). Not a path parser: lookups
-// are the fs client's retry loop (servers/fsclient/resolve.ts), run as the translator.
+// are the fs client's retry loop (clients/fs/resolve.ts), run as the translator.
 
 import { HostSys, Status, ThreadKilledError, type SysGen } from '../../core/index.ts';
 import type { ErrnoName } from '../../libcap/index.ts';
-import { O, Protid } from '../fs/fs-interfaces.ts';
+import { O, Protid } from '../../protocol/fs.ts';
 import type { TranslatorEnv } from '../fs/translator.ts';
-import { Failure, lookupAt, reauthenticate, Session, type ClientState } from '../fsclient/index.ts';
+import { Failure, lookupAt, reauthenticate, Session, type ClientState } from '../../clients/fs/index.ts';
 
 /** ".." steps the walk to the root takes before giving up (ELOOP). */
 const MAX_DEPTH = 256;

@@ -3,7 +3,7 @@
 // client task must hold exactly the caps it started with (no port leaked).
 
 import { expect } from 'vitest';
-import { createNodeFs } from '../../servers/fsclient/index.ts';
+import { createNodeFs } from '../../clients/fs/index.ts';
 import { fsConformance } from './conformance/suite.ts';
 import { CLIENT_DEVIATIONS } from './client-deviations.ts';
 import { capCount, serverWorld, USER } from './server-world.ts';

@@ -6,8 +6,8 @@
 import { Kernel, VirtualClock, type Task } from '../../core/index.ts';
 import { authServer, idsFor, type AuthInstance } from '../../servers/auth/index.ts';
 import { fsServer, type FsInstance, type FsServerOptions } from '../../servers/fs/index.ts';
-import { createFsClient, type FsClient, type FsClientOptions } from '../../servers/fsclient/index.ts';
-import { installService } from '../../servers/system/server.ts';
+import { createFsClient, type FsClient, type FsClientOptions } from '../../clients/fs/index.ts';
+import { installService } from '../../libcap/server.ts';
 import { notifyServer, type NotifyInstance } from '../../servers/notify/index.ts';
 import { defaultRegistry } from '../../servers/translators/index.ts';
 export { capCount } from '../world-helpers.ts';

@@ -4,7 +4,7 @@
 // tmpfs root, the rest there); ".." out of /work goes back through a reauthentication.
 
 import { describe, expect, it } from 'vitest';
-import { createNodeFs, settrans, showtrans } from '../../servers/fsclient/index.ts';
+import { createNodeFs, settrans, showtrans } from '../../clients/fs/index.ts';
 import { fsConformance } from './conformance/suite.ts';
 import { TRANSLATOR_DEVIATIONS } from './client-deviations.ts';
 import { capCount, serverWorld, USER } from './server-world.ts';

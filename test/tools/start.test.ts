@@ -39,12 +39,15 @@ describe('npm start: the default system and its shell', () => {
     const { h, run } = await session();
     await run('echo kept in tmpfs > /tmp/note; echo more >> /tmp/note');
     expect((await run('cat /tmp/note')).out).toBe('kept in tmpfs\nmore\n');
-    expect((await run('fsysopts /hello')).out).toBe('--contents=Hello, world!\n\n'); // the contents end in a newline
+    expect((await run('fsysopts /hello')).out).toBe('hello --contents=Hello, world!\n\n'); // its name first, as the Hurd's; the contents end in a newline
+    expect((await run('fsysopts /')).out).toBe('fs --writable\n');
     expect((await run('fsysopts /hello --contents=Changed; cat /hello')).out).toBe('Changed');
     expect((await run('settrans -c /greeting hello --contents=Hi; cat /greeting; showtrans /greeting')).out).toBe('Hihello --contents=Hi\n');
     // Without a translator, settrans clears the passive setting; the active one runs on until -g.
     expect(await run('settrans /greeting; showtrans /greeting; cat /greeting')).toEqual({ out: 'Hi', err: '', status: 0 });
     expect(await run('settrans -g /greeting; cat /greeting')).toEqual({ out: '', err: '', status: 0 });
+    // A passive translator that cannot start: the user reads its own words, not a bare EIO.
+    expect((await run('settrans -c /bad hello --bogus; cat /bad')).err).toBe('cat: /bad: Input/output error (hello: bad arguments ["--bogus"])\n');
     await h.shutdown();
   });
 

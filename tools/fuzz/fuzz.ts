@@ -21,7 +21,7 @@ import {
 import { invoke, type AnyType, type Fields, type Interface, type MethodDef } from '../../libcap/index.ts';
 import { Auth, Rendezvous } from '../../servers/auth/index.ts';
 import { forgetKeptRoots, Fsys, Protid } from '../../servers/fs/index.ts';
-import { createFsClient, type FsClient } from '../../servers/fsclient/index.ts';
+import { createFsClient, type FsClient } from '../../clients/fs/index.ts';
 import { Namespace, Watcher } from '../../servers/names/index.ts';
 import { Mailbox, Notify, Sender } from '../../servers/notify/index.ts';
 import { boot, CAP_NAMESPACE, defaultSystem, type System } from '../../servers/system/index.ts';

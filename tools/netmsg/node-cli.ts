@@ -6,7 +6,7 @@
 // SIGTERM or when stdin closes.
 
 import { Kernel, type Sys, type SysGen } from '../../core/index.ts';
-import { createFsClient, settrans } from '../../servers/fsclient/index.ts';
+import { createFsClient, settrans } from '../../clients/fs/index.ts';
 import { joinNats, publishSystem, serveTranslator } from '../../servers/netmsg/join.ts';
 import { boot, defaultSystem } from '../../servers/system/index.ts';
 import { hello } from '../../servers/translators/index.ts';

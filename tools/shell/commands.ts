@@ -4,7 +4,7 @@
 // file-commands.ts and tree-commands.ts, the text commands in text-commands.ts.
 
 import { posix } from 'node:path';
-import { checkInterrupt, describeError, detailOf, resolvePath, usageError, type CommandDef, type ShellContext } from './context.ts';
+import { checkInterrupt, describeError, resolvePath, usageError, type CommandDef, type ShellContext } from './context.ts';
 import { cat, cd, chmod, chown, echo, ls, mkdir, pwd, rmdir, stat, touch } from './file-commands.ts';
 import { cp, ln, mv, rm } from './tree-commands.ts';
 import { parseOptions } from './options.ts';
@@ -40,8 +40,7 @@ async function settrans(ctx: ShellContext, args: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (ctx.signal.aborted) throw e;
-    const why = detailOf(e);
-    ctx.err(`settrans: ${node}: ${describeError(e)}${why === '' ? '' : ` (${why})`}\n`);
+    ctx.err(`settrans: ${node}: ${describeError(e)}\n`);
     return 1;
   }
 }

@@ -161,8 +161,11 @@ const STRERROR: Record<string, string> = {
 /** "No such file or directory" for an error with a code, else its message. */
 export function describeError(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && STRERROR[code] !== undefined) return STRERROR[code];
-  if (typeof code === 'string') return code;
+  // A server's own words (a translator's start error) follow in parentheses.
+  const why = detailOf(e);
+  const more = why === '' ? '' : ` (${why})`;
+  if (typeof code === 'string' && STRERROR[code] !== undefined) return STRERROR[code] + more;
+  if (typeof code === 'string') return code + more;
   return e instanceof Error ? e.message : String(e);
 }
 

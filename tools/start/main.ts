@@ -9,7 +9,7 @@
 //                                  fs, auth and task (as the shell's user); with --remote,
 //                                  the shell works on NODE's filesystem instead of its own
 
-import { createFsClient } from '../../servers/fsclient/index.ts';
+import { createFsClient } from '../../clients/fs/index.ts';
 import { joinNats, publishSystem, type Joined } from '../../servers/netmsg/join.ts';
 import { Shell } from '../shell/index.ts';
 import { bootHurdle, shellFs } from './system.ts';

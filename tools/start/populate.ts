@@ -1,8 +1,8 @@
 // The tree `npm start` gives the filesystem: a few files to read, and the stock
 // translators mounted at sensible places (passive settings, started on first access).
 
-import type { FsClient } from '../../servers/fsclient/index.ts';
-import { settrans } from '../../servers/fsclient/index.ts';
+import type { FsClient } from '../../clients/fs/index.ts';
+import { settrans } from '../../clients/fs/index.ts';
 
 /** Where each stock translator is mounted, and its command line. */
 export const MOUNTS: readonly { readonly path: string; readonly argv: readonly string[]; readonly kind: 'file' | 'dir' }[] = [

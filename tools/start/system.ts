@@ -14,7 +14,7 @@ import { psRows, Tasks, type PsRow } from '../../servers/task/index.ts';
 import { devNull } from '../../servers/translators/dev-null.ts';
 import { devZero } from '../../servers/translators/dev-zero.ts';
 import { defaultRegistry } from '../../servers/translators/index.ts';
-import { createFsClient, fsysopts, settrans, showtrans, type FsClient } from '../../servers/fsclient/index.ts';
+import { createFsClient, fsysoptsArgv, settrans, showtrans, type FsClient } from '../../clients/fs/index.ts';
 import { boot, defaultSystem, formatPs, type System } from '../../servers/system/index.ts';
 import { Rpctrace, toChromeTrace } from '../rpctrace/index.ts';
 import type { ShellFs, ShellSystem } from '../shell/index.ts';
@@ -140,7 +140,7 @@ export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): Sh
       }
     },
     showtrans: (path) => showtrans(fs, path),
-    fsysopts: (path, options) => (options === null ? fsysopts(fs, path) : fsysopts(fs, path, options)),
+    fsysopts: (path, options) => (options === null ? fsysoptsArgv(fs, path) : fsysoptsArgv(fs, path, options)),
     // Every task of the kernel: the system's, and the translators the filesystem started
     // (named after where they are attached); with the user each runs for when the task server knows it.
     ps: () => psLines(kernel, system),

@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Kernel } from '../../core/index.ts';
-import type { FsClient } from '../../servers/fsclient/index.ts';
-import { showtrans } from '../../servers/fsclient/index.ts';
+import type { FsClient } from '../../clients/fs/index.ts';
+import { showtrans } from '../../clients/fs/index.ts';
 import type { System } from '../../servers/system/index.ts';
 import { IpcFeed } from './ipc-feed.ts';
 import { viewState } from './model.ts';

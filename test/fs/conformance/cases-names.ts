@@ -4,7 +4,7 @@
 
 import { Buffer } from 'node:buffer';
 import { expect } from 'vitest';
-import type { FsPromisesApi } from '../../../servers/fsclient/index.ts';
+import type { FsPromisesApi } from '../../../clients/fs/index.ts';
 import { names, rejectsAsync, rejectsWith, type Cases } from './harness.ts';
 
 export function symlinkCases(t: Cases): void {

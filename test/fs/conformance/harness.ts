@@ -6,8 +6,8 @@
 import type * as NodeFs from 'node:fs';
 import { expect, it } from 'vitest';
 import { ERRNO, isErrnoName } from '../../../libcap/index.ts';
-import type { FsPromisesApi } from '../../../servers/fsclient/index.ts';
-import { uvMessage } from '../../../servers/fsclient/index.ts';
+import type { FsPromisesApi } from '../../../clients/fs/index.ts';
+import { uvMessage } from '../../../clients/fs/index.ts';
 
 /** One fresh instance of an implementation, for one case. */
 export interface FsInstance {

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NEVER, Status, type Sys, type SysGen } from '../../../core/index.ts';
 import { ERRNO, HEADER_WORDS } from '../../../libcap/index.ts';
-import { NAME_MAX, O, PATH_MAX, Protid } from '../../../servers/fs/fs-interfaces.ts';
+import { NAME_MAX, O, PATH_MAX, Protid } from '../../../protocol/fs.ts';
 import { collectBugs, errorOf, fsWorld, type Client, type FsWorld } from './harness.ts';
 
 let bugs: ReturnType<typeof collectBugs>;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { taskSnapshot } from '../../../core/introspect.ts';
 import { DEFAULT_CLIENT_LIMITS } from '../../../servers/fs/client-limits.ts';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { defaultRegistry } from '../../../servers/translators/index.ts';
 import { collectBugs, errorOf, fsWorld } from './harness.ts';
 

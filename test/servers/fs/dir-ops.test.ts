@@ -3,7 +3,7 @@
 // link and symlink, each with its declared errors and Linux's precedence.
 
 import { describe, expect, it } from 'vitest';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { errorOf, fsWorld, makeClient, must } from './harness.ts';
 
 async function setup() {

@@ -4,7 +4,7 @@
 // (EBUSY while in use, unless forced).
 
 import { describe, expect, it } from 'vitest';
-import { O, FSYS_GOAWAY } from '../../../servers/fs/fs-interfaces.ts';
+import { O, FSYS_GOAWAY } from '../../../protocol/fs.ts';
 import { idsFor } from '../../../servers/auth/auth-server.ts';
 import { errorOf, fsWorld } from './harness.ts';
 

@@ -6,11 +6,11 @@
 
 import { HostSys, Kernel, VirtualClock, type Task } from '../../../core/index.ts';
 import { bugReports, connect, type AsyncClient, type ErrnoName, type RpcResult, type SpecsOf } from '../../../libcap/index.ts';
-import { Auth, type Ids } from '../../../servers/auth/auth-interface.ts';
+import { Auth, type Ids } from '../../../protocol/auth.ts';
 import { authServer, idsFor, type AuthInstance } from '../../../servers/auth/auth-server.ts';
-import { Fsys, O, Protid, type Retry } from '../../../servers/fs/fs-interfaces.ts';
+import { Fsys, O, Protid, type Retry } from '../../../protocol/fs.ts';
 import { fsServer, type FsInstance, type FsServerOptions } from '../../../servers/fs/fs-server.ts';
-import { installService } from '../../../servers/system/server.ts';
+import { installService } from '../../../libcap/server.ts';
 import { advance, settle } from '../../world-helpers.ts';
 export { settle } from '../../world-helpers.ts';
 

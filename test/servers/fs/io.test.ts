@@ -3,7 +3,7 @@
 // the end, seek, readable, open modes, identity, stat, and every declared error.
 
 import { describe, expect, it } from 'vitest';
-import { IO_MAX, O } from '../../../servers/fs/fs-interfaces.ts';
+import { IO_MAX, O } from '../../../protocol/fs.ts';
 import { errorOf, fsWorld } from './harness.ts';
 
 const text = (d: Uint8Array): string => Buffer.from(d).toString();

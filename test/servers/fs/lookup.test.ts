@@ -4,7 +4,7 @@
 // slashes, O_CREAT / O_EXCL / O_TRUNC / O_DIRECTORY, and refuses bad names and flags.
 
 import { describe, expect, it } from 'vitest';
-import { O, PATH_MAX } from '../../../servers/fs/fs-interfaces.ts';
+import { O, PATH_MAX } from '../../../protocol/fs.ts';
 import { errorOf, fsWorld, must } from './harness.ts';
 
 async function tree() {

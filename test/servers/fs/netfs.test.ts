@@ -4,7 +4,7 @@
 // and answers "not supported" for what the tree does not do.
 
 import { describe, expect, it } from 'vitest';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { netfs, type NetfsNode } from '../../../servers/fs/netfs.ts';
 import { TranslatorRegistry, type TranslatorFactory } from '../../../servers/fs/translator.ts';
 import { errorOf, fsWorld, type Client, type FsWorld } from './harness.ts';

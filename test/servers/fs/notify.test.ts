@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { connect, defineClass, Bucket, type SpecsOf, type AsyncClient } from '../../../libcap/index.ts';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { Mailbox, Notify, Sender, notifyServer, type NotifyEvent, type NotifyInstance } from '../../../servers/notify/index.ts';
 import type { FsServerOptions } from '../../../servers/fs/fs-server.ts';
 import { errorOf, fsWorld, virtualKernel, type Client, type FsWorld } from './harness.ts';

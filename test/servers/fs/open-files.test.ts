@@ -3,7 +3,7 @@
 // file meanwhile); the i-node is freed when the last protid on it goes.
 
 import { describe, expect, it } from 'vitest';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { errorOf, fsWorld } from './harness.ts';
 
 describe('open files', () => {

@@ -4,7 +4,7 @@
 // sticky bit, set-group-id directories, checkAccess and restrictAuth.
 
 import { describe, expect, it } from 'vitest';
-import { ACCESS, O, S } from '../../../servers/fs/fs-interfaces.ts';
+import { ACCESS, O, S } from '../../../protocol/fs.ts';
 import { errorOf, fsWorld } from './harness.ts';
 
 async function setup() {

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Sys, SysGen } from '../../../core/index.ts';
 import { stub } from '../../../libcap/index.ts';
-import { Auth } from '../../../servers/auth/auth-interface.ts';
-import { O, Protid } from '../../../servers/fs/fs-interfaces.ts';
+import { Auth } from '../../../protocol/auth.ts';
+import { O, Protid } from '../../../protocol/fs.ts';
 import { errorOf, fsWorld, makeClient } from './harness.ts';
 
 describe('io.reauthenticate', () => {

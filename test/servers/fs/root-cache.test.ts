@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { snapshot, type Task } from '../../../core/index.ts';
-import { FS_TRANS, O } from '../../../servers/fs/fs-interfaces.ts';
+import { FS_TRANS, O } from '../../../protocol/fs.ts';
 import { forgetKeptRoots, KEPT_ROOTS_PER_TRANSLATOR } from '../../../servers/fs/root-cache.ts';
 import { TranslatorRegistry, type TranslatorFactory } from '../../../servers/fs/translator.ts';
 import { trivfs } from '../../../servers/fs/trivfs.ts';

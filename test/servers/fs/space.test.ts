@@ -4,7 +4,7 @@
 // past the end allocates what it needs, not a doubling.
 
 import { describe, expect, it } from 'vitest';
-import { Fsys, O, ST, TMPFS_MAGIC } from '../../../servers/fs/fs-interfaces.ts';
+import { Fsys, O, ST, TMPFS_MAGIC } from '../../../protocol/fs.ts';
 import { DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_INODES, DEFAULT_VOLUME_QUOTA } from '../../../servers/fs/fs-server.ts';
 import { capacityOf } from '../../../servers/fs/volume-space.ts';
 import { connect } from '../../../libcap/index.ts';

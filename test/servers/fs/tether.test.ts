@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { snapshot } from '../../../core/introspect.ts';
 import type { Kernel } from '../../../core/index.ts';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { fsServer } from '../../../servers/fs/fs-server.ts';
 import { defaultRegistry } from '../../../servers/translators/index.ts';
 import { idsFor } from '../../../servers/auth/auth-server.ts';
-import { installService } from '../../../servers/system/server.ts';
+import { installService } from '../../../libcap/server.ts';
 import { fsWorld, makeClient, type Client } from './harness.ts';
 
 /** Live tasks, threads and caps of the kernel, outside the tasks named in `except`. */

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../core/index.ts';
-import { fsysopts, settrans, showtrans } from '../../../servers/fsclient/index.ts';
+import { fsysopts, settrans, showtrans } from '../../../clients/fs/index.ts';
 import { bootHurdle } from '../../../tools/start/system.ts';
 
 describe('translator tools', () => {

@@ -9,8 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../../core/index.ts';
 import { connect, type ErrnoName } from '../../../libcap/index.ts';
-import { Auth } from '../../../servers/auth/auth-interface.ts';
-import { FS_TRANS, FSYS_GOAWAY, O, Protid } from '../../../servers/fs/fs-interfaces.ts';
+import { Auth } from '../../../protocol/auth.ts';
+import { FS_TRANS, FSYS_GOAWAY, O, Protid } from '../../../protocol/fs.ts';
 import { TranslatorRegistry, type TranslatorEnv, type TranslatorFactory } from '../../../servers/fs/translator.ts';
 import { readFrom, trivfs } from '../../../servers/fs/trivfs.ts';
 import { defaultRegistry, hello } from '../../../servers/translators/index.ts';

@@ -5,7 +5,7 @@
 // root with REAUTH. readFrom / writeInto serve io.read / io.write over bytes.
 
 import { describe, expect, it } from 'vitest';
-import { ACCESS, FSYS_GOAWAY, O } from '../../../servers/fs/fs-interfaces.ts';
+import { ACCESS, FSYS_GOAWAY, O } from '../../../protocol/fs.ts';
 import { TranslatorRegistry, type TranslatorFactory } from '../../../servers/fs/translator.ts';
 import { readFrom, trivfs, writeInto } from '../../../servers/fs/trivfs.ts';
 import { errorOf, fsWorld, type Client, type FsWorld } from './harness.ts';

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kernel } from '../../../core/index.ts';
-import { createFsClient } from '../../../servers/fsclient/index.ts';
+import { createFsClient } from '../../../clients/fs/index.ts';
 import { joinNats, type Joined } from '../../../servers/netmsg/join.ts';
 import type { NatsServer } from '../../../servers/netmsg/index.ts';
 import { natsAvailable, startNatsServer } from './harness.ts';

@@ -3,7 +3,7 @@
 // moving virtual time, and reading cap spaces. Nothing here is a test.
 
 import { HostSys, Kernel, VirtualClock, type Task } from '../../../core/index.ts';
-import type { ServerFactory, ServerInstance } from '../../../servers/system/server.ts';
+import type { ServerFactory, ServerInstance } from '../../../libcap/server.ts';
 export { settle, advance, track, capCount } from '../../world-helpers.ts';
 export type { Tracked } from '../../world-helpers.ts';
 

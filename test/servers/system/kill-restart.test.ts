@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { snapshot, ThreadState, type Kernel } from '../../../core/index.ts';
 import { Bucket, connect, type RpcResult } from '../../../libcap/index.ts';
 import { Auth } from '../../../servers/auth/index.ts';
-import { Protid } from '../../../servers/fs/fs-interfaces.ts';
+import { Protid } from '../../../protocol/fs.ts';
 import { Namespace, Watcher } from '../../../servers/names/index.ts';
 import { Mailbox, Notify } from '../../../servers/notify/index.ts';
 import { boot, CAP_NAMESPACE, defaultSystem, type System } from '../../../servers/system/index.ts';

@@ -4,7 +4,7 @@
 // that leads back into the filter (ELOOP), fsysopts, goaway, and bad arguments.
 
 import { describe, expect, it } from 'vitest';
-import { FSYS_GOAWAY, O } from '../../../servers/fs/fs-interfaces.ts';
+import { FSYS_GOAWAY, O } from '../../../protocol/fs.ts';
 import { FILTER_USAGE, parseFilterArgs, transformBytes } from '../../../servers/translators/index.ts';
 import { errorOf } from '../fs/harness.ts';
 import { controlOf, mountOn, namesIn, text, translatorTasks, translatorWorld } from './mount.ts';

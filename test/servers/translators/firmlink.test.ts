@@ -5,7 +5,7 @@
 // fsysopts, goaway, and bad arguments.
 
 import { describe, expect, it } from 'vitest';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { FIRMLINK_USAGE, parseFirmlinkArgs, splitTarget } from '../../../servers/translators/index.ts';
 import { errorOf } from '../fs/harness.ts';
 import { controlOf, mountOn, namesIn, translatorTasks, translatorWorld } from './mount.ts';

@@ -3,7 +3,7 @@
 // is deleted) and the next access starts it again.
 
 import { describe, expect, it } from 'vitest';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { defaultRegistry, HELLO_TEXT, parseHelloOptions } from '../../../servers/translators/index.ts';
 import { errorOf, fsWorld, type Client, type FsWorld } from '../fs/harness.ts';
 

@@ -5,7 +5,7 @@
 // (at start: no start; later: EIO), EISDIR / ENOTDIR / EROFS, fsysopts and goaway.
 
 import { describe, expect, it } from 'vitest';
-import { FSYS_GOAWAY, O } from '../../../servers/fs/fs-interfaces.ts';
+import { FSYS_GOAWAY, O } from '../../../protocol/fs.ts';
 import { TranslatorRegistry, type TranslatorFactory } from '../../../servers/fs/translator.ts';
 import { defaultRegistry, json, keyOfName, layoutOf, leafValue, nameOfKey, parseJsonArgs, serialize } from '../../../servers/translators/index.ts';
 import { errorOf, type Client, type FsWorld } from '../fs/harness.ts';

@@ -4,7 +4,7 @@
 // through fsysopts; bad arguments and nodes it cannot append to fail the start.
 
 import { describe, expect, it } from 'vitest';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import { parseLogArgs, stampLines } from '../../../servers/translators/index.ts';
 import { errorOf } from '../fs/harness.ts';
 import { controlOf, mountOn, text, translatorTasks, translatorWorld } from './mount.ts';

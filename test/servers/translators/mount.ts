@@ -3,7 +3,7 @@
 // server started translators in, and a translator's control port. Nothing here is a test.
 
 import type { Task } from '../../../core/index.ts';
-import { O } from '../../../servers/fs/fs-interfaces.ts';
+import { O } from '../../../protocol/fs.ts';
 import type { TranslatorRegistry } from '../../../servers/fs/translator.ts';
 import { defaultRegistry } from '../../../servers/translators/index.ts';
 import { fsWorld, type Client, type FsWorld, type FsysClient } from '../fs/harness.ts';

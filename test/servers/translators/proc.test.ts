@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Sys } from '../../../core/index.ts';
-import { FSYS_GOAWAY, O } from '../../../servers/fs/fs-interfaces.ts';
+import { FSYS_GOAWAY, O } from '../../../protocol/fs.ts';
 import { errorOf } from '../fs/harness.ts';
 import { controlOf, mountOn, namesIn, text, translatorTasks, translatorWorld } from './mount.ts';
 

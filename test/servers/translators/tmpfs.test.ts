@@ -3,7 +3,7 @@
 // and links to the parent answer EXDEV; translators work inside it; fsysopts and goaway.
 
 import { describe, expect, it } from 'vitest';
-import { FSYS_GOAWAY, O } from '../../../servers/fs/fs-interfaces.ts';
+import { FSYS_GOAWAY, O } from '../../../protocol/fs.ts';
 import { defaultRegistry, parseTmpfsOptions } from '../../../servers/translators/index.ts';
 import { errorOf, fsWorld, type Client, type FsWorld } from '../fs/harness.ts';
 
