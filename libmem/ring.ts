@@ -126,7 +126,10 @@ export class RingProducer {
   private readonly slots: number;
   private readonly slotSize: number;
   private readonly own: RawWindow;
-  private readonly data: RawWindow;
+  private readonly raw: RawWindow;
+  /** Where the slot tryReserve found starts its bytes (write them through `data`, then publish). */
+  offset = 0;
+  private reserved = false;
 
   /**
    * @param views the producer's mappings (its page and the slots writable)
@@ -150,7 +153,7 @@ export class RingProducer {
     this.limit = this.tail;
     // The producer writes its own page and the slots through raw arrays (see RawWindow).
     this.own = new RawWindow(p);
-    this.data = new RawWindow(views.slots);
+    this.raw = new RawWindow(views.slots);
   }
 
   /** Largest message that fits a slot. */
@@ -164,9 +167,13 @@ export class RingProducer {
     return used > this.slots ? -1 : used;
   }
 
-  /** Copy `msg` into the next slot and publish it. Ok, Full, TooBig or Corrupt; never blocks. */
-  tryPut(msg: Uint8Array): RingStatusCode {
-    if (msg.length > this.slotSize - 4) return RingStatus.TooBig;
+  /** The slots, writable: after tryReserve, a message's bytes go at `offset` (zero copy). */
+  get data(): MemView {
+    return this.views.slots;
+  }
+
+  /** Ok when a slot is free (its bytes start at `offset`), Full or Corrupt. */
+  private free(): RingStatusCode {
     if (this.tail === this.limit) {
       // Only now read the consumer's head: it is the one value a liar controls.
       const head = this.views.consumerPage.getUint32(HEAD);
@@ -175,14 +182,51 @@ export class RingProducer {
       if (used === this.slots) return RingStatus.Full;
       this.limit = (head + this.slots) >>> 0;
     }
+    return RingStatus.Ok;
+  }
+
+  /** Copy `msg` into the next slot and publish it. Ok, Full, TooBig or Corrupt; never blocks. */
+  tryPut(msg: Uint8Array): RingStatusCode {
+    if (msg.length > this.slotSize - 4) return RingStatus.TooBig;
+    const st = this.free();
+    if (st !== RingStatus.Ok) return st;
     const at = (this.tail % this.slots) * this.slotSize;
-    const s = this.data.u8;
+    const s = this.raw.u8;
     put32(s, at, msg.length);
     s.set(msg, at + 4);
-    // Publish after the data (the order a worker build would fence with Atomics.store).
+    this.advance();
+    return RingStatus.Ok;
+  }
+
+  /**
+   * Zero copy: find the next free slot without publishing it (Ok, Full or Corrupt; never
+   * blocks). Write the message in place, up to `maxMessage` bytes at `offset` in `data`,
+   * then publish(length). Until then the consumer cannot see the slot. The slot's bytes
+   * are whatever its last message left: write every byte the message is made of.
+   */
+  tryReserve(): RingStatusCode {
+    const st = this.free();
+    if (st === RingStatus.Ok) {
+      this.offset = (this.tail % this.slots) * this.slotSize + 4;
+      this.reserved = true;
+    }
+    return st;
+  }
+
+  /** Publish the slot tryReserve found, holding `length` bytes (TooBig past a slot; Full if none was reserved). */
+  publish(length: number): RingStatusCode {
+    if (!this.reserved) return RingStatus.Full;
+    if (!(Number.isInteger(length) && length >= 0 && length <= this.slotSize - 4)) return RingStatus.TooBig;
+    put32(this.raw.u8, (this.tail % this.slots) * this.slotSize, length);
+    this.advance();
+    return RingStatus.Ok;
+  }
+
+  /** Publish after the data (the order a worker build would fence with Atomics.store). */
+  private advance(): void {
+    this.reserved = false;
     this.tail = (this.tail + 1) >>> 0;
     put32(this.own.u8, TAIL, this.tail);
-    return RingStatus.Ok;
   }
 
   /**

@@ -285,4 +285,31 @@ describe('ring: revocation', () => {
     ring.consumer.release();
     expect(ring.producer.tryPut(msg(9))).toBe(RingStatus.Ok);
   });
+
+  it('tryReserve and publish build a message in place in the slot (zero copy); nothing is seen before publish', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 2, slotSize: 32 });
+    const { producer, consumer } = ring;
+    expect(producer.publish(4)).toBe(RingStatus.Full); // nothing reserved
+    expect(producer.tryReserve()).toBe(RingStatus.Ok);
+    producer.data.write(producer.offset, msg(3, 12));
+    expect(consumer.tryPeek()).toBe(RingStatus.Empty); // reserved, not published
+    expect(producer.publish(29)).toBe(RingStatus.TooBig); // past the slot (28 bytes)
+    expect(producer.publish(12)).toBe(RingStatus.Ok);
+    expect(producer.publish(12)).toBe(RingStatus.Full); // once per reservation
+    expect(consumer.tryPeek()).toBe(RingStatus.Ok);
+    expect(Array.from(consumer.data.bytes(consumer.offset, consumer.length))).toEqual(Array.from(msg(3, 12)));
+    consumer.release();
+    // A full ring reserves nothing; the consumer's release frees a slot again.
+    expect(producer.tryReserve()).toBe(RingStatus.Ok);
+    producer.publish(0);
+    expect(producer.tryReserve()).toBe(RingStatus.Ok);
+    producer.publish(1);
+    expect(producer.tryReserve()).toBe(RingStatus.Full);
+    expect(consumer.tryPeek()).toBe(RingStatus.Ok);
+    expect(consumer.length).toBe(0);
+    consumer.release();
+    expect(producer.tryReserve()).toBe(RingStatus.Ok);
+  });
 });
