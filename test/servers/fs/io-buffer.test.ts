@@ -1,0 +1,178 @@
+// The filesystem's transfer buffers (io.mapBuffer, io.readBuffer, io.writeBuffer):
+// bytes moved through a dataspace mapped in both tasks, the same permission checks as
+// io.read and io.write, the per-client bound and the server's memory quota, revoke on
+// close and on the client's death, a hostile client's moves, and every declared error.
+
+import { describe, expect, it } from 'vitest';
+import { Rights, snapshot } from '../../../core/index.ts';
+import { IO_BUFFER_MAX, O } from '../../../servers/fs/fs-interfaces.ts';
+import { transferTotal } from '../../../servers/fs/io-buffer.ts';
+import { TranslatorRegistry } from '../../../servers/fs/translator.ts';
+import { trivfs } from '../../../servers/fs/trivfs.ts';
+import { errorOf, fsWorld, must } from './harness.ts';
+
+const MiB = 1 << 20;
+
+async function setup(content = '0123456789', opts = {}, memQuota?: number) {
+  const w = await fsWorld({ maxFileSize: 16 * MiB, ...opts }, memQuota === undefined ? {} : { memQuota });
+  const c = w.client('alice');
+  await c.writeFile('/f', content);
+  return { w, c };
+}
+
+/** The fs task's memory in use (its factory's quota). */
+function fsMemUsed(w: Awaited<ReturnType<typeof setup>>['w']): number {
+  return snapshot(w.k).memory.reduce((n, m) => n + m.used, 0);
+}
+
+describe('transfer buffers', () => {
+  it('reads and writes move through the mapped buffer, one RPC each, with the open offset', async () => {
+    const { w, c } = await setup();
+    const f = c.protid(await c.open('f', O.RDWR));
+    const { buffer, size } = await f.mapBuffer({ size: 10_000 });
+    expect(size).toBe(12_288);
+    const v = w.k.map(c.task, buffer, { rights: Rights.Read | Rights.Write });
+    expect((await f.readBuffer({ amount: 4 })).amount).toBe(4);
+    expect(Buffer.from(v.bytes(0, 4)).toString()).toBe('0123');
+    expect((await f.readBuffer({ amount: 100, offset: 8 })).amount).toBe(2);
+    expect(Buffer.from(v.bytes(0, 2)).toString()).toBe('89');
+    v.write(0, Buffer.from('ABC'));
+    expect((await f.writeBuffer({ amount: 3 })).amount).toBe(3);
+    expect(await c.readFile('f')).toBe('0123ABC789');
+    expect((await f.writeBuffer({ amount: 1, offset: 12 })).amount).toBe(1);
+    expect([...(await f.read({ amount: 20, offset: 9 })).data]).toEqual([57, 0, 0, 65]);
+    // Asked again: the same buffer, charged once.
+    const again = await f.mapBuffer({ size: 4096 });
+    expect(again.size).toBe(12_288);
+    expect(transferTotal(w.fs.fs)).toBe(12_288);
+  });
+
+  it('a whole 1 MiB moves in one call each way; reads are bounded by the buffer and the file', async () => {
+    const big = Buffer.alloc(MiB + 100, 7);
+    const { w, c } = await setup('');
+    const f = c.protid(await c.open('f', O.RDWR));
+    const { buffer } = await f.mapBuffer({ size: IO_BUFFER_MAX });
+    const v = w.k.map(c.task, buffer);
+    v.write(0, big.subarray(0, MiB));
+    expect((await f.writeBuffer({ amount: MiB, offset: 0 })).amount).toBe(MiB);
+    expect((await f.readBuffer({ amount: 0xffff_ffff, offset: 0 })).amount).toBe(MiB);
+    expect((await f.readBuffer({ amount: 10, offset: 5 * MiB })).amount).toBe(0);
+    expect(v.bytes(MiB - 1, 1)[0]).toBe(7);
+  });
+
+  it('the same permission checks as io.read and io.write', async () => {
+    const { c } = await setup();
+    const ro = c.protid(await c.open('f', O.RDONLY));
+    await ro.mapBuffer({ size: 4096 });
+    expect(errorOf(await ro.attempt.writeBuffer({ amount: 1 }))).toBe('EBADF');
+    const wo = c.protid(await c.open('f', O.WRONLY));
+    await wo.mapBuffer({ size: 4096 });
+    expect(errorOf(await wo.attempt.readBuffer({ amount: 1 }))).toBe('EBADF');
+    const path = c.protid(await c.open('f', O.PATH));
+    expect(errorOf(await path.attempt.mapBuffer({ size: 4096 }))).toBe('EBADF');
+    await c.root.mkdir({ name: 'd', mode: 0o755 });
+    const d = c.protid(await c.open('d', O.RDONLY));
+    await d.mapBuffer({ size: 4096 });
+    expect(errorOf(await d.attempt.readBuffer({ amount: 1 }))).toBe('EISDIR');
+  });
+
+  it('EINVAL: no buffer yet, a size of 0 or past IO_BUFFER_MAX, a write past the buffer, a bad offset', async () => {
+    const { c } = await setup();
+    const f = c.protid(await c.open('f', O.RDWR));
+    expect(errorOf(await f.attempt.readBuffer({ amount: 1 }))).toBe('EINVAL');
+    expect(errorOf(await f.attempt.writeBuffer({ amount: 1 }))).toBe('EINVAL');
+    expect(errorOf(await f.attempt.mapBuffer({ size: 0 }))).toBe('EINVAL');
+    expect(errorOf(await f.attempt.mapBuffer({ size: IO_BUFFER_MAX + 1 }))).toBe('EINVAL');
+    await f.mapBuffer({ size: 4096 });
+    expect(errorOf(await f.attempt.writeBuffer({ amount: 4097 }))).toBe('EINVAL');
+    expect(errorOf(await f.attempt.readBuffer({ amount: 1, offset: -1 }))).toBe('EINVAL');
+    expect(errorOf(await f.attempt.writeBuffer({ amount: 1, offset: 0.5 }))).toBe('EINVAL');
+  });
+
+  it('ENOSPC, EFBIG and EROFS as io.write', async () => {
+    const small = await setup('', { quota: 8192 });
+    const f = small.c.protid(await small.c.open('f', O.RDWR));
+    await f.mapBuffer({ size: 65536 });
+    expect(errorOf(await f.attempt.writeBuffer({ amount: 65536 }))).toBe('ENOSPC');
+    const capped = await setup('', { maxFileSize: 100 });
+    const g = capped.c.protid(await capped.c.open('f', O.RDWR));
+    await g.mapBuffer({ size: 4096 });
+    expect(errorOf(await g.attempt.writeBuffer({ amount: 101 }))).toBe('EFBIG');
+    const ro = await setup('');
+    const h = ro.c.protid(await ro.c.open('f', O.RDWR));
+    await h.mapBuffer({ size: 4096 });
+    ro.w.fs.fs.readonly = true; // as a forced switch to read-only leaves a write open
+    expect(errorOf(await h.attempt.writeBuffer({ amount: 1 }))).toBe('EROFS');
+  });
+
+  it('ENOBUFS past the per-client bound (others unaffected), ENOMEM when the server quota is spent', async () => {
+    const { w, c } = await setup('x', { clientLimits: { maxTransferBytes: 2 * MiB } });
+    const a = c.protid(await c.open('f'));
+    const b = c.protid(await c.open('f'));
+    const third = await c.open('f');
+    await a.mapBuffer({ size: MiB });
+    await b.mapBuffer({ size: MiB });
+    expect(errorOf(await c.protid(third).attempt.mapBuffer({ size: 4096 }))).toBe('ENOBUFS');
+    const bob = w.client('bob');
+    must(await bob.protid(await bob.open('f')).attempt.mapBuffer({ size: MiB }));
+    expect(transferTotal(w.fs.fs)).toBe(3 * MiB);
+    const tiny = await setup('x', {}, 8192);
+    const t = tiny.c.protid(await tiny.c.open('f'));
+    await t.mapBuffer({ size: 8192 });
+    const u = tiny.c.protid(await tiny.c.open('f'));
+    expect(errorOf(await u.attempt.mapBuffer({ size: 4096 }))).toBe('ENOMEM');
+  });
+
+  it('closing the open revokes the client\'s mapping and refunds the memory; so does the client dying', async () => {
+    const { w, c } = await setup();
+    const before = fsMemUsed(w);
+    const slot = await c.open('f');
+    const { buffer } = await c.protid(slot).mapBuffer({ size: MiB });
+    const v = w.k.map(c.task, buffer);
+    expect(fsMemUsed(w)).toBe(before + MiB);
+    c.drop(slot);
+    await w.settle();
+    expect(v.live).toBe(false);
+    expect(() => v.bytes(0, 1)).toThrow(/unmapped/);
+    expect(fsMemUsed(w)).toBe(before);
+    // A client that dies with buffers mapped: the server lets go of them.
+    const d = w.client('doomed');
+    const ds = await d.protid(await d.open('f')).mapBuffer({ size: MiB });
+    w.k.map(d.task, ds.buffer);
+    expect(fsMemUsed(w)).toBe(before + MiB);
+    w.k.deleteTask(d.task);
+    await w.settle();
+    expect(fsMemUsed(w)).toBe(before);
+    expect(transferTotal(w.fs.fs)).toBe(0);
+  });
+
+  it('a hostile client: unmapping, deleting or revoking its side mid-use and huge lengths do not hurt the server', async () => {
+    const { w, c } = await setup('hello world');
+    const f = c.protid(await c.open('f', O.RDWR));
+    const { buffer } = await f.mapBuffer({ size: 4096 });
+    const v = w.k.map(c.task, buffer);
+    await w.k.exec(c.task, function* (sys) {
+      expect(sys.unmap(v.vaddr)).toBe(0);
+      expect(sys.revoke(buffer)).toBe(0);
+    });
+    expect((await f.readBuffer({ amount: 0xffff_ffff })).amount).toBe(11);
+    expect((await f.writeBuffer({ amount: 3, offset: 100 })).amount).toBe(3);
+    c.drop(buffer);
+    expect((await f.readBuffer({ amount: 5, offset: 0 })).amount).toBe(5);
+    // A fresh cap maps the same buffer again.
+    const again = await f.mapBuffer({ size: 4096 });
+    expect(Buffer.from(w.k.map(c.task, again.buffer).bytes(0, 5)).toString()).toBe('hello');
+  });
+
+  it('servers without the fast path answer EOPNOTSUPP (trivfs, netfs)', async () => {
+    const reg = new TranslatorRegistry([['bare', (env) => trivfs(env, { name: 'bare', mode: 0o666, allowWrite: true, size: () => 10 })]]);
+    const w = await fsWorld({ registry: reg, root: { mode: 0o777 } });
+    const c = w.client('root');
+    await c.writeFile('n', '');
+    await c.protid(await c.open('n', O.PATH | O.NOTRANS)).setTranslator({ passive: ['bare'], flags: 0 });
+    const f = c.protid(await c.open('n', O.RDWR));
+    expect(errorOf(await f.attempt.mapBuffer({ size: 4096 }))).toBe('EOPNOTSUPP');
+    expect(errorOf(await f.attempt.readBuffer({ amount: 1 }))).toBe('EOPNOTSUPP');
+    expect(errorOf(await f.attempt.writeBuffer({ amount: 1 }))).toBe('EOPNOTSUPP');
+  });
+});
