@@ -6,8 +6,9 @@
 // (ClientLimits.maxTransferBytes, ENOBUFS beyond) and charged to the server task's
 // memory quota (ENOMEM when spent).
 //
-// The server holds the dataspace's only original cap; the client's cap is derived
-// from it. When the protid goes (closed, or its client died), the server revokes that
+// The server holds the dataspace's only original cap; the client's cap is minted from
+// it with the open's rights (Read for an open that may not write, Read and Write
+// otherwise; never Grant), so a read-only open's client maps the buffer read-only. When the protid goes (closed, or its client died), the server revokes that
 // cap, which takes the client's cap and every mapping made through it, and deletes its
 // own, which frees the memory and refunds the quota. Nothing the client does to its
 // side (unmap, delete, revoke, hand on the cap) reaches the server's mapping, so a
@@ -21,11 +22,14 @@ import type { Filesystem, ProtidData } from './filesystem.ts';
 import { IO_BUFFER_MAX, O, type Io } from './fs-interfaces.ts';
 import type { HandlerSet } from './handler-set.ts';
 import { readPosition, writeAt, writePosition } from './io-rpcs.ts';
+import { canWrite } from './open-flags.ts';
 
 /** A protid's transfer buffer, as the server holds it. */
 export interface IoBuffer {
   /** Slot, in the server's task, of the dataspace cap the client's cap derives from. */
   readonly slot: number;
+  /** Slot of the cap minted from it with the open's rights, which io.mapBuffer hands out. */
+  readonly clientSlot: number;
   /** The server's read-write view of the whole buffer. */
   readonly view: MemView;
   /** Bytes (whole pages). */
@@ -66,6 +70,7 @@ export function releaseBuffer(fs: Filesystem, d: { buffer?: IoBuffer | null }): 
   const b = d.buffer;
   if (b === null || b === undefined) return;
   d.buffer = null;
+  // The minted cap in clientSlot is one of the revoked descendants: its slot is empty after.
   fs.ops.revoke(b.slot);
   fs.ops.delete(b.slot);
   const m = chargesOf(fs);
@@ -82,7 +87,7 @@ export function ioBufferHandlers(fs: Filesystem): HandlerSet<BufferMethods, Prot
       const po = d.po!;
       if ((po.flags & O.PATH) !== 0) return ctx.fail('EBADF');
       const have = d.buffer;
-      if (have !== null && have !== undefined) return { buffer: have.slot, size: have.size };
+      if (have !== null && have !== undefined) return { buffer: have.clientSlot, size: have.size };
       if (size === 0 || size > IO_BUFFER_MAX) return ctx.fail('EINVAL', `size must be 1..${IO_BUFFER_MAX}`);
       const bytes = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;
       const m = chargesOf(fs);
@@ -95,13 +100,14 @@ export function ioBufferHandlers(fs: Filesystem): HandlerSet<BufferMethods, Prot
       const st = sys.createDataspace(CAP_FACTORY, slot, bytes);
       if (st !== Status.Ok) return ctx.fail('ENOMEM', 'server memory quota');
       const v = sys.map(slot, { rights: Rights.Read | Rights.Write });
-      if (!v.ok) {
+      const clientSlot = v.ok ? sys.allocSlot() : 0;
+      if (!v.ok || clientSlot === 0 || sys.mint(slot, clientSlot, canWrite(po.flags) ? Rights.Read | Rights.Write : Rights.Read) !== Status.Ok) {
         sys.delete(slot);
-        return ctx.fail('ENOMEM', 'server address space');
+        return ctx.fail('ENOMEM', v.ok ? 'server cap space' : 'server address space');
       }
       m.set(ctx.client, held + bytes);
-      d.buffer = { slot, view: v.value, size: bytes, client: ctx.client };
-      return { buffer: slot, size: bytes };
+      d.buffer = { slot, clientSlot, view: v.value, size: bytes, client: ctx.client };
+      return { buffer: clientSlot, size: bytes };
     },
 
     readBuffer(ctx, { amount, offset }) {

@@ -61,12 +61,16 @@ describe('transfer buffers', () => {
   });
 
   it('the same permission checks as io.read and io.write', async () => {
-    const { c } = await setup();
+    const { w, c } = await setup();
     const ro = c.protid(await c.open('f', O.RDONLY));
-    await ro.mapBuffer({ size: 4096 });
+    const rob = await ro.mapBuffer({ size: 4096 });
     expect(errorOf(await ro.attempt.writeBuffer({ amount: 1 }))).toBe('EBADF');
+    // A read-only open's cap maps only read-only: the client cannot even fill the buffer.
+    const id = w.k.map(c.task, rob.buffer, { rights: Rights.Read | Rights.Write });
+    expect(id.rights & (Rights.Write | Rights.Grant)).toBe(0);
+    expect(() => id.write(0, new Uint8Array(1))).toThrow(/rights/);
     const wo = c.protid(await c.open('f', O.WRONLY));
-    await wo.mapBuffer({ size: 4096 });
+    expect(w.k.map(c.task, (await wo.mapBuffer({ size: 4096 })).buffer).rights).toBe(Rights.Read | Rights.Write);
     expect(errorOf(await wo.attempt.readBuffer({ amount: 1 }))).toBe('EBADF');
     const path = c.protid(await c.open('f', O.PATH));
     expect(errorOf(await path.attempt.mapBuffer({ size: 4096 }))).toBe('EBADF');
