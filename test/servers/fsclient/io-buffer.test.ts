@@ -2,8 +2,8 @@
 // API path go through the open's dataspace (io.readBuffer / io.writeBuffer), small ones
 // stay typed items, servers without buffers (a trivfs translator, a server out of
 // memory, a client at its bound) get io.read / io.write with the same results, the
-// permission checks are those of io.read / io.write, concurrent calls on one open do
-// not share the buffer, and the buffer goes with the open and with the client.
+// permission checks are those of io.read / io.write, a call finding the open's buffer
+// in use does not share it, and the buffer goes with the open and with the client.
 
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -244,23 +244,43 @@ describe('the fs client with transfer buffers', () => {
     expect(memUsed(w.k)).toBe(mem0);
   });
 
-  it('concurrent large calls on one open do not share the buffer: each gets its own bytes', async () => {
+  it('a call that finds the open\'s buffer in use takes typed items: neither sees the other\'s bytes', async () => {
     const { w, user } = await userWorld();
     const data = pattern(4 * MiB, 7);
     await user.fs.writeFile('/home/f', data);
-    const h = await user.fs.open('/home/f', 'r+');
-    const bufs = [0, 1, 2, 3].map(() => Buffer.alloc(MiB));
-    const reads = await counting(w.k, user.task, () => Promise.all(bufs.map((b, i) => h.read(b, 0, MiB, i * MiB))));
-    expect(reads.value.map((r) => r.bytesRead)).toEqual([MiB, MiB, MiB, MiB]);
-    bufs.forEach((b, i) => expect(Buffer.compare(b, data.subarray(i * MiB, (i + 1) * MiB))).toBe(0));
-    // The memfs server answers at once and a reply switches straight back to its caller,
-    // so these calls happen not to interleave; whichever path each took (a call finding
-    // the buffer busy takes typed items), each got its own bytes.
-    expect((reads.calls.readBuffer ?? 0) + (reads.calls.read ?? 0)).toBeGreaterThanOrEqual(4);
-    const parts = [0, 1, 2, 3].map((i) => pattern(MiB, 100 + i));
-    await Promise.all(parts.map((p, i) => h.write(p, 0, MiB, i * MiB)));
-    await h.close();
-    expect(Buffer.compare(await user.fs.readFile('/home/f'), Buffer.concat(parts))).toBe(0);
+    let fd = 0;
+    await w.k.exec(user.task, function* (sys: Sys): SysGen<void> {
+      const r = yield* new ThreadFs(sys, user.fs).open('/home/f', 2); // O_RDWR
+      if (r.ok) fd = r.value;
+    });
+    const read2m = (pos: number) =>
+      function* (sys: Sys): SysGen<Uint8Array | string> {
+        const r = yield* new ThreadFs(sys, user.fs).read(fd, 2 * MiB, pos);
+        return r.ok ? r.value : r.error.code;
+      };
+    // While the first read waits for its first io.readBuffer, a higher-priority thread of
+    // the client reads the other half of the file through the same open: it runs as soon
+    // as the server answers, before the first read has copied its bytes out.
+    const calls: string[] = [];
+    let second: Promise<Uint8Array | string> | null = null;
+    w.k.setTracer({
+      event(e: TraceEvent) {
+        if (e.type !== 'ipc' || e.op !== 'call' || e.senderTask !== user.task.id) return;
+        const name = Object.entries(M).find(([, d]) => d.op === e.label)?.[0] ?? '?';
+        calls.push(name);
+        if (second === null && name === 'readBuffer') second = w.k.exec(user.task, read2m(2 * MiB), { priority: 120 });
+      },
+    });
+    const first = await w.k.exec(user.task, read2m(0));
+    const other = await second!;
+    w.k.setTracer(null);
+    expect(calls).toEqual(['mapBuffer', 'readBuffer', 'read', 'readBuffer', 'read']);
+    expect(Buffer.compare(Buffer.from(first as Uint8Array), data.subarray(0, 2 * MiB))).toBe(0);
+    expect(Buffer.compare(Buffer.from(other as Uint8Array), data.subarray(2 * MiB))).toBe(0);
+    await w.k.exec(user.task, function* (sys: Sys): SysGen<void> {
+      new ThreadFs(sys, user.fs).close(fd);
+    });
+    expect(buffersHeld(user.fs.runner.state)).toBe(0);
   });
 
   it('falls back to io.read / io.write: a trivfs translator (EOPNOTSUPP, asked once per open)', async () => {
