@@ -4,16 +4,18 @@
 // then move up to the buffer's size per RPC through it, after the same checks as
 // io.read and io.write (io-rpcs.ts). Each client's transfer memory is bounded
 // (ClientLimits.maxTransferBytes, ENOBUFS beyond) and charged to the server task's
-// memory quota (ENOMEM when spent).
+// memory quota (ENOMEM when spent). Released buffers are kept, zeroed, for reuse up to
+// TRANSFER_POOL_BYTES.
 //
 // The server holds the dataspace's only original cap; the client's cap is minted from
 // it with the open's rights (Read for an open that may not write, Read and Write
-// otherwise; never Grant), so a read-only open's client maps the buffer read-only. When the protid goes (closed, or its client died), the server revokes that
-// cap, which takes the client's cap and every mapping made through it, and deletes its
-// own, which frees the memory and refunds the quota. Nothing the client does to its
-// side (unmap, delete, revoke, hand on the cap) reaches the server's mapping, so a
-// hostile client cannot make the server fault; lengths and offsets are checked
-// before any byte moves.
+// otherwise; never Grant), so a read-only open's client maps the buffer read-only.
+// When the protid goes (closed, or its client died), the server revokes that cap,
+// which takes the client's cap and every mapping made through it, then keeps the
+// buffer (zeroed) or deletes its own cap, which frees the memory and refunds the
+// quota. Nothing the client does to its side (unmap, delete, revoke, hand on the cap)
+// reaches the server's mapping, so a hostile client cannot make the server fault;
+// lengths and offsets are checked before any byte moves.
 
 import { CAP_FACTORY, PAGE_SIZE, Rights, Status, type MemView } from '../../core/index.ts';
 import type { Client, SpecsOf } from '../../libcap/index.ts';
@@ -62,9 +64,46 @@ export function transferTotal(fs: Filesystem): number {
 }
 
 /**
- * Let a protid's buffer go: revoke the client's cap (its mappings go with it), delete
- * the server's (the memory is freed and the quota refunded), uncharge the client.
- * Called when the protid object is released; safe on a protid without a buffer.
+ * Bytes of released buffers a filesystem keeps, zeroed, for the next io.mapBuffer of the
+ * same size (4 MiB): a file read or written whole opens, maps and releases a buffer
+ * each time, and fresh memory costs more than clearing kept memory. Kept buffers stay
+ * charged to the server's memory quota and are freed first when it is spent.
+ */
+export const TRANSFER_POOL_BYTES = 4 << 20;
+
+/** A released buffer kept for reuse: no cap but the server's, zeroed. */
+interface Kept {
+  readonly slot: number;
+  readonly view: MemView;
+  readonly size: number;
+}
+
+const pools = new WeakMap<Filesystem, Kept[]>();
+
+function poolOf(fs: Filesystem): Kept[] {
+  let p = pools.get(fs);
+  if (p === undefined) pools.set(fs, (p = []));
+  return p;
+}
+
+/** Bytes of released buffers `fs` keeps for reuse. */
+export function transferPooled(fs: Filesystem): number {
+  let n = 0;
+  for (const k of pools.get(fs) ?? []) n += k.size;
+  return n;
+}
+
+/** Free every kept buffer of `fs` (the memory goes back to the server's quota). */
+function drainPool(fs: Filesystem, sys: { delete(slot: number): number }): void {
+  for (const k of poolOf(fs).splice(0)) sys.delete(k.slot);
+}
+
+/**
+ * Let a protid's buffer go: revoke the client's cap (its mappings go with it, and any
+ * raw array it took is cut), then keep the buffer zeroed for reuse while the pool has
+ * room (TRANSFER_POOL_BYTES), else delete the server's cap (the memory is freed and the
+ * quota refunded); uncharge the client. Called when the protid object is released;
+ * safe on a protid without a buffer.
  */
 export function releaseBuffer(fs: Filesystem, d: { buffer?: IoBuffer | null }): void {
   const b = d.buffer;
@@ -72,7 +111,11 @@ export function releaseBuffer(fs: Filesystem, d: { buffer?: IoBuffer | null }): 
   d.buffer = null;
   // The minted cap in clientSlot is one of the revoked descendants: its slot is empty after.
   fs.ops.revoke(b.slot);
-  fs.ops.delete(b.slot);
+  if (b.view.live && transferPooled(fs) + b.size <= TRANSFER_POOL_BYTES) {
+    // Cleared now: the next open to get it, maybe another client's, sees none of these bytes.
+    b.view.raw().fill(0);
+    poolOf(fs).push({ slot: b.slot, view: b.view, size: b.size });
+  } else fs.ops.delete(b.slot);
   const m = chargesOf(fs);
   const left = (m.get(b.client) ?? 0) - b.size;
   if (left > 0) m.set(b.client, left);
@@ -95,13 +138,30 @@ export function ioBufferHandlers(fs: Filesystem): HandlerSet<BufferMethods, Prot
       if (held + bytes > fs.limits.maxTransferBytes) return ctx.fail('ENOBUFS', `transfer memory bound ${fs.limits.maxTransferBytes} bytes`);
       if (admitRoot(fs) !== null) return ctx.fail('ENOMEM', 'server cap space');
       const sys = ctx.sys!;
+      const rights = canWrite(po.flags) ? Rights.Read | Rights.Write : Rights.Read;
+      const pool = poolOf(fs);
+      const i = pool.findIndex((k) => k.size === bytes);
+      if (i >= 0) {
+        const k = pool[i]!;
+        const clientSlot = sys.allocSlot();
+        if (clientSlot === 0 || sys.mint(k.slot, clientSlot, rights) !== Status.Ok) return ctx.fail('ENOMEM', 'server cap space');
+        pool.splice(i, 1);
+        m.set(ctx.client, held + bytes);
+        d.buffer = { slot: k.slot, clientSlot, view: k.view, size: bytes, client: ctx.client };
+        return { buffer: clientSlot, size: bytes };
+      }
       const slot = sys.allocSlot();
       if (slot === 0) return ctx.fail('ENOMEM', 'server cap space');
-      const st = sys.createDataspace(CAP_FACTORY, slot, bytes);
+      let st = sys.createDataspace(CAP_FACTORY, slot, bytes);
+      if (st === Status.NotEnoughMemory && pool.length > 0) {
+        // Kept buffers give way to a buffer in use.
+        drainPool(fs, sys);
+        st = sys.createDataspace(CAP_FACTORY, slot, bytes);
+      }
       if (st !== Status.Ok) return ctx.fail('ENOMEM', 'server memory quota');
       const v = sys.map(slot, { rights: Rights.Read | Rights.Write });
       const clientSlot = v.ok ? sys.allocSlot() : 0;
-      if (!v.ok || clientSlot === 0 || sys.mint(slot, clientSlot, canWrite(po.flags) ? Rights.Read | Rights.Write : Rights.Read) !== Status.Ok) {
+      if (!v.ok || clientSlot === 0 || sys.mint(slot, clientSlot, rights) !== Status.Ok) {
         sys.delete(slot);
         return ctx.fail('ENOMEM', v.ok ? 'server cap space' : 'server address space');
       }

@@ -29,6 +29,16 @@ const M = Protid.methods;
  */
 export const TRANSFER_THRESHOLD = 64 << 10;
 
+/**
+ * The buffer to ask for to move `want` bytes: a power of two from TRANSFER_THRESHOLD to
+ * IO_BUFFER_MAX, so buffers the server kept from earlier opens fit later ones.
+ */
+function bufferSize(want: number): number {
+  let n = TRANSFER_THRESHOLD;
+  while (n < want && n < IO_BUFFER_MAX) n *= 2;
+  return Math.min(n, IO_BUFFER_MAX);
+}
+
 /** A port's transfer buffer as the client holds it. */
 interface Buffered {
   /** Serial of the port cap it was given for. */
@@ -93,7 +103,7 @@ function* take(s: Session, port: number, want: number): SysGen<Buffered | null> 
     m.delete(port);
     dropHeld(s.sys, h);
   }
-  const r = yield* s.attempt(port, M.mapBuffer, { size: Math.min(IO_BUFFER_MAX, Math.max(want, TRANSFER_THRESHOLD)) });
+  const r = yield* s.attempt(port, M.mapBuffer, { size: bufferSize(want) });
   if (!r.ok) {
     if (!TRANSIENT.has(r.error)) m.set(port, { port: id.serial, view: null });
     return null;

@@ -61,23 +61,28 @@ describe('rpctrace: dataspaces', () => {
     expect(j.traceEvents.some((e) => e.ph === 'M' && e.pid === a.id && e.args?.name === 'holder')).toBe(true);
   });
 
-  it('the fs client\'s transfer buffer: mapped in server and client, revoked and unmapped when the open goes', async () => {
-    const w = serverWorld();
+  it('the fs client\'s transfer buffer: mapped in server and client, revoked when the open goes, freed past the server\'s pool', async () => {
+    const w = serverWorld({}, undefined, 64 << 20);
     const user = w.client('user', { uid: 0, gid: 0 });
     await user.fs.writeFile('/tmp-f', '');
     await settle(w.k);
     const trace = new Rpctrace(w.k, { tasks: (_id, name) => name === 'user' || name === 'fs' });
     trace.attach();
-    const h = await user.fs.open('/tmp-f', 'r+');
-    await h.write(new Uint8Array(1 << 20), 0, 1 << 20, 0);
+    // Five 1 MiB buffers at once: the server keeps four (TRANSFER_POOL_BYTES) when they go.
+    const handles = [];
+    for (let i = 0; i < 5; i++) {
+      const h = await user.fs.open('/tmp-f', 'r+');
+      await h.write(new Uint8Array(1 << 20), 0, 1 << 20, 0);
+      handles.push(h);
+    }
     const open = snapshot(w.k).dataspaces;
-    expect(open.map((d) => [d.size, d.mappings])).toEqual([[1 << 20, 2]]);
-    const ds = open[0]!.id;
-    await h.close();
+    expect(open.map((d) => [d.size, d.mappings])).toEqual(Array(5).fill([1 << 20, 2]));
+    const ds = open[0]!.id; // closed last: the pool is full by then
+    for (const h of handles.reverse()) await h.close();
     await settle(w.k);
     trace.detach();
-    expect(snapshot(w.k).dataspaces).toEqual([]);
-    const mem = trace.lines.filter((l) => l.includes('[mem]')).map((l) => l.trim());
+    expect(snapshot(w.k).dataspaces.map((d) => [d.id, d.mappings])).toEqual(open.slice(1).map((d) => [d.id, 1]));
+    const mem = trace.lines.filter((l) => l.includes(`dataspace#${ds}`)).map((l) => l.trim());
     expect(mem).toEqual([
       `[mem] fs: map dataspace#${ds}[0x0+0x100000] at 0x1000 RW--`,
       `[mem] user: map dataspace#${ds}[0x0+0x100000] at 0x1000 RW--`,
@@ -87,7 +92,7 @@ describe('rpctrace: dataspaces', () => {
       // The server's mapping gave out raw arrays (it reads and writes files through one).
       `[mem] dataspace#${ds} migrated (raw arrays cut)`,
     ]);
-    const marks = toChromeTrace(trace).traceEvents.filter((e) => e.cat === 'mem').map((e) => `${trace.taskName(e.pid)} ${e.name}`);
+    const marks = toChromeTrace(trace).traceEvents.filter((e) => e.cat === 'mem' && (e.args?.dataspace === ds)).map((e) => `${trace.taskName(e.pid)} ${e.name}`);
     expect(marks).toEqual([
       `fs map dataspace#${ds}`,
       `user map dataspace#${ds}`,

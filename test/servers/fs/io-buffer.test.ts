@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rights, snapshot } from '../../../core/index.ts';
 import { IO_BUFFER_MAX, O } from '../../../servers/fs/fs-interfaces.ts';
-import { transferTotal } from '../../../servers/fs/io-buffer.ts';
+import { TRANSFER_POOL_BYTES, transferPooled, transferTotal } from '../../../servers/fs/io-buffer.ts';
 import { TranslatorRegistry } from '../../../servers/fs/translator.ts';
 import { trivfs } from '../../../servers/fs/trivfs.ts';
 import { errorOf, fsWorld, must } from './harness.ts';
@@ -138,16 +138,67 @@ describe('transfer buffers', () => {
     await w.settle();
     expect(v.live).toBe(false);
     expect(() => v.bytes(0, 1)).toThrow(/unmapped/);
-    expect(fsMemUsed(w)).toBe(before);
+    // Kept for the next open (TRANSFER_POOL_BYTES), charged to nobody.
+    expect(transferTotal(w.fs.fs)).toBe(0);
+    expect(transferPooled(w.fs.fs)).toBe(MiB);
+    expect(fsMemUsed(w)).toBe(before + MiB);
     // A client that dies with buffers mapped: the server lets go of them.
     const d = w.client('doomed');
     const ds = await d.protid(await d.open('f')).mapBuffer({ size: MiB });
+    const ds2 = await d.protid(await d.open('f')).mapBuffer({ size: MiB });
     w.k.map(d.task, ds.buffer);
-    expect(fsMemUsed(w)).toBe(before + MiB);
+    w.k.map(d.task, ds2.buffer);
+    expect(transferPooled(w.fs.fs)).toBe(0);
+    expect(fsMemUsed(w)).toBe(before + 2 * MiB);
     w.k.deleteTask(d.task);
     await w.settle();
-    expect(fsMemUsed(w)).toBe(before);
     expect(transferTotal(w.fs.fs)).toBe(0);
+    expect(transferPooled(w.fs.fs)).toBe(2 * MiB);
+    // Past the pool's bound a released buffer is freed: the memory goes back to the quota.
+    const e = w.client('many');
+    const slots = [];
+    for (let i = 0; i < 6; i++) {
+      const s = await e.open('f');
+      await e.protid(s).mapBuffer({ size: MiB });
+      slots.push(s);
+    }
+    expect(fsMemUsed(w)).toBe(before + 6 * MiB);
+    for (const s of slots) e.drop(s);
+    await w.settle();
+    expect(transferPooled(w.fs.fs)).toBe(TRANSFER_POOL_BYTES);
+    expect(fsMemUsed(w)).toBe(before + TRANSFER_POOL_BYTES);
+  });
+
+  it('a kept buffer comes back zeroed, to another client, with that open\'s rights; kept buffers give way when the quota is spent', async () => {
+    const { w, c } = await setup('secret', {}, 2 * MiB);
+    const fslot = await c.open('f', O.RDWR);
+    const f = c.protid(fslot);
+    const { buffer } = await f.mapBuffer({ size: MiB });
+    const v = w.k.map(c.task, buffer);
+    expect((await f.readBuffer({ amount: 6, offset: 0 })).amount).toBe(6);
+    v.write(100, Buffer.from('scribble'));
+    c.drop(fslot);
+    await w.settle();
+    expect(transferPooled(w.fs.fs)).toBe(MiB);
+    const bob = w.client('bob');
+    const gslot = await bob.open('f', O.RDONLY);
+    const again = await bob.protid(gslot).mapBuffer({ size: MiB });
+    expect(transferPooled(w.fs.fs)).toBe(0);
+    const u = w.k.map(bob.task, again.buffer);
+    expect(u.dataspace).toBe(v.dataspace);
+    expect(u.rights & Rights.Write).toBe(0);
+    expect(u.bytes(0, MiB).every((b) => b === 0)).toBe(true);
+    bob.drop(gslot);
+    await w.settle();
+    // A 1 MiB buffer kept and the quota 2 MiB: 512 KiB fits beside it, 768 KiB more needs it back.
+    expect(transferPooled(w.fs.fs)).toBe(MiB);
+    const h1 = c.protid(await c.open('f'));
+    must(await h1.attempt.mapBuffer({ size: 512 * 1024 }));
+    expect(transferPooled(w.fs.fs)).toBe(MiB);
+    const h2 = c.protid(await c.open('f'));
+    must(await h2.attempt.mapBuffer({ size: 768 * 1024 }));
+    expect(transferPooled(w.fs.fs)).toBe(0);
+    expect(transferTotal(w.fs.fs)).toBe(512 * 1024 + 768 * 1024);
   });
 
   it('a hostile client: unmapping, deleting or revoking its side mid-use and huge lengths do not hurt the server', async () => {

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { snapshot, type Kernel, type Sys, type SysGen, type TraceEvent } from '../../../core/index.ts';
 import { IO_MAX, Protid } from '../../../servers/fs/fs-interfaces.ts';
-import { transferTotal } from '../../../servers/fs/io-buffer.ts';
+import { transferPooled, transferTotal } from '../../../servers/fs/io-buffer.ts';
 import { settrans, ThreadFs } from '../../../servers/fsclient/index.ts';
 import { defaultRegistry } from '../../../servers/translators/index.ts';
 import { devZero } from '../../../servers/translators/dev-zero.ts';
@@ -215,7 +215,7 @@ describe('the fs client with transfer buffers', () => {
     await rejectsWith(other.fs.readFile('/home/f'), { code: 'EACCES', syscall: 'open', path: '/home/f' });
   });
 
-  it('the buffer goes with close (server memory refunded) and with the client task', async () => {
+  it('the buffer goes with close (the server keeps it for the next open) and with the client task', async () => {
     const { w, user } = await userWorld();
     await settle(w.k);
     const mem0 = memUsed(w.k);
@@ -230,18 +230,23 @@ describe('the fs client with transfer buffers', () => {
     expect(buffersHeld(user.fs.runner.state)).toBe(0);
     await settle(w.k);
     expect(transferTotal(w.fs.fs)).toBe(0);
-    expect(memUsed(w.k)).toBe(mem0);
-    // A client that dies holding buffers: the server lets go of them.
+    expect(transferPooled(w.fs.fs)).toBe(MiB);
+    expect(memUsed(w.k)).toBe(mem0 + MiB);
+    // A client that dies holding buffers: the server lets go of them (the 1 MiB one is
+    // the one kept above, reused).
     const doomed = w.client('doomed', USER);
     const d1 = await doomed.fs.open('/home/f', 'r');
     const d2 = await doomed.fs.open('/home/f', 'r+');
     await d1.read(Buffer.alloc(MiB), 0, MiB, 0);
     await d2.write(pattern(TRANSFER_THRESHOLD), 0, TRANSFER_THRESHOLD, 0);
     expect(transferTotal(w.fs.fs)).toBe(MiB + TRANSFER_THRESHOLD);
+    expect(transferPooled(w.fs.fs)).toBe(0);
+    expect(memUsed(w.k)).toBe(mem0 + MiB + TRANSFER_THRESHOLD);
     w.k.deleteTask(doomed.task);
     await settle(w.k);
     expect(transferTotal(w.fs.fs)).toBe(0);
-    expect(memUsed(w.k)).toBe(mem0);
+    expect(transferPooled(w.fs.fs)).toBe(MiB + TRANSFER_THRESHOLD);
+    expect(memUsed(w.k)).toBe(mem0 + MiB + TRANSFER_THRESHOLD);
   });
 
   it('a call that finds the open\'s buffer in use takes typed items: neither sees the other\'s bytes', async () => {
