@@ -17,7 +17,7 @@
 // reaches the server's mapping, so a hostile client cannot make the server fault;
 // lengths and offsets are checked before any byte moves.
 
-import { CAP_FACTORY, PAGE_SIZE, Rights, Status, type MemView } from '../../core/index.ts';
+import { CAP_FACTORY, PAGE_SIZE, Rights, Status, type Kernel, type MemView } from '../../core/index.ts';
 import type { Client, SpecsOf } from '../../libcap/index.ts';
 import { admitRoot } from './client-limits.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
@@ -79,11 +79,31 @@ interface Kept {
 }
 
 const pools = new WeakMap<Filesystem, Kept[]>();
+/** The filesystems of each kernel that keep buffers (for forgetTransferPools). */
+const pooling = new WeakMap<Kernel, Set<Filesystem>>();
 
 function poolOf(fs: Filesystem): Kept[] {
   let p = pools.get(fs);
   if (p === undefined) pools.set(fs, (p = []));
+  let set = pooling.get(fs.kernel);
+  if (set === undefined) pooling.set(fs.kernel, (set = new Set()));
+  set.add(fs);
   return p;
+}
+
+/**
+ * Free every released buffer the filesystems on `kernel` keep for reuse; answers how
+ * many. For leak checks (tools/fuzz): with the pools empty, what a client left behind
+ * shows.
+ */
+export function forgetTransferPools(kernel: Kernel): number {
+  let n = 0;
+  for (const fs of [...(pooling.get(kernel) ?? [])]) {
+    n += poolOf(fs).length;
+    drainPool(fs, fs.ops);
+    pooling.get(kernel)!.delete(fs);
+  }
+  return n;
 }
 
 /** Bytes of released buffers `fs` keeps for reuse. */
