@@ -23,9 +23,11 @@ import { fail, type ClientState, type Session } from './session.ts';
 const M = Protid.methods;
 
 /**
- * Smallest read or write that goes through the transfer buffer (64 KiB). Below it the
- * typed-item path costs about as much (one RPC either way, the copies are small) and
- * needs no buffer: a small file costs the server no dataspace.
+ * Smallest read or write that goes through the transfer buffer (64 KiB). At 64 KiB the
+ * buffer already pays on an open kept for several calls (pread on a loaded two-core VM,
+ * best of 5 rounds: 11 us against 103 us in a typed item; 1 MiB: 79 against 370);
+ * below it a call is one RPC either way with small copies, and a small file read or
+ * written whole costs the server no dataspace.
  */
 export const TRANSFER_THRESHOLD = 64 << 10;
 
