@@ -11,6 +11,8 @@ export const NAME_MAX = 255;
 export const PATH_MAX = 4096;
 /** Largest read or write in one message (bigger transfers are split by the client). */
 export const IO_MAX = 1 << 20;
+/** Largest transfer buffer io.mapBuffer gives (1 MiB, as IO_MAX). */
+export const IO_BUFFER_MAX = 1 << 20;
 
 /** Open flags: the O_* values Node and Linux use, plus the Hurd's O_NOTRANS and O_NOLINK. */
 export const O = {
@@ -156,6 +158,27 @@ export const Io = defineInterface('io', {
     reply: { port: t.cap() },
     errors: ['EMFILE', 'ENOMEM'],
     doc: 'A cap to the same open carrying only the given ids, of those this one holds.',
+  },
+  mapBuffer: {
+    op: 1012,
+    args: { size: t.u32 },
+    reply: { buffer: t.cap(), size: t.u32 },
+    errors: ['EBADF', 'EINVAL', 'ENOBUFS', 'ENOMEM', 'EOPNOTSUPP'],
+    doc: 'A transfer dataspace for this protid (`size` rounded up to pages, at most IO_BUFFER_MAX), for readBuffer / writeBuffer: the cap to map. Asked again, the same buffer. EBADF on an O_PATH open; ENOBUFS past the caller\'s transfer-memory bound; ENOMEM when the server\'s memory quota is spent; EOPNOTSUPP from servers without the fast path (translators).',
+  },
+  readBuffer: {
+    op: 1013,
+    args: { amount: t.u32, offset: t.optional(t.f64) },
+    reply: { amount: t.u32 },
+    errors: ['EBADF', 'EISDIR', 'EINVAL', 'EOPNOTSUPP'],
+    doc: 'As read, but the bytes land at the start of the transfer buffer (at most its size); the answer is how many. EINVAL without a buffer.',
+  },
+  writeBuffer: {
+    op: 1014,
+    args: { amount: t.u32, offset: t.optional(t.f64) },
+    reply: { amount: t.u32 },
+    errors: ['EBADF', 'EISDIR', 'EINVAL', 'ENOSPC', 'EFBIG', 'EROFS', 'EOPNOTSUPP'],
+    doc: 'As write, of the first `amount` bytes of the transfer buffer. EINVAL without a buffer or past its size.',
   },
 });
 

@@ -1,9 +1,12 @@
 // Filesystem rows: stat on memfs directly (the yardstick), stat through the fs client
 // and the filesystem server, stat through one translator hop (a tmpfs mounted in the
 // server), 4 KiB preads and pwrites on an open file, and a stat whose lookup walks 10
-// directories. The client rows run their loop in a kernel thread of the client's task
-// with the in-thread client (ThreadFs: no promise or thread per call); the
-// `.promise` row measures the promise API a program uses (one kernel thread per call).
+// directories; 1 MiB preads and pwrites through the booted default system's fs server
+// (transfer buffers), and the same with the server given no memory for them (typed
+// items), against baseline.copy1m. The small client rows run their loop in a kernel
+// thread of the client's task with the in-thread client (ThreadFs: no promise or thread
+// per call); the `.promise` row and the 1 MiB rows use the promise API a program uses
+// (one kernel thread per call).
 // Every row checks every answer and that the client kept no port.
 //
 // The loop thread runs at priority 90, below the servers' bucket managers (99). A
@@ -20,6 +23,7 @@ import { authServer, idsFor, type AuthInstance } from '../../servers/auth/index.
 import { fsServer, O } from '../../servers/fs/index.ts';
 import { createFsClient, settrans, ThreadFs, type FsClient } from '../../clients/fs/index.ts';
 import { installService } from '../../libcap/server.ts';
+import { boot, defaultSystem } from '../../servers/system/index.ts';
 import { defaultRegistry } from '../../servers/translators/index.ts';
 import { nsPer, type RowGroup } from '../row.ts';
 
@@ -118,6 +122,48 @@ function statOf(path: string, size: number): (fs: ThreadFs) => SysGen<string | n
     if (!r.ok) return r.error.message;
     return r.value.size === size && r.value.isFile() ? null : `wrong stat: size ${r.value.size}`;
   };
+}
+
+const MIB = 1 << 20;
+
+/** The default system booted (the fs task given `fsMemQuota` if set), a root client, and /big holding 1 MiB. */
+async function bootedWithFile(fsMemQuota?: number): Promise<{ task: Task; fs: FsClient; data: Uint8Array }> {
+  const k = new Kernel({ clock: new VirtualClock() });
+  const spec = defaultSystem();
+  const sys = await boot(k, fsMemQuota === undefined ? spec : { ...spec, fs: { ...spec.fs!, memQuota: fsMemQuota } });
+  const task = k.createTask('user', { slots: 1 << 12 });
+  const fs = createFsClient(k, task, { root: sys.instance('fs').install!(task, idsFor(0, 0)) });
+  const data = new Uint8Array(MIB);
+  for (let i = 0; i < MIB; i++) data[i] = (i * 7) & 0xff;
+  await fs.writeFile('/big', data);
+  return { task, fs, data };
+}
+
+/**
+ * `n` 1 MiB preads (or pwrites) at offset 0 of a 1 MiB file through the promise API
+ * (FileHandle.read into the caller's buffer / FileHandle.write), on the default system
+ * booted as `hurdle` boots it; the fs server's task gets `fsMemQuota` bytes of
+ * dataspaces (boot's default: transfer buffers; 0: none, so the client falls back to
+ * typed items). Checks the bytes and that the client kept no cap; ns per call.
+ */
+async function bigLoop(row: string, n: number, write: boolean, fsMemQuota?: number): Promise<number> {
+  const { task, fs, data } = await bootedWithFile(fsMemQuota);
+  const before = capCount(task);
+  const h = await fs.open('/big', write ? 'r+' : 'r');
+  const buf = new Uint8Array(MIB);
+  const once = async (): Promise<void> => {
+    const got = write ? (await h.write(data, 0, MIB, 0)).bytesWritten : (await h.read(buf, 0, MIB, 0)).bytesRead;
+    if (got !== MIB) throw new Error(`${row}: moved ${got} bytes`);
+  };
+  await once();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await once();
+  const ms = performance.now() - t0;
+  await h.close();
+  if (!write && (buf[MIB - 1] !== data[MIB - 1] || buf[12345] !== data[12345])) throw new Error(`${row}: wrong bytes`);
+  if (write && Buffer.compare(await fs.readFile('/big'), data) !== 0) throw new Error(`${row}: wrong bytes`);
+  if (capCount(task) !== before) throw new Error(`${row}: the client holds ${capCount(task) - before} more caps after the loop`);
+  return nsPer(ms, n);
 }
 
 export const group: RowGroup = {
@@ -221,6 +267,49 @@ export const group: RowGroup = {
       },
     },
     {
+      name: 'fs.read1m.client',
+      what: '1 MiB pread (FileHandle.read into the caller\'s buffer) on a file opened once, booted default system: io.readBuffer through the open\'s transfer buffer (a dataspace), copied once in the server and once in the client',
+      iterations: 400,
+      run: (n) => bigLoop('fs.read1m.client', n, false),
+    },
+    {
+      name: 'fs.write1m.client',
+      what: '1 MiB pwrite (FileHandle.write) on a file opened once, booted default system: io.writeBuffer through the open\'s transfer buffer',
+      iterations: 400,
+      run: (n) => bigLoop('fs.write1m.client', n, true),
+    },
+    {
+      name: 'fs.readFile1m.client',
+      samples: 5,
+      what: 'readFile of a 1 MiB file, booted default system: open, a 64 KiB io.read, io.stat, io.mapBuffer (a fresh 1 MiB dataspace), one io.readBuffer into the result, close (the buffer revoked and freed)',
+      iterations: 200,
+      async run(n) {
+        const { task, fs, data } = await bootedWithFile();
+        const before = capCount(task);
+        let last = await fs.readFile('/big');
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) last = await fs.readFile('/big');
+        const ms = performance.now() - t0;
+        if (Buffer.compare(last, data) !== 0) throw new Error('fs.readFile1m.client: wrong bytes');
+        if (capCount(task) !== before) throw new Error('fs.readFile1m.client: the client kept caps');
+        return nsPer(ms, n);
+      },
+    },
+    {
+      name: 'fs.read1m.client.typed',
+      samples: 5,
+      what: 'fs.read1m.client with the fs server given no memory for transfer buffers: the client falls back to io.read (a 1 MiB byte item)',
+      iterations: 200,
+      run: (n) => bigLoop('fs.read1m.client.typed', n, false, 0),
+    },
+    {
+      name: 'fs.write1m.client.typed',
+      samples: 5,
+      what: 'fs.write1m.client with the fs server given no memory for transfer buffers: io.write (a 1 MiB byte item)',
+      iterations: 200,
+      run: (n) => bigLoop('fs.write1m.client.typed', n, true, 0),
+    },
+    {
       name: 'fs.lookup.deep',
       what: 'stat of a file under 10 directories: one dir.lookup walking 11 components in the server + io.stat, in-thread client',
       iterations: 20_000,
@@ -230,5 +319,7 @@ export const group: RowGroup = {
   targets: [
     { kind: 'at-most', row: 'fs.stat.client', reference: 'fs.stat.direct', factor: 10 },
     { kind: 'at-most', row: 'fs.stat.translator', reference: 'fs.stat.client', factor: 1.5 },
+    { kind: 'at-most', row: 'fs.read1m.client', reference: 'baseline.copy1m', factor: 3 },
+    { kind: 'at-most', row: 'fs.write1m.client', reference: 'baseline.copy1m', factor: 3 },
   ],
 };

@@ -1,7 +1,8 @@
 // FileHandle as Node's fs.promises gives it from open(): one port (a protid on one open
-// of a node, with its own offset) held until close(). Reads and writes over IO_MAX are
-// split; calls after close() reject with Node's "file closed" EBADF; close() waits for
-// the calls in flight, then deletes the port.
+// of a node, with its own offset) held until close(). Large reads and writes go through
+// the open's transfer buffer, others over IO_MAX are split (io-ops.ts); calls after
+// close() reject with Node's "file closed" EBADF; close() waits for the calls in
+// flight, then deletes the port (and with it the transfer buffer).
 
 import { Buffer } from 'node:buffer';
 import type { SysGen } from '../../core/index.ts';

@@ -5,6 +5,7 @@
 
 import { HostSys, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import { abortError, FsError } from './fs-error.ts';
+import { forgetBuffer } from './io-buffer.ts';
 import { Failure, Session, type ClientState } from './session.ts';
 import { withStartError } from './start-error.ts';
 
@@ -80,7 +81,9 @@ export class Runner {
 
   /** Delete a port of the client's task (a closed file). */
   release(slot: number): void {
-    if (slot > 0 && slot !== this.state.root && slot !== this.state.cwd) this.ops.delete(slot);
+    if (slot <= 0 || slot === this.state.root || slot === this.state.cwd) return;
+    forgetBuffer(this.state, this.ops, slot);
+    this.ops.delete(slot);
   }
 
   /**

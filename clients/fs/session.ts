@@ -6,6 +6,7 @@
 import type { Sys, SysGen } from '../../core/index.ts';
 import { invoke, isErrnoName, type ArgsOf, type ErrnoName, type MethodDef, type MethodSpec, type ReplyOf, type RpcResult } from '../../libcap/index.ts';
 import { FsError } from './fs-error.ts';
+import { forgetBuffer } from './io-buffer.ts';
 
 /** The client's settings, shared by every operation (chdir replaces `cwd`). */
 export interface ClientState {
@@ -79,6 +80,7 @@ export class Session {
   /** Delete a port this operation obtained (never the client's root or cwd). */
   drop(slot: number | undefined): void {
     if (slot === undefined || slot <= 0 || slot === this.root || slot === this.cwd) return;
+    forgetBuffer(this.state, this.sys, slot);
     this.sys.delete(slot);
   }
 }

@@ -19,9 +19,11 @@ export interface ClientLimits {
   readonly maxWatchers: number;
   /** Free cap slots the server keeps for itself: a new open or watcher past that answers ENOMEM. */
   readonly reserveSlots: number;
+  /** Bytes of transfer buffers (io.mapBuffer) one client may hold: ENOBUFS beyond. */
+  readonly maxTransferBytes: number;
 }
 
-export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxOpens: 1024, maxWatchers: 64, reserveSlots: 256 };
+export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxOpens: 1024, maxWatchers: 64, reserveSlots: 256, maxTransferBytes: 8 << 20 };
 
 /**
  * True when the caps this server holds for clients (their entries, the watchers it

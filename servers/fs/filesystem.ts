@@ -9,6 +9,7 @@ import type { Ids } from '../../protocol/auth.ts';
 import { Poster } from '../notify/poster.ts';
 import { ChangeWatchers, type PostRoute } from './change-notifier.ts';
 import type { ClientLimits } from './client-limits.ts';
+import type { IoBuffer } from './io-buffer.ts';
 import type { Fsys, Protid } from '../../protocol/fs.ts';
 import { NodeStore, type MNode } from './node-store.ts';
 import { canWrite } from './open-flags.ts';
@@ -24,6 +25,8 @@ export interface ProtidData {
   user: User;
   /** Held by this server's own machinery (translator plumbing), not counted as "in use". */
   internal: boolean;
+  /** The protid's transfer buffer (io.mapBuffer), released with the protid. */
+  buffer: IoBuffer | null;
 }
 
 /** What creating a protid takes. */

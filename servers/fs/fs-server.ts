@@ -27,6 +27,7 @@ import { fileTranslatorHandlers } from './file-translator-rpcs.ts';
 import { Filesystem, type ControlData, type ProtidArg, type ProtidData } from './filesystem.ts';
 import { Fsys, FSYS_GOAWAY, O, Protid } from '../../protocol/fs.ts';
 import { protidHandlers } from './handler-set.ts';
+import { ioBufferHandlers, releaseBuffer } from './io-buffer.ts';
 import { dismissChildren, fsysHandlers } from './fsys-rpcs.ts';
 import { ioHandlers } from './io-rpcs.ts';
 import { NodeStore } from './node-store.ts';
@@ -150,13 +151,14 @@ export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<
     fs.protidClass = defineClass({
       name: `${name}.protid`,
       interface: Protid,
-      init: (): ProtidData => ({ po: null, user: NOBODY, internal: false }),
+      init: (): ProtidData => ({ po: null, user: NOBODY, internal: false, buffer: null }),
       alloc: (d: ProtidData, a: ProtidArg) => {
         d.po = a.po;
         d.user = a.user;
         d.internal = a.internal ?? false;
       },
       reinit: (d) => {
+        releaseBuffer(fs, d);
         const po = d.po;
         d.po = null;
         d.user = NOBODY;
@@ -165,6 +167,7 @@ export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<
       },
       handlers: protidHandlers({
         ...ioHandlers(fs),
+        ...ioBufferHandlers(fs),
         ...fileHandlers(fs),
         ...fileTranslatorHandlers(fs),
         lookup: lookupHandler(fs),

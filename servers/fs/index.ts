@@ -33,6 +33,7 @@ export type { FsServerOptions, FsInstance } from './fs-server.ts';
 export type { Filesystem, FsSettings, ProtidData, ControlData } from './filesystem.ts';
 export { MAX_SYMLINKS } from './dir-lookup.ts';
 export { KEPT_ROOTS_PER_TRANSLATOR, forgetKeptRoots } from './root-cache.ts';
+export { TRANSFER_POOL_BYTES, forgetTransferPools } from './io-buffer.ts';
 
 // Translators: what the server starts, and where it finds them
 export { TranslatorRegistry } from './translator.ts';

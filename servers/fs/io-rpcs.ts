@@ -8,6 +8,7 @@ import type { HandlerSet } from './handler-set.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
 import { IO_MAX, O, S, type Io, type StatRecord } from '../../protocol/fs.ts';
 import type { MNode } from './node-store.ts';
+import type { PerOpen } from './peropen.ts';
 import { canRead, canWrite, KEPT_MODES, SETTABLE_MODES } from './open-flags.ts';
 import { reauthenticate } from './reauthenticate.ts';
 import { BLKSIZE } from './stat-record.ts';
@@ -39,43 +40,65 @@ export function statOf(fs: Filesystem, node: MNode): StatRecord {
   };
 }
 
-export function ioHandlers(fs: Filesystem): HandlerSet<SpecsOf<typeof Io>, ProtidData> {
+/**
+ * io.read's checks: the open may read, the node is a regular file, the offset (or the
+ * open's) is valid. The position to read at, or the errno.
+ */
+export function readPosition(po: PerOpen, offset: number | undefined): number | 'EBADF' | 'EISDIR' | 'EINVAL' {
+  if (!canRead(po.flags)) return 'EBADF';
+  const type = po.node.mode & S.IFMT;
+  if (type === S.IFDIR) return 'EISDIR';
+  if (type !== S.IFREG) return 'EINVAL';
+  const at = offset ?? po.offset;
+  return isOffset(at) ? at : 'EINVAL';
+}
+
+/**
+ * io.write's checks: the open may write, the node is a regular file, the filesystem is
+ * writable, the offset is valid (O_APPEND writes at the end whatever offset is named,
+ * as Linux's pwrite does). The position to write at, or the errno.
+ */
+export function writePosition(fs: Filesystem, po: PerOpen, offset: number | undefined): number | 'EBADF' | 'EISDIR' | 'EINVAL' | 'EROFS' {
+  if (!canWrite(po.flags)) return 'EBADF';
+  const type = po.node.mode & S.IFMT;
+  if (type === S.IFDIR) return 'EISDIR';
+  if (type !== S.IFREG) return 'EINVAL';
+  if (fs.readonly) return 'EROFS';
+  const at = (po.flags & O.APPEND) !== 0 ? po.node.getSize() : (offset ?? po.offset);
+  return isOffset(at) ? at : 'EINVAL';
+}
+
+/** Write `data` at `at` (checked by writePosition), counted against the volume first: null, or ENOSPC / EFBIG. */
+export function writeAt(fs: Filesystem, po: PerOpen, at: number, data: Uint8Array): 'ENOSPC' | 'EFBIG' | null {
+  if (data.length === 0) return null;
+  const node = po.node;
+  const room = fs.store.space.reserve(node, Math.max(node.getSize(), at + data.length), at);
+  if (room !== null) return room;
+  node.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 0, data.length, at);
+  fs.fileChanged(node);
+  return null;
+}
+
+/** The io handlers but the transfer-buffer ones (io-buffer.ts). */
+export function ioHandlers(fs: Filesystem): HandlerSet<Omit<SpecsOf<typeof Io>, 'mapBuffer' | 'readBuffer' | 'writeBuffer'>, ProtidData> {
   return {
     read(ctx, { amount, offset }) {
       const po = ctx.data.po!;
-      if (!canRead(po.flags)) return ctx.fail('EBADF');
-      const node = po.node;
-      const type = node.mode & S.IFMT;
-      if (type === S.IFDIR) return ctx.fail('EISDIR');
-      if (type !== S.IFREG) return ctx.fail('EINVAL');
-      const at = offset ?? po.offset;
-      if (!isOffset(at)) return ctx.fail('EINVAL');
-      const size = node.getSize();
-      const n = Math.max(0, Math.min(amount, IO_MAX, size - at));
+      const at = readPosition(po, offset);
+      if (typeof at === 'string') return ctx.fail(at);
+      const n = Math.max(0, Math.min(amount, IO_MAX, po.node.getSize() - at));
       const data = Buffer.alloc(n);
-      if (n > 0) node.read(data, 0, n, at);
+      if (n > 0) po.node.read(data, 0, n, at);
       if (offset === undefined) po.offset = at + n;
       return { data };
     },
 
     write(ctx, { data, offset }) {
       const po = ctx.data.po!;
-      if (!canWrite(po.flags)) return ctx.fail('EBADF');
-      const node = po.node;
-      const type = node.mode & S.IFMT;
-      if (type === S.IFDIR) return ctx.fail('EISDIR');
-      if (type !== S.IFREG) return ctx.fail('EINVAL');
-      if (fs.readonly) return ctx.fail('EROFS');
-      // O_APPEND writes at the end whatever offset is named (as Linux's pwrite does).
-      const at = (po.flags & O.APPEND) !== 0 ? node.getSize() : (offset ?? po.offset);
-      if (!isOffset(at)) return ctx.fail('EINVAL');
-      if (data.length > 0) {
-        // Counted against the volume before memfs allocates anything.
-        const room = fs.store.space.reserve(node, Math.max(node.getSize(), at + data.length), at);
-        if (room !== null) return ctx.fail(room);
-        node.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 0, data.length, at);
-        fs.fileChanged(node);
-      }
+      const at = writePosition(fs, po, offset);
+      if (typeof at === 'string') return ctx.fail(at);
+      const no = writeAt(fs, po, at, data);
+      if (no !== null) return ctx.fail(no);
       if (offset === undefined) po.offset = at + data.length;
       return { amount: data.length };
     },

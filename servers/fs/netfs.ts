@@ -376,6 +376,10 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
       const no = admit(ctx);
       return no !== null ? ctx.fail(no) : { port: give(ctx, ctx.data.po!.ref(), ctx.data.user.restrict(uids, gids)) };
     },
+    // No transfer buffers here: clients fall back to io.read / io.write.
+    mapBuffer: () => failWith('EOPNOTSUPP'),
+    readBuffer: () => failWith('EOPNOTSUPP'),
+    writeBuffer: () => failWith('EOPNOTSUPP'),
     // file
     chmod: () => failWith('EOPNOTSUPP'),
     chown: () => failWith('EOPNOTSUPP'),

@@ -87,8 +87,8 @@ interface Member {
   started: boolean;
 }
 
-const SERVER_DEFAULTS = { quota: 10_000, slots: 1 << 16 };
-const PROGRAM_DEFAULTS = { quota: 1_000, slots: 4096 };
+const SERVER_DEFAULTS = { quota: 10_000, slots: 1 << 16, memQuota: 64 << 20 };
+const PROGRAM_DEFAULTS = { quota: 1_000, slots: 4096, memQuota: 0 };
 
 /**
  * Boot `spec` on `kernel`: start the name server, give every child its task and
@@ -102,7 +102,11 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
   }
   const plan = planSystem(spec, [NAMES_PATH]);
   const namesFactory = declared !== undefined && isServer(declared) ? declared.server : (opts.names ?? namesServer());
-  const namesTask = kernel.createTask(NAMES_PATH, { quota: declared?.quota ?? SERVER_DEFAULTS.quota, slots: declared?.slots ?? SERVER_DEFAULTS.slots });
+  const namesTask = kernel.createTask(NAMES_PATH, {
+    quota: declared?.quota ?? SERVER_DEFAULTS.quota,
+    slots: declared?.slots ?? SERVER_DEFAULTS.slots,
+    memQuota: declared?.memQuota ?? SERVER_DEFAULTS.memQuota,
+  });
   const namesInst = (await namesFactory({ kernel, task: namesTask, caps: new Map() })) as NamesInstance;
   if (typeof namesInst.createNamespace !== 'function') throw new Error(`${NAMES_PATH}: the factory did not start a name server`);
 
@@ -113,7 +117,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
 
   function newTask(c: PlannedChild): Task {
     const d = c.kind === 'server' ? SERVER_DEFAULTS : PROGRAM_DEFAULTS;
-    return kernel.createTask(c.path, { quota: c.spec.quota ?? d.quota, slots: c.spec.slots ?? d.slots });
+    return kernel.createTask(c.path, { quota: c.spec.quota ?? d.quota, slots: c.spec.slots ?? d.slots, memQuota: c.spec.memQuota ?? d.memQuota });
   }
 
   for (const c of plan.children) {

@@ -36,6 +36,12 @@ interface ChildBase {
   readonly register?: boolean;
   /** Quota of the child task's factory (default 10,000 for servers, 1,000 for programs). */
   readonly quota?: number;
+  /**
+   * Bytes of dataspaces the child task's factory may create (default 64 MiB for servers,
+   * 0 for programs): a server's transfer buffers (the filesystem's io.mapBuffer) come
+   * out of it, and past it they answer ENOMEM.
+   */
+  readonly memQuota?: number;
   /** Size of the child task's cap space (default 65,536 for servers, 4,096 for programs). */
   readonly slots?: number;
   /** Start at boot (default true); otherwise `System.start(path)` starts it. */

@@ -23,12 +23,18 @@ export interface ServerWorld {
   client(name: string, ids: { uid: number; gid: number }, opts?: Partial<FsClientOptions>): { task: Task; fs: FsClient; root: number; auth: number };
 }
 
-/** Boot auth and the filesystem server on a fresh kernel (virtual time, advancing while the host awaits). */
-export function serverWorld(opts: FsServerOptions = {}, notify?: { k: Kernel; service: NotifyInstance }): ServerWorld {
+/** The fs task's memory quota (for transfer buffers) unless told otherwise: boot's default for servers. */
+export const FS_MEM_QUOTA = 64 << 20;
+
+/**
+ * Boot auth and the filesystem server on a fresh kernel (virtual time, advancing while
+ * the host awaits). `memQuota`: the fs task's (0: no transfer buffers, ENOMEM).
+ */
+export function serverWorld(opts: FsServerOptions = {}, notify?: { k: Kernel; service: NotifyInstance }, memQuota = FS_MEM_QUOTA): ServerWorld {
   const k = notify?.k ?? new Kernel({ clock: new VirtualClock(true) });
   const authTask = k.createTask('auth', { quota: 100_000, slots: 1 << 14 });
   const auth = authServer()({ kernel: k, task: authTask, caps: new Map() }) as AuthInstance;
-  const fsTask = k.createTask('fs', { quota: 1_000_000, slots: 1 << 16 });
+  const fsTask = k.createTask('fs', { quota: 1_000_000, slots: 1 << 16, memQuota });
   const caps = new Map<string, number>([['auth', installService(auth, fsTask, idsFor(0, 0))]]);
   if (notify !== undefined) caps.set('notify', notify.service.install!(fsTask, undefined));
   const fs = fsServer({ registry: defaultRegistry(), ...opts })({ kernel: k, task: fsTask, caps });

@@ -20,7 +20,7 @@ import {
 } from '../../core/index.ts';
 import { invoke, type AnyType, type Fields, type Interface, type MethodDef } from '../../libcap/index.ts';
 import { Auth, Rendezvous } from '../../servers/auth/index.ts';
-import { forgetKeptRoots, Fsys, Protid } from '../../servers/fs/index.ts';
+import { forgetKeptRoots, forgetTransferPools, Fsys, Protid } from '../../servers/fs/index.ts';
 import { createFsClient, type FsClient } from '../../clients/fs/index.ts';
 import { Namespace, Watcher } from '../../servers/names/index.ts';
 import { Mailbox, Notify, Sender } from '../../servers/notify/index.ts';
@@ -561,6 +561,8 @@ async function quiesce(w: World): Promise<void> {
  */
 async function emptyRootCaches(w: World): Promise<void> {
   forgetKeptRoots(w.kernel);
+  // Likewise the released transfer buffers the fs keeps for reuse (servers/fs/io-buffer.ts).
+  forgetTransferPools(w.kernel);
   await quiesce(w);
 }
 

@@ -1,7 +1,9 @@
 // Export an rpctrace as Chrome Trace Event JSON, which Perfetto (ui.perfetto.dev) and
 // chrome://tracing open: a track per task (process) and thread, a slice at both ends of
 // every message, and flow arrows from each send to its receive and from each reply back,
-// every arrow starting and ending strictly inside a slice. `ts` is kernel time in
+// every arrow starting and ending strictly inside a slice, and an instant on the task's
+// track for every map, grant, unmap and revoke of a dataspace (a global one for a
+// migration). `ts` is kernel time in
 // microseconds; see `placeOnTimeline` for how events sharing one instant are kept apart.
 
 import type { RpcRecord, Rpctrace } from './rpctrace.ts';
@@ -81,6 +83,10 @@ export function toChromeTrace(trace: Rpctrace, _opts: ExportOptions = {}): Chrom
     if (r.answeredSeq >= 0) points.set(r.answeredSeq, r.answered);
     last = Math.max(last, r.issuedSeq, r.deliveredSeq, r.answeredSeq);
   }
+  for (const e of trace.mem) {
+    points.set(e.seq, e.time);
+    last = Math.max(last, e.seq);
+  }
   const at = placeOnTimeline(points);
   const tasks = new Set<number>();
   const threads = new Map<number, number>();
@@ -128,6 +134,17 @@ export function toChromeTrace(trace: Rpctrace, _opts: ExportOptions = {}): Chrom
     arrow('call', [r.clientTask, r.clientThread, at(I, 1)], [r.serverTask, r.serverThread, at(D, 2)]);
   }
 
+  const marks: ChromeEvent[] = [];
+  for (const e of trace.mem) {
+    const args = { dataspace: e.dataspace, offset: e.offset, length: e.length, vaddr: e.vaddr, rights: e.rights, cause: e.cause, fromTask: e.fromTask };
+    if (e.op === 'migrate') {
+      marks.push({ name: `migrate dataspace#${e.dataspace}`, ph: 'i', s: 'g', pid: 0, tid: 0, ts: at(e.seq, 1), cat: 'mem', args });
+      continue;
+    }
+    tasks.add(e.task);
+    marks.push({ name: `${e.op} dataspace#${e.dataspace}`, ph: 'i', s: 'p', pid: e.task, tid: 0, ts: at(e.seq, 1), cat: 'mem', args });
+  }
+
   const events = properlyNested(slices, at);
   const meta: ChromeEvent[] = [];
   for (const t of tasks) meta.push({ name: 'process_name', ph: 'M', pid: t, tid: 0, ts: 0, args: { name: trace.taskName(t) } });
@@ -135,7 +152,7 @@ export function toChromeTrace(trace: Rpctrace, _opts: ExportOptions = {}): Chrom
     meta.push({ name: 'thread_name', ph: 'M', pid: t, tid: th, ts: 0, args: { name: trace.threadNames.get(th) ?? `thread${th}` } });
   }
   return {
-    traceEvents: [...meta, ...events, ...flows],
+    traceEvents: [...meta, ...events, ...flows, ...marks],
     displayTimeUnit: 'ms',
     metadata: {
       tool: 'hurdle rpctrace',

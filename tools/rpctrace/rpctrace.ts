@@ -79,6 +79,8 @@ interface Pending {
 export class Rpctrace implements Tracer {
   readonly lines: string[] = [];
   readonly records: RpcRecord[] = [];
+  /** The memory events shown (maps, grants, unmaps, revokes, migrations), for the Perfetto export. */
+  readonly mem: MemEvent[] = [];
   private readonly pending = new Map<number, Pending>();
   /** Caller thread -> its pending call id (to match kernel-level failures). */
   private readonly byThread = new Map<number, number>();
@@ -175,10 +177,16 @@ export class Rpctrace implements Tracer {
   /** One line per map, grant, unmap, revoke or migration of a dataspace (DS1-DS6). */
   private onMem(e: MemEvent): void {
     if (e.op === 'migrate') {
+      this.mem.push(e);
       this.emit(`  [mem] dataspace#${e.dataspace} migrated (raw arrays cut)`, e.time, e.seq);
       return;
     }
     if (!this.filter(e.task) && (e.fromTask < 0 || !this.filter(e.fromTask))) return;
+    if (!this.taskNames.has(e.task)) {
+      const t = this.kernel.tasks.get(e.task);
+      if (t !== undefined) this.taskNames.set(e.task, t.name);
+    }
+    this.mem.push(e);
     const range = `dataspace#${e.dataspace}[0x${e.offset.toString(16)}+0x${e.length.toString(16)}] at 0x${e.vaddr.toString(16)} ${rightsString(e.rights)}`;
     const from = e.fromTask >= 0 ? ` from ${this.taskName(e.fromTask)}` : '';
     const why = e.op === 'unmap' && e.cause !== 'unmap' ? ` (${e.cause})` : '';

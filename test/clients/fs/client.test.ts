@@ -11,8 +11,8 @@ import { settrans, ThreadFs } from '../../../clients/fs/index.ts';
 import { rejectsWith } from '../../fs/conformance/harness.ts';
 import { capCount, serverWorld, USER } from '../../fs/server-world.ts';
 
-async function userWorld(opts: Parameters<ReturnType<typeof serverWorld>['client']>[2] = {}) {
-  const w = serverWorld();
+async function userWorld(opts: Parameters<ReturnType<typeof serverWorld>['client']>[2] = {}, memQuota?: number) {
+  const w = serverWorld({}, undefined, memQuota);
   const admin = w.client('admin', { uid: 0, gid: 0 });
   await admin.fs.mkdir('/home', 0o755);
   await admin.fs.chown('/home', USER.uid, USER.gid);
@@ -54,8 +54,8 @@ describe('the fs client over the servers', () => {
     expect(user.fs.cwd()).toBe('/');
   });
 
-  it('reads and writes larger than IO_MAX go as several messages of at most IO_MAX bytes', async () => {
-    const { w, user } = await userWorld();
+  it('without transfer buffers (the server has no memory for them), reads and writes larger than IO_MAX go as several messages of at most IO_MAX bytes', async () => {
+    const { w, user } = await userWorld({}, 0);
     const data = new Uint8Array(2 * IO_MAX + 3).fill(7);
     const h = await user.fs.open('/home/big', 'w+');
     const written: number[] = [];

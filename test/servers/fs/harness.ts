@@ -63,11 +63,14 @@ export function virtualKernel(): Kernel {
 }
 
 /** A world with an auth server and a filesystem server given the auth cap (and `caps`). */
-export async function fsWorld(opts: FsServerOptions = {}, extra: { k?: Kernel; notifyFor?: (t: Task) => number } = {}): Promise<FsWorld> {
+/** The fs task's memory quota in the test worlds unless `extra.memQuota` says otherwise (as boot's default). */
+export const TEST_FS_MEM_QUOTA = 64 << 20;
+
+export async function fsWorld(opts: FsServerOptions = {}, extra: { k?: Kernel; notifyFor?: (t: Task) => number; memQuota?: number } = {}): Promise<FsWorld> {
   const k = extra.k ?? virtualKernel();
   const authTask = k.createTask('auth', { quota: 100_000, slots: 1 << 14 });
   const auth = (await authServer()({ kernel: k, task: authTask, caps: new Map() })) as AuthInstance;
-  const fsTask = k.createTask('fs', { quota: 100_000, slots: 1 << 16 });
+  const fsTask = k.createTask('fs', { quota: 100_000, slots: 1 << 16, memQuota: extra.memQuota ?? TEST_FS_MEM_QUOTA });
   const caps = new Map<string, number>();
   caps.set('auth', installService(auth, fsTask, idsFor(0, 0)));
   if (extra.notifyFor !== undefined) caps.set('notify', extra.notifyFor(fsTask));

@@ -3,6 +3,10 @@
 // serves, shuts down clean.
 
 import { describe, expect, it } from 'vitest';
+import { CAP_FACTORY, HostSys, snapshot, type Kernel, type Task } from '../../../core/index.ts';
+import { idsFor } from '../../../servers/auth/index.ts';
+import { Protid } from '../../../protocol/fs.ts';
+import { createFsClient } from '../../../clients/fs/index.ts';
 import { connect } from '../../../libcap/index.ts';
 import { Auth } from '../../../servers/auth/index.ts';
 import { Namespace } from '../../../servers/names/index.ts';
@@ -59,5 +63,35 @@ describe('defaultSystem', () => {
     expect(sys.ps().filter((r) => r.task === 'auth').every((r) => r.uid === 7 && r.note === 'authentication')).toBe(true);
     expect(sys.ps().find((r) => r.task === 'notify')).toMatchObject({ uid: 0, note: '' });
     expect((await sys.shutdown()).errors).toEqual([]);
+  });
+
+  it('gives servers 64 MiB of dataspaces and programs none unless the description says; the fs client gets transfer buffers', async () => {
+    const k = kernel();
+    const sys = await boot(
+      k,
+      defaultSystem({
+        extra: {
+          prog: { program: function* () {} },
+          big: { program: function* () {}, memQuota: 1 << 20 },
+          lean: { server: probeServer('lean', new ProbeLog()), memQuota: 0 },
+        },
+      }),
+    );
+    const limit = (kk: Kernel, t: Task): number => {
+      const f = new HostSys(kk, t).identify(CAP_FACTORY)!.object;
+      return snapshot(kk).memory.find((m) => m.factory === f)?.limit ?? 0;
+    };
+    expect(['fs', 'auth', 'prog', 'big', 'lean'].map((p) => limit(k, sys.task(p)))).toEqual([64 << 20, 64 << 20, 0, 1 << 20, 0]);
+    const user = k.createTask('user', { slots: 1 << 12 });
+    const fs = createFsClient(k, user, { root: sys.instance('fs').install!(user, idsFor(0, 0)) });
+    const data = new Uint8Array(1 << 20).fill(5);
+    const mapped: number[] = [];
+    k.setTracer({ event: (e) => void (e.type === 'ipc' && e.op === 'call' && e.label === Protid.methods.mapBuffer.op && mapped.push(e.senderTask)) });
+    await fs.writeFile('/big', data);
+    expect(Buffer.compare(await fs.readFile('/big'), data)).toBe(0);
+    k.setTracer(null);
+    expect(mapped).toEqual([user.id, user.id]);
+    k.deleteTask(user);
+    expect((await sys.shutdown()).clean).toBe(true);
   });
 });
