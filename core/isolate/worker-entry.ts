@@ -419,6 +419,7 @@ async function main(): Promise<void> {
   // argument first and returns the body; otherwise the export is the body.
   const body = ((exp as { factory?: boolean }).factory === true ? (exp as (a: unknown) => BodyFn)(init.arg) : exp) as BodyFn;
   const sys = new WorkerSys(init);
+  sys.idle(false);
   await drive(sys, body);
 }
 

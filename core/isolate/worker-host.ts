@@ -111,6 +111,8 @@ export function createIsolatedTask(k: Kernel, name: string, opts: IsolatedTaskOp
   if (opts.quota !== undefined) taskOpts.quota = opts.quota;
   const task = k.createTask(name, taskOpts);
   const ring = Ring.create();
+  // Idle until the worker has loaded the module: start-up is not a hang.
+  Atomics.store(ring.i32, STATE, RingState.Idle);
   const watchdogMs = opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
   const kernelSpinNs = opts.kernelSpinNs ?? DEFAULT_KERNEL_SPIN_NS;
   let ending: IsolatedExit | null = null;
