@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kernel, Status, statusName, type Task } from '../../../core/index.ts';
 import { createIsolatedTask, type IsolatedTask } from '../../../core/isolate/index.ts';
+import { Bucket, defineClass, fail, RpcFailure } from '../../../libcap/index.ts';
+import { Counter } from './fixtures/bodies.ts';
 
 const BODIES = new URL('./fixtures/bodies.ts', import.meta.url);
 const live: IsolatedTask[] = [];
@@ -126,6 +128,37 @@ describe('isolated tasks', () => {
     expect(r.to).toBe(Status.Timeout | 0x40);
     expect(r.del).toBe(Status.Ok);
     expect(r.gone).toBeNull();
+  });
+});
+
+describe('libcap in isolated tasks', () => {
+  it('a libcap stub client runs unchanged in an isolated task against a Bucket server', async () => {
+    const k = new Kernel();
+    const home = k.createTask('home');
+    const report = endpointIn(k, home);
+    const srv = k.createTask('srv', { quota: 100 });
+    const cls = defineClass({
+      name: 'counter',
+      interface: Counter,
+      init: () => ({}),
+      handlers: {
+        inc: (_c, { x }) => ({ x: x + 1 }),
+        shout: (_c, { s }) => ({ s: s.toUpperCase() }),
+        fail: () => fail('EINVAL'),
+      },
+    });
+    const bucket = Bucket.start(k, srv, { minWorkers: 1, maxWorkers: 1 });
+    const obj = bucket.create(cls, undefined);
+    if (obj instanceof RpcFailure) throw new Error(obj.error);
+    const cli = isolated(k, 'cli', 'libcapClient', { cap: 3, report: 4 });
+    const holder = k.createTask('holder');
+    k.grant(holder, bucket.install(obj, holder), cli.task, { slot: 3 });
+    k.grant(home, report, cli.task, { slot: 4 });
+    const text = await k.exec(home, function* (sys) {
+      yield sys.recv(report);
+      return sys.utcb.itemsIn[0] as string;
+    });
+    expect(JSON.parse(text)).toEqual({ x: 100, shout: 'HÉLLO', fail: 'EINVAL' });
   });
 });
 
