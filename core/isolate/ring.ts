@@ -220,3 +220,45 @@ export interface WorkerInit {
   /** Nanoseconds the worker spins before Atomics.wait. */
   readonly spinNs: number;
 }
+
+/**
+ * The adaptive spin of one waiting side: spin up to `budget` ns for the state word to
+ * become `want`, then give up (the caller sleeps). A spin that catches the hand-off
+ * doubles the budget (up to `max`); a spin that misses halves it, down to a floor of
+ * max/32, so on a loaded machine, where the other side is not running and spinning only
+ * steals its core, the waiting side soon sleeps almost at once, and the short spins
+ * left still notice when the load goes (a hit grows the budget back).
+ */
+export class Spinner {
+  private budget: number;
+  private readonly floor: number;
+  constructor(private readonly max: number) {
+    this.budget = max;
+    this.floor = max / 32;
+  }
+
+  /** The current budget in ns (for tests and tools). */
+  get current(): number {
+    return this.budget;
+  }
+
+  /** True when the state word became `want` while spinning (or already was). */
+  spin(i32: Int32Array, want: number): boolean {
+    if (Atomics.load(i32, STATE) === want) {
+      this.budget = Math.min(this.max, this.budget * 2 + 1000);
+      return true;
+    }
+    const b = this.budget;
+    if (b <= 0) return false;
+    const until = performance.now() + b / 1e6;
+    let n = 0;
+    while (Atomics.load(i32, STATE) !== want) {
+      if ((++n & 63) === 0 && performance.now() > until) {
+        this.budget = Math.max(this.floor, b / 2);
+        return false;
+      }
+    }
+    this.budget = Math.min(this.max, b * 2 + 1000);
+    return true;
+  }
+}

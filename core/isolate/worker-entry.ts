@@ -11,7 +11,7 @@ import { NEVER } from '../limits.ts';
 import { Rights } from '../rights.ts';
 import { Op, SYSCALL, type Continuation, type Syscall } from '../thread.ts';
 import { MAP_ITEM, Utcb } from '../utcb.ts';
-import { Q, R, Ring, RingOp, RingState, STATE, type WorkerInit } from './ring.ts';
+import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type WorkerInit } from './ring.ts';
 
 /** A token the driver handles itself: the body awaits a promise of its own. */
 const AWAIT = Object.freeze({ await: true }) as unknown as Syscall;
@@ -30,6 +30,7 @@ export class WorkerSys {
   /** @internal The promise the body awaits. */
   awaited: PromiseLike<unknown> | null = null;
   private priorityNow: number;
+  private readonly spinner: Spinner;
 
   constructor(
     private readonly init: WorkerInit,
@@ -38,6 +39,7 @@ export class WorkerSys {
     this.i32 = this.ring.i32;
     this.regs = this.ring.regs;
     this.priorityNow = init.priority;
+    this.spinner = new Spinner(init.spinNs);
   }
 
   get kernel(): never {
@@ -216,15 +218,7 @@ export class WorkerSys {
     const i32 = this.i32;
     Atomics.store(i32, STATE, RingState.Req);
     Atomics.notify(i32, STATE);
-    if (Atomics.load(i32, STATE) !== RingState.Resp) {
-      const spinNs = this.init.spinNs;
-      if (spinNs > 0) {
-        const until = performance.now() + spinNs / 1e6;
-        let n = 0;
-        while (Atomics.load(i32, STATE) !== RingState.Resp) {
-          if ((++n & 63) === 0 && performance.now() > until) break;
-        }
-      }
+    if (!this.spinner.spin(i32, RingState.Resp)) {
       while (Atomics.load(i32, STATE) !== RingState.Resp) Atomics.wait(i32, STATE, RingState.Req);
     }
     Atomics.store(i32, STATE, RingState.Run);

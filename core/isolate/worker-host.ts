@@ -22,7 +22,7 @@ import { Op, type Thread } from '../thread.ts';
 import type { Sys } from '../syscalls.ts';
 import type { Syscall } from '../thread.ts';
 import type { Task } from '../task.ts';
-import { Q, R, Ring, RingOp, RingState, STATE, type WorkerInit } from './ring.ts';
+import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type WorkerInit } from './ring.ts';
 
 /** Default watchdog: a worker that hands no request over for this long (ms) dies. */
 export const DEFAULT_WATCHDOG_MS = 5000;
@@ -181,16 +181,10 @@ function proxyBody(k: Kernel, ring: Ring, watchdogMs: number, spinNs: number, di
     const t = (sys as unknown as { t: Thread }).t;
     const ownBuffers: (Uint8Array | null)[] = [null, null, null, null];
     let lastHandOver = performance.now();
+    const spinner = new Spinner(spinNs);
     for (;;) {
       // ---- wait for a request: spin briefly, then waitAsync (the kernel runs meanwhile).
-      if (Atomics.load(i32, STATE) !== RingState.Req) {
-        if (spinNs > 0) {
-          const until = performance.now() + spinNs / 1e6;
-          let n = 0;
-          while (Atomics.load(i32, STATE) !== RingState.Req) {
-            if ((++n & 63) === 0 && performance.now() > until) break;
-          }
-        }
+      if (!spinner.spin(i32, RingState.Req)) {
         for (;;) {
           const cur = Atomics.load(i32, STATE);
           if (cur === RingState.Req) break;
