@@ -26,6 +26,12 @@ export const RingState = {
   Resp: 2,
   /** The worker waits on its own event loop (a body's await): not a hang. */
   Idle: 3,
+  /**
+   * The kernel took the request (it is being performed, or blocked in the kernel). A
+   * worker with several threads waits for this before running another: the task's
+   * syscalls reach the kernel in the order its threads made them, as in-process.
+   */
+  Taken: 4,
 } as const;
 
 /** Int32 index of the state word. */
@@ -66,8 +72,10 @@ export const R = {
   errSlot: 11,
   errItem: 12,
   unwrappedBadges: 13, // MAX_CAPS words
-  /** Extra values (identify: kind, rights, badge, object, dead). */
+  /** Extra values (identify: kind, rights, badge, object, dead, serial). */
   extra: 13 + MAX_CAPS,
+  /** 1 when the thread holds an implicit reply cap after the syscall (every response says). */
+  hasCaller: 40,
 } as const;
 
 const CTRL_BYTES = 64;
@@ -203,6 +211,14 @@ export const RingOp = {
   RequestNoSenders: 129,
   NextNoSenders: 130,
   ChildCount: 131,
+  /** Start another thread of this task: a proxy in the kernel, a new ring (sent on the port). */
+  CreateThread: 132,
+  /** Signal a notification without blocking (host code in the worker: HostSys.signal). */
+  HostSignal: 133,
+  /** Whether a slot is empty and reserved (a receive window that can be kept). */
+  SlotReserved: 134,
+  /** Whether the task's endpoint in a slot has badges waiting in its no-senders queue. */
+  NoSendersPending: 135,
 } as const;
 
 /** What the worker is started with (workerData). */
@@ -219,6 +235,21 @@ export interface WorkerInit {
   readonly priority: number;
   /** Nanoseconds the worker spins before Atomics.wait. */
   readonly spinNs: number;
+  /**
+   * One Int32 shared by every ring of the worker: the kernel side adds 1 and notifies it
+   * after each response, so a worker with several threads waits on one word.
+   */
+  readonly doorbell: SharedArrayBuffer;
+  /** Ring of the worker's host context (invocations made outside any thread's turn). */
+  readonly hostSab: SharedArrayBuffer;
+  /** Where the kernel sends the ring of each thread the worker starts (createThread). */
+  readonly port: import('node:worker_threads').MessagePort;
+}
+
+/** What the kernel posts on the port for each thread the worker starts. */
+export interface NewThreadMessage {
+  readonly sab: SharedArrayBuffer;
+  readonly threadId: number;
 }
 
 /**
@@ -244,21 +275,42 @@ export class Spinner {
 
   /** True when the state word became `want` while spinning (or already was). */
   spin(i32: Int32Array, want: number): boolean {
-    if (Atomics.load(i32, STATE) === want) {
-      this.budget = Math.min(this.max, this.budget * 2 + 1000);
-      return true;
-    }
+    if (Atomics.load(i32, STATE) === want) return this.hit();
     const b = this.budget;
     if (b <= 0) return false;
     const until = performance.now() + b / 1e6;
     let n = 0;
     while (Atomics.load(i32, STATE) !== want) {
-      if ((++n & 63) === 0 && performance.now() > until) {
-        this.budget = Math.max(this.floor, b / 2);
-        return false;
-      }
+      if ((++n & 63) === 0 && performance.now() > until) return this.miss(b);
     }
-    this.budget = Math.min(this.max, b * 2 + 1000);
+    return this.hit();
+  }
+
+  /** True when word 0 of `i32` moved away from `seen` while spinning (or already had). */
+  spinWhile(i32: Int32Array, seen: number): boolean {
+    return this.spinWhileState(i32, seen, 0);
+  }
+
+  /** True when word `at` (default the state word) moved away from `seen` while spinning. */
+  spinWhileState(i32: Int32Array, seen: number, at: number = STATE): boolean {
+    if (Atomics.load(i32, at) !== seen) return this.hit();
+    const b = this.budget;
+    if (b <= 0) return false;
+    const until = performance.now() + b / 1e6;
+    let n = 0;
+    while (Atomics.load(i32, at) === seen) {
+      if ((++n & 63) === 0 && performance.now() > until) return this.miss(b);
+    }
+    return this.hit();
+  }
+
+  private hit(): true {
+    this.budget = Math.min(this.max, this.budget * 2 + 1000);
     return true;
+  }
+
+  private miss(b: number): false {
+    this.budget = Math.max(this.floor, b / 2);
+    return false;
   }
 }

@@ -16,13 +16,17 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { Worker, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Status } from '../errors.ts';
+import { Kind } from '../kobject.ts';
+import type { Notification } from '../notification.ts';
+import { Rights } from '../rights.ts';
 import type { Kernel } from '../kernel.ts';
 import { Op, type Thread } from '../thread.ts';
 import type { Sys } from '../syscalls.ts';
 import type { Syscall } from '../thread.ts';
 import type { Task } from '../task.ts';
-import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type WorkerInit } from './ring.ts';
+import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type NewThreadMessage, type WorkerInit } from './ring.ts';
 
 /** Default watchdog: a worker that hands no request over for this long (ms) dies. */
 export const DEFAULT_WATCHDOG_MS = 5000;
@@ -100,10 +104,25 @@ function moduleUrl(m: string | URL): string {
   return pathToFileURL(m).href;
 }
 
+/** The kernel side of one isolated task: what every proxy thread of it shares. */
+interface Iso {
+  readonly k: Kernel;
+  readonly task: Task;
+  readonly doorbell: Int32Array;
+  readonly port: MessagePort;
+  readonly watchdogMs: number;
+  readonly spinNs: number;
+  /** Proxies of the body threads (not the host context): the task lives while one does. */
+  readonly bodies: Set<Thread>;
+  die(why: IsolatedExit): void;
+}
+
 /**
  * Create a task whose thread runs in a worker thread, from `opts.module`'s export. The
  * task is a kernel task like any other: give it caps (kernel.grant, mint) before or after;
- * its body names them by slot. The thread starts at once.
+ * its body names them by slot. The thread starts at once. The body may start more
+ * threads of the task (createThread with a factory cap): each gets its own ring and
+ * proxy, its body stays in the worker.
  */
 export function createIsolatedTask(k: Kernel, name: string, opts: IsolatedTaskOptions): IsolatedTask {
   const taskOpts: { slots?: number; quota?: number } = {};
@@ -113,29 +132,37 @@ export function createIsolatedTask(k: Kernel, name: string, opts: IsolatedTaskOp
   const ring = Ring.create();
   // Idle until the worker has loaded the module: start-up is not a hang.
   Atomics.store(ring.i32, STATE, RingState.Idle);
-  const watchdogMs = opts.watchdogMs ?? DEFAULT_WATCHDOG_MS;
-  const kernelSpinNs = opts.kernelSpinNs ?? DEFAULT_KERNEL_SPIN_NS;
+  const hostRing = Ring.create();
+  Atomics.store(hostRing.i32, STATE, RingState.Idle);
+  const doorbell = new SharedArrayBuffer(4);
+  const channel = new MessageChannel();
   let ending: IsolatedExit | null = null;
   let settle!: (e: IsolatedExit) => void;
   const done = new Promise<IsolatedExit>((r) => (settle = r));
   let workerGone = false;
   let worker: Worker | null = null;
 
-  const die = (why: IsolatedExit): void => {
-    if (ending === null) ending = why;
-    if (task.alive) k.deleteTask(task);
-    if (worker !== null && !workerGone) void worker.terminate();
+  const iso: Iso = {
+    k,
+    task,
+    doorbell: new Int32Array(doorbell),
+    port: channel.port1,
+    watchdogMs: opts.watchdogMs ?? DEFAULT_WATCHDOG_MS,
+    spinNs: opts.kernelSpinNs ?? DEFAULT_KERNEL_SPIN_NS,
+    bodies: new Set(),
+    die(why: IsolatedExit): void {
+      if (ending === null) ending = why;
+      if (task.alive) k.deleteTask(task);
+      if (worker !== null && !workerGone) void worker.terminate();
+    },
   };
+  channel.port1.unref();
 
-  const thread = k.spawn(task, proxyBody(k, ring, watchdogMs, kernelSpinNs, (why) => die(why)), {
-    name: opts.name ?? `${name}.0`,
-    ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
-  });
-  // The proxy thread ends when the body returns (Exit) or the task is killed.
-  thread.onExit = (_v, error, failed) => {
-    if (failed && ending === null) ending = error instanceof Error && error.name === 'ThreadKilledError' ? { reason: 'killed' } : { reason: 'threw', error };
-    if (failed && worker !== null && !workerGone) void worker.terminate();
-  };
+  const prio = opts.priority !== undefined ? { priority: opts.priority } : {};
+  const thread = spawnProxy(iso, ring, opts.name ?? `${name}.0`, prio, true);
+  // The host context: invocations the worker makes outside a thread's turn (a promise
+  // callback signalling a notification, starting a thread). Not a body: never counted.
+  const host = k.spawn(task, proxyBody(iso, hostRing), { name: `${name}.host`, ...prio });
 
   const entry = entryUrl();
   const init: WorkerInit = {
@@ -147,16 +174,23 @@ export function createIsolatedTask(k: Kernel, name: string, opts: IsolatedTaskOp
     threadId: thread.id,
     priority: thread.prio,
     spinNs: opts.workerSpinNs ?? DEFAULT_WORKER_SPIN_NS,
+    doorbell,
+    hostSab: hostRing.sab,
+    port: channel.port2,
   };
   worker = startWorker(entry, {
     workerData: init,
+    transferList: [channel.port2],
     ...(opts.resourceLimits !== undefined ? { resourceLimits: opts.resourceLimits } : {}),
   });
-  worker.on('error', (error) => die({ reason: 'threw', error }));
+  worker.on('error', (error) => iso.die({ reason: 'threw', error }));
   worker.on('exit', (code) => {
     workerGone = true;
-    // A worker that ends without its Exit request (process.exit, a crash) dies as a task.
-    if (thread.alive) die({ reason: 'exited', code });
+    channel.port1.close();
+    // A worker that ends with a body thread still running (process.exit, a crash) dies
+    // as a task; one whose bodies all returned leaves the task, as an in-process task.
+    if (iso.bodies.size > 0) iso.die({ reason: 'exited', code });
+    else if (host.alive) k.killThread?.(host);
     settle(ending ?? (code === 0 ? { reason: 'returned' } : { reason: 'exited', code }));
   });
 
@@ -166,14 +200,36 @@ export function createIsolatedTask(k: Kernel, name: string, opts: IsolatedTaskOp
     worker,
     done,
     kill(): Promise<IsolatedExit> {
-      die({ reason: 'killed' });
+      iso.die({ reason: 'killed' });
       return done;
     },
   };
+
+  function spawnProxy(iso: Iso, r: Ring, threadName: string, p: { priority?: number }, first: boolean): Thread {
+    const t = k.spawn(task, proxyBody(iso, r), { name: threadName, ...p });
+    trackBody(iso, t, first);
+    return t;
+  }
 }
 
-/** The body of the kernel-side thread: perform the worker's requests as its syscalls. */
-function proxyBody(k: Kernel, ring: Ring, watchdogMs: number, spinNs: number, die: (why: IsolatedExit) => void) {
+/** Count a body thread's proxy; a proxy that fails (killed, threw) ends the worker. */
+function trackBody(iso: Iso, t: Thread, _first: boolean): void {
+  iso.bodies.add(t);
+  t.onExit = (_v, error, failed) => {
+    iso.bodies.delete(t);
+    if (failed) {
+      const why: IsolatedExit =
+        error instanceof Error && error.name === 'ThreadKilledError' ? { reason: 'killed' } : { reason: 'threw', error };
+      iso.die(why);
+    }
+  };
+}
+
+/** The body of a kernel-side proxy thread: perform the worker's requests on `ring` as its syscalls. */
+function proxyBody(iso: Iso, ring: Ring) {
+  const { k, watchdogMs, spinNs } = iso;
+  const die = (why: IsolatedExit): void => iso.die(why);
+  const bell = iso.doorbell;
   return function* proxy(sys: Sys): Generator<Syscall, void, number> {
     const i32 = ring.i32;
     const regs = ring.regs;
@@ -184,7 +240,10 @@ function proxyBody(k: Kernel, ring: Ring, watchdogMs: number, spinNs: number, di
     const spinner = new Spinner(spinNs);
     for (;;) {
       // ---- wait for a request: spin briefly, then waitAsync (the kernel runs meanwhile).
-      if (!spinner.spin(i32, RingState.Req)) {
+      // (A ring marked idle, the host context's or a body awaiting its own promise, is
+      // not spun on: nothing is coming soon.)
+      const now = Atomics.load(i32, STATE);
+      if (now !== RingState.Req && (now === RingState.Idle || !spinner.spin(i32, RingState.Req))) {
         for (;;) {
           const cur = Atomics.load(i32, STATE);
           if (cur === RingState.Req) break;
@@ -201,7 +260,9 @@ function proxyBody(k: Kernel, ring: Ring, watchdogMs: number, spinNs: number, di
           if (w.async) yield* sys.await(w.value);
         }
       }
-      // ---- perform it.
+      // ---- perform it (taken: the worker may run its other threads now).
+      Atomics.store(i32, STATE, RingState.Taken);
+      Atomics.notify(i32, STATE);
       const op = regs[Q.op]!;
       if (op < RingOp.Exit) {
         const cap = regs[Q.a0]!;
@@ -282,13 +343,16 @@ function proxyBody(k: Kernel, ring: Ring, watchdogMs: number, spinNs: number, di
       } else if (op === RingOp.Exit) {
         regs[R.status] = Status.Ok;
         regs[R.hasError] = 0;
-        handOver(i32);
+        // This thread ends: forget it before the worker can see the answer and exit.
+        iso.bodies.delete(t);
+        handOver(i32, bell);
         return;
       } else {
         u.error = null;
-        invoke(k, sys, t, ring, op);
+        invoke(iso, sys, t, ring, op);
       }
-      handOver(i32);
+      regs[R.hasCaller] = sys.hasCaller ? 1 : 0;
+      handOver(i32, bell);
       lastHandOver = performance.now();
     }
   };
@@ -299,9 +363,11 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, i: number, v: number, t: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
 
-function handOver(i32: Int32Array): void {
+function handOver(i32: Int32Array, bell: Int32Array): void {
   Atomics.store(i32, STATE, RingState.Resp);
   Atomics.notify(i32, STATE);
+  Atomics.add(bell, 0, 1);
+  Atomics.notify(bell, 0);
 }
 
 function writeIpcResponse(ring: Ring, u: Sys['utcb'], st: number): void {
@@ -342,7 +408,8 @@ function writeError(ring: Ring, u: Sys['utcb'], entries: readonly (string | Uint
 }
 
 /** A non-blocking invocation, performed with the proxy thread's Sys. */
-function invoke(k: Kernel, sys: Sys, t: Thread, ring: Ring, op: number): void {
+function invoke(iso: Iso, sys: Sys, t: Thread, ring: Ring, op: number): void {
+  const k = iso.k;
   const r = ring.regs;
   const a0 = r[Q.a0]!;
   const a1 = r[Q.a1]!;
@@ -390,7 +457,52 @@ function invoke(k: Kernel, sys: Sys, t: Thread, ring: Ring, op: number): void {
         r[x + 2] = id.badge;
         r[x + 3] = id.object;
         r[x + 4] = id.dead ? 1 : 0;
+        r[x + 5] = id.serial;
       }
+      break;
+    }
+    case RingOp.CreateThread: {
+      // a0 factory, a1 task (must be this task), a2 dst slot, a3 priority (-1: default); name in the item area.
+      const name = String(ring.readEntries()[0] ?? '');
+      const id = sys.identify(a1);
+      if (id === null || id.kind !== Kind.Task || id.object !== t.task.id) {
+        st = Status.InvalidArgument;
+        t.utcb.error = { status: st, argument: 'task', slot: a1, message: 'an isolated task starts threads only in itself' };
+        break;
+      }
+      const nr = Ring.create();
+      const params: { name?: string; priority?: number } = {};
+      if (name !== '') params.name = name;
+      if (a3 >= 0) params.priority = a3;
+      st = sys.createThread(a0, a1, a2, proxyBody(iso, nr), params);
+      if (st !== Status.Ok) break;
+      const tid = sys.identify(a2)!.object;
+      const th = k.object(tid) as unknown as Thread;
+      trackBody(iso, th, false);
+      const msg: NewThreadMessage = { sab: nr.sab, threadId: tid };
+      // Posted before the answer: the worker takes it synchronously (receiveMessageOnPort).
+      iso.port.postMessage(msg);
+      value = tid;
+      break;
+    }
+    case RingOp.HostSignal: {
+      const id = sys.identify(a0);
+      const c = id !== null && id.kind === Kind.Notification ? t.task.cspace.get(a0) : null;
+      if (c === null || (c.rights & Rights.Write) === 0) {
+        st = Status.InvalidCapability;
+        t.utcb.error = { status: st, argument: 'notification', slot: a0, message: 'not a notification cap with Write' };
+      } else k.signalFromKernel(c.obj as Notification, c.badge);
+      break;
+    }
+    case RingOp.SlotReserved: {
+      const cs = t.task.cspace;
+      value = cs.get(a0) === null && cs.reserved.has(a0) ? 1 : 0;
+      break;
+    }
+    case RingOp.NoSendersPending: {
+      const id = sys.identify(a0);
+      const ep = id !== null && id.kind === Kind.Endpoint ? (k.object(id.object) as unknown as { noSendersQueue?: readonly number[] }) : undefined;
+      value = ep?.noSendersQueue !== undefined && ep.noSendersQueue.length !== 0 ? 1 : 0;
       break;
     }
     case RingOp.SaveCaller:
