@@ -3,9 +3,9 @@
 // client. Each export is a body factory (`factory = true`) given the cap slots.
 
 import { Status, type Sys } from '../core/index.ts';
-import { defineInterface, stub } from '../libcap/index.ts';
+import { Bucket, defineClass, defineInterface, RpcFailure, stub } from '../libcap/index.ts';
 
-/** The interface of the null RPC rows (the Bucket in the main thread serves it). */
+/** The interface of the null RPC rows. */
 export const NullBench = defineInterface('bench.null', { nop: { op: 1 } });
 
 type Factory<A> = ((a: A) => (sys: Sys) => Generator<unknown, unknown, number>) & { factory?: boolean };
@@ -64,6 +64,23 @@ export const caller: Factory<CallerArg> = ({ ep, report, go, warm, n, kind }) =>
     yield sys.send(report, 9, 0, 0, 1);
   };
 caller.factory = true;
+
+/**
+ * The null RPC server: a Bucket started in this (isolated) task as in any other, a cap
+ * to its object sent (a copy) to `boot`; the bucket's threads serve from then on.
+ */
+export const nullServer: Factory<{ boot: number }> = ({ boot }) =>
+  function* (sys) {
+    const bucket = Bucket.inTask(sys, { minWorkers: 1, maxWorkers: 1 });
+    const cls = defineClass({ name: 'null', interface: NullBench, init: () => ({}), handlers: { nop: () => undefined } });
+    const obj = bucket.create(cls, undefined);
+    if (obj instanceof RpcFailure) throw new Error(`nullServer: ${obj.error}`);
+    sys.utcb.caps[0] = bucket.give(bucket.anonymousClient(), obj);
+    sys.utcb.grantMask = 0;
+    const st: number = yield sys.send(boot, 1, 0, 1);
+    if (st !== Status.Ok) throw new Error(`nullServer: boot send failed (${st})`);
+  };
+nullServer.factory = true;
 
 /** Wait on `ep` for good (an idle isolated task, for the memory row). */
 export const idle: Factory<{ ep: number }> = ({ ep }) =>

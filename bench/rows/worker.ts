@@ -8,9 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { Kernel, Status, ThreadState, type Task } from '../../core/index.ts';
 import { createIsolatedTask, DEFAULT_WORKER_SPIN_NS, type IsolatedTask } from '../../core/isolate/index.ts';
-import { Bucket, defineClass, RpcFailure } from '../../libcap/index.ts';
 import { nsPer, type RowGroup } from '../row.ts';
-import { NullBench } from '../worker-bodies.ts';
 
 const BODIES = new URL('../worker-bodies.ts', import.meta.url);
 
@@ -119,13 +117,20 @@ async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null', row: 
         k.grant(home, ep, srv.task, { slot: 3 });
         clientEp = { from: home, slot: ep };
       } else {
-        const task = k.createTask(`srv${p}`, { quota: 100 });
-        const cls = defineClass({ name: 'null', interface: NullBench, init: () => ({}), handlers: { nop: () => undefined } });
-        const bucket = Bucket.start(k, task, { minWorkers: 1, maxWorkers: 1 });
-        const obj = bucket.create(cls, undefined);
-        if (obj instanceof RpcFailure) throw new Error(`${row}: create failed: ${obj.error}`);
-        const holder = k.createTask(`holder${p}`);
-        clientEp = { from: holder, slot: bucket.install(obj, holder) };
+        // The libcap server in its own worker too: a Bucket started by its body, which
+        // sends a cap to its object to `boot`.
+        const boot = k.createEndpoint(home);
+        const srv = createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'nullServer', arg: { boot: 3 }, quota: 100 });
+        live.push(srv);
+        k.grant(home, boot, srv.task, { slot: 3 });
+        const slot = await k.exec(home, function* (sys) {
+          const s = sys.allocSlot();
+          sys.utcb.recvSlots[0] = s;
+          const st: number = yield sys.recv(boot);
+          if (st !== Status.Ok || sys.utcb.capCount !== 1) throw new Error(`${row}: the server sent no cap (${st})`);
+          return s;
+        });
+        clientEp = { from: home, slot };
       }
       const go = k.createNotification(home);
       gos.push(go);
@@ -215,7 +220,7 @@ export const group: RowGroup = {
     },
     {
       name: 'worker.call.null',
-      what: 'libcap null RPC: stub client in an isolated task, Bucket server in the main thread (a Bucket cannot run in a worker yet)',
+      what: 'libcap null RPC: stub client and Bucket server, each an isolated task in its own worker',
       iterations: 50_000,
       samples: 5,
       warmup: 1,
