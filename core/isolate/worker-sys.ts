@@ -5,7 +5,11 @@
 // request is posted and the thread blocks; the worker runs its other threads, and when
 // none can run it waits on the doorbell every response rings: a bounded spin, then
 // Atomics.wait (one thread, nothing awaited) or Atomics.waitAsync (its event loop runs
-// meanwhile: promise callbacks, timers). Invocations made outside any thread's turn go
+// meanwhile: promise callbacks, timers). Each blocking request is taken by the kernel
+// before another thread runs, so the task's syscalls reach the kernel in program order
+// (libcap's bucket counts a worker idle before its receive reaches the kernel). (A
+// synchronous Atomics.wait in slices, with an event-loop turn between them, was measured
+// against waitAsync for a bucket in a worker and was not faster.) Invocations made outside any thread's turn go
 // through the host context's ring. The worker holds cap names, words and items; nothing
 // of the kernel.
 
