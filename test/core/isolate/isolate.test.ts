@@ -131,6 +131,36 @@ describe('isolated tasks', () => {
   });
 });
 
+describe('several threads in an isolated task', () => {
+  it('createThread starts a thread whose body runs in the worker; only in its own task; the task stays when all return', async () => {
+    const k = new Kernel();
+    const home = k.createTask('home');
+    const ep = endpointIn(k, home);
+    const report = endpointIn(k, home);
+    const stranger = k.createTask('stranger');
+    const two = isolated(k, 'two', 'twoThreads', { ep: 3, report: 4, other: 5 }, { quota: 10 });
+    k.grant(home, ep, two.task, { slot: 3 });
+    k.grant(home, report, two.task, { slot: 4 });
+    k.grant(stranger, 1, two.task, { slot: 5 }); // CAP_SELF of another task, all rights
+    const got = await k.exec(home, function* (sys) {
+      const u = sys.utcb;
+      const from: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const st: number = yield sys.recv(ep);
+        if (st !== Status.Ok) throw new Error(`recv ${st}`);
+        from.push(u.mr[0]!);
+        u.mr[0] = u.mr[0]! * 10;
+        yield sys.reply(0, 1);
+      }
+      yield sys.recv(report);
+      return { from: from.sort(), rep: JSON.parse(u.itemsIn[0] as string) as unknown };
+    });
+    expect(got).toEqual({ from: [1, 2], rep: { ok: Status.Ok, foreign: Status.InvalidArgument, detail: 'task', st: Status.Ok, answer: 10 } });
+    expect((await two.done).reason).toBe('returned');
+    expect(two.task.alive).toBe(true);
+  });
+});
+
 describe('libcap in isolated tasks', () => {
   it('a libcap stub client runs unchanged in an isolated task against a Bucket server', async () => {
     const k = new Kernel();
