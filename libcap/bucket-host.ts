@@ -34,6 +34,11 @@ export interface BucketHost {
   windowKept(slot: number): boolean;
   /** Whether the endpoint in `slot` has badges in its no-senders queue (a cheap peek). */
   noSendersPending(endpointSlot: number): boolean;
+  /**
+   * The endpoint's no-senders queue itself, when the bucket shares the kernel's heap (read
+   * on every request: a field load instead of a call); null in an isolated task.
+   */
+  noSendersQueue(endpointSlot: number): readonly number[] | null;
   /** Whether the task is alive. */
   alive(): boolean;
   /** The op of the IPC syscall the thread of `sys` last yielded (Op.Call, Op.Send, ...). */
@@ -64,6 +69,10 @@ export function kernelHost(kernel: Kernel, task: Task): BucketHost {
         queueSlot = slot;
       }
       return queue !== null && queue.length !== 0;
+    },
+    noSendersQueue(slot: number): readonly number[] | null {
+      const id = ops.identify(slot);
+      return id === null ? null : ((kernel.object(id.object) as unknown as { noSendersQueue?: readonly number[] }).noSendersQueue ?? null);
     },
     alive: () => task.alive,
     opOf: (sys) => (sys as unknown as { t: { op: number } }).t.op,

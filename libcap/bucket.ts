@@ -117,6 +117,13 @@ export class Bucket {
   private readonly deathCap: number;
   private readonly wakeCap: number;
   readonly endpointId: number;
+  /**
+   * The endpoint's queue of badges whose caps all went (in-process; null in an isolated
+   * task, where the host peeks). Workers look between requests and release entries
+   * themselves: the manager runs below the workers, so a client calling in a loop would
+   * otherwise starve no-senders processing.
+   */
+  private readonly noSendersQueue: readonly number[] | null;
 
   readonly maxWorkers: number;
   readonly hardMaxWorkers: number;
@@ -180,6 +187,7 @@ export class Bucket {
     this.deathCap = this.mintNotif(MGR_DEATH);
     this.wakeCap = this.mintNotif(MGR_WAKE);
     this.endpointId = this.ops.identify(this.ep)!.object;
+    this.noSendersQueue = host.noSendersQueue(this.ep);
   }
 
   /** The kernel (in-process buckets only: an isolated task holds no reference to it). */
@@ -525,7 +533,8 @@ export class Bucket {
 
   /** @internal Between requests: release entries whose caps all went, if any did. */
   housekeep(): void {
-    if (this.host.noSendersPending(this.ep)) this.processNoSenders();
+    const q = this.noSendersQueue;
+    if (q !== null ? q.length !== 0 : this.host.noSendersPending(this.ep)) this.processNoSenders();
   }
 
   /** @internal The manager saw no-senders: release entries no client holds a copy of. */

@@ -134,6 +134,7 @@ export function isolatedHost(sys: Sys): BucketHost {
       peeks = 0;
       return w.ops.noSendersPending(slot);
     },
+    noSendersQueue: () => null,
     alive: () => true,
     opOf: (s) => (s as unknown as WorkerSys).pendingOp,
   };
