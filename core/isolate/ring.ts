@@ -3,9 +3,9 @@
 //
 // Protocol. The buffer holds one request or one response at a time (a rendezvous, as a
 // syscall is): the worker writes a request (op, arguments, message registers, caps and
-// typed items), stores REQ in the state word and notifies; the kernel side performs the
-// syscall for the task's thread, writes the response (status, what the receive got, the
-// error detail) and stores RESP. The waiting side spins for a bounded time, then sleeps:
+// typed items), stores REQ in the state word and notifies; the kernel side stores TAKEN,
+// performs the syscall for the task's thread, writes the response (status, what the receive got, the
+// error detail) and stores RESP (and rings the worker's doorbell). The waiting side spins for a bounded time, then sleeps:
 // the worker in Atomics.wait, the kernel side in Atomics.waitAsync (its event loop runs
 // meanwhile). Before a body awaits a promise of its own, the worker stores IDLE, so the
 // kernel's watchdog does not take a wait on the worker's own event loop for a hang.

@@ -1,12 +1,15 @@
-// The kernel side of isolated tasks: createIsolatedTask makes a task whose one thread's
-// body runs in a Node worker thread (its own heap), loaded from a module.
+// The kernel side of isolated tasks: createIsolatedTask makes a task whose threads'
+// bodies run in a Node worker thread (its own heap), loaded from a module.
 //
-// In the kernel the task is an ordinary task, and its thread an ordinary thread whose
-// body is a proxy: it takes the worker's requests off the ring (ring.ts) and performs
-// them as that thread's syscalls, with the thread's own UTCB, so every syscall, error,
+// In the kernel the task is an ordinary task, and each of its threads an ordinary thread
+// whose body is a proxy: it takes the worker's requests off that thread's ring (ring.ts)
+// and performs them as that thread's syscalls, with the thread's own UTCB, so every syscall, error,
 // timeout and the fast path behave as for an in-process task. Between requests the proxy
 // waits on the ring: a bounded spin, then Atomics.waitAsync (the proxy thread is parked
-// on the promise, so the kernel and the host event loop run meanwhile).
+// on the promise, so the kernel and the host event loop run meanwhile). A thread the
+// worker starts (createThread) gets a new proxy and ring, posted on the task's
+// MessagePort; a host-context proxy (`<task>.host`) takes invocations made outside any
+// thread's turn. Every response rings the worker's doorbell.
 //
 // Death: a worker that throws, exits, runs out of memory (resourceLimits) or does not
 // hand a request over for longer than the watchdog (default 5 s, while not awaiting a
