@@ -24,7 +24,6 @@ import {
   CAP_FACTORY,
   CAP_SELF,
   DEFAULT_PRIORITY,
-  HostSys,
   Kind,
   Rights,
   Status,
@@ -33,6 +32,8 @@ import {
   type Task,
   type Utcb,
 } from '../core/index.ts';
+import { kernelHost, type BucketHost, type BucketOps } from './bucket-host.ts';
+import { isIsolatedSys, isolatedHost } from './isolated-host.ts';
 import type { AllocArgOf, AnyClass, CapClass, DataOf } from './cap-class.ts';
 import { CapObject } from './cap-object.ts';
 import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from './client-table.ts';
@@ -108,7 +109,7 @@ export class Bucket {
   readonly name: string;
   readonly inh = new Inhibitable();
   /** Host-side invocations in the server task (the library's own bookkeeping). */
-  readonly ops: HostSys;
+  readonly ops: BucketOps;
   /** The receive endpoint (unbadged, all rights) and the manager's notification. */
   readonly ep: number;
   readonly notif: number;
@@ -117,11 +118,12 @@ export class Bucket {
   private readonly wakeCap: number;
   readonly endpointId: number;
   /**
-   * The endpoint's queue of badges whose caps all went. Workers peek at it between
-   * requests and release entries themselves: the manager runs below the workers, so a
-   * client calling in a loop would otherwise starve no-senders processing.
+   * The endpoint's queue of badges whose caps all went (in-process; null in an isolated
+   * task, where the host peeks). Workers look between requests and release entries
+   * themselves: the manager runs below the workers, so a client calling in a loop would
+   * otherwise starve no-senders processing.
    */
-  private readonly noSendersQueue: readonly number[];
+  private readonly noSendersQueue: readonly number[] | null;
 
   readonly maxWorkers: number;
   readonly hardMaxWorkers: number;
@@ -165,11 +167,11 @@ export class Bucket {
   finishing = false;
 
   private constructor(
-    readonly kernel: Kernel,
-    readonly task: Task,
+    /** Where the bucket lives: its task's host calls (in-process or over an isolated task's rings). */
+    readonly host: BucketHost,
     opts: BucketOptions,
   ) {
-    this.name = opts.name ?? task.name;
+    this.name = opts.name ?? host.taskName;
     this.maxWorkers = Math.max(1, opts.maxWorkers ?? 8);
     this.hardMaxWorkers = Math.max(this.maxWorkers, opts.hardMaxWorkers ?? 4 * this.maxWorkers);
     this.minWorkers = Math.min(this.maxWorkers, Math.max(0, opts.minWorkers ?? 1));
@@ -178,26 +180,54 @@ export class Bucket {
     this.priority = Math.max(1, opts.priority ?? DEFAULT_PRIORITY);
     this.clientRights = opts.clientRights ?? Rights.CallGrant;
     this.limits = resolveLimits(opts.limits, `bucket ${this.name}`);
-    this.ops = new HostSys(kernel, task);
-    this.ep = kernel.createEndpoint(task);
-    this.notif = kernel.createNotification(task);
+    this.ops = host.ops;
+    this.ep = host.createEndpoint();
+    this.notif = host.createNotification();
     this.nsCap = this.mintNotif(MGR_NOSENDERS);
     this.deathCap = this.mintNotif(MGR_DEATH);
     this.wakeCap = this.mintNotif(MGR_WAKE);
     this.endpointId = this.ops.identify(this.ep)!.object;
-    this.noSendersQueue = (kernel.object(this.endpointId) as unknown as { noSendersQueue: readonly number[] }).noSendersQueue;
+    this.noSendersQueue = host.noSendersQueue(this.ep);
+  }
+
+  /** The kernel (in-process buckets only: an isolated task holds no reference to it). */
+  get kernel(): Kernel {
+    const k = this.host.kernel;
+    if (k === null) throw new Error(`bucket ${this.name}: an isolated task holds no reference to the kernel`);
+    return k;
+  }
+
+  /** The server task (in-process buckets only). */
+  get task(): Task {
+    const t = this.host.task;
+    if (t === null) throw new Error(`bucket ${this.name}: an isolated task holds no reference to its task object`);
+    return t;
   }
 
   /**
    * Start serving in `task`: create the endpoint, the manager and the minimum pool.
    * The task needs room in its cap space for one slot per client entry.
    */
-  static start(kernel: Kernel, task: Task, opts: BucketOptions = {}): Bucket {
-    const b = new Bucket(kernel, task, opts);
-    registerBucket(kernel, b);
-    kernel.spawn(task, managerBody(b), { name: `${b.name}.manager`, priority: b.priority - 1 });
-    for (let i = 0; i < Math.max(1, b.minWorkers); i++) b.spawnWorker();
-    return b;
+  static start(kernel: Kernel, task: Task, opts?: BucketOptions): Bucket;
+  /** Start serving on a host (kernelHost, or isolatedHost in a worker). */
+  static start(host: BucketHost, opts?: BucketOptions): Bucket;
+  static start(a: Kernel | BucketHost, b?: Task | BucketOptions, c?: BucketOptions): Bucket {
+    const host = 'taskName' in a ? a : kernelHost(a, b as Task);
+    const opts = ('taskName' in a ? (b as BucketOptions | undefined) : c) ?? {};
+    const bk = new Bucket(host, opts);
+    if (host.kernel !== null) registerBucket(host.kernel, bk);
+    host.spawn(managerBody(bk), `${bk.name}.manager`, bk.priority - 1);
+    for (let i = 0; i < Math.max(1, bk.minWorkers); i++) bk.spawnWorker();
+    return bk;
+  }
+
+  /**
+   * Start serving in the task of the thread `sys` belongs to, in-process or isolated:
+   * a server body that starts its bucket this way runs unchanged in either. An isolated
+   * task pays for the bucket's threads and objects with its factory (create it with a quota).
+   */
+  static inTask(sys: Sys, opts: BucketOptions = {}): Bucket {
+    return Bucket.start(isIsolatedSys(sys) ? isolatedHost(sys) : kernelHost(sys.kernel, sys.task), opts);
   }
 
   private mintNotif(badge: number): number {
@@ -219,7 +249,7 @@ export class Bucket {
    */
   allocSlot(): number {
     const s = this.ops.allocSlot();
-    if (s === 0) throw new ResourceError('ENOMEM', `bucket ${this.name}: cap space of ${this.task.name} is full`);
+    if (s === 0) throw new ResourceError('ENOMEM', `bucket ${this.name}: cap space of ${this.host.taskName} is full`);
     return s;
   }
 
@@ -234,13 +264,13 @@ export class Bucket {
    * kernel (the sender learns it), and the request itself is still served.
    */
   prepareWindows(u: Utcb): void {
-    const cs = this.task.cspace;
+    const host = this.host;
     for (let i = 0; i < 3; i++) {
       const s = u.recvSlots[i]!;
       if (s !== 0) {
         // Still ours and empty: keep it. (A nested call may have swapped windows meanwhile.)
-        if (cs.get(s) === null && cs.reserved.has(s)) continue;
-        if (cs.get(s) !== null) this.ops.unreserveSlot(s); // a cap landed there: it belongs to the RPC now
+        if (host.windowKept(s)) continue;
+        if (host.capSerial(s) !== 0) this.ops.unreserveSlot(s); // a cap landed there: it belongs to the RPC now
       }
       u.recvSlots[i] = this.ops.reserveSlot();
     }
@@ -276,7 +306,7 @@ export class Bucket {
         return;
       }
     }
-    this.kernel.spawn(this.task, body, { name, priority: this.priority });
+    this.host.spawnUnpaid(body, name, this.priority);
   }
 
   /** @internal A worker timed out idle: may it exit? */
@@ -411,7 +441,7 @@ export class Bucket {
     const max = (rpc !== null ? rpc.object.cls.limits?.caps : undefined) ?? client.limits.caps;
     if (client.count >= max) return new RpcFailure('EMFILE', `client ${client.id} holds ${client.count} capabilities (limit ${max})`);
     const root = this.ops.allocSlot();
-    if (root === 0) return new RpcFailure('ENOMEM', `cap space of ${this.task.name} is full`);
+    if (root === 0) return new RpcFailure('ENOMEM', `cap space of ${this.host.taskName} is full`);
     const index = client.allocIndex();
     if (index === 0) return new RpcFailure('EMFILE', `client ${client.id} has every entry index in use`);
     const badge = makeBadge(client.id, index);
@@ -503,7 +533,8 @@ export class Bucket {
 
   /** @internal Between requests: release entries whose caps all went, if any did. */
   housekeep(): void {
-    if (this.noSendersQueue.length !== 0) this.processNoSenders();
+    const q = this.noSendersQueue;
+    if (q !== null ? q.length !== 0 : this.host.noSendersPending(this.ep)) this.processNoSenders();
   }
 
   /** @internal The manager saw no-senders: release entries no client holds a copy of. */
@@ -624,7 +655,7 @@ export class Bucket {
     }
     const rpc = new Rpc(this, client, e, obj, m, args as never, key, seq);
     rpc.capSlots = capSlots;
-    if (capSlots !== null) rpc.ownedCaps = new Map(capSlots.map((slot) => [slot, this.task.cspace.get(slot)]));
+    if (capSlots !== null) rpc.ownedCaps = new Map(capSlots.map((slot) => [slot, this.host.capSerial(slot)]));
     client.inflight.add(rpc);
     return rpc;
   }
@@ -638,14 +669,14 @@ export class Bucket {
       return st === Status.Ok ? slot : -1;
     }
     const slot = u.recvSlots[window]!;
-    return this.task.cspace.get(slot) !== null ? slot : -1;
+    return this.host.capSerial(slot) !== 0 ? slot : -1;
   }
 
   /** Caps that arrived but were not consumed by decoding are deleted (never leaked). */
   private collectStrayCaps(u: Utcb, used: number[] | null): void {
     for (let i = 0; i < 3; i++) {
       const s = u.recvSlots[i]!;
-      if (s !== 0 && this.task.cspace.get(s) !== null && (used === null || !used.includes(s))) this.ops.delete(s);
+      if (s !== 0 && this.host.capSerial(s) !== 0 && (used === null || !used.includes(s))) this.ops.delete(s);
     }
   }
 
@@ -776,8 +807,8 @@ export class Bucket {
     const owned = rpc.ownedCaps;
     rpc.ownedCaps = null;
     const drop = (slot: number): void => {
-      const cap = this.task.cspace.get(slot);
-      if (cap !== null && owned?.get(slot) === cap) this.ops.delete(slot);
+      const serial = this.host.capSerial(slot);
+      if (serial !== 0 && owned?.get(slot) === serial) this.ops.delete(slot);
     };
     const granted = rpc.grantSlots;
     if (granted !== null) {
@@ -870,7 +901,7 @@ export class Bucket {
         // Granted away if the answer goes; deleted by cleanup if it does not.
         else {
           (rpc.grantSlots ??= []).push(slot);
-          (rpc.ownedCaps ??= new Map()).set(slot, this.task.cspace.get(slot));
+          (rpc.ownedCaps ??= new Map()).set(slot, this.host.capSerial(slot));
         }
       }
     }
@@ -1064,7 +1095,7 @@ export class Bucket {
 
   private waitEnded(): Promise<null> {
     // The task was deleted under the bucket: its manager is gone, clean up from here.
-    if (!this.managerDone && !this.task.alive) this.managerExited();
+    if (!this.managerDone && !this.host.alive()) this.managerExited();
     if (this.managerDone) return Promise.resolve(null);
     return new Promise((resolve) => this.endWaiters.push(() => resolve(null)));
   }

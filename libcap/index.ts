@@ -17,6 +17,8 @@ export type { AsyncClient, ThreadClient, RpcResult, CallOptions, CallId } from '
 // Servers
 export { Bucket, bugReports } from './bucket.ts';
 export type { BucketOptions, BucketStats } from './bucket.ts';
+export { kernelHost, type BucketHost, type BucketOps } from './bucket-host.ts';
+export { isolatedHost, isIsolatedSys } from './isolated-host.ts';
 export { CapClass, defineClass } from './cap-class.ts';
 export type { ClassSpec, AnyClass, DataOf, AllocArgOf } from './cap-class.ts';
 export { CapObject } from './cap-object.ts';

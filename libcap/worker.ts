@@ -12,7 +12,7 @@
 
 import { CODE_MASK, isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
 import { handlerFailed, type Bucket } from './bucket.ts';
-import { Op, type Thread } from '../core/thread.ts';
+import { Op } from '../core/thread.ts';
 import { ERRNO } from './errno.ts';
 import { DEFERRED } from './rpc.ts';
 import type { Rpc } from './rpc.ts';
@@ -44,8 +44,6 @@ export function workerBody(b: Bucket): ThreadBody {
     let answered: Rpc | null = null;
     /** Caps may have landed in the receive windows since they were last prepared. */
     let windowsUsed = true;
-    /** This worker's thread (to see which syscall a generator handler yielded). */
-    let self: Thread | null = null;
     /** Blocked in an outgoing call of its handler: counted in b.lent, not against maxWorkers. */
     let lent = false;
 
@@ -216,7 +214,7 @@ export function workerBody(b: Bucket): ThreadBody {
         if (isToken(res.value)) {
           // A nested call (or send) may wait on a server that calls back into this
           // bucket: lend this worker's place so the callback finds a worker (item 9).
-          const op = self?.op;
+          const op = b.host.opOf(sys);
           if (op === OP_CALL || op === OP_SEND) {
             lent = true;
             b.lent++;
@@ -273,7 +271,6 @@ export function workerBody(b: Bucket): ThreadBody {
           return stepGen(status);
         case Phase.Start:
           b.starting--;
-          self = b.kernel.currentThread;
           return afterWork();
         case Phase.Sent:
         case Phase.Replied:

@@ -2,13 +2,14 @@
 // unauthenticated port on the directory holding the translated node, as the Hurd's
 // root_parent). Per-opens made by lookups share it, so the last one to go deletes it.
 
-import { Status, type HostSys } from '../../core/index.ts';
+import type { BucketOps } from '../../libcap/bucket-host.ts';
+import { Status } from '../../core/index.ts';
 
 /** DotDot caps each server space holds (counted against its slot reserve). */
-const held = new WeakMap<HostSys, number>();
+const held = new WeakMap<BucketOps, number>();
 
 /** How many ".." caps the server whose cap operations are `ops` holds now. */
-export function dotdotsHeld(ops: HostSys): number {
+export function dotdotsHeld(ops: BucketOps): number {
   return held.get(ops) ?? 0;
 }
 
@@ -17,7 +18,7 @@ export class DotDot {
   private refs = 1;
 
   constructor(
-    private readonly ops: HostSys,
+    private readonly ops: BucketOps,
     /** The slot holding the cap (owned by this holder). */
     readonly slot: number,
   ) {

@@ -9,14 +9,14 @@
 // deleted, deletes the translator's task. Nested filesystems (tmpfs) tether their own
 // translators the same way, so a whole tree ends from its top.
 
+import type { BucketOps } from '../../libcap/bucket-host.ts';
 import { CAP_SELF, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import type { HostSys } from '../../core/index.ts';
 
 /**
  * Make `child` end when `parent` (whose cap operations are `parentOps`) is deleted.
  * Throws when the kernel refuses (a bug: the parent holds its own task cap).
  */
-export function tether(kernel: Kernel, parentOps: HostSys, parent: Task, child: Task): void {
+export function tether(kernel: Kernel, parentOps: BucketOps, parent: Task, child: Task): void {
   const inChild = kernel.createNotification(child);
   const inParent = kernel.grant(child, inChild, parent, { rights: Rights.Write });
   const st = parentOps.watchTask(CAP_SELF, inParent);

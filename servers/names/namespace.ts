@@ -17,7 +17,8 @@
 // dead server's name over (seed 000's "a second instance takes over"). A pending name the
 // composer bound with bindPending is not held: the first registration attaches it.
 
-import { Rights, type HostSys, type Kernel, type Task } from '../../core/index.ts';
+import type { BucketOps } from '../../libcap/bucket-host.ts';
+import { Rights, type Kernel, type Task } from '../../core/index.ts';
 import { keptCap, releaseKept, type ErrnoName } from '../../libcap/index.ts';
 import { capIsLive } from './live-cap.ts';
 import { checkName } from './path.ts';
@@ -59,7 +60,7 @@ export interface SpaceHost {
   readonly kernel: Kernel;
   /** The name server's task (stored caps live there). */
   readonly task: Task;
-  readonly ops: HostSys;
+  readonly ops: BucketOps;
   /** A namespace was destroyed: revoke its views. */
   destroyed(space: NameSpace): void;
   /** The view a cap in the server's space names, when it is one of the server's own. */

@@ -3,7 +3,8 @@
 // with every right in the server's space; the kernel signals one notification when any
 // of them dies, and reap() collects the dead (deleting their caps).
 
-import { CAP_SELF, Rights, Status, type HostSys, type Kernel, type Task } from '../../core/index.ts';
+import type { BucketOps } from '../../libcap/bucket-host.ts';
+import { CAP_SELF, Rights, Status, type Kernel, type Task } from '../../core/index.ts';
 
 /** A task the server holds a cap to. */
 export interface TaskRecord {
@@ -28,7 +29,7 @@ export class TaskTable {
   private readonly created = new Map<number, number>();
 
   constructor(
-    private readonly ops: HostSys,
+    private readonly ops: BucketOps,
     /** Notification cap (Write) the kernel signals when a watched task dies. */
     private readonly deathCap: number,
   ) {}

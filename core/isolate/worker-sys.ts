@@ -1,0 +1,673 @@
+// The worker side of an isolated task: WorkerSys, a thread's syscall interface with Sys's
+// methods over its ring (ring.ts), and the worker's scheduler, which drives the task's
+// threads. One thread runs its syscalls synchronously (spin, then Atomics.wait on the
+// response). With several threads (createThread) or a body awaiting a promise, each IPC
+// request is posted and the thread blocks; the worker runs its other threads, and when
+// none can run it waits on the doorbell every response rings: a bounded spin, then
+// Atomics.wait (one thread, nothing awaited) or Atomics.waitAsync (its event loop runs
+// meanwhile: promise callbacks, timers). Each blocking request is taken by the kernel
+// before another thread runs, so the task's syscalls reach the kernel in program order
+// (libcap's bucket counts a worker idle before its receive reaches the kernel). (A
+// synchronous Atomics.wait in slices, with an event-loop turn between them, was measured
+// against waitAsync for a bucket in a worker and was not faster.) Invocations made outside any thread's turn go
+// through the host context's ring. The worker holds cap names, words and items; nothing
+// of the kernel.
+
+import { receiveMessageOnPort } from 'node:worker_threads';
+import type { ErrorDetail } from '../errors.ts';
+import type { CapIdentity, Result, TaskInfo } from '../invocations.ts';
+import { DEFAULT_PRIORITY, NEVER } from '../limits.ts';
+import { Rights } from '../rights.ts';
+import { Op, SYSCALL, type Continuation, type Syscall } from '../thread.ts';
+import { MAP_ITEM, Utcb } from '../utcb.ts';
+import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type NewThreadMessage, type WorkerInit } from './ring.ts';
+
+/** What one thread's WorkerSys is made from. */
+export interface ThreadInit {
+  readonly sab: SharedArrayBuffer;
+  readonly taskId: number;
+  readonly threadId: number;
+  readonly priority: number;
+  readonly spinNs: number;
+}
+
+/** Parameters of createThread in a worker (as the kernel's ThreadParams, without fault handlers). */
+export interface ThreadParams {
+  name?: string;
+  priority?: number;
+}
+
+/** A token the driver handles itself: the body awaits a promise of its own. */
+const AWAIT = Object.freeze({ await: true }) as unknown as Syscall;
+
+/** Sys for a thread whose task is isolated in this worker: the same methods, over the ring. */
+export class WorkerSys {
+  readonly utcb = new Utcb();
+  private readonly ring: Ring;
+  private readonly i32: Int32Array;
+  private readonly regs: Float64Array;
+  /** The op of the IPC syscall the body just yielded. */
+  private pending = 0;
+  private sendTimeout = NEVER;
+  private recvTimeout = NEVER;
+  private a = [0, 0, 0, 0, 0];
+  /** @internal The promise the body awaits. */
+  awaited: PromiseLike<unknown> | null = null;
+  private priorityNow: number;
+  private readonly spinner: Spinner;
+  /** Whether the thread holds an implicit reply cap (every response says). */
+  private caller = false;
+
+  constructor(
+    private readonly init: ThreadInit,
+    /** @internal The worker's scheduler (starts threads, routes host invocations). */
+    readonly worker: IsolatedWorker,
+    /** The host context's ring: idle between invocations (never a hang). */
+    private readonly hostContext = false,
+  ) {
+    this.ring = new Ring(init.sab);
+    this.i32 = this.ring.i32;
+    this.regs = this.ring.regs;
+    this.priorityNow = init.priority;
+    this.spinner = new Spinner(init.spinNs);
+  }
+
+  /** @internal The ring's words (the state word is STATE). */
+  get ringState(): Int32Array {
+    return this.i32;
+  }
+
+  /** The op of the IPC syscall last yielded (libcap's workers look at it: call or send). */
+  get pendingOp(): number {
+    return this.pending;
+  }
+
+  get kernel(): never {
+    throw new Error('an isolated task holds no reference to the kernel');
+  }
+  get task(): never {
+    throw new Error('an isolated task holds no reference to its task object');
+  }
+  get threadId(): number {
+    return this.init.threadId;
+  }
+  get taskId(): number {
+    return this.init.taskId;
+  }
+  get priority(): number {
+    return this.priorityNow;
+  }
+  now(): number {
+    return this.invoke(RingOp.Now);
+  }
+
+  // ---------------------------------------------------------------- IPC (yield these)
+
+  private ipc(op: number, cap: number, label: number, length: number, caps: number, items: number): Syscall {
+    this.pending = op;
+    const a = this.a;
+    a[0] = cap;
+    a[1] = label;
+    a[2] = length;
+    a[3] = caps;
+    a[4] = items;
+    return SYSCALL;
+  }
+  send(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = NEVER): Syscall {
+    this.sendTimeout = timeout;
+    return this.ipc(Op.Send, cap, label, length, caps, items);
+  }
+  nbsend(cap: number, label: number, length = 0, caps = 0, items = 0): Syscall {
+    return this.ipc(Op.NBSend, cap, label, length, caps, items);
+  }
+  call(cap: number, label: number, length = 0, caps = 0, items = 0, sendTimeout = NEVER, recvTimeout = NEVER): Syscall {
+    this.sendTimeout = sendTimeout;
+    this.recvTimeout = recvTimeout;
+    return this.ipc(Op.Call, cap, label, length, caps, items);
+  }
+  recv(cap: number, timeout = NEVER): Syscall {
+    this.recvTimeout = timeout;
+    return this.ipc(Op.Recv, cap, 0, 0, 0, 0);
+  }
+  nbrecv(cap: number): Syscall {
+    return this.ipc(Op.NBRecv, cap, 0, 0, 0, 0);
+  }
+  reply(label: number, length = 0, caps = 0, items = 0): Syscall {
+    return this.ipc(Op.Reply, 0, label, length, caps, items);
+  }
+  replyRecv(cap: number, label: number, length = 0, caps = 0, items = 0, timeout = NEVER): Syscall {
+    this.recvTimeout = timeout;
+    return this.ipc(Op.ReplyRecv, cap, label, length, caps, items);
+  }
+  signal(cap: number): Syscall {
+    return this.ipc(Op.Signal, cap, 0, 0, 0, 0);
+  }
+  wait(cap: number, timeout = NEVER): Syscall {
+    this.recvTimeout = timeout;
+    return this.ipc(Op.Wait, cap, 0, 0, 0, 0);
+  }
+  poll(cap: number): Syscall {
+    return this.ipc(Op.Poll, cap, 0, 0, 0, 0);
+  }
+  sleep(ms: number): Syscall {
+    this.recvTimeout = ms;
+    return this.ipc(Op.Sleep, 0, 0, 0, 0, 0);
+  }
+  yield(): Syscall {
+    return this.ipc(Op.Yield, 0, 0, 0, 0, 0);
+  }
+  park(): Syscall {
+    return this.ipc(Op.Park, 0, 0, 0, 0, 0);
+  }
+  /** Await a promise of this worker (its own event loop runs meanwhile); a rejection is thrown into the body. */
+  *await<T>(p: PromiseLike<T>): Generator<Syscall, T, number> {
+    this.awaited = p;
+    yield AWAIT;
+    const r = this.settled;
+    this.settled = null;
+    if (r === null) throw new Error('await resumed without a settled promise');
+    if (r.failed) throw r.error;
+    return r.value as T;
+  }
+  /** @internal What the awaited promise settled with. */
+  settled: { value: unknown; error: unknown; failed: boolean } | null = null;
+
+  /** @internal Perform the IPC syscall the body yielded: write the request, wait, read the response. */
+  perform(): number {
+    this.write();
+    this.exchange();
+    return this.readIpcResponse();
+  }
+
+  /** @internal Write the request of the IPC syscall the body yielded. */
+  write(): void {
+    const op = this.pending;
+    const regs = this.regs;
+    const u = this.utcb;
+    const a = this.a;
+    regs[Q.op] = op;
+    regs[Q.a0] = a[0]!;
+    regs[Q.a1] = a[1]!;
+    const length = a[2]!;
+    regs[Q.a2] = length;
+    regs[Q.a3] = a[3]!;
+    const items = a[4]!;
+    regs[Q.a4] = items;
+    regs[Q.sendTimeout] = this.sendTimeout;
+    regs[Q.recvTimeout] = this.recvTimeout;
+    regs[Q.grantMask] = u.grantMask;
+    regs[Q.itemWindow] = u.itemWindow;
+    for (let i = 0; i < u.caps.length; i++) regs[Q.caps + i] = u.caps[i]!;
+    for (let i = 0; i < u.recvSlots.length; i++) regs[Q.recvSlots + i] = u.recvSlots[i]!;
+    for (let i = 0; i < u.buffers.length; i++) {
+      const b = u.buffers[i];
+      regs[Q.bufLens + i] = b === null || b === undefined ? -1 : b.length;
+    }
+    const n = length > 64 || length < 0 ? 0 : length;
+    const mrs = this.ring.mrs;
+    const mr = u.mr;
+    for (let i = 0; i < n; i++) mrs[i] = mr[i]!;
+    const cnt = items > 0 && items <= u.items.length ? items : 0;
+    for (let i = 0; i < cnt; i++) {
+      if (u.items[i] === MAP_ITEM) throw new Error('map and grant items do not cross into an isolated task');
+    }
+    this.ring.writeEntries(u.items, cnt);
+  }
+
+  /** @internal Hand the written request over. */
+  post(): void {
+    const i32 = this.i32;
+    Atomics.store(i32, STATE, RingState.Req);
+    Atomics.notify(i32, STATE);
+  }
+
+  /**
+   * @internal Wait until the kernel has taken the posted request (or answered it): a
+   * worker with several threads runs another only then, so the task's syscalls reach
+   * the kernel in the order its threads made them.
+   */
+  waitTaken(): void {
+    const i32 = this.i32;
+    if (Atomics.load(i32, STATE) !== RingState.Req) return;
+    if (this.spinner.spinWhileState(i32, RingState.Req)) return;
+    while (Atomics.load(i32, STATE) === RingState.Req) Atomics.wait(i32, STATE, RingState.Req);
+  }
+
+  /** @internal True when the response to the posted request is there. */
+  get answered(): boolean {
+    return Atomics.load(this.i32, STATE) === RingState.Resp;
+  }
+
+  /** @internal Take the response of the posted request. */
+  take(): number {
+    Atomics.store(this.i32, STATE, RingState.Run);
+    return this.readIpcResponse();
+  }
+
+  private readIpcResponse(): number {
+    const regs = this.regs;
+    const u = this.utcb;
+    const st = regs[R.status]!;
+    u.label = regs[R.label]!;
+    const len = regs[R.length]!;
+    u.length = len;
+    u.capCount = regs[R.capCount]!;
+    const ic = regs[R.itemCount]!;
+    u.itemCount = ic;
+    u.badge = regs[R.badge]!;
+    u.unwrapped = regs[R.unwrapped]!;
+    u.truncated = regs[R.truncated]!;
+    this.caller = regs[R.hasCaller] === 1;
+    for (let i = 0; i < u.unwrappedBadges.length; i++) u.unwrappedBadges[i] = regs[R.unwrappedBadges + i]!;
+    const mrs = this.ring.mrs;
+    const mr = u.mr;
+    for (let i = 0; i < len; i++) mr[i] = mrs[i]!;
+    const entries = regs[R.hasError] === 1 || ic > 0 ? this.ring.readEntries() : null;
+    for (let i = 0; i < ic; i++) {
+      const e = entries![i]!;
+      const b = u.buffers[i];
+      if (e instanceof Uint8Array && b !== null && b !== undefined) {
+        b.set(e);
+        u.itemsIn[i] = b.subarray(0, e.length);
+      } else u.itemsIn[i] = e;
+    }
+    this.readError(entries, ic);
+    return st;
+  }
+
+  private readError(entries: (string | Uint8Array | null)[] | null, at: number): void {
+    const regs = this.regs;
+    if (regs[R.hasError] !== 1) return;
+    const e: { -readonly [K in keyof ErrorDetail]: ErrorDetail[K] } = {
+      status: regs[R.errStatus]!,
+      message: String(entries?.[at + 1] ?? ''),
+    };
+    const arg = entries?.[at];
+    if (typeof arg === 'string') e.argument = arg;
+    if (regs[R.errSlot] !== -1) e.slot = regs[R.errSlot]!;
+    if (regs[R.errItem] !== -1) e.item = regs[R.errItem]!;
+    this.utcb.error = e;
+  }
+
+  /** Hand the request over and wait for the response: spin, then sleep. */
+  private exchange(): void {
+    const i32 = this.i32;
+    Atomics.store(i32, STATE, RingState.Req);
+    Atomics.notify(i32, STATE);
+    if (!this.spinner.spin(i32, RingState.Resp)) {
+      for (let cur = Atomics.load(i32, STATE); cur !== RingState.Resp; cur = Atomics.load(i32, STATE)) Atomics.wait(i32, STATE, cur);
+    }
+    Atomics.store(i32, STATE, this.hostContext ? RingState.Idle : RingState.Run);
+  }
+
+  /** A non-blocking invocation: returns the status (the value, if any, is in regs[R.value]). */
+  private invoke(op: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0): number {
+    const regs = this.regs;
+    regs[Q.op] = op;
+    regs[Q.a0] = a0;
+    regs[Q.a1] = a1;
+    regs[Q.a2] = a2;
+    regs[Q.a3] = a3;
+    regs[Q.a4] = a4;
+    this.exchange();
+    this.caller = regs[R.hasCaller] === 1;
+    if (regs[R.hasError] === 1) this.readError(this.ring.readEntries(), 0);
+    return op === RingOp.Now || op === RingOp.AllocSlot || op === RingOp.ReserveSlot ? regs[R.value]! : regs[R.status]!;
+  }
+
+  private withString(s: string): void {
+    this.ring.writeEntries([s], 1);
+  }
+
+  private result<T>(st: number, value: () => T): Result<T> {
+    if (st === 0) return { ok: true, value: value() };
+    return { ok: false, status: st, detail: this.utcb.error! } as Result<T>;
+  }
+
+  // ---------------------------------------------------------------- invocations
+
+  saveCaller(slot: number): number {
+    return this.invoke(RingOp.SaveCaller, slot);
+  }
+  get hasCaller(): boolean {
+    return this.caller;
+  }
+  allocSlot(from?: number): number {
+    return this.invoke(RingOp.AllocSlot, from ?? -1);
+  }
+  reserveSlot(): number {
+    return this.invoke(RingOp.ReserveSlot);
+  }
+  unreserveSlot(slot: number): void {
+    this.invoke(RingOp.UnreserveSlot, slot);
+  }
+  mint(src: number, dst: number, rights: number, badge = 0): number {
+    return this.invoke(RingOp.Mint, src, dst, rights, badge);
+  }
+  copy(src: number, dst: number): number {
+    return this.invoke(RingOp.Mint, src, dst, Rights.All, 0);
+  }
+  move(src: number, dst: number): number {
+    return this.invoke(RingOp.Move, src, dst);
+  }
+  delete(slot: number): number {
+    return this.invoke(RingOp.Delete, slot);
+  }
+  revoke(slot: number): number {
+    return this.invoke(RingOp.Revoke, slot);
+  }
+  cancelBadgedSends(slot: number): number {
+    return this.invoke(RingOp.CancelBadgedSends, slot);
+  }
+  identify(slot: number): CapIdentity | null {
+    this.invoke(RingOp.Identify, slot);
+    const r = this.regs;
+    if (r[R.value] !== 1) return null;
+    const x = R.extra;
+    return { kind: r[x]!, rights: r[x + 1]!, badge: r[x + 2]!, object: r[x + 3]!, dead: r[x + 4] === 1, serial: r[x + 5]! };
+  }
+  createEndpoint(factory: number, dst: number): number {
+    return this.invoke(RingOp.CreateEndpoint, factory, dst);
+  }
+  createNotification(factory: number, dst: number): number {
+    return this.invoke(RingOp.CreateNotification, factory, dst);
+  }
+  createFactory(factory: number, dst: number, quota: number, memQuota = 0): number {
+    return this.invoke(RingOp.CreateFactory, factory, dst, quota, memQuota);
+  }
+  createTask(factory: number, dst: number, name: string, slots = 4096): number {
+    this.withString(name);
+    return this.invoke(RingOp.CreateTask, factory, dst, slots);
+  }
+  /**
+   * Start another thread of this task (`task` must name this task; a factory pays for
+   * it). Its body runs in this worker; the kernel gets a proxy thread and a new ring.
+   */
+  createThread(factory: number, task: number, dst: number, body: BodyFn, params: ThreadParams = {}): number {
+    this.withString(params.name ?? '');
+    const st = this.invoke(RingOp.CreateThread, factory, task, dst, params.priority ?? -1);
+    if (st !== 0) return st;
+    this.worker.adopt(body, params.priority ?? Math.min(DEFAULT_PRIORITY, this.priorityNow));
+    return st;
+  }
+  /** Signal a notification without blocking (HostSys.signal: host code, e.g. a promise callback). */
+  hostSignal(slot: number): number {
+    return this.invoke(RingOp.HostSignal, slot);
+  }
+  /** Whether `slot` is empty and reserved (a receive window that can be kept). */
+  slotReserved(slot: number): boolean {
+    this.invoke(RingOp.SlotReserved, slot);
+    return this.regs[R.value] === 1;
+  }
+  /** Whether the endpoint in `slot` has badges in its no-senders queue. */
+  noSendersPending(slot: number): boolean {
+    this.invoke(RingOp.NoSendersPending, slot);
+    return this.regs[R.value] === 1;
+  }
+  installCap(task: number, src: number, dst: number, rights: number = Rights.All, badge = 0): number {
+    return this.invoke(RingOp.InstallCap, task, src, dst, rights, badge);
+  }
+  killTask(task: number): number {
+    return this.invoke(RingOp.KillTask, task);
+  }
+  watchTask(task: number, notification: number): number {
+    return this.invoke(RingOp.WatchTask, task, notification);
+  }
+  taskInfo(task: number): Result<TaskInfo> {
+    const st = this.invoke(RingOp.TaskInfo, task);
+    return this.result(st, () => {
+      const r = this.regs;
+      const name = this.ring.readEntries()[0] as string;
+      return { id: r[R.extra]!, name, alive: r[R.extra + 1] === 1, threads: r[R.extra + 2]! };
+    });
+  }
+  suspend(thread: number): number {
+    return this.invoke(RingOp.Suspend, thread);
+  }
+  resume(thread: number): number {
+    return this.invoke(RingOp.Resume, thread);
+  }
+  setPriority(thread: number, priority: number): number {
+    return this.invoke(RingOp.SetPriority, thread, priority);
+  }
+  setFaultHandler(thread: number, endpointSlot: number): number {
+    return this.invoke(RingOp.SetFaultHandler, thread, endpointSlot);
+  }
+  setOwnFaultHandler(endpointSlot: number): number {
+    return this.invoke(RingOp.SetOwnFaultHandler, endpointSlot);
+  }
+  bind(notification: number): number {
+    return this.invoke(RingOp.Bind, notification);
+  }
+  bindThread(thread: number, notification: number): number {
+    return this.invoke(RingOp.BindThread, thread, notification);
+  }
+  unbind(): number {
+    return this.invoke(RingOp.Unbind);
+  }
+  requestNoSenders(endpoint: number, notification: number): number {
+    return this.invoke(RingOp.RequestNoSenders, endpoint, notification);
+  }
+  nextNoSenders(endpoint: number): Result<number> {
+    const st = this.invoke(RingOp.NextNoSenders, endpoint);
+    return this.result(st, () => this.regs[R.value]!);
+  }
+  childCount(slot: number): Result<number> {
+    const st = this.invoke(RingOp.ChildCount, slot);
+    return this.result(st, () => this.regs[R.value]!);
+  }
+
+  /** @internal Tell the kernel side the body ended (its thread exits; the task stays). */
+  exit(): void {
+    this.invoke(RingOp.Exit);
+  }
+
+  /** @internal Mark the thread as waiting on the worker's own event loop (not hung). */
+  idle(on: boolean): void {
+    Atomics.store(this.i32, STATE, on ? RingState.Idle : RingState.Run);
+  }
+}
+
+
+/** A body, as the kernel takes it: a generator function or a continuation factory. */
+export type BodyFn = (sys: WorkerSys) => Generator<unknown, unknown, number> | Continuation;
+
+const READY = 0;
+const BLOCKED = 1;
+const AWAITING = 2;
+
+/** One thread of the task in this worker. */
+interface WThread {
+  readonly sys: WorkerSys;
+  gen: Generator<unknown, unknown, number> | null;
+  cont: Continuation | null;
+  body: BodyFn | null;
+  state: number;
+  status: number;
+}
+
+/** Atomics.waitAsync (ES2024; Node 16+), typed here since the project's lib is ES2023. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+/** The scheduler of an isolated task's worker. */
+export class IsolatedWorker {
+  private readonly threads: WThread[] = [];
+  /** The thread running now (its ring carries host invocations), or null. */
+  private current: WThread | null = null;
+  /** Invocations outside any thread's turn. */
+  readonly host: WorkerSys;
+  private readonly bell: Int32Array;
+  private readonly spinner: Spinner;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly init: WorkerInit) {
+    this.bell = new Int32Array(init.doorbell);
+    this.spinner = new Spinner(init.spinNs);
+    this.host = new WorkerSys({ sab: init.hostSab, taskId: init.taskId, threadId: 0, priority: init.priority, spinNs: init.spinNs }, this, true);
+  }
+
+  /** The WorkerSys that carries a host invocation now: the running thread's, else the host context's. */
+  get ops(): WorkerSys {
+    return this.current?.sys ?? this.host;
+  }
+
+  /** Start the first thread (its ring is the one the worker was created with). */
+  first(body: BodyFn): void {
+    const i = this.init;
+    const sys = new WorkerSys({ sab: i.sab, taskId: i.taskId, threadId: i.threadId, priority: i.priority, spinNs: i.spinNs }, this);
+    sys.idle(false); // the module is loaded: from now on the watchdog counts
+    this.push(sys, body);
+  }
+
+  /** @internal A thread the kernel just created (createThread): take its ring from the port. */
+  adopt(body: BodyFn, priority: number): void {
+    const m = receiveMessageOnPort(this.init.port);
+    if (m === undefined) throw new Error('createThread: the kernel sent no ring');
+    const msg = m.message as NewThreadMessage;
+    Atomics.store(new Int32Array(msg.sab, 0, 1), STATE, RingState.Run);
+    this.push(new WorkerSys({ sab: msg.sab, taskId: this.init.taskId, threadId: msg.threadId, priority, spinNs: this.init.spinNs }, this), body);
+  }
+
+  private push(sys: WorkerSys, body: BodyFn): void {
+    this.threads.push({ sys, gen: null, cont: null, body, state: READY, status: 0 });
+    this.poke();
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    if (w !== null) {
+      this.wake = null;
+      w();
+    }
+  }
+
+  /** Run one thread until it blocks in a syscall, awaits, or ends; false when it ended. */
+  private step(t: WThread): boolean {
+    this.current = t;
+    try {
+      for (;;) {
+        let tok: unknown;
+        if (t.body !== null) {
+          const b = t.body(t.sys);
+          t.body = null;
+          if (typeof b === 'function') t.cont = b;
+          else t.gen = b;
+        }
+        if (t.cont !== null) {
+          tok = t.cont(t.status);
+          if (tok === null) return this.end(t);
+        } else {
+          const r = t.gen!.next(t.status);
+          if (r.done === true) return this.end(t);
+          tok = r.value;
+        }
+        if (tok === SYSCALL) {
+          t.sys.write();
+          if (this.threads.length === 1) {
+            // One thread: rendezvous at once, synchronously (the fastest hand-off).
+            t.sys.post();
+            this.waitOne(t.sys);
+            t.status = t.sys.take();
+            continue;
+          }
+          t.sys.post();
+          t.sys.waitTaken();
+          t.state = BLOCKED;
+          return true;
+        }
+        if (tok === AWAIT) {
+          const sys = t.sys;
+          t.state = AWAITING;
+          sys.idle(true);
+          const done = (s: { value: unknown; error: unknown; failed: boolean }): void => {
+            sys.idle(false);
+            sys.awaited = null;
+            sys.settled = s;
+            t.status = 0;
+            t.state = READY;
+            this.poke();
+          };
+          Promise.resolve(sys.awaited).then(
+            (value) => done({ value, error: undefined, failed: false }),
+            (error: unknown) => done({ value: undefined, error, failed: true }),
+          );
+          return true;
+        }
+        throw new TypeError(`isolated thread yielded a value that is not a syscall: ${String(tok)}`);
+      }
+    } finally {
+      this.current = null;
+    }
+  }
+
+  private end(t: WThread): boolean {
+    t.sys.exit();
+    const i = this.threads.indexOf(t);
+    if (i >= 0) this.threads.splice(i, 1);
+    return false;
+  }
+
+  /** The one thread waits for its response: spin, then Atomics.wait on the doorbell. */
+  private waitOne(sys: WorkerSys): void {
+    const bell = this.bell;
+    for (;;) {
+      const seen = Atomics.load(bell, 0);
+      if (sys.answered) return;
+      if (this.spinner.spin(sys.ringState, RingState.Resp)) return;
+      Atomics.wait(bell, 0, seen);
+    }
+  }
+
+  /** Drive every thread until none is left. */
+  async run(): Promise<void> {
+    const bell = this.bell;
+    // A pending Atomics.waitAsync does not keep a worker's event loop alive: this does,
+    // while a thread is left.
+    const alive = setInterval(() => {}, 1 << 30);
+    try {
+      await this.loop(bell);
+    } finally {
+      clearInterval(alive);
+      this.init.port.close();
+    }
+  }
+
+  private async loop(bell: Int32Array): Promise<void> {
+    while (this.threads.length > 0) {
+      const seen = Atomics.load(bell, 0);
+      let progressed = false;
+      // A copy: a step may start threads (they run in the next round) or end one.
+      for (const t of this.threads.slice()) {
+        if (t.state === BLOCKED && t.sys.answered) {
+          t.status = t.sys.take();
+          t.state = READY;
+        }
+        if (t.state === READY) {
+          progressed = true;
+          this.step(t);
+        }
+      }
+      if (progressed || this.threads.length === 0) continue;
+      // Nothing can run: wait for a response (the doorbell) or a promise of a body.
+      if (this.spinBell(seen)) continue;
+      const awaiting = this.threads.some((t) => t.state === AWAITING);
+      if (this.threads.length === 1 && !awaiting) {
+        Atomics.wait(bell, 0, seen);
+        continue;
+      }
+      const w = waitAsync(bell, 0, seen);
+      if (!w.async) continue;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        void w.value.then(() => this.poke());
+      });
+    }
+  }
+
+  /** Spin a bounded time for the doorbell to move from `seen`. */
+  private spinBell(seen: number): boolean {
+    return this.spinner.spinWhile(this.bell, seen);
+  }
+}
