@@ -623,7 +623,7 @@ export class Bucket {
       return ERRNO.EINVAL;
     }
     const rpc = new Rpc(this, client, e, obj, m, args as never, key, seq);
-    rpc.capSlots = capSlots;
+    if (capSlots !== null) rpc.capSlots = capSlots;
     if (capSlots !== null) rpc.ownedCaps = new Map(capSlots.map((slot) => [slot, this.task.cspace.get(slot)]));
     client.inflight.add(rpc);
     return rpc;
