@@ -610,7 +610,11 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
   /** Resume `first` and follow direct switches until no thread is chosen. */
   private runFrom(first: Thread): void {
     let cur: Thread | null = first;
-    let budget = this.budget;
+    // The step budget is usually infinite: counting it down would keep a double in the
+    // loop, which the JIT boxed on every step (a heap number allocated per switch). An
+    // unlimited run counts nothing; a limited one counts a small integer.
+    const limited = this.budget !== Number.POSITIVE_INFINITY;
+    let budget = limited ? this.budget : 2;
     cur.state = RUNNING;
     while (cur !== null) {
       this.current = cur;
@@ -674,7 +678,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
         next = this.runq.pop();
         if (next !== null) next.state = RUNNING;
       }
-      if (--budget <= 0) {
+      if (limited && --budget <= 0) {
         if (next !== null) {
           next.state = READY;
           this.runq.pushFront(next);
@@ -683,7 +687,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
       }
       cur = next;
     }
-    this.budget = budget;
+    if (limited) this.budget = budget;
     this.current = null;
   }
 
