@@ -3,7 +3,7 @@
 // leaves the partner already blocked, then times only the loop and reports the counters
 // so the row can check which path the kernel took.
 
-import { Kernel, Rights, Status, ThreadState, VirtualClock, type Sys, type Thread, type ThreadBody, type Tracer } from '../core/index.ts';
+import { Kernel, Rights, Status, ThreadState, VirtualClock, type Sys, type Syscall, type Thread, type ThreadBody, type Tracer } from '../core/index.ts';
 
 /** Continuations (stackless, the kernel's fastest form) or generators (`yield sys.op()`). */
 export type ThreadForm = 'continuation' | 'generator';
@@ -91,17 +91,35 @@ function adderServer(ep: number, o: CallPairOptions, out: Outcome): ThreadBody {
       };
     };
   }
-  return function* (sys: Sys) {
-    const u = sys.utcb;
-    const slot = passCap ? sys.allocSlot() : 0;
-    u.recvSlots[0] = slot;
-    yield sys.recv(ep);
-    for (;;) {
-      if (passCap && (u.capCount !== 1 || sys.delete(slot) !== Status.Ok)) return fail(out, 'server did not get the cap');
-      u.mr[0] = u.mr[0]! + 1;
-      yield sys.replyRecv(ep, 0, words);
-    }
-  };
+  return adderServerGen.bind(null, ep, words, passCap, out);
+}
+
+// The generator forms are defined once and bound to their state: a generator function
+// made per run gives each run's generators a new map, which deoptimises the kernel's
+// resume of generator threads once per sample (a cost of the harness, not of the kernel).
+
+function* adderServerGen(ep: number, words: number, passCap: boolean, out: Outcome, sys: Sys): Generator<Syscall, null, number> {
+  const u = sys.utcb;
+  const slot = passCap ? sys.allocSlot() : 0;
+  u.recvSlots[0] = slot;
+  yield sys.recv(ep);
+  for (;;) {
+    if (passCap && (u.capCount !== 1 || sys.delete(slot) !== Status.Ok)) return fail(out, 'server did not get the cap');
+    u.mr[0] = u.mr[0]! + 1;
+    yield sys.replyRecv(ep, 0, words);
+  }
+}
+
+function* adderClientGen(cep: number, n: number, words: number, caps: number, setUp: (sys: Sys) => void, out: Outcome, sys: Sys): Generator<Syscall, null, number> {
+  setUp(sys);
+  const u = sys.utcb;
+  for (let i = 1; i <= n; i++) {
+    u.mr[0] = i;
+    const st = yield sys.call(cep, 1, words, caps);
+    if (st !== Status.Ok || u.mr[0] !== i + 1) return fail(out, `call ${i} answered status ${st}, mr0 ${u.mr[0]}`);
+  }
+  out.done = n;
+  return null;
 }
 
 /** Client: n calls with MR0 = i, checking each reply is i + 1. */
@@ -129,17 +147,7 @@ function adderClient(cep: number, capSlot: number, n: number, o: CallPairOptions
       };
     };
   }
-  return function* (sys: Sys) {
-    setUp(sys);
-    const u = sys.utcb;
-    for (let i = 1; i <= n; i++) {
-      u.mr[0] = i;
-      const st = yield sys.call(cep, 1, words, caps);
-      if (st !== Status.Ok || u.mr[0] !== i + 1) return fail(out, `call ${i} answered status ${st}, mr0 ${u.mr[0]}`);
-    }
-    out.done = n;
-    return null;
-  };
+  return adderClientGen.bind(null, cep, n, words, caps, setUp, out);
 }
 
 /** Build a client/server pair; the server is already blocked in receive when this returns. */

@@ -73,9 +73,9 @@ export function dispatch(k: Kernel, t: Thread): Thread | null {
     case OP_SIGNAL:
       return doSignal(k, t);
     case OP_WAIT:
-      return doWait(k, t, t.recvTimeout);
+      return doWait(k, t, false);
     case OP_POLL:
-      return doWait(k, t, 0);
+      return doWait(k, t, true);
     case OP_SLEEP:
       return doSleep(k, t);
     case OP_YIELD:
@@ -400,6 +400,7 @@ const READ_RIGHT = Rights.Read;
 const BLOCKED_NOTIFICATION = ThreadState.BlockedNotification;
 const STATUS_OK = Status.Ok;
 const RECV_TIMEOUT = Status.Timeout | RECV_PHASE;
+const FOREVER_MS = Number.POSITIVE_INFINITY;
 
 function notificationCap(t: Thread, need: number): Cap | number {
   const cs = t.task.cspace;
@@ -417,10 +418,17 @@ function doSignal(k: Kernel, t: Thread): Thread | null {
   return w === null ? t : k.wakeBeside(t, w, w.result);
 }
 
-function doWait(k: Kernel, t: Thread, timeout: number): Thread | null {
+/**
+ * Wait (or poll) on a notification. The timeout is read here, not passed in: a double
+ * passed to a call the JIT does not inline is boxed, a heap number per wait.
+ */
+function doWait(k: Kernel, t: Thread, poll: boolean): Thread | null {
+  const timeout = poll ? 0 : t.recvTimeout;
+  // The usual wait has no timeout: it calls none of the helpers that take one.
+  const forever = timeout === FOREVER_MS;
   const cap = notificationCap(t, READ_RIGHT);
   if (typeof cap === 'number') return k.fail(t, cap | RECV_PHASE, 'cap', { slot: t.a0 });
-  if (!isValidTimeout(timeout)) return k.fail(t, Status.InvalidArgument | RECV_PHASE, 'timeout');
+  if (!forever && !isValidTimeout(timeout)) return k.fail(t, Status.InvalidArgument | RECV_PHASE, 'timeout');
   const n = cap.obj as Notification;
   if (n.boundThread !== null && n.boundThread !== t) return k.fail(t, Status.IllegalOperation | RECV_PHASE, 'cap');
   if (n.pending) {
@@ -428,7 +436,7 @@ function doWait(k: Kernel, t: Thread, timeout: number): Thread | null {
     t.result = STATUS_OK;
     return t;
   }
-  if (isOver(k, timeout)) {
+  if (!forever && isOver(k, timeout)) {
     // poll: nothing pending, word 0.
     t.utcb.badge = 0;
     t.result = RECV_TIMEOUT;
@@ -437,7 +445,7 @@ function doWait(k: Kernel, t: Thread, timeout: number): Thread | null {
   t.state = BLOCKED_NOTIFICATION;
   t.blockedOn = n;
   n.waiters.enqueue(t);
-  k.armTimeout(t, timeout);
+  if (!forever) k.armTimeout(t, timeout);
   if (k.tracer !== null) blockEvent(k, t, n.id, 0);
   return null;
 }

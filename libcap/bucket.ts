@@ -39,7 +39,7 @@ import { CapObject } from './cap-object.ts';
 import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from './client-table.ts';
 import { ERRNO, type ErrnoName } from './errno.ts';
 import { resolveLimits, ResourceError, type ClientLimits, type LimitErrno, type ResolvedLimits } from './limits.ts';
-import { Inhibitable, InhibitState } from './inhibit.ts';
+import { drainingLevels, Inhibitable, InhibitState } from './inhibit.ts';
 import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
 import type { MethodSpecs } from './interface.ts';
 import { registerBucket } from './registry.ts';
@@ -654,8 +654,10 @@ export class Bucket {
       return ERRNO.EINVAL;
     }
     const rpc = new Rpc(this, client, e, obj, m, args as never, key, seq);
-    rpc.capSlots = capSlots;
-    if (capSlots !== null) rpc.ownedCaps = new Map(capSlots.map((slot) => [slot, this.host.capSerial(slot)]));
+    if (capSlots !== null) {
+      rpc.capSlots = capSlots;
+      rpc.ownedCaps = new Map(capSlots.map((slot) => [slot, this.host.capSerial(slot)]));
+    }
     client.inflight.add(rpc);
     return rpc;
   }
@@ -759,14 +761,13 @@ export class Bucket {
 
   // ------------------------------------------------------------------ running
 
-  /** @internal The RPC starts running: count it at every level. */
+  /**
+   * @internal The RPC starts running (every level serves: blocked() said so). Levels
+   * count it only when one of them drains (Inhibitable.inhibit counts the RPCs then).
+   */
   begin(rpc: Rpc, sys: Sys): void {
     rpc.state = RUNNING;
     rpc.sys = sys;
-    this.inh.enter();
-    rpc.client.inh.enter();
-    rpc.object.inh.enter();
-    rpc.object.cls.inh.enter();
     rpc.entry.rpcs++;
     rpc.object.ref();
   }
@@ -788,10 +789,12 @@ export class Bucket {
     }
     if (wasRunning) {
       rpc.entry.rpcs--;
-      this.inh.leave(rpc);
-      c.inh.leave(rpc);
-      rpc.object.inh.leave(rpc);
-      rpc.object.cls.inh.leave(rpc);
+      if (drainingLevels.count !== 0) {
+        this.inh.leave(rpc);
+        c.inh.leave(rpc);
+        rpc.object.inh.leave(rpc);
+        rpc.object.cls.inh.leave(rpc);
+      }
       rpc.object.unref();
     }
     if (c.dead || c.count === 0) this.maybeDropClient(c);
@@ -983,9 +986,8 @@ export class Bucket {
   private async inhibitLevel(level: Inhibitable, filter: (r: Rpc) => boolean, self: Rpc | null): Promise<ErrnoName | null> {
     const selfHere = self !== null && self.state !== DONE && filter(self);
     const res = await level.inhibit(
-      () => {
-        for (const r of this.inflightRpcs(filter)) if (r !== self) this.cancel(r);
-      },
+      () => this.countWhere(filter, self),
+      () => this.cancelWhere(filter, self),
       self,
       selfHere,
     );
@@ -1064,7 +1066,14 @@ export class Bucket {
     return ok;
   }
 
-  /** @internal Used by class-level inhibition. */
+  /** @internal The RPCs running here that `filter` picks, other than `self` (the ones a drain waits for). */
+  countWhere(filter: (r: Rpc) => boolean, self: Rpc | null): number {
+    let n = 0;
+    for (const r of this.inflightRpcs(filter)) if (r !== self) n++;
+    return n;
+  }
+
+  /** @internal Cancel the RPCs running here that `filter` picks, other than `self`. */
   cancelWhere(filter: (r: Rpc) => boolean, self: Rpc | null): void {
     for (const r of this.inflightRpcs(filter)) if (r !== self) this.cancel(r);
   }
@@ -1239,6 +1248,11 @@ async function inhibitAcross(
 ): Promise<ErrnoName | null> {
   const selfHere = self !== null && self.state !== DONE && filter(self);
   const res = await level.inhibit(
+    () => {
+      let n = 0;
+      for (const b of buckets) n += b.countWhere(filter, self);
+      return n;
+    },
     () => {
       for (const b of buckets) b.cancelWhere(filter, self);
     },

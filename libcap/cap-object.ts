@@ -14,8 +14,8 @@ export class CapObject<D = unknown> {
   /** References: one per client entry plus the ones server code holds. */
   refs = 1;
   readonly inh = new Inhibitable();
-  /** Client entries naming this object (in every bucket). Its RPCs in flight are counted
-   * in `inh.inflight` and listed through the clients' tables (Bucket.inhibitObject). */
+  /** Client entries naming this object (in every bucket). Its RPCs in flight are listed
+   * through the clients' tables (Bucket.inhibitObject counts and cancels them there). */
   readonly entries = new Set<Entry>();
   alive = true;
 

@@ -19,6 +19,7 @@ import {
 } from '../core/index.ts';
 import { ERRNO, errnoMessage, errnoName, type ErrnoName } from './errno.ts';
 import { callFromHost } from './host-caller.ts';
+import { NO_FIELDS } from './codec.ts';
 import {
   HEADER_WORDS,
   LABEL_CANCEL,
@@ -86,6 +87,8 @@ const NO_OPTIONS: CallOptions = Object.freeze({});
 const NO_REPLY: Record<string, never> = Object.freeze({});
 // Encoding and decoding run to completion synchronously: one scratch cursor is enough.
 const scratch = { w: 0, i: 0, c: 0 };
+/** The result of every call answered with an empty reply (shared, frozen: one allocation fewer per call). */
+const OK_EMPTY: RpcResult<unknown> = Object.freeze({ ok: true, value: NO_FIELDS });
 
 /** The kernel status of a failed IPC, as the errno a client sees. */
 export function kernelErrno(status: number): ErrnoName {
@@ -154,6 +157,13 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
   /** The call's cancel key and sequence (a timed-out call is cancelled at the server). */
   private key = 0;
   private seq = 0;
+  /**
+   * The iterator result is this object itself (value and done), reused for both steps:
+   * yield* reads it at once and passes it on to the kernel, which reads it at once too.
+   * Two result objects fewer per call.
+   */
+  value: unknown = undefined;
+  done = false;
 
   constructor(
     private readonly sys: Sys,
@@ -186,14 +196,14 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
         u.mr[0] = this.key;
         u.mr[1] = this.seq;
         u.grantMask = 0;
-        return { value: this.sys.send(this.cap, LABEL_CANCEL, HEADER, 0, 0, this.opts.timeout ?? FOREVER), done: false };
+        return this.yields(this.sys.send(this.cap, LABEL_CANCEL, HEADER, 0, 0, this.opts.timeout ?? FOREVER));
       }
       this.phase = OVER;
-      return { value: this.answer(st), done: true };
+      return this.returns(this.answer(st));
     }
     if (this.phase === CANCELLING) {
       this.phase = OVER;
-      return { value: this.answer(RECV_TIMEOUT), done: true };
+      return this.returns(this.answer(RECV_TIMEOUT));
     }
     return { value: undefined as never, done: true };
   }
@@ -210,9 +220,19 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
     throw e;
   }
 
-  private done(r: RpcResult<unknown>): IteratorResult<Syscall, RpcResult<unknown>> {
+  /** Yield `call`: this object is the iterator result (read at once by yield*, never kept). */
+  private yields(call: Syscall): IteratorResult<Syscall, RpcResult<unknown>> {
+    this.value = call;
+    this.done = false;
+    return this as IteratorResult<Syscall, RpcResult<unknown>>;
+  }
+
+  /** Return `r`: this object is the final iterator result. */
+  private returns(r: RpcResult<unknown>): IteratorResult<Syscall, RpcResult<unknown>> {
     this.phase = OVER;
-    return { value: r, done: true };
+    this.value = r;
+    this.done = true;
+    return this as IteratorResult<Syscall, RpcResult<unknown>>;
   }
 
   /** Marshal the arguments and yield the call (or an immediate failure). */
@@ -231,7 +251,7 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
     cur.i = 0;
     cur.c = 0;
     const bad = m.argsCodec.encode(u, (this.args ?? NO_OPTIONS) as Record<string, unknown>, cur);
-    if (bad !== null) return this.done({ ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` });
+    if (bad !== null) return this.returns({ ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` });
     const words = cur.w;
     const caps = cur.c;
     const items = cur.i;
@@ -239,7 +259,7 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
     // In a kernel thread the caller is blocked in the call: another thread of its task
     // sends the cancel (hostInvoke does the same for host calls).
     const signal = onStart === undefined ? opts.signal : undefined;
-    if (signal?.aborted === true) return this.done({ ok: false, error: 'EINTR', message: `${m.fullName}: aborted` });
+    if (signal?.aborted === true) return this.returns({ ok: false, error: 'EINTR', message: `${m.fullName}: aborted` });
     const windows = m.replyCodec.maxCaps;
     if (windows !== 0) {
       this.saved = u.recvSlots.slice(0, windows);
@@ -255,10 +275,7 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
     }
     const timeout = opts.timeout ?? FOREVER;
     this.phase = IN_CALL;
-    return {
-      value: m.oneway ? sys.send(this.cap, m.op, words, caps, items, timeout) : sys.call(this.cap, m.op, words, caps, items, timeout, timeout),
-      done: false,
-    };
+    return this.yields(m.oneway ? sys.send(this.cap, m.op, words, caps, items, timeout) : sys.call(this.cap, m.op, words, caps, items, timeout, timeout));
   }
 
   /** The call returned (or the thread is torn down): listener off, windows back. */
@@ -306,7 +323,8 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
       if (got !== null) for (const s of got) if (sys.identify(s) !== null) sys.delete(s);
       return { ok: false, error: 'EPROTO', message: `${m.fullName}: bad reply: ${value}` };
     }
-    return { ok: true, value };
+    // An empty reply decodes to the shared frozen value: its result is shared too.
+    return value === NO_FIELDS ? OK_EMPTY : { ok: true, value };
   }
 }
 

@@ -32,7 +32,7 @@ export interface FieldsCodec {
 }
 
 /** The decoded value of an empty field list (shared, frozen). */
-const NO_FIELDS: Record<string, unknown> = Object.freeze({});
+export const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 
 // Scratch views to split doubles into two words.
 const f64 = new Float64Array(1);

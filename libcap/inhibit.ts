@@ -7,6 +7,10 @@
 // leave flips the state to inhibited. If the inhibitor is cancelled while it waits, the
 // level goes back to serving and the inhibitor gets EINTR. resume() sets serving again
 // and lets parked RPCs proceed. end() is final: parked RPCs get ECANCELED.
+//
+// Levels that serve count nothing per RPC: the inhibitor counts the RPCs it waits for
+// when the drain begins, and finishing RPCs report to their levels only while some
+// level drains (drainingLevels), so the common RPC path pays one load for inhibition.
 
 import type { ErrnoName } from './errno.ts';
 
@@ -25,13 +29,23 @@ export interface Cancellable {
   onCancel(fn: () => void): void;
 }
 
+/**
+ * How many levels are draining now, in every bucket of the process. Levels keep no
+ * count of the RPCs running at them while they serve (that would be four counters to
+ * move on every RPC): an inhibitor counts the RPCs it must wait for when it starts
+ * draining, and while any level drains, every finishing RPC tells its levels (leave).
+ */
+export const drainingLevels = { count: 0 };
+
 export class Inhibitable {
   state: InhibitStateCode = InhibitState.Serving;
-  /** RPCs running at this level (parked ones are not counted). */
+  /**
+   * While draining: the RPCs running at this level when the drain began, other than the
+   * inhibitor's own, that have not left yet. The last one to leave flips the level to
+   * inhibited. (No RPC starts at a level that is not serving: they are parked.)
+   */
   inflight = 0;
-  /** In-flight RPCs that belong to the inhibitor itself and do not block the drain. */
-  private exempt = 0;
-  /** The inhibitor's own RPC while it is exempt: when it leaves, it stops being exempt. */
+  /** The inhibitor's own RPC while it runs at this level: not waited for. */
   private exemptRpc: Cancellable | null = null;
   private drained: (() => void) | null = null;
   /** Serialised inhibitors waiting for the level to serve; wake() says if it still waited. */
@@ -45,34 +59,43 @@ export class Inhibitable {
     return this.state === InhibitState.Serving;
   }
 
-  enter(): void {
-    this.inflight++;
+  /** Change state, keeping drainingLevels true. */
+  private setState(s: InhibitStateCode): void {
+    if (this.state === InhibitState.Draining) drainingLevels.count--;
+    if (s === InhibitState.Draining) drainingLevels.count++;
+    this.state = s;
   }
 
   /**
-   * An RPC left the level; the last one to leave a draining level flips it to inhibited.
-   * `who` is the RPC, so that an inhibitor's own RPC leaving first does not count twice.
+   * An RPC running at this level finished (called only while some level drains). The
+   * last one the drain waits for flips the level to inhibited; the inhibitor's own RPC
+   * leaving is not waited for.
    */
-  leave(who?: Cancellable): void {
-    this.inflight--;
-    if (who !== undefined && who === this.exemptRpc) {
+  leave(who: Cancellable): void {
+    if (this.state !== InhibitState.Draining) return;
+    if (who === this.exemptRpc) {
       this.exemptRpc = null;
-      this.exempt = 0;
+      return;
     }
-    if (this.state === InhibitState.Draining && this.inflight <= this.exempt && this.drained !== null) {
+    if (--this.inflight <= 0 && this.drained !== null) {
       const d = this.drained;
       this.drained = null;
-      this.state = InhibitState.Inhibited;
+      this.setState(InhibitState.Inhibited);
       d();
     }
   }
 
   /**
-   * Inhibit this level. `cancelOthers` cancels every RPC in flight here except the
-   * inhibitor's; `selfHere` says whether the inhibitor's own RPC counts at this level.
-   * Resolves to null when inhibited, or EINTR / ECANCELED.
+   * Inhibit this level. `countOthers` counts the RPCs running here other than the
+   * inhibitor's, `cancelOthers` cancels them; `selfHere` says whether the inhibitor's
+   * own RPC runs at this level. Resolves to null when inhibited, or EINTR / ECANCELED.
    */
-  async inhibit(cancelOthers: () => void, self: Cancellable | null, selfHere: boolean): Promise<ErrnoName | null> {
+  async inhibit(
+    countOthers: () => number,
+    cancelOthers: () => void,
+    self: Cancellable | null,
+    selfHere: boolean,
+  ): Promise<ErrnoName | null> {
     while (this.state !== InhibitState.Serving) {
       if (this.state === InhibitState.Ended) return 'ECANCELED';
       const woke = await new Promise<boolean>((resolve) => {
@@ -92,11 +115,16 @@ export class Inhibitable {
       });
       if (!woke || self?.cancelled === true) return 'EINTR';
     }
-    this.state = InhibitState.Draining;
-    this.exempt = selfHere ? 1 : 0;
+    const others = countOthers();
     this.exemptRpc = selfHere ? self : null;
-    cancelOthers();
-    if (this.inflight > this.exempt) {
+    if (others > 0) {
+      this.inflight = others;
+      this.setState(InhibitState.Draining);
+      cancelOthers();
+    }
+    if ((this.state as InhibitStateCode) === InhibitState.Ended) return 'ECANCELED';
+    // (A cancel hook may have answered and finished every one of them already.)
+    if ((this.state as InhibitStateCode) === InhibitState.Draining && this.inflight > 0) {
       const ok = await new Promise<boolean>((resolve) => {
         this.drained = () => resolve(true);
         self?.onCancel(() => resolve(false));
@@ -105,21 +133,20 @@ export class Inhibitable {
       if (!ok || self?.cancelled === true) {
         // The inhibitor was cancelled while draining: back to serving.
         this.drained = null;
-        if ((this.state as InhibitStateCode) !== InhibitState.Ended) this.state = InhibitState.Serving;
-        this.exempt = 0;
+        if ((this.state as InhibitStateCode) !== InhibitState.Ended) this.setState(InhibitState.Serving);
+        this.inflight = 0;
         this.exemptRpc = null;
         this.wakeNext();
         return 'EINTR';
       }
-    } else this.state = InhibitState.Inhibited;
+    } else this.setState(InhibitState.Inhibited);
     return null;
   }
 
   /** Serve again; returns false when the level was not inhibited. */
   resume(): boolean {
     if (this.state !== InhibitState.Inhibited) return false;
-    this.state = InhibitState.Serving;
-    this.exempt = 0;
+    this.setState(InhibitState.Serving);
     this.exemptRpc = null;
     this.wakeNext();
     return true;
@@ -127,7 +154,7 @@ export class Inhibitable {
 
   /** End for good; waiting inhibitors are released (they see ECANCELED). */
   end(): void {
-    this.state = InhibitState.Ended;
+    this.setState(InhibitState.Ended);
     const d = this.drained;
     this.drained = null;
     if (d !== null) d();

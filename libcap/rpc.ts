@@ -93,6 +93,23 @@ export class Deferred<S extends MethodSpec = MethodSpec> {
   }
 }
 
+/**
+ * What only some RPCs need: caps they carry or give, a deferred or early answer, an
+ * abort signal, cancel hooks. Kept apart so that a plain RPC (words in, words out,
+ * answered at once) allocates a smaller context and initialises fewer fields.
+ */
+class RpcExtra {
+  answeredByHandler = false;
+  earlyAnswer: unknown = undefined;
+  capSlots: number[] | null = null;
+  grantSlots: number[] | null = null;
+  ownedCaps: Map<number, unknown> | null = null;
+  newEntries: Entry[] | null = null;
+  deferredCounted = false;
+  ac: AbortController | null = null;
+  hooks: (() => void)[] | null = null;
+}
+
 export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Cancellable {
   state: number = RpcState.Running;
   /** Slot of the saved reply cap; 0 while the worker holds the implicit one. */
@@ -100,23 +117,76 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
   cancelled = false;
   /** The library answered (cancel, end, revoke) or the answer is queued. */
   answered = false;
-  answeredByHandler = false;
-  /** An answer given (through a Deferred) before the handler even returned. */
-  earlyAnswer: unknown = undefined;
-  /** Slots of caps received as arguments; deleted after the RPC unless kept. */
-  capSlots: number[] | null = null;
-  /** Slots the answer grants away; any still held after the answer went are deleted. */
-  grantSlots: number[] | null = null;
-  /** @internal The caps of capSlots and grantSlots as they were (cleanup deletes only these). */
-  ownedCaps: Map<number, unknown> | null = null;
-  /** Entries created by give() during this RPC, released if the reply did not carry them. */
-  newEntries: Entry[] | null = null;
   /** The worker's syscall interface (for generator handlers that call other servers). */
   sys: Sys | null = null;
+  /** The rarely used part, made on first use. */
+  private x: RpcExtra | null = null;
+
+  private get extra(): RpcExtra {
+    return (this.x ??= new RpcExtra());
+  }
+
+  /** The handler (through its Deferred) answered. */
+  get answeredByHandler(): boolean {
+    return this.x !== null && this.x.answeredByHandler;
+  }
+  set answeredByHandler(v: boolean) {
+    if (v || this.x !== null) this.extra.answeredByHandler = v;
+  }
+
+  /** An answer given (through a Deferred) before the handler even returned. */
+  get earlyAnswer(): unknown {
+    return this.x === null ? undefined : this.x.earlyAnswer;
+  }
+  set earlyAnswer(v: unknown) {
+    if (v !== undefined || this.x !== null) this.extra.earlyAnswer = v;
+  }
+
+  /** Slots of caps received as arguments; deleted after the RPC unless kept. */
+  get capSlots(): number[] | null {
+    return this.x === null ? null : this.x.capSlots;
+  }
+  set capSlots(v: number[] | null) {
+    if (v !== null || this.x !== null) this.extra.capSlots = v;
+  }
+
+  /** Slots the answer grants away; any still held after the answer went are deleted. */
+  get grantSlots(): number[] | null {
+    return this.x === null ? null : this.x.grantSlots;
+  }
+  set grantSlots(v: number[] | null) {
+    if (v !== null || this.x !== null) this.extra.grantSlots = v;
+  }
+
+  /** @internal The caps of capSlots and grantSlots as they were (cleanup deletes only these). */
+  get ownedCaps(): Map<number, unknown> | null {
+    return this.x === null ? null : this.x.ownedCaps;
+  }
+  set ownedCaps(v: Map<number, unknown> | null) {
+    if (v !== null || this.x !== null) this.extra.ownedCaps = v;
+  }
+
+  /** Entries created by give() during this RPC, released if the reply did not carry them. */
+  get newEntries(): Entry[] | null {
+    return this.x === null ? null : this.x.newEntries;
+  }
+  set newEntries(v: Entry[] | null) {
+    if (v !== null || this.x !== null) this.extra.newEntries = v;
+  }
+
   /** @internal Counted in its client's `deferred`. */
-  deferredCounted = false;
-  private ac: AbortController | null = null;
-  private hooks: (() => void)[] | null = null;
+  get deferredCounted(): boolean {
+    return this.x !== null && this.x.deferredCounted;
+  }
+  set deferredCounted(v: boolean) {
+    if (v || this.x !== null) this.extra.deferredCounted = v;
+  }
+
+  /** @internal Received caps, granted caps or new entries to clean up after the answer. */
+  get needsCleanup(): boolean {
+    const x = this.x;
+    return x !== null && (x.capSlots !== null || x.newEntries !== null || x.grantSlots !== null);
+  }
 
   constructor(
     readonly bucket: Bucket,
@@ -137,11 +207,12 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
 
   /** Aborted when the client cancels the call (it then gets EINTR) or the server ends. */
   get signal(): AbortSignal {
-    if (this.ac === null) {
-      this.ac = new AbortController();
-      if (this.cancelled) this.ac.abort();
+    const x = this.extra;
+    if (x.ac === null) {
+      x.ac = new AbortController();
+      if (this.cancelled) x.ac.abort();
     }
-    return this.ac.signal;
+    return x.ac.signal;
   }
 
   /** A failed answer with one of this method's errors. */
@@ -194,16 +265,18 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
       fn();
       return;
     }
-    (this.hooks ??= []).push(fn);
+    (this.extra.hooks ??= []).push(fn);
   }
 
   /** @internal Mark cancelled, abort the signal, run the hooks. */
   markCancelled(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    if (this.ac !== null) this.ac.abort();
-    const hs = this.hooks;
-    this.hooks = null;
+    const x = this.x;
+    if (x === null) return;
+    if (x.ac !== null) x.ac.abort();
+    const hs = x.hooks;
+    x.hooks = null;
     if (hs !== null) for (const h of hs) h();
   }
 }

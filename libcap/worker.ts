@@ -117,7 +117,7 @@ export function workerBody(b: Bucket): ThreadBody {
       // Received caps, granted caps and unsent entries are cleaned up right after the
       // reply: with replyRecv that would wait for the next request, holding them while
       // idle, and by then a granted cap's slot may hold another cap (a saved reply cap).
-      const cleanup = r !== null && (r.capSlots !== null || r.newEntries !== null || r.grantSlots !== null);
+      const cleanup = r !== null && r.needsCleanup;
       if (cleanup || b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
         phase = Phase.Replied;
         return sys.reply(label, words, caps, items);
@@ -256,7 +256,7 @@ export function workerBody(b: Bucket): ThreadBody {
       if (answered !== null) {
         const r = answered;
         answered = null;
-        if (r.capSlots !== null || r.newEntries !== null || r.grantSlots !== null) b.cleanup(r);
+        if (r.needsCleanup) b.cleanup(r);
       }
       switch (phase) {
         case Phase.Recv:

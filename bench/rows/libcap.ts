@@ -48,24 +48,81 @@ function world(opts: { workers?: number } = {}): World {
   return { k, bucket, client, cap: bucket.install(obj, client) };
 }
 
+/** A loop of calls run in a client thread; answers how many were answered as expected. */
+type CallLoop = (sys: Sys, cap: number, n: number) => SysGen<number>;
+
+/** What one timed in-thread run reads and writes. */
+interface Timed {
+  readonly body: CallLoop;
+  readonly cap: number;
+  readonly n: number;
+  ms: number;
+}
+
 /**
- * Time `n` in-thread calls made by `body` in a client thread. `fastPerCall` is how many
- * of each call's two IPC syscalls must take the kernel's fast path (2 for small
- * messages; strings and caps go the slow path).
+ * The client thread of a timed run: warm the path, then time `n` calls. One function for
+ * every run, bound to the run's state: a generator function made afresh per run would
+ * give each run's generator objects a new map, and the JIT would deoptimise the run
+ * loop's delegation on every sample (the row was bimodal between processes for it).
  */
-async function inThread(n: number, body: (sys: Sys, cap: number, n: number) => SysGen<number>, fastPerCall = 2): Promise<number> {
+function* timedCalls(t: Timed, sys: Sys): SysGen<number> {
+  yield* t.body(sys, t.cap, 100); // warm the path
+  const t0 = performance.now();
+  const r = yield* t.body(sys, t.cap, t.n);
+  t.ms = performance.now() - t0;
+  return r;
+}
+
+/**
+ * Time `n` in-thread calls made by `body` (a function defined once, at module level, for
+ * the reason timedCalls gives) in a client thread. `fastPerCall` is how many of each
+ * call's two IPC syscalls must take the kernel's fast path (2 for small messages;
+ * strings and caps go the slow path).
+ */
+async function inThread(n: number, body: CallLoop, fastPerCall = 2): Promise<number> {
   const w = world();
-  let ms = 0;
-  const check = await w.k.exec(w.client, function* (sys: Sys): SysGen<number> {
-    yield* body(sys, w.cap, 100); // warm the path
-    const t0 = performance.now();
-    const r = yield* body(sys, w.cap, n);
-    ms = performance.now() - t0;
-    return r;
-  });
+  const t: Timed = { body, cap: w.cap, n, ms: 0 };
+  const check = await w.k.exec(w.client, timedCalls.bind(null, t));
   if (check !== n) throw new Error(`expected ${n} answers, got ${check}`);
   if (w.k.counters.fastpath < fastPerCall * n) throw new Error(`the calls left the kernel fast path (${w.k.counters.fastpath} fast-path syscalls for ${n} calls, expected ${fastPerCall} per call)`);
-  return nsPer(ms, n);
+  return nsPer(t.ms, n);
+}
+
+function* nullCalls(sys: Sys, cap: number, count: number): SysGen<number> {
+  const s = stub(Bench, sys, cap);
+  let ok = 0;
+  for (let i = 0; i < count; i++) if ((yield* s.nop()).ok) ok++;
+  return ok;
+}
+
+function* incCalls(sys: Sys, cap: number, count: number): SysGen<number> {
+  const s = stub(Bench, sys, cap);
+  let x = 0;
+  for (let i = 0; i < count; i++) {
+    const r = yield* s.inc({ x });
+    if (r.ok) x = r.value.x;
+  }
+  return x;
+}
+
+function* echoCalls(sys: Sys, cap: number, count: number): SysGen<number> {
+  const s = stub(Bench, sys, cap);
+  let ok = 0;
+  for (let i = 0; i < count; i++) {
+    const r = yield* s.echo({ s: TEXT64 });
+    if (r.ok && r.value.s === TEXT64) ok++;
+  }
+  return ok;
+}
+
+function* openCalls(sys: Sys, cap: number, count: number): SysGen<number> {
+  const s = stub(Bench, sys, cap);
+  let ok = 0;
+  for (let i = 0; i < count; i++) {
+    const r = yield* s.open();
+    if (r.ok && sys.identify(r.value.obj) !== null && sys.delete(r.value.obj) === Status.Ok) ok++;
+  }
+  return ok;
 }
 
 /**
@@ -108,6 +165,23 @@ function rawNull(n: number): number {
 /** Untimed calls before a raw loop's clock starts. */
 const WARM = 1000;
 
+interface Shared {
+  readonly cap: number;
+  readonly each: number;
+  answered: number;
+}
+
+/** One client thread of the concurrent row: `each` inc() calls (defined once: see timedCalls). */
+function* sharedIncs(sh: Shared, sys: Sys): SysGen<void> {
+  const s = stub(Bench, sys, sh.cap);
+  let x = 0;
+  for (let i = 0; i < sh.each; i++) {
+    const r = yield* s.inc({ x });
+    if (r.ok) x = r.value.x;
+  }
+  sh.answered += x;
+}
+
 /**
  * `clients` threads of one client task share `n` inc() calls against a pool of
  * `workers`; the kernel runs them all to completion. Checks every call was answered
@@ -116,23 +190,15 @@ const WARM = 1000;
 function concurrent(n: number, clients: number, workers: number): number {
   const w = world({ workers });
   const each = Math.ceil(n / clients);
-  let answered = 0;
-  const body = function* (sys: Sys): SysGen<void> {
-    const s = stub(Bench, sys, w.cap);
-    let x = 0;
-    for (let i = 0; i < each; i++) {
-      const r = yield* s.inc({ x });
-      if (r.ok) x = r.value.x;
-    }
-    answered += x;
-  };
+  const shared: Shared = { cap: w.cap, each, answered: 0 };
   w.k.run();
   if (w.bucket.workers !== workers) throw new Error(`the pool has ${w.bucket.workers} workers, not ${workers}`);
+  const body = sharedIncs.bind(null, shared);
   for (let c = 0; c < clients; c++) w.k.spawn(w.client, body);
   const t0 = performance.now();
   w.k.run();
   const ms = performance.now() - t0;
-  if (answered !== each * clients) throw new Error(`answered ${answered} of ${each * clients} calls`);
+  if (shared.answered !== each * clients) throw new Error(`answered ${shared.answered} of ${each * clients} calls`);
   return nsPer(ms, each * clients);
 }
 
@@ -145,13 +211,7 @@ export const group: RowGroup = {
       what: 'null RPC (no arguments, empty reply) through a stub in a client thread to a bucket worker and back',
       iterations: 150_000,
       warmup: 5,
-      run: (n) =>
-        inThread(n, function* (sys, cap, count) {
-          const s = stub(Bench, sys, cap);
-          let ok = 0;
-          for (let i = 0; i < count; i++) if ((yield* s.nop()).ok) ok++;
-          return ok;
-        }),
+      run: (n) => inThread(n, nullCalls),
     },
     {
       name: 'libcap.rpc.null.raw',
@@ -165,48 +225,21 @@ export const group: RowGroup = {
       what: 'x = inc(x) through a stub in a client thread (args and reply marshalled, validated)',
       iterations: 150_000,
       warmup: 5,
-      run: (n) =>
-        inThread(n, function* (sys, cap, count) {
-          const s = stub(Bench, sys, cap);
-          let x = 0;
-          for (let i = 0; i < count; i++) {
-            const r = yield* s.inc({ x });
-            if (r.ok) x = r.value.x;
-          }
-          return x;
-        }),
+      run: (n) => inThread(n, incCalls),
     },
     {
       name: 'libcap.rpc.string64',
       what: 'echo(s) with a 64-byte string argument and the same string in the reply (UTF-8 items both ways)',
       iterations: 100_000,
       warmup: 5,
-      run: (n) =>
-        inThread(n, function* (sys, cap, count) {
-          const s = stub(Bench, sys, cap);
-          let ok = 0;
-          for (let i = 0; i < count; i++) {
-            const r = yield* s.echo({ s: TEXT64 });
-            if (r.ok && r.value.s === TEXT64) ok++;
-          }
-          return ok;
-        }, 0),
+      run: (n) => inThread(n, echoCalls, 0),
     },
     {
       name: 'libcap.rpc.cap',
       what: 'open() answering a cap to an object (the client\'s badged entry, mapped into a reserved slot), then deleted by the client',
       iterations: 100_000,
       warmup: 5,
-      run: (n) =>
-        inThread(n, function* (sys, cap, count) {
-          const s = stub(Bench, sys, cap);
-          let ok = 0;
-          for (let i = 0; i < count; i++) {
-            const r = yield* s.open();
-            if (r.ok && sys.identify(r.value.obj) !== null && sys.delete(r.value.obj) === Status.Ok) ok++;
-          }
-          return ok;
-        }, 1),
+      run: (n) => inThread(n, openCalls, 1),
     },
     {
       name: 'libcap.rpc.concurrent',

@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Bucket, connect, defineClass, defineInterface, t, type Rpc, type ErrnoName } from '../../libcap/index.ts';
+import { drainingLevels } from '../../libcap/inhibit.ts';
 import { advance, Ctl, CtlLog, ctlClass, mustCreate, ops, settle, track, world } from './harness.ts';
 
 type Level = 'bucket' | 'class' | 'object' | 'client';
@@ -303,6 +304,36 @@ describe('inhibition: an inhibitor RPC that answers before the drain ends', () =
     expect(running.value).toMatchObject({ ok: false, error: 'EINTR' });
     expect(got).toBeNull();
     expect(state()).toBe('inhibited');
+  });
+});
+
+describe('inhibition: a drain counts the RPCs running when it begins', () => {
+  it.each(LEVELS)('%s level: two running RPCs, the level flips when the second leaves; nothing stays draining', async (level) => {
+    const { w, inside, inhibit, resume, state } = levels(level);
+    const before = drainingLevels.count;
+    const first = track(inside.attempt.block({ ms: 10 }));
+    const second = track(inside.attempt.block({ ms: 20 }));
+    await settle(w.k);
+    const inh = track(inhibit());
+    await settle(w.k);
+    expect(state()).toBe('draining');
+    expect(drainingLevels.count).toBe(before + 1);
+    await advance(w.k, 10);
+    expect(first.done).toBe(true);
+    expect(state()).toBe('draining');
+    expect(inh.done).toBe(false);
+    await advance(w.k, 10);
+    expect(second.done).toBe(true);
+    expect(inh.value).toBeNull();
+    expect(state()).toBe('inhibited');
+    expect(drainingLevels.count).toBe(before);
+    // With nothing running, the next inhibit does not drain at all.
+    expect(resume()).toBe(true);
+    expect(await inhibit()).toBeNull();
+    expect(state()).toBe('inhibited');
+    expect(drainingLevels.count).toBe(before);
+    expect(resume()).toBe(true);
+    expect(await inside.attempt.add({ by: 1 })).toMatchObject({ ok: true });
   });
 });
 
