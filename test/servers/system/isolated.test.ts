@@ -118,6 +118,24 @@ describe('boot with an isolated server', () => {
     expect(report.held).toEqual([{ server: 'auth', what: 'its task had died before shutdown' }]);
   }, 60_000);
 
+  it('restarts an isolated server after its worker died: a new worker, and its clients get caps again', async () => {
+    const { k, sys } = await bootAuth(true);
+    const first = sys.worker('auth')!;
+    await first.worker.terminate();
+    await within(first.done, 10_000, 'worker end');
+    await within(sys.restart('auth'), 20_000, 'restart');
+    const second = sys.worker('auth')!;
+    expect(second).not.toBe(first);
+    expect(second.task.alive).toBe(true);
+    // alice's cap died with the old server; restart attached a cap to the new one before resolving.
+    expect(sys.caps('alice').has('auth')).toBe(true);
+    expect((await within(authOf(k, sys, 'alice').getids(), 10_000, 'getids')).euids).toEqual([1000]);
+    const report = await within(sys.shutdown(), 20_000, 'shutdown');
+    expect(report.errors).toEqual([]);
+    expect(report.tasks).toEqual([]);
+    expect(second.task.alive).toBe(false);
+  }, 60_000);
+
   it('refuses isolate: true for a server without a body module, and an isolated name server', async () => {
     const bare = Object.assign((() => {
       throw new Error('not started');
