@@ -1,5 +1,5 @@
 // `npm start -- --isolate`: the default system with every server that can run isolated in
-// its own worker (auth today), the others in-process with the reason on one line; the
+// its own worker (auth and notify today), the others in-process with the reason on one line; the
 // shell's commands answer as they do in-process. Real time: the waits are bounded.
 
 import { spawnSync } from 'node:child_process';
@@ -25,6 +25,7 @@ async function answers(isolate: boolean): Promise<{ out: string; err: string; st
   const h = await bootHurdle({ uid: 1000, gid: 100, isolate });
   try {
     expect(h.system.worker('auth') !== null).toBe(isolate);
+    expect(h.system.worker('notify') !== null).toBe(isolate);
     const out: string[] = [];
     const err: string[] = [];
     const shell = new Shell({ fs: shellFs(h.fs), system: h.shellSystem, cwd: '/home/user', out: (t) => out.push(t), err: (t) => err.push(t) });
@@ -42,13 +43,13 @@ async function answers(isolate: boolean): Promise<{ out: string; err: string; st
 }
 
 describe('npm start --isolate', () => {
-  it('isolates auth, says why the others stay in-process, and the shell answers as in-process', async () => {
+  it('isolates auth and notify, says why the others stay in-process, and the shell answers as in-process', async () => {
     const h = await bootHurdle({ isolate: true });
     const line = isolationLine(h.isolation);
     await h.shutdown();
-    expect(h.isolation.isolated).toEqual(['auth']);
-    expect(h.isolation.inProcess.map((s) => s.path)).toEqual(['names', 'notify', 'task', 'fs']);
-    expect(line).toMatch(/^isolated, each in its own worker: auth; in-process: names \(.+\); notify \(.+\); task \(creates and deletes tasks through the Kernel object\); fs \(.+\)$/);
+    expect(h.isolation.isolated).toEqual(['auth', 'notify']);
+    expect(h.isolation.inProcess.map((s) => s.path)).toEqual(['names', 'task', 'fs']);
+    expect(line).toMatch(/^isolated, each in its own worker: auth, notify; in-process: names \(.+\); task \(creates and deletes tasks through the Kernel object\); fs \(.+\)$/);
     const isolated = await answers(true);
     expect(isolated).toEqual(await answers(false));
     expect(isolated[0]!.out).toBe('Hello, world!\n');
@@ -63,7 +64,7 @@ describe('npm start --isolate', () => {
       timeout: 60_000,
     });
     expect(r.stdout).toBe('Hello, world!\nhi\n');
-    expect(r.stderr).toMatch(/^isolated, each in its own worker: auth; in-process: names/);
+    expect(r.stderr).toMatch(/^isolated, each in its own worker: auth, notify; in-process: names/);
     expect(r.stderr).toContain('cat: /nope: No such file or directory');
     expect(r.stderr).not.toMatch(/^(held|error):/m);
     expect(r.status).toBe(1);

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { Kernel, type Sys, type SysGen } from '../../../core/index.ts';
 import { connect } from '../../../libcap/index.ts';
 import { Auth } from '../../../protocol/auth.ts';
+import { Mailbox, Notify, Sender } from '../../../protocol/notify.ts';
 import { authServer } from '../../../servers/auth/index.ts';
+import { notifyServer } from '../../../servers/notify/index.ts';
 import { boot, type System } from '../../../servers/system/index.ts';
 
 function* holder(_sys: Sys): SysGen<void> {}
@@ -134,6 +136,54 @@ describe('boot with an isolated server', () => {
     expect(report.errors).toEqual([]);
     expect(report.tasks).toEqual([]);
     expect(second.task.alive).toBe(false);
+  }, 60_000);
+
+  it('an isolated notify service: per-client quota from install params, deferred next, the same events', async () => {
+    const run = async (isolate: boolean): Promise<unknown> => {
+      const k = new Kernel();
+      const sys = await within(
+        boot(k, {
+          notify: { server: notifyServer(), isolate },
+          small: { program: holder, uses: { notify: { service: 'notify', params: { quota: 4 } } } },
+          big: { program: holder, uses: { notify: 'notify' } },
+        }),
+        20_000,
+        'boot',
+      );
+      try {
+        expect(sys.worker('notify') !== null).toBe(isolate);
+        const small = connect(Notify, k, sys.task('small'), sys.caps('small').get('notify')!);
+        const big = connect(Notify, k, sys.task('big'), sys.caps('big').get('notify')!);
+        const out: Record<string, unknown> = {};
+        out.overQuota = await small.attempt.subscribe({ capacity: 5 });
+        const { mailbox } = await small.subscribe({ capacity: 4 });
+        const box = connect(Mailbox, k, sys.task('small'), mailbox);
+        out.sync = (await box.next({ timeout: 1000 })).event;
+        const waiting = box.next({ timeout: 5000 }); // deferred until big posts
+        const { sender } = await box.allow({ source: 'big' });
+        const s2 = k.grant(sys.task('small'), sender, sys.task('big'));
+        await connect(Sender, k, sys.task('big'), s2).post({ type: 'hello', data: 'from big' });
+        out.event = (await within(waiting, 10_000, 'next')).event;
+        out.bigOk = (await big.attempt.subscribe({ capacity: 100 })).ok;
+        out.timeout = await within(box.attempt.next({ timeout: 30 }), 10_000, 'next timeout');
+        const report = await within(sys.shutdown(), 20_000, 'shutdown');
+        out.clean = report.clean;
+        out.held = report.held;
+        return out;
+      } finally {
+        await within(sys.shutdown({ force: true }), 20_000, 'shutdown');
+      }
+    };
+    const inProcess = await run(false);
+    expect(await run(true)).toEqual(inProcess);
+    expect(inProcess).toMatchObject({
+      overQuota: { ok: false, error: 'EDQUOT' },
+      sync: { tick: 0, type: 'sync' },
+      event: { type: 'hello', source: 'big', data: 'from big' },
+      bigOk: true,
+      timeout: { ok: false, error: 'ETIMEDOUT' },
+      clean: true,
+    });
   }, 60_000);
 
   it('refuses isolate: true for a server without a body module, and an isolated name server', async () => {
