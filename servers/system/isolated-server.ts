@@ -130,7 +130,8 @@ function handshake(kernel: Kernel, composer: Task, ep: number, env: string, ms: 
       if (settled) return;
       settled = true;
       kernel.killThread(t);
-      const detail = why.reason === 'threw' ? `: ${(why as { error: unknown }).error instanceof Error ? ((why as { error: Error }).error.message) : String((why as { error: unknown }).error)}` : '';
+      const error = 'error' in why ? (why as { error: unknown }).error : undefined;
+      const detail = error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`;
       reject(new Error(`${it.task.name}: its worker ended before it was ready (${why.reason}${detail})`));
     });
   });

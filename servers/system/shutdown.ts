@@ -85,7 +85,11 @@ export async function stopSystem(
     } else if (t.instance !== null) {
       try {
         const inst = t.instance;
-        const notes = isIsolatedInstance(inst) || inst.shutdown !== undefined ? await inst.shutdown!(force) : await shutdownBuckets(inst, force);
+        const notes = isIsolatedInstance(inst)
+          ? await inst.shutdown(force)
+          : inst.shutdown !== undefined
+            ? await inst.shutdown(force)
+            : await shutdownBuckets(inst, force);
         held.push(...notes);
       } catch (e) {
         errors.push(`${t.path}: shutdown: ${describe(e)}`);

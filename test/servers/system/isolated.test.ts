@@ -186,6 +186,15 @@ describe('boot with an isolated server', () => {
     });
   }, 60_000);
 
+  it('a body that dies before it is ready fails the boot with its reason, and nothing is left running', async () => {
+    const k = new Kernel();
+    const module = new URL('./fixtures/bodies.ts', import.meta.url);
+    await expect(
+      within(boot(k, { bad: { server: authServer(), isolate: { module, export: 'brokenBody', options: { x: 1 } } } }), 20_000, 'boot'),
+    ).rejects.toThrow(/bad: its worker ended before it was ready \(threw: no use for options \{"x":1\}\)/);
+    expect([...k.tasks.values()].filter((t) => t.alive).map((t) => t.name)).toEqual([]);
+  }, 30_000);
+
   it('refuses isolate: true for a server without a body module, and an isolated name server', async () => {
     const bare = Object.assign((() => {
       throw new Error('not started');
