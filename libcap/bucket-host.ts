@@ -41,6 +41,8 @@ export interface BucketHost {
   noSendersQueue(endpointSlot: number): readonly number[] | null;
   /** Whether the task is alive. */
   alive(): boolean;
+  /** The kernel's clock (ms): host time in-process, a syscall in an isolated task. */
+  now(): number;
   /** The op of the IPC syscall the thread of `sys` last yielded (Op.Call, Op.Send, ...). */
   opOf(sys: Sys): number;
 }
@@ -75,6 +77,7 @@ export function kernelHost(kernel: Kernel, task: Task): BucketHost {
       return id === null ? null : ((kernel.object(id.object) as unknown as { noSendersQueue?: readonly number[] }).noSendersQueue ?? null);
     },
     alive: () => task.alive,
+    now: () => kernel.now(),
     opOf: (sys) => (sys as unknown as { t: { op: number } }).t.op,
   };
 }

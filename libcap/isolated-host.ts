@@ -136,6 +136,7 @@ export function isolatedHost(sys: Sys): BucketHost {
     },
     noSendersQueue: () => null,
     alive: () => true,
+    now: () => w.ops.now(),
     opOf: (s) => (s as unknown as WorkerSys).pendingOp,
   };
 }

@@ -45,7 +45,26 @@ export interface ServerInstance {
   shutdown?(force: boolean): Promise<HeldNote[]>;
 }
 
-export type ServerFactory = (env: ServerEnv) => ServerInstance | Promise<ServerInstance>;
+/**
+ * Where the body of a server lives, for a composer that starts it in a task of its own
+ * (an isolated task: boot's `isolate` option). The export is a thread body that follows
+ * the composer protocol (servers/system/startup.ts); `options` (JSON) reach it in its
+ * environment.
+ */
+export interface ServerBody {
+  readonly module: string | URL;
+  readonly export: string;
+  readonly options?: unknown;
+}
+
+/**
+ * Starts a server in the task it is given. `body`, when set, is the same server as a body
+ * module (it can run isolated); `inProcessOnly` says why a server cannot (shown by tools).
+ */
+export type ServerFactory = ((env: ServerEnv) => ServerInstance | Promise<ServerInstance>) & {
+  readonly body?: ServerBody;
+  readonly inProcessOnly?: string;
+};
 
 /** Give `task` a cap to the instance's service, honouring a custom install. */
 export function installService(inst: ServerInstance, task: Task, params: unknown, slot?: number): number {
@@ -54,16 +73,21 @@ export function installService(inst: ServerInstance, task: Task, params: unknown
 }
 
 /** Default orderly stop of an instance's buckets: inhibit, drain, end; report what was held. */
-export async function shutdownBuckets(inst: ServerInstance, force: boolean): Promise<HeldNote[]> {
+export function shutdownBuckets(inst: ServerInstance, force: boolean): Promise<HeldNote[]> {
+  return shutdownNamed(inst.name, inst.buckets, force);
+}
+
+/** Orderly stop of `buckets` (reverse order) of the server `name`: inhibit, drain, end; what was held. */
+export async function shutdownNamed(name: string, buckets: readonly Bucket[], force: boolean): Promise<HeldNote[]> {
   const notes: HeldNote[] = [];
-  for (const b of [...inst.buckets].reverse()) {
+  for (const b of [...buckets].reverse()) {
     if (b.ended) continue;
     const stats = b.stats();
-    if (stats.outstanding > 0) notes.push({ server: inst.name, what: `${b.name}: ${stats.outstanding} capabilities held by ${stats.clients} clients` });
+    if (stats.outstanding > 0) notes.push({ server: name, what: `${b.name}: ${stats.outstanding} capabilities held by ${stats.clients} clients` });
     const inh = await b.inhibit();
-    if (inh !== null) notes.push({ server: inst.name, what: `${b.name}: inhibit answered ${inh}` });
+    if (inh !== null) notes.push({ server: name, what: `${b.name}: inhibit answered ${inh}` });
     const res = await b.end(true);
-    if (res !== null && !force) notes.push({ server: inst.name, what: `${b.name}: end answered ${res}` });
+    if (res !== null && !force) notes.push({ server: name, what: `${b.name}: end answered ${res}` });
   }
   return notes;
 }

@@ -22,15 +22,15 @@ class BucketTimers {
   private stopped = false;
 
   constructor(private readonly bucket: Bucket) {
-    const k = bucket.kernel;
     // Two free slots or none taken: a full cap space throws a ResourceError (ENOMEM for
     // the handler that asked for a timer) before anything is created.
     const first = bucket.allocSlot();
     if (bucket.ops.allocSlot(first + 1) === 0) throw new ResourceError('ENOMEM', `bucket ${bucket.name}: no room for its timers`);
-    this.notif = k.createNotification(bucket.task, first);
+    // Through the bucket's host, so a bucket in an isolated task has timers too.
+    this.notif = bucket.host.createNotification();
     this.poke = bucket.allocSlot();
     bucket.ops.mint(this.notif, this.poke, Rights.Write, 1);
-    k.spawn(bucket.task, (sys) => this.run(sys), { name: `${bucket.name}.timers`, priority: bucket.priority });
+    bucket.host.spawn((sys) => this.run(sys), `${bucket.name}.timers`, bucket.priority);
     bucket.onEnd(() => {
       this.stopped = true;
       bucket.ops.signal(this.poke);
@@ -38,7 +38,7 @@ class BucketTimers {
   }
 
   add(ms: number, fn: () => void): () => void {
-    const t: Timer = { deadline: this.bucket.kernel.now() + Math.max(0, ms), seq: this.seq++, fn, live: true };
+    const t: Timer = { deadline: this.bucket.host.now() + Math.max(0, ms), seq: this.seq++, fn, live: true };
     let i = this.timers.length;
     while (i > 0 && (this.timers[i - 1]!.deadline > t.deadline)) i--;
     this.timers.splice(i, 0, t);

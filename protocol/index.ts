@@ -8,3 +8,4 @@ export * from './fs.ts';
 export * from './names.ts';
 export * from './notify.ts';
 export * from './task.ts';
+export * from './startup.ts';

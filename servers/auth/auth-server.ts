@@ -34,7 +34,7 @@ import {
   stillKept,
 } from '../../libcap/index.ts';
 import { callerGone, dropAbandoned } from '../../libcap/abandoned.ts';
-import { shutdownBuckets, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { shutdownBuckets, type ServerBody, type ServerEnv, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
 import { Auth, Rendezvous, type Ids } from '../../protocol/auth.ts';
 
 /** Ids for a user: uid and gid effective and available, plus supplementary groups. */
@@ -95,233 +95,256 @@ export interface AuthOptions extends BucketOptions {
   readonly maxRendezvous?: number;
 }
 
-/** Start an auth server. */
-export function authServer(opts: AuthOptions = {}): ServerFactory {
-  return (env) => {
-    const { maxRendezvous = DEFAULT_MAX_RENDEZVOUS, ...bucketOpts } = opts;
-    const bucket = Bucket.start(env.kernel, env.task, { name: 'auth', ...bucketOpts });
-    /** Rendezvous objects per client. */
-    const held = new Map<Client, number>();
-    function release(d: RendezvousData): void {
-      const o = d.owner;
-      d.owner = null;
-      if (o === null) return;
-      const n = (held.get(o) ?? 1) - 1;
-      if (n > 0) held.set(o, n);
-      else held.delete(o);
-    }
+/** The auth service on a bucket: its root handle (uid 0) and a maker of handles. */
+export interface AuthService {
+  readonly root: CapObject<{ ids: Ids }>;
+  /** A handle with these ids (one reference, held by the caller). */
+  makeHandle(ids: Ids): CapObject<{ ids: Ids }>;
+}
 
-    const rendezvousClass = defineClass({
-      name: 'auth.rendezvous',
-      interface: Rendezvous,
-      init: (): RendezvousData => ({ owner: null, user: null, server: null }),
-      alloc: (d, owner: Client) => {
-        d.owner = owner;
-        held.set(owner, (held.get(owner) ?? 0) + 1);
-      },
-      reinit: (d) => {
-        release(d);
-        d.user = null;
-        d.server = null;
-      },
-      // Every copy of the rendezvous cap is gone: whoever still waits fails cleanly.
-      noSenders: (obj) => {
-        release(obj.data);
-        abort(obj.data);
-      },
-      handlers: {},
-    });
+/**
+ * Serve auth handles and rendezvous on `bucket` (in-process or in an isolated task: it
+ * only uses the bucket). The caller installs handles for clients.
+ */
+export function serveAuth(bucket: Bucket, maxRendezvous = DEFAULT_MAX_RENDEZVOUS): AuthService {
+  /** Rendezvous objects per client. */
+  const held = new Map<Client, number>();
+  function release(d: RendezvousData): void {
+    const o = d.owner;
+    d.owner = null;
+    if (o === null) return;
+    const n = (held.get(o) ?? 1) - 1;
+    if (n > 0) held.set(o, n);
+    else held.delete(o);
+  }
 
-    function abort(d: RendezvousData): void {
-      const u = d.user;
-      const s = d.server;
+  const rendezvousClass = defineClass({
+    name: 'auth.rendezvous',
+    interface: Rendezvous,
+    init: (): RendezvousData => ({ owner: null, user: null, server: null }),
+    alloc: (d, owner: Client) => {
+      d.owner = owner;
+      held.set(owner, (held.get(owner) ?? 0) + 1);
+    },
+    reinit: (d) => {
+      release(d);
       d.user = null;
       d.server = null;
-      if (u !== null) {
-        u.cancelTimer();
-        u.deferred.fail('ECONNABORTED');
-      }
-      if (s !== null) {
-        s.cancelTimer();
-        releaseKept(bucket.ops, s.port); // kept for the user, who will never come
-        s.deferred.fail('ECONNABORTED');
-      }
-    }
+    },
+    // Every copy of the rendezvous cap is gone: whoever still waits fails cleanly.
+    noSenders: (obj) => {
+      release(obj.data);
+      abort(obj.data);
+    },
+    handlers: {},
+  });
 
-    /** Drop the halves of `d` whose callers are gone (the port a gone server half left is deleted). */
-    function sweep(d: RendezvousData): void {
-      if (d.user !== null && callerGone(d.user.rpc)) {
-        const gone = d.user;
-        d.user = null;
-        gone.cancelTimer();
-        dropAbandoned(gone.rpc);
-      }
-      if (d.server !== null && callerGone(d.server.rpc)) {
-        const gone = d.server;
-        d.server = null;
-        gone.cancelTimer();
-        releaseKept(bucket.ops, gone.port);
-        dropAbandoned(gone.rpc);
-      }
-    }
-
-    /**
-     * Both halves are here: hand the port to the user, the user's ids to the server. A
-     * half whose caller is gone is dropped first; the other keeps waiting.
-     */
-    function match(d: RendezvousData): void {
-      sweep(d);
-      const u = d.user;
-      const s = d.server;
-      if (u === null || s === null) return;
-      d.user = null;
-      d.server = null;
+  function abort(d: RendezvousData): void {
+    const u = d.user;
+    const s = d.server;
+    d.user = null;
+    d.server = null;
+    if (u !== null) {
       u.cancelTimer();
+      u.deferred.fail('ECONNABORTED');
+    }
+    if (s !== null) {
       s.cancelTimer();
-      if (!stillKept(bucket.ops, s.port)) {
-        // The server revoked the port it offered (its slot may hold another's cap now).
-        u.deferred.fail('ECONNABORTED');
-        s.deferred.fail('ECONNABORTED');
-        return;
-      }
-      s.deferred.reply({ euids: sorted(u.ids.euids), auids: sorted(u.ids.auids), egids: sorted(u.ids.egids), agids: sorted(u.ids.agids) });
-      u.deferred.reply({ port: s.port.slot });
+      releaseKept(bucket.ops, s.port); // kept for the user, who will never come
+      s.deferred.fail('ECONNABORTED');
     }
+  }
 
-    /** Resolve a rendezvous cap argument to its object (it must be one of ours). */
-    function rendezvousOf(slot: number): CapObject<RendezvousData> | null {
-      const r = bucket.resolve(slot);
-      if (r === null || r.object.cls !== (rendezvousClass as unknown)) return null;
-      return r.object as CapObject<RendezvousData>;
+  /** Drop the halves of `d` whose callers are gone (the port a gone server half left is deleted). */
+  function sweep(d: RendezvousData): void {
+    if (d.user !== null && callerGone(d.user.rpc)) {
+      const gone = d.user;
+      d.user = null;
+      gone.cancelTimer();
+      dropAbandoned(gone.rpc);
     }
+    if (d.server !== null && callerGone(d.server.rpc)) {
+      const gone = d.server;
+      d.server = null;
+      gone.cancelTimer();
+      releaseKept(bucket.ops, gone.port);
+      dropAbandoned(gone.rpc);
+    }
+  }
 
-    const handleClass: CapClass<SpecsOf<typeof Auth>, { ids: Ids }, Ids> = defineClass({
-      name: 'auth.handle',
-      interface: Auth,
-      init: (): { ids: Ids } => ({ ids: ROOT_IDS }),
-      alloc: (d, ids: Ids) => {
-        d.ids = { euids: [...ids.euids], auids: [...ids.auids], egids: [...ids.egids], agids: [...ids.agids] };
+  /**
+   * Both halves are here: hand the port to the user, the user's ids to the server. A
+   * half whose caller is gone is dropped first; the other keeps waiting.
+   */
+  function match(d: RendezvousData): void {
+    sweep(d);
+    const u = d.user;
+    const s = d.server;
+    if (u === null || s === null) return;
+    d.user = null;
+    d.server = null;
+    u.cancelTimer();
+    s.cancelTimer();
+    if (!stillKept(bucket.ops, s.port)) {
+      // The server revoked the port it offered (its slot may hold another's cap now).
+      u.deferred.fail('ECONNABORTED');
+      s.deferred.fail('ECONNABORTED');
+      return;
+    }
+    s.deferred.reply({ euids: sorted(u.ids.euids), auids: sorted(u.ids.auids), egids: sorted(u.ids.egids), agids: sorted(u.ids.agids) });
+    u.deferred.reply({ port: s.port.slot });
+  }
+
+  /** Resolve a rendezvous cap argument to its object (it must be one of ours). */
+  function rendezvousOf(slot: number): CapObject<RendezvousData> | null {
+    const r = bucket.resolve(slot);
+    if (r === null || r.object.cls !== (rendezvousClass as unknown)) return null;
+    return r.object as CapObject<RendezvousData>;
+  }
+
+  const handleClass: CapClass<SpecsOf<typeof Auth>, { ids: Ids }, Ids> = defineClass({
+    name: 'auth.handle',
+    interface: Auth,
+    init: (): { ids: Ids } => ({ ids: ROOT_IDS }),
+    alloc: (d, ids: Ids) => {
+      d.ids = { euids: [...ids.euids], auids: [...ids.auids], egids: [...ids.egids], agids: [...ids.agids] };
+    },
+    handlers: {
+      getids(ctx) {
+        const ids = ctx.data.ids;
+        return { euids: ids.euids, auids: ids.auids, egids: ids.egids, agids: ids.agids };
       },
-      handlers: {
-        getids(ctx) {
-          const ids = ctx.data.ids;
-          return { euids: ids.euids, auids: ids.auids, egids: ids.egids, agids: ids.agids };
-        },
-        makeauth(ctx, a) {
-          const handles: Ids[] = [ctx.data.ids];
-          for (const slot of [a.other1, a.other2]) {
-            if (slot === undefined) continue;
-            const r = bucket.resolve(slot);
-            if (r === null || r.object.cls !== (handleClass as unknown)) return ctx.fail('EPERM', 'not a handle of this auth server');
-            handles.push((r.object.data as { ids: Ids }).ids);
+      makeauth(ctx, a) {
+        const handles: Ids[] = [ctx.data.ids];
+        for (const slot of [a.other1, a.other2]) {
+          if (slot === undefined) continue;
+          const r = bucket.resolve(slot);
+          if (r === null || r.object.cls !== (handleClass as unknown)) return ctx.fail('EPERM', 'not a handle of this auth server');
+          handles.push((r.object.data as { ids: Ids }).ids);
+        }
+        const uids = new Set<number>();
+        const gids = new Set<number>();
+        let root = false;
+        for (const h of handles) {
+          for (const id of h.euids) {
+            uids.add(id);
+            if (id === 0) root = true;
           }
-          const uids = new Set<number>();
-          const gids = new Set<number>();
-          let root = false;
-          for (const h of handles) {
-            for (const id of h.euids) {
-              uids.add(id);
-              if (id === 0) root = true;
-            }
-            for (const id of h.auids) {
-              uids.add(id);
-              if (id === 0) root = true; // as the Hurd's isroot: uid 0 effective or available
-            }
-            for (const id of h.egids) gids.add(id);
-            for (const id of h.agids) gids.add(id);
+          for (const id of h.auids) {
+            uids.add(id);
+            if (id === 0) root = true; // as the Hurd's isroot: uid 0 effective or available
           }
-          if (!root && !(covered(a.euids, uids) && covered(a.auids, uids) && covered(a.egids, gids) && covered(a.agids, gids))) {
-            return ctx.fail('EPERM');
-          }
-          const h = bucket.create(handleClass, { euids: a.euids, auids: a.auids, egids: a.egids, agids: a.agids });
-          if (h instanceof RpcFailure) return ctx.fail('EPERM', h.error);
-          const slot = ctx.give(h);
-          h.unref();
-          return { handle: slot };
-        },
-        rendezvous(ctx) {
-          if ((held.get(ctx.client) ?? 0) >= maxRendezvous) return ctx.fail('EAGAIN', `at most ${maxRendezvous} rendezvous per client`);
-          const r = bucket.create(rendezvousClass, ctx.client);
-          if (r instanceof RpcFailure) return ctx.fail('EIO');
-          const slot = ctx.give(r);
-          r.unref();
-          return { rendezvous: slot };
-        },
-        userAuthenticate(ctx, a) {
-          const obj = rendezvousOf(a.rendezvous);
-          if (obj === null) return ctx.fail('EINVAL', 'not a rendezvous cap of this auth server');
-          const d = obj.data;
-          sweep(d);
-          if (d.user !== null) return ctx.fail('EBUSY', 'a user already waits on this rendezvous');
-          const deferred = ctx.defer();
-          d.user = { deferred, rpc: ctx, ids: ctx.data.ids, cancelTimer: () => {} };
-          const half = d.user;
-          if (a.timeout > 0) {
-            half.cancelTimer = after(bucket, a.timeout, () => {
-              if (d.user === half) {
-                d.user = null;
-                deferred.fail('ETIMEDOUT');
-              }
-            });
-          }
-          ctx.onCancel(() => {
+          for (const id of h.egids) gids.add(id);
+          for (const id of h.agids) gids.add(id);
+        }
+        if (!root && !(covered(a.euids, uids) && covered(a.auids, uids) && covered(a.egids, gids) && covered(a.agids, gids))) {
+          return ctx.fail('EPERM');
+        }
+        const h = bucket.create(handleClass, { euids: a.euids, auids: a.auids, egids: a.egids, agids: a.agids });
+        if (h instanceof RpcFailure) return ctx.fail('EPERM', h.error);
+        const slot = ctx.give(h);
+        h.unref();
+        return { handle: slot };
+      },
+      rendezvous(ctx) {
+        if ((held.get(ctx.client) ?? 0) >= maxRendezvous) return ctx.fail('EAGAIN', `at most ${maxRendezvous} rendezvous per client`);
+        const r = bucket.create(rendezvousClass, ctx.client);
+        if (r instanceof RpcFailure) return ctx.fail('EIO');
+        const slot = ctx.give(r);
+        r.unref();
+        return { rendezvous: slot };
+      },
+      userAuthenticate(ctx, a) {
+        const obj = rendezvousOf(a.rendezvous);
+        if (obj === null) return ctx.fail('EINVAL', 'not a rendezvous cap of this auth server');
+        const d = obj.data;
+        sweep(d);
+        if (d.user !== null) return ctx.fail('EBUSY', 'a user already waits on this rendezvous');
+        const deferred = ctx.defer();
+        d.user = { deferred, rpc: ctx, ids: ctx.data.ids, cancelTimer: () => {} };
+        const half = d.user;
+        if (a.timeout > 0) {
+          half.cancelTimer = after(bucket, a.timeout, () => {
             if (d.user === half) {
               d.user = null;
-              half.cancelTimer();
+              deferred.fail('ETIMEDOUT');
             }
           });
-          if (d.server !== null) match(d);
-          return deferred;
-        },
-        serverAuthenticate(ctx, a) {
-          const obj = rendezvousOf(a.rendezvous);
-          if (obj === null) return ctx.fail('EINVAL', 'not a rendezvous cap of this auth server');
-          const d = obj.data;
-          sweep(d);
-          if (d.server !== null) return ctx.fail('EBUSY', 'a server already waits on this rendezvous');
-          const port = keptCap(bucket.ops, a.port);
-          if (port === null) return ctx.fail('EINVAL', 'no port received');
-          ctx.keep(a.port); // held until handed to the user
-          const deferred = ctx.defer();
-          d.server = { deferred, rpc: ctx, port, cancelTimer: () => {} };
-          const half = d.server;
-          const drop = (): void => {
-            if (d.server === half) d.server = null;
+        }
+        ctx.onCancel(() => {
+          if (d.user === half) {
+            d.user = null;
             half.cancelTimer();
-            releaseKept(bucket.ops, half.port);
-          };
-          if (a.timeout > 0) {
-            half.cancelTimer = after(bucket, a.timeout, () => {
-              if (d.server === half) {
-                drop();
-                deferred.fail('ETIMEDOUT');
-              }
-            });
           }
-          ctx.onCancel(() => {
-            if (d.server === half) drop();
-          });
-          if (d.user !== null) match(d);
-          return deferred;
-        },
+        });
+        if (d.server !== null) match(d);
+        return deferred;
       },
-    });
+      serverAuthenticate(ctx, a) {
+        const obj = rendezvousOf(a.rendezvous);
+        if (obj === null) return ctx.fail('EINVAL', 'not a rendezvous cap of this auth server');
+        const d = obj.data;
+        sweep(d);
+        if (d.server !== null) return ctx.fail('EBUSY', 'a server already waits on this rendezvous');
+        const port = keptCap(bucket.ops, a.port);
+        if (port === null) return ctx.fail('EINVAL', 'no port received');
+        ctx.keep(a.port); // held until handed to the user
+        const deferred = ctx.defer();
+        d.server = { deferred, rpc: ctx, port, cancelTimer: () => {} };
+        const half = d.server;
+        const drop = (): void => {
+          if (d.server === half) d.server = null;
+          half.cancelTimer();
+          releaseKept(bucket.ops, half.port);
+        };
+        if (a.timeout > 0) {
+          half.cancelTimer = after(bucket, a.timeout, () => {
+            if (d.server === half) {
+              drop();
+              deferred.fail('ETIMEDOUT');
+            }
+          });
+        }
+        ctx.onCancel(() => {
+          if (d.server === half) drop();
+        });
+        if (d.user !== null) match(d);
+        return deferred;
+      },
+    },
+  });
 
-    const root = bucket.create(handleClass, ROOT_IDS);
-    if (root instanceof RpcFailure) throw new Error('auth: cannot create the root handle');
+  const root = bucket.create(handleClass, ROOT_IDS);
+  if (root instanceof RpcFailure) throw new Error('auth: cannot create the root handle');
+  return {
+    root,
+    makeHandle(ids: Ids) {
+      const h = bucket.create(handleClass, ids);
+      if (h instanceof RpcFailure) throw new Error(`auth: cannot create a handle: ${h.error}`);
+      return h;
+    },
+  };
+}
 
+/** The handle ids for a client's params (ids, or { uid, gid, groups }; none: root). */
+export function authParams(p: unknown): Ids {
+  return toIds(p);
+}
+
+/** Start an auth server. Its `body` is the same server as a body module (boot's `isolate`). */
+export function authServer(opts: AuthOptions = {}): ServerFactory {
+  const { maxRendezvous = DEFAULT_MAX_RENDEZVOUS, ...bucketOpts } = opts;
+  const factory = (env: ServerEnv): AuthInstance => {
+    const bucket = Bucket.start(env.kernel, env.task, { name: 'auth', ...bucketOpts });
+    const svc = serveAuth(bucket, maxRendezvous);
     const inst: AuthInstance = {
       name: 'auth',
       bucket,
       buckets: [bucket],
-      root,
-      makeHandle(ids: Ids) {
-        const h = bucket.create(handleClass, ids);
-        if (h instanceof RpcFailure) throw new Error(`auth: cannot create a handle: ${h.error}`);
-        return h;
-      },
+      root: svc.root,
+      makeHandle: (ids) => svc.makeHandle(ids),
       install(task: Task, params: unknown, slot?: number): number {
-        const h = inst.makeHandle(toIds(params));
+        const h = svc.makeHandle(toIds(params));
         const s = bucket.install(h, task, slot === undefined ? {} : { slot });
         h.unref();
         return s;
@@ -330,5 +353,14 @@ export function authServer(opts: AuthOptions = {}): ServerFactory {
     };
     return inst;
   };
+  // The body takes its options as JSON: bucket options that are functions stay behind.
+  const body: ServerBody = { module: new URL(`./auth-body.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url), export: 'authBody', options: { maxRendezvous, ...jsonOnly(bucketOpts) } };
+  return Object.assign(factory, { body });
 }
 
+/** The JSON-cloneable fields of an options object. */
+function jsonOnly(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v === null || ['number', 'string', 'boolean'].includes(typeof v)) out[k] = v;
+  return out;
+}

@@ -3,5 +3,6 @@
 
 export { Auth, Rendezvous, IdsType } from '../../protocol/auth.ts';
 export type { Ids } from '../../protocol/auth.ts';
-export { authServer, idsFor, ROOT_IDS, DEFAULT_MAX_RENDEZVOUS } from './auth-server.ts';
-export type { AuthInstance, AuthParams, AuthOptions } from './auth-server.ts';
+export { authServer, authParams, idsFor, ROOT_IDS, DEFAULT_MAX_RENDEZVOUS, serveAuth } from './auth-server.ts';
+export { authBody } from './auth-body.ts';
+export type { AuthInstance, AuthParams, AuthOptions, AuthService } from './auth-server.ts';

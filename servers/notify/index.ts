@@ -6,8 +6,9 @@ export { Notify, Mailbox, Sender, EventType } from '../../protocol/notify.ts';
 export type { NotifyEvent } from '../../protocol/notify.ts';
 
 // The service
-export { notifyServer, DEFAULT_QUOTA, DEFAULT_MAX_SOURCES, DEFAULT_MAX_WAITERS, TAKE_MAX } from './notify-server.ts';
-export type { NotifyOptions, NotifyParams, NotifyInstance, NotifyStats, MailboxInfo } from './notify-server.ts';
+export { notifyServer, serveNotify, quotaParam, DEFAULT_QUOTA, DEFAULT_MAX_SOURCES, DEFAULT_MAX_WAITERS, TAKE_MAX } from './notify-server.ts';
+export { notifyBody } from './notify-body.ts';
+export type { NotifyOptions, NotifyParams, NotifyInstance, NotifyStats, MailboxInfo, NotifyLimits, NotifyService } from './notify-server.ts';
 export { EventQueue } from './event-queue.ts';
 
 // Server side: posting without blocking

@@ -14,6 +14,11 @@
 // started later with start()). Cycles and forward references therefore only delay a
 // name: a child queries with `wait`, or watches, until it is attached. Programs start
 // last. shutdown() stops everything in reverse order (shutdown.ts).
+//
+// A server child with `isolate` runs in its own isolated task (a worker thread): its
+// task is created with createIsolatedTask and given a bootstrap endpoint; when its turn
+// comes it is told its environment and reports ready, and installs and shutdown go
+// through the composer protocol (isolated-server.ts). Clients see no difference.
 
 import { HostSys, Rights, snapshot, type Kernel, type Task } from '../../core/index.ts';
 import { namesServer, type NamesInstance } from '../names/names-server.ts';
@@ -23,7 +28,9 @@ import { psRows, type PsRow, type TaskAbout } from '../task/ps.ts';
 import { planSystem, type PlannedChild, type PlannedUse } from './plan.ts';
 import { installService, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
 import { settleKernel, stopSystem, type ShutdownReport, type StopTarget } from './shutdown.ts';
-import { CAP_NAMESPACE, isServer, type SystemSpec } from './system-spec.ts';
+import { CAP_NAMESPACE, isolatedBody, isServer, type SystemSpec } from './system-spec.ts';
+import { createServerTask, isIsolatedInstance, type IsolatedChild, type IsolatedInstance } from './isolated-server.ts';
+import type { IsolatedTask } from '../../core/isolate/index.ts';
 
 /** Path of the name server in every system. */
 export const NAMES_PATH = 'names';
@@ -43,8 +50,13 @@ export interface System {
   readonly paths: readonly string[];
   /** The task of a child (or of 'names'). */
   task(path: string): Task;
-  /** A running server's instance; throws for programs and servers not started. */
+  /**
+   * A running server's instance; throws for programs, servers not started and servers
+   * that run isolated (their objects live in their worker's heap).
+   */
   instance<I extends ServerInstance = ServerInstance>(path: string): I;
+  /** The worker of a server child that runs isolated (null: it runs in-process). */
+  worker(path: string): IsolatedTask | null;
   /** The namespace a child sees through CAP_NAMESPACE. */
   namespace(path: string): NameSpace;
   /** The caps a child was given so far, by the names it sees (slots in its task). */
@@ -83,7 +95,11 @@ interface Member {
    * back into the same slot, so a running server's env.caps stay valid across the restart.
    */
   readonly freed: Map<string, number>;
-  instance: ServerInstance | null;
+  instance: ServerInstance | IsolatedInstance | null;
+  /** An isolated server's task before it was started (its worker is loading). */
+  child: IsolatedChild | null;
+  /** Uses being installed by an isolated server (an asynchronous round trip). */
+  readonly attaching: Set<string>;
   started: boolean;
 }
 
@@ -100,6 +116,9 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
   if (declared !== undefined && (!isServer(declared) || (declared.uses !== undefined && Object.keys(declared.uses).length > 0))) {
     throw new Error(`invalid system description:\n  ${NAMES_PATH}: must be a server that uses nothing (it is the name server)`);
   }
+  if (declared !== undefined && isServer(declared) && isolatedBody(declared) !== null) {
+    throw new Error(`invalid system description:\n  ${NAMES_PATH}: cannot run isolated (boot builds every namespace through its composer API, in this heap)`);
+  }
   const plan = planSystem(spec, [NAMES_PATH]);
   const namesFactory = declared !== undefined && isServer(declared) ? declared.server : (opts.names ?? namesServer());
   const namesTask = kernel.createTask(NAMES_PATH, {
@@ -115,16 +134,28 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
   const warnings: string[] = [];
   let stopping: Promise<ShutdownReport> | null = null;
 
-  function newTask(c: PlannedChild): Task {
+  /** The task that holds isolated servers' bootstrap endpoints and control caps (made on first use). */
+  let composer: Task | null = null;
+
+  function newTask(c: PlannedChild): { task: Task; child: IsolatedChild | null } {
     const d = c.kind === 'server' ? SERVER_DEFAULTS : PROGRAM_DEFAULTS;
-    return kernel.createTask(c.path, { quota: c.spec.quota ?? d.quota, slots: c.spec.slots ?? d.slots, memQuota: c.spec.memQuota ?? d.memQuota });
+    const quota = c.spec.quota ?? d.quota;
+    const slots = c.spec.slots ?? d.slots;
+    const body = isServer(c.spec) ? isolatedBody(c.spec) : null;
+    if (body !== null) {
+      composer ??= kernel.createTask('boot', { slots: 4096 });
+      const child = createServerTask(kernel, composer, c.path, body, { quota, slots });
+      return { task: child.task, child };
+    }
+    return { task: kernel.createTask(c.path, { quota, slots, memQuota: c.spec.memQuota ?? d.memQuota }), child: null };
   }
 
   for (const c of plan.children) {
     if (c.path === NAMES_PATH) continue;
     const space = namesInst.createNamespace(c.path);
     for (const u of c.uses) space.bindPending(u.alias);
-    const m: Member = { planned: c, task: newTask(c), space, caps: new Map(), freed: new Map(), instance: null, started: false };
+    const { task, child } = newTask(c);
+    const m: Member = { planned: c, task, space, caps: new Map(), freed: new Map(), instance: null, child, attaching: new Set(), started: false };
     namesInst.installView(space, m.task, { register: c.spec.register === true, slot: CAP_NAMESPACE });
     members.set(c.path, m);
   }
@@ -135,21 +166,44 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     return m;
   }
 
-  function providerOf(path: string): ServerInstance | null {
+  function providerOf(path: string): ServerInstance | IsolatedInstance | null {
     if (path === NAMES_PATH) return namesInst;
     const p = members.get(path);
     return p !== undefined && p.started && p.task.alive ? p.instance : null;
   }
 
-  /** Give `m` its own cap to the service behind `u` and attach the name, if the server is up. */
-  function attachUse(m: Member, u: PlannedUse): void {
-    if (m.caps.has(u.alias) || !m.task.alive) return;
+  /**
+   * Give `m` its own cap to the service behind `u` and attach the name, if the server is
+   * up. Synchronous for an in-process server; a round trip to an isolated one.
+   */
+  function attachUse(m: Member, u: PlannedUse): Promise<void> | undefined {
+    if (m.caps.has(u.alias) || m.attaching.has(u.alias) || !m.task.alive) return undefined;
     const inst = providerOf(u.provider);
-    if (inst === null) return;
+    if (inst === null) return undefined;
     const again = m.freed.get(u.alias);
     m.freed.delete(u.alias);
     const reuse = again !== undefined && u.rights === undefined && m.task.cspace.get(again) === null;
-    let slot = reuse ? installService(inst, m.task, u.params, again) : installService(inst, m.task, u.params);
+    if (isIsolatedInstance(inst)) {
+      m.attaching.add(u.alias);
+      const task = m.task;
+      return inst.install(task, u.params, reuse ? again : undefined).then(
+        (slot) => {
+          m.attaching.delete(u.alias);
+          if (m.task === task && task.alive) bindUse(m, u, slot);
+        },
+        (e: unknown) => {
+          m.attaching.delete(u.alias);
+          warnings.push(`${m.planned.path}: attaching '${u.alias}' (${u.provider}): ${e instanceof Error ? e.message : String(e)}`);
+        },
+      );
+    }
+    bindUse(m, u, reuse ? installService(inst, m.task, u.params, again) : installService(inst, m.task, u.params));
+    return undefined;
+  }
+
+  /** The child's cap to `u` is in `slot`: narrow it if asked, and attach the name. */
+  function bindUse(m: Member, u: PlannedUse, installed: number): void {
+    let slot = installed;
     if (u.rights !== undefined) {
       // The child's own copy is narrowed too, not only what its namespace answers:
       // deleting the original re-parents the narrowed copy to the server's root, so the
@@ -164,19 +218,31 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
   }
 
   /** Attach every pending use of `provider` in every member. */
-  function attachUsersOf(provider: string): void {
-    for (const m of members.values()) for (const u of m.planned.uses) if (u.provider === provider) attachUse(m, u);
+  async function attachUsersOf(provider: string): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const m of members.values()) {
+      for (const u of m.planned.uses) {
+        if (u.provider !== provider) continue;
+        const w = attachUse(m, u);
+        if (w !== undefined) waits.push(w);
+      }
+    }
+    await Promise.all(waits);
   }
 
   async function startMember(m: Member): Promise<void> {
     if (m.started) return;
-    for (const u of m.planned.uses) attachUse(m, u);
+    await Promise.all(m.planned.uses.map((u) => attachUse(m, u)));
     const c = m.planned;
     if (c.kind === 'server' && isServer(c.spec)) {
-      m.instance = await c.spec.server({ kernel, task: m.task, caps: new Map(m.caps), namespace: CAP_NAMESPACE });
+      if (m.child !== null) {
+        const child = m.child;
+        m.child = null;
+        m.instance = await child.start(m.caps, CAP_NAMESPACE);
+      } else m.instance = await c.spec.server({ kernel, task: m.task, caps: new Map(m.caps), namespace: CAP_NAMESPACE });
       m.started = true;
       if (!startOrder.includes(c.path)) startOrder.push(c.path);
-      attachUsersOf(c.path);
+      await attachUsersOf(c.path);
       return;
     }
     if (!isServer(c.spec)) {
@@ -195,7 +261,14 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
       if (path === NAMES_PATH) return namesInst as unknown as I;
       const m = member(path);
       if (m.instance === null) throw new Error(`${path} is not a running server`);
+      if (isIsolatedInstance(m.instance)) throw new Error(`${path} runs isolated: its objects live in its worker`);
       return m.instance as I;
+    },
+    worker(path) {
+      if (path === NAMES_PATH) return null;
+      const m = member(path);
+      if (m.child !== null) return m.child.isolated;
+      return isIsolatedInstance(m.instance) ? m.instance.isolated : null;
     },
     namespace: (path) => member(path).space,
     caps: (path) => new Map(member(path).caps),
@@ -212,10 +285,13 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
         if (m.instance !== null) {
           const inst = m.instance;
           await stopSystem(kernel, [], [{ path, task: m.task, instance: inst }], true);
-        } else kernel.deleteTask(m.task);
+        } else if (m.child !== null) await m.child.isolated.kill();
+        else kernel.deleteTask(m.task);
       }
       await settleKernel(kernel);
-      m.task = newTask(m.planned);
+      const fresh = newTask(m.planned);
+      m.task = fresh.task;
+      m.child = fresh.child;
       m.caps.clear();
       m.freed.clear();
       m.instance = null;
@@ -236,7 +312,11 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
         const others = all.filter((m) => m.instance === null).map(target);
         const servers = [...startOrder].reverse().map((p) => target(member(p)));
         servers.push({ path: NAMES_PATH, task: namesTask, instance: namesInst });
-        return stopSystem(kernel, others, servers, o.force === true);
+        // Isolated servers never started: end their workers (deleting the task does too).
+        for (const m of all) if (m.child !== null) void m.child.isolated.kill();
+        const report = await stopSystem(kernel, others, servers, o.force === true);
+        if (composer?.alive === true) kernel.deleteTask(composer);
+        return report;
       })();
       return stopping;
     },
@@ -245,6 +325,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
   /** What a running server that keeps task records (the task server) says about `pid`. */
   function aboutTask(pid: number): TaskAbout | undefined {
     for (const m of members.values()) {
+      if (isIsolatedInstance(m.instance)) continue;
       const about = (m.instance as { about?: unknown } | null)?.about;
       if (m.started && m.task.alive && typeof about === 'function') return (about as (p: number) => TaskAbout | undefined)(pid);
     }

@@ -6,6 +6,8 @@
 //   defaultSystem({ extra: {
 //     shell: { program: shellBody, uses: { fs: { service: 'fs', params: { uid: 1000, gid: 100 } },
 //              task: 'task', auth: { service: 'auth', params: { uid: 1000, gid: 100 } } } } } })
+// With `isolate: true` every server that has a body module runs in its own worker
+// (isolationOf says which do and why the others stay in-process).
 
 import { authServer, ROOT_IDS } from '../auth/auth-server.ts';
 import { fsServer } from '../fs/fs-server.ts';
@@ -14,7 +16,7 @@ import { namesServer } from '../names/names-server.ts';
 import { notifyServer } from '../notify/notify-server.ts';
 import { taskServer } from '../task/task-server.ts';
 import type { ServerFactory } from '../../libcap/server.ts';
-import type { SystemSpec } from './system-spec.ts';
+import { isGroup, isolatedBody, isServer, type ChildSpec, type SystemSpec } from './system-spec.ts';
 
 /** What the default system may be extended with. */
 export interface DefaultSystemOptions {
@@ -24,6 +26,51 @@ export interface DefaultSystemOptions {
   readonly fs?: ServerFactory | false;
   /** More children (the filesystem, the shell, programs...); a name here replaces a default one. */
   readonly extra?: SystemSpec;
+  /** Run every server that has a body module in its own isolated task (default false). */
+  readonly isolate?: boolean;
+}
+
+/** Why the default system's servers without a body module stay in-process. */
+const IN_PROCESS_WHY: Readonly<Record<string, string>> = {
+  names: 'boot builds every namespace through its composer API, in this heap',
+  task: 'creates and deletes tasks through the Kernel object',
+  fs: 'starts translators as tasks and maps dataspaces through the Kernel object',
+};
+
+/** Which servers of a description run isolated, and why the others stay in-process. */
+export interface Isolation {
+  readonly isolated: readonly string[];
+  readonly inProcess: readonly { readonly path: string; readonly why: string }[];
+}
+
+/** Say which server children of `spec` (groups included) run isolated, and why the others do not. */
+export function isolationOf(spec: SystemSpec, prefix = ''): Isolation {
+  const isolated: string[] = [];
+  const inProcess: { path: string; why: string }[] = [];
+  for (const [name, c] of Object.entries(spec)) {
+    const path = prefix + name;
+    if (isGroup(c)) {
+      const sub = isolationOf(c.children, `${path}/`);
+      isolated.push(...sub.isolated);
+      inProcess.push(...sub.inProcess);
+    } else if (isServer(c)) {
+      if (isolatedBody(c) !== null) isolated.push(path);
+      else if (c.server.body !== undefined) inProcess.push({ path, why: 'not asked to (isolate is off)' });
+      else inProcess.push({ path, why: c.server.inProcessOnly ?? IN_PROCESS_WHY[name] ?? 'no body module' });
+    }
+  }
+  return { isolated, inProcess };
+}
+
+/** `spec` with `isolate: true` on every server child (groups included) whose factory has a body module. */
+export function isolateWhereBodied(spec: SystemSpec): SystemSpec {
+  const out: Record<string, ChildSpec> = {};
+  for (const [name, c] of Object.entries(spec)) {
+    if (isGroup(c)) out[name] = { ...c, children: isolateWhereBodied(c.children) };
+    else if (isServer(c) && c.server.body !== undefined && c.isolate === undefined && name !== 'names') out[name] = { ...c, isolate: true };
+    else out[name] = c;
+  }
+  return out;
 }
 
 /**
@@ -37,7 +84,7 @@ export function defaultSystem(opts: DefaultSystemOptions = {}): SystemSpec {
     auth: { service: 'auth', params: ROOT_IDS },
     ...(notify === false ? {} : { notify: 'notify' }),
   };
-  return {
+  const spec: SystemSpec = {
     names: { server: namesServer() },
     auth: { server: authServer() },
     ...(notify === false ? {} : { notify: { server: notify } }),
@@ -46,4 +93,5 @@ export function defaultSystem(opts: DefaultSystemOptions = {}): SystemSpec {
     ...(fs === false ? {} : { fs: { server: fs, uses: fsUses } }),
     ...opts.extra,
   };
+  return opts.isolate === true ? isolateWhereBodied(spec) : spec;
 }

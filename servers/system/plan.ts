@@ -104,6 +104,9 @@ export function planSystem(spec: SystemSpec, implicit: readonly string[] = []): 
         walk(c.children, `${path}/`, new Map(groupUses.map((u) => [u.alias, u])), []);
       } else if (isServer(c) || isProgram(c)) {
         if (typeof (isServer(c) ? c.server : c.program) !== 'function') problems.push(`${path}: server/program must be a function`);
+        else if (isServer(c) && c.isolate === true && c.server.body === undefined) {
+          problems.push(`${path}: isolate: true needs a server with a body module (${c.server.inProcessOnly ?? 'this one has none'})`);
+        }
         children.push({ path, kind: isServer(c) ? 'server' : 'program', spec: c, uses: resolveUses(path, c.uses, scope) });
       } else {
         problems.push(`${path}: a child needs one of server, program or children`);

@@ -6,6 +6,7 @@
 
 import { ThreadState, threadInfo, type Kernel, type Task } from '../../core/index.ts';
 import { shutdownBuckets, type HeldNote, type ServerInstance } from '../../libcap/server.ts';
+import { isIsolatedInstance, type IsolatedInstance } from './isolated-server.ts';
 
 /** A thread that was still alive when its task was about to be deleted. */
 export interface LeftThread {
@@ -32,8 +33,8 @@ export interface ShutdownReport {
 export interface StopTarget {
   readonly path: string;
   readonly task: Task;
-  /** The running server, or null for a program (or a server never started). */
-  readonly instance: ServerInstance | null;
+  /** The running server (in-process or isolated), or null for a program (or a server never started). */
+  readonly instance: ServerInstance | IsolatedInstance | null;
 }
 
 /** Let the kernel run (managers process deaths, workers exit) until it is idle. */
@@ -84,7 +85,11 @@ export async function stopSystem(
     } else if (t.instance !== null) {
       try {
         const inst = t.instance;
-        const notes = inst.shutdown !== undefined ? await inst.shutdown(force) : await shutdownBuckets(inst, force);
+        const notes = isIsolatedInstance(inst)
+          ? await inst.shutdown(force)
+          : inst.shutdown !== undefined
+            ? await inst.shutdown(force)
+            : await shutdownBuckets(inst, force);
         held.push(...notes);
       } catch (e) {
         errors.push(`${t.path}: shutdown: ${describe(e)}`);

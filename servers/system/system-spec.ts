@@ -3,7 +3,7 @@
 // the services it uses under the names it will see. Only data and types live here.
 
 import { CAP_FIRST_FREE, type ThreadBody } from '../../core/index.ts';
-import type { ServerFactory } from '../../libcap/server.ts';
+import type { ServerBody, ServerFactory } from '../../libcap/server.ts';
 
 /**
  * Well-known slot of every child's namespace view (seed 001: the parent hands each child
@@ -51,6 +51,19 @@ interface ChildBase {
 /** A server child: `server(env)` starts it in its task (libcap/server.ts). */
 export interface ServerChild extends ChildBase {
   readonly server: ServerFactory;
+  /**
+   * Run the server in its own isolated task (a worker thread, docs/isolation.md): `true`
+   * uses the body module its factory names (`server.body`), an object names one. Clients
+   * see no difference. Default false: in-process.
+   */
+  readonly isolate?: boolean | ServerBody;
+}
+
+/** The body module a server child runs isolated with, or null when it runs in-process. */
+export function isolatedBody(c: ServerChild): ServerBody | null {
+  if (c.isolate === undefined || c.isolate === false) return null;
+  if (c.isolate === true) return c.server.body ?? null;
+  return c.isolate;
 }
 
 /** A program child: a thread body started in its task, its namespace in CAP_NAMESPACE. */

@@ -64,7 +64,7 @@ describe('layers', () => {
         .filter((f) => /\bdefineInterface\(/.test(readFileSync(f, 'utf8')))
         .map((f) => relative(ROOT, f));
     expect(declaring(['servers', 'clients'])).toEqual([]);
-    expect(declaring(['protocol']).sort()).toEqual(['auth', 'fs', 'names', 'notify', 'task'].map((n) => `protocol/${n}.ts`));
+    expect(declaring(['protocol']).sort()).toEqual(['auth', 'fs', 'names', 'notify', 'startup', 'task'].map((n) => `protocol/${n}.ts`));
   });
 
   it('the package exports the layers the folders show', () => {

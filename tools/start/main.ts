@@ -4,6 +4,8 @@
 //   echo "ls /" | npm start        run commands from stdin
 //   npm start -- --demo            the kernel demo (a client and a server, fast-path counter)
 //   npm start -- --view            also serve the live view (loopback, address printed)
+//   npm start -- --isolate         every server that can runs in its own worker thread
+//                                  (one line says which, and why the others stay in-process)
 //   npm start -- --nats URL --node NAME [--nats-user U --nats-pass P] [--remote NODE]
 //                                  join a multi-node system over NATS: publish this node's
 //                                  fs, auth and task (as the shell's user); with --remote,
@@ -12,10 +14,11 @@
 import { createFsClient } from '../../clients/fs/index.ts';
 import { joinNats, publishSystem, type Joined } from '../../servers/netmsg/join.ts';
 import { Shell } from '../shell/index.ts';
+import type { Isolation } from '../../servers/system/index.ts';
 import { bootHurdle, shellFs } from './system.ts';
 
 const USAGE =
-  'usage: npm start [-- [-c "commands"] [--user] [--demo] [--view] [--nats URL --node NAME [--nats-user U] [--nats-pass P] [--remote NODE]] [--help]]';
+  'usage: npm start [-- [-c "commands"] [--user] [--isolate] [--demo] [--view] [--nats URL --node NAME [--nats-user U] [--nats-pass P] [--remote NODE]] [--help]]';
 
 const VALUE_OPTIONS = new Set(['--nats', '--node', '--nats-user', '--nats-pass', '--remote']);
 
@@ -23,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   let command: string | null = null;
   let user = false;
   let wantView = false;
+  let isolate = false;
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -41,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
     } else if (a === '--user') user = true;
+    else if (a === '--isolate') isolate = true;
     else if (a === '--demo') {
       const { main: demo } = await import('../../examples/kernel-demo.ts');
       await demo();
@@ -59,7 +64,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--nats and --node go together (and --remote needs them)\n${USAGE}\n`);
     return 2;
   }
-  const h = await bootHurdle(user ? { uid: 1000, gid: 100 } : {});
+  const h = await bootHurdle({ ...(user ? { uid: 1000, gid: 100 } : {}), isolate });
+  if (isolate) process.stderr.write(`${isolationLine(h.isolation)}\n`);
   let fs = h.fs;
   let joined: Joined | null = null;
   if (url !== undefined && node !== undefined) {
@@ -94,6 +100,12 @@ export async function main(argv: string[]): Promise<number> {
   await joined?.leave().catch(() => undefined);
   for (const line of await h.shutdown()) process.stderr.write(`${line}\n`);
   return status;
+}
+
+/** One line: the servers in their own workers, and why the others stay in-process. */
+export function isolationLine(iso: Isolation): string {
+  const inProc = iso.inProcess.map((s) => `${s.path} (${s.why})`).join('; ');
+  return `isolated, each in its own worker: ${iso.isolated.join(', ') || 'none'}; in-process: ${inProc || 'none'}`;
 }
 
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {

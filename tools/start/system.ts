@@ -1,7 +1,7 @@
 // What `npm start` runs: the default system (names, auth, notify, task, fs with the stock
 // translators), a shell task with its own caps to fs, auth and the task server, the tree
 // populated, and the shell's system facet (settrans, showtrans, fsysopts, ps, trace,
-// bench) wired to them.
+// bench) wired to them. With `isolate`, every server that can runs in its own worker.
 
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { devNull } from '../../servers/translators/dev-null.ts';
 import { devZero } from '../../servers/translators/dev-zero.ts';
 import { defaultRegistry } from '../../servers/translators/index.ts';
 import { createFsClient, fsysoptsArgv, settrans, showtrans, type FsClient } from '../../clients/fs/index.ts';
-import { boot, defaultSystem, formatPs, type System } from '../../servers/system/index.ts';
+import { boot, defaultSystem, formatPs, isolationOf, type Isolation, type System } from '../../servers/system/index.ts';
 import { Rpctrace, toChromeTrace } from '../rpctrace/index.ts';
 import type { ShellFs, ShellSystem } from '../shell/index.ts';
 import { populate } from './populate.ts';
@@ -27,6 +27,8 @@ export interface HurdleOptions {
   /** Who the shell runs as (default root). */
   readonly uid?: number;
   readonly gid?: number;
+  /** Run every server that has a body module in its own isolated task (default false). */
+  readonly isolate?: boolean;
 }
 
 export interface Hurdle {
@@ -37,6 +39,8 @@ export interface Hurdle {
   readonly fs: FsClient;
   /** The Hurd-specific facet the shell's settrans, ps, trace and bench use. */
   readonly shellSystem: ShellSystem;
+  /** Which servers run isolated, and why the others stay in-process. */
+  readonly isolation: Isolation;
   /** Orderly shutdown; answers the report's lines. */
   shutdown(): Promise<string[]>;
 }
@@ -52,19 +56,18 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
   const rootIds = { uid: 0, gid: 0 };
   // The stock translators and the devices /dev's nodes use.
   const registry = defaultRegistry().register('null', devNull).register('zero', devZero);
-  const system = await boot(
-    kernel,
-    defaultSystem({
-      fs: fsServer({ registry }),
-      extra: {
-        init: { program: holder, uses: { fs: { service: 'fs', params: rootIds }, auth: { service: 'auth', params: rootIds } } },
-        shell: {
-          program: holder,
-          uses: { fs: { service: 'fs', params: { uid, gid } }, auth: { service: 'auth', params: { uid, gid } }, task: 'task' },
-        },
+  const spec = defaultSystem({
+    isolate: opts.isolate === true,
+    fs: fsServer({ registry }),
+    extra: {
+      init: { program: holder, uses: { fs: { service: 'fs', params: rootIds }, auth: { service: 'auth', params: rootIds } } },
+      shell: {
+        program: holder,
+        uses: { fs: { service: 'fs', params: { uid, gid } }, auth: { service: 'auth', params: { uid, gid } }, task: 'task' },
       },
-    }),
-  );
+    },
+  });
+  const system = await boot(kernel, spec);
   const clientOf = (path: string): { task: Task; fs: FsClient } => {
     const task = system.task(path);
     const caps = system.caps(path);
@@ -85,6 +88,7 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
     system,
     task,
     fs,
+    isolation: isolationOf(spec),
     shellSystem: {
       ...shellSystemFor(kernel, system, fs),
       ids: { uid, gid },

@@ -1,0 +1,138 @@
+// The composer side of a server that runs in its own isolated task (a worker thread):
+// boot() creates the task with createIsolatedTask, grants it a bootstrap endpoint in
+// STARTUP_SLOT, answers its first call with its environment, takes its readiness (a cap
+// to its Startup control object) and wraps the protocol (protocol/startup.ts) into what
+// the rest of boot and shutdown use: install(task) answers a slot in the client's task
+// holding a cap minted for that client, shutdown(force) inhibits and ends the server's
+// buckets and then ends its worker.
+
+import { CAP_SELF, HostSys, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { createIsolatedTask, type IsolatedTask } from '../../core/isolate/index.ts';
+import { connect } from '../../libcap/index.ts';
+import type { HeldNote, ServerBody } from '../../libcap/server.ts';
+import { Startup } from '../../protocol/startup.ts';
+import { LABEL_STARTUP_ENV, LABEL_STARTUP_READY, STARTUP_SLOT, type StartupEnv } from './startup.ts';
+
+/** How long a server body may take to ask for its environment and to report ready (ms). */
+export const DEFAULT_STARTUP_MS = 30_000;
+/** How long a shutdown request to a server body may take before its worker is ended anyway (ms). */
+export const DEFAULT_SHUTDOWN_MS = 10_000;
+
+/** A running server in an isolated task, as boot sees it. */
+export interface IsolatedInstance {
+  readonly name: string;
+  /** The worker and its kernel task. */
+  readonly isolated: IsolatedTask;
+  /** Give `task` its own cap to the service (a free slot unless named); rejects with the errno. */
+  install(task: Task, params: unknown, slot?: number): Promise<number>;
+  /** Inhibit and end the server's buckets, then end its worker; what was still held. */
+  shutdown(force: boolean): Promise<HeldNote[]>;
+}
+
+/** A server body's task, created but not yet started (its worker loads the module meanwhile). */
+export interface IsolatedChild {
+  readonly task: Task;
+  readonly isolated: IsolatedTask;
+  /** Hand the body its environment and wait for its readiness (bounded). */
+  start(caps: ReadonlyMap<string, number>, namespace: number): Promise<IsolatedInstance>;
+}
+
+/** True for an instance of a server that runs isolated. */
+export function isIsolatedInstance(x: unknown): x is IsolatedInstance {
+  return typeof x === 'object' && x !== null && 'isolated' in x;
+}
+
+/**
+ * Create the isolated task of server `name` (its worker starts loading `body.module`).
+ * `composer` is the task that holds the bootstrap endpoint and calls the control object.
+ */
+export function createServerTask(
+  kernel: Kernel,
+  composer: Task,
+  name: string,
+  body: ServerBody,
+  opts: { quota: number; slots: number; startupMs?: number; shutdownMs?: number },
+): IsolatedChild {
+  const hs = new HostSys(kernel, composer);
+  const ep = kernel.createEndpoint(composer);
+  const it = createIsolatedTask(kernel, name, { module: body.module, export: body.export, quota: opts.quota, slots: opts.slots });
+  kernel.grant(composer, ep, it.task, { slot: STARTUP_SLOT }); // same turn: there before the body's first syscall
+  const startupMs = opts.startupMs ?? DEFAULT_STARTUP_MS;
+  const shutdownMs = opts.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
+
+  async function start(caps: ReadonlyMap<string, number>, namespace: number): Promise<IsolatedInstance> {
+    const env: StartupEnv = { caps: Object.fromEntries(caps), namespace, options: body.options ?? null };
+    const ctl = await handshake(kernel, composer, ep, JSON.stringify(env), startupMs, it).finally(() => {
+      if (composer.alive) hs.delete(ep);
+    });
+    const control = connect(Startup, kernel, composer, ctl);
+    const inst: IsolatedInstance = {
+      name,
+      isolated: it,
+      async install(task, params, slot) {
+        if (!it.task.alive) throw new Error(`${name}: its task has died`);
+        const taskCap = kernel.grant(task, CAP_SELF, composer, { rights: Rights.Read });
+        const r = await control.attempt.install({ task: taskCap, params: params === undefined ? '' : JSON.stringify(params) });
+        hs.delete(taskCap);
+        if (!r.ok) throw new Error(`${name}: install for ${task.name}: ${r.error}${r.message ? ` (${r.message})` : ''}`);
+        const out = kernel.grant(composer, r.value.cap, task, slot === undefined ? {} : { slot });
+        hs.delete(r.value.cap);
+        return out;
+      },
+      async shutdown(force) {
+        const notes: HeldNote[] = [];
+        if (it.task.alive) {
+          const r = await control.attempt.shutdown({ force }, { timeout: shutdownMs });
+          if (r.ok) for (const what of r.value.held) notes.push({ server: name, what });
+          else notes.push({ server: name, what: `shutdown answered ${r.error}` });
+        }
+        await it.kill();
+        if (composer.alive) hs.delete(ctl);
+        return notes;
+      },
+    };
+    return inst;
+  }
+  return { task: it.task, isolated: it, start };
+}
+
+/**
+ * Answer the body's first call with `env` and take its readiness cap; rejects when the
+ * worker ends first or either step takes longer than `ms`.
+ */
+function handshake(kernel: Kernel, composer: Task, ep: number, env: string, ms: number, it: IsolatedTask): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let settled = false;
+    const t = kernel.spawn(
+      composer,
+      function* startup(sys: Sys): SysGen<number> {
+        let st: number = yield sys.recv(ep, ms);
+        if (st !== Status.Ok || sys.utcb.label !== LABEL_STARTUP_ENV) throw new Error(`${it.task.name}: no startup call (status ${st}, label ${sys.utcb.label})`);
+        sys.utcb.items[0] = env;
+        st = yield sys.reply(0, 0, 0, 1);
+        const slot = sys.allocSlot();
+        sys.utcb.recvSlots[0] = slot;
+        st = yield sys.recv(ep, ms);
+        if (st !== Status.Ok || (sys.utcb.label as number) !== LABEL_STARTUP_READY || sys.utcb.capCount !== 1) {
+          throw new Error(`${it.task.name}: not ready (status ${st}, label ${sys.utcb.label})`);
+        }
+        return slot;
+      },
+      { name: `${composer.name}.startup` },
+    );
+    t.onExit = (value, error, failed) => {
+      if (settled) return;
+      settled = true;
+      if (failed) reject(error instanceof Error ? error : new Error(String(error)));
+      else resolve(value as number);
+    };
+    void it.done.then((why) => {
+      if (settled) return;
+      settled = true;
+      kernel.killThread(t);
+      const error = 'error' in why ? (why as { error: unknown }).error : undefined;
+      const detail = error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`;
+      reject(new Error(`${it.task.name}: its worker ended before it was ready (${why.reason}${detail})`));
+    });
+  });
+}

@@ -1,0 +1,75 @@
+// `npm start -- --isolate`: the default system with every server that can run isolated in
+// its own worker (auth and notify today), the others in-process with the reason on one line; the
+// shell's commands answer as they do in-process. Real time: the waits are bounded.
+
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { Shell } from '../../tools/shell/index.ts';
+import { isolationLine } from '../../tools/start/main.ts';
+import { bootHurdle, shellFs } from '../../tools/start/system.ts';
+
+const COMMANDS = [
+  'cat /hello',
+  'cat /shout',
+  'echo mine > /home/user/f',
+  'cat /home/user/f',
+  'echo x > /etc/motd',
+  'ls /tmp',
+  'mkdir /tmp/d',
+  'ls /tmp',
+  'cat /nope',
+];
+
+/** Run the commands one by one in a shell on a booted system (real time); what each answered. */
+async function answers(isolate: boolean): Promise<{ out: string; err: string; status: number }[]> {
+  const h = await bootHurdle({ uid: 1000, gid: 100, isolate });
+  try {
+    expect(h.system.worker('auth') !== null).toBe(isolate);
+    expect(h.system.worker('notify') !== null).toBe(isolate);
+    const out: string[] = [];
+    const err: string[] = [];
+    const shell = new Shell({ fs: shellFs(h.fs), system: h.shellSystem, cwd: '/home/user', out: (t) => out.push(t), err: (t) => err.push(t) });
+    const res: { out: string; err: string; status: number }[] = [];
+    for (const c of COMMANDS) {
+      out.length = 0;
+      err.length = 0;
+      const status = await shell.run(c);
+      res.push({ out: out.join(''), err: err.join(''), status });
+    }
+    return res;
+  } finally {
+    expect(await h.shutdown()).toEqual([]);
+  }
+}
+
+describe('npm start --isolate', () => {
+  it('isolates auth and notify, says why the others stay in-process, and the shell answers as in-process', async () => {
+    const h = await bootHurdle({ isolate: true });
+    const line = isolationLine(h.isolation);
+    await h.shutdown();
+    expect(h.isolation.isolated).toEqual(['auth', 'notify']);
+    expect(h.isolation.inProcess.map((s) => s.path)).toEqual(['names', 'task', 'fs']);
+    expect(line).toMatch(/^isolated, each in its own worker: auth, notify; in-process: names \(.+\); task \(creates and deletes tasks through the Kernel object\); fs \(.+\)$/);
+    const isolated = await answers(true);
+    expect(isolated).toEqual(await answers(false));
+    expect(isolated[0]!.out).toBe('Hello, world!\n');
+    expect(isolated[3]!.out).toBe('mine\n');
+    expect(isolated[4]!.err).toBe('sh: /etc/motd: Permission denied\n');
+  }, 60_000);
+
+  it('as a process: runs -c commands with auth in a worker and shuts down cleanly', () => {
+    const r = spawnSync(process.execPath, [...start, '--isolate', '--user', '-c', 'cat /hello; echo hi > /home/user/g; cat /home/user/g; cat /nope'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stdout).toBe('Hello, world!\nhi\n');
+    expect(r.stderr).toMatch(/^isolated, each in its own worker: auth, notify; in-process: names/);
+    expect(r.stderr).toContain('cat: /nope: No such file or directory');
+    expect(r.stderr).not.toMatch(/^(held|error):/m);
+    expect(r.status).toBe(1);
+  }, 70_000);
+});
+
+const root = new URL('../..', import.meta.url).pathname;
+const start = ['--import', 'tsx', 'examples/start.ts'];
