@@ -118,7 +118,7 @@ export interface MemEvent {
   readonly length: number;
   readonly rights: number;
   /** For unmap: unmap, revoke, cap (its cap was deleted), grant, task (died), dataspace (deleted). */
-  readonly cause: 'map' | 'unmap' | 'revoke' | 'cap' | 'grant' | 'task' | 'dataspace';
+  readonly cause: 'map' | 'unmap' | 'revoke' | 'cap' | 'grant' | 'task' | 'dataspace' | 'share';
 }
 
 export type TraceEvent = IpcEvent | BlockEvent | WakeEvent | SignalEvent | FaultEvent | CapEvent | ThreadEvent | MemEvent;
