@@ -100,7 +100,8 @@ export interface ThreadEvent {
 /**
  * Memory (DS1-DS6): a dataspace mapped into a task (by the task itself or by a map item
  * from `fromTask`), granted, unmapped (with why), a mapping revoked (its children go,
- * one unmap event each), or a dataspace migrated to cut raw arrays.
+ * one unmap event each), or a dataspace migrated: to cut raw arrays (cause revoke) or into
+ * shared memory for a task in a worker (cause share).
  */
 export interface MemEvent {
   readonly type: 'mem';
