@@ -147,6 +147,26 @@ describe('dataspaces in isolated tasks', () => {
     expect(out.still).toEqual([Status.Ok, 0, 0xabcd]);
   });
 
+  it('what does not hold: a raw array in a worker survives the revocation of its mapping', async () => {
+    const { k, home, ep, srv, ds, hv } = setup();
+    k.grant(home, ds, srv.task, { slot: 4 });
+    const out = await k.exec(home, function* (sys) {
+      const mapped = yield* call(sys, ep, M.map, [4, 0, 0]);
+      const raw = yield* call(sys, ep, M.raw, [mapped[2]!]);
+      sys.revoke(ds);
+      const checked = yield* call(sys, ep, M.read, [mapped[2]!, 0]);
+      hv.setUint8(0, 0x5a);
+      const use = yield* call(sys, ep, M.rawUse, [0, 0x33]);
+      return { raw, checked, use };
+    });
+    expect(out.raw).toEqual([Status.Ok, 2 * PAGE_SIZE]);
+    // The checked view faults; the raw array over the SharedArrayBuffer still reads and
+    // writes the dataspace (docs/dataspaces.md, "In workers").
+    expect(out.checked).toEqual([Status.Ok, 1, UNMAPPED]);
+    expect(out.use).toEqual([Status.Ok, 0x5a]);
+    expect(hv.getUint8(1)).toBe(0x33);
+  });
+
   it('the libmem ring between two isolated tasks moves every message in order, wake-ups by notifications', async () => {
     const k = new Kernel();
     const home = k.createTask('home');
