@@ -1,9 +1,11 @@
-// Thread bodies the worker rows (bench/rows/worker.ts) load into isolated tasks: a
-// 4-word echo server, a timed caller that waits for a go signal, and a libcap stub
-// client. Each export is a body factory (`factory = true`) given the cap slots.
+// Thread bodies the worker rows (bench/rows/worker.ts, and mem.ring.1k.worker in
+// bench/rows/mem.ts) load into isolated tasks: a 4-word echo server, a timed caller that
+// waits for a go signal, a libcap stub client, and the two ends of a libmem ring. Each
+// export is a body factory (`factory = true`) given the cap slots.
 
-import { Status, type Sys } from '../core/index.ts';
+import { NEVER, Status, type Sys } from '../core/index.ts';
 import { Bucket, defineClass, defineInterface, RpcFailure, stub } from '../libcap/index.ts';
+import { acceptRing, offerRing, RingConsumer, RingProducer, RingStatus } from '../libmem/index.ts';
 
 /** The interface of the null RPC rows. */
 export const NullBench = defineInterface('bench.null', { nop: { op: 1 } });
@@ -88,3 +90,85 @@ export const idle: Factory<{ ep: number }> = ({ ep }) =>
     yield sys.recv(ep);
   };
 idle.factory = true;
+
+/** Geometry of the ring rows: 64 slots of a 1 KiB message and its length word (as mem.ring.1k). */
+export const RING_BENCH = { slots: 64, slotSize: 1028 } as const;
+const KIB = 1024;
+
+interface RingArg {
+  ep: number;
+  report: number;
+  go: number;
+  warm: number;
+  n: number;
+}
+
+/**
+ * The ring row's producer: offers the ring on `ep`, fills every slot with the 1 KiB
+ * payload, builds `warm` messages in place (the sequence word, then publish), reports
+ * ready (label 8), waits for go, then builds `n` more. Wakes the consumer by signal when
+ * it announced a sleep, sleeps on its space notification when the ring is full.
+ */
+export const ringProducer: Factory<RingArg> = ({ ep, report, go, warm, n }) =>
+  function* (sys) {
+    const offered = yield* offerRing(sys, ep, RING_BENCH, { dataspace: 10, data: 11, space: 12 });
+    if (!(offered instanceof RingProducer)) throw new Error(`ringProducer: offerRing answered ${offered}`);
+    const p: RingProducer = offered;
+    const payload = new Uint8Array(KIB);
+    for (let i = 0; i < KIB; i++) payload[i] = i & 0xff;
+    for (let i = 0; i < RING_BENCH.slots; i++) p.data.write(i * RING_BENCH.slotSize + 4, payload);
+    function* run(count: number, base: number): Generator<unknown, void, number> {
+      for (let i = 0; i < count; ) {
+        const st = p.tryReserve();
+        if (st === RingStatus.Ok) {
+          p.data.setUint32(p.offset, base + i);
+          p.publish(KIB);
+          i++;
+          if (p.wakeNeeded()) yield sys.signal(p.dataCap);
+          continue;
+        }
+        if (st !== RingStatus.Full) throw new Error(`ringProducer: tryReserve answered ${st}`);
+        if (p.wakeNeeded()) yield sys.signal(p.dataCap);
+        p.announceWait();
+        if (p.pending() !== RING_BENCH.slots) continue;
+        yield sys.wait(p.spaceCap, NEVER);
+      }
+    }
+    yield* run(warm, 0);
+    yield sys.send(report, 8, 0);
+    yield sys.wait(go);
+    yield* run(n, warm);
+  };
+ringProducer.factory = true;
+
+/**
+ * The ring row's consumer: accepts the ring, reads `warm + n` messages in place (checks
+ * each one's sequence word through its read-only view, then releases the slot), sleeping
+ * on its data notification when the ring is empty; then reports (label 9, mr0 how many
+ * were out of order).
+ */
+export const ringConsumer: Factory<RingArg> = ({ ep, report, warm, n }) =>
+  function* (sys) {
+    const c = yield* acceptRing(sys, ep, { base: 0x40000000, size: 1 << 20 }, [10, 11]);
+    if (!(c instanceof RingConsumer)) throw new Error(`ringConsumer: acceptRing answered ${c}`);
+    const data = c.data;
+    let bad = 0;
+    const total = warm + n;
+    for (let i = 0; i < total; ) {
+      const st = c.tryPeek();
+      if (st === RingStatus.Ok) {
+        if (data.getUint32(c.offset) !== i || c.length !== KIB) bad++;
+        c.release();
+        i++;
+        if (c.wakeNeeded()) yield sys.signal(c.spaceCap);
+        continue;
+      }
+      if (st !== RingStatus.Empty) throw new Error(`ringConsumer: tryPeek answered ${st}`);
+      c.announceWait();
+      if (c.available() !== 0) continue;
+      yield sys.wait(c.dataCap, NEVER);
+    }
+    sys.utcb.mr[0] = bad;
+    yield sys.send(report, 9, 1);
+  };
+ringConsumer.factory = true;

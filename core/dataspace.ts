@@ -33,6 +33,15 @@
 // array over it (the revoked task's and everyone else's) reads undefined, drops writes
 // and throws on bulk operations. Safe views follow the migration; other holders of raw
 // arrays call raw() again.
+//
+// Shared dataspaces. The first time a task isolated in a worker gets a mapping of a
+// dataspace (its AddressSpace has a SpaceHook), the dataspace is shared: its bytes move
+// once (a copy) into a SharedArrayBuffer, the old ArrayBuffer is detached (cutting every
+// raw array handed out so far), and from then on it stays there: in-process views and
+// the workers' views reach the same memory. A SharedArrayBuffer cannot be detached, so
+// raw arrays over a shared dataspace are not cut by unmap or revoke (docs/dataspaces.md);
+// checked views are, in-process by `live`, in a worker by the mapping's live word, which
+// the hook clears when the mapping goes.
 
 import type { Cap } from './cspace.ts';
 import type { Kernel } from './kernel.ts';
@@ -93,12 +102,26 @@ export interface MemAccount {
 /** Why a mapping went, as trace events report it. */
 export type UnmapCause = 'unmap' | 'revoke' | 'cap' | 'grant' | 'task' | 'dataspace';
 
+/**
+ * What an address space of an isolated task adds to mapping: told of every mapping
+ * placed in it (it shares the dataspace and gives the mapping a live word the worker's
+ * view checks) and of every mapping taken out (it clears that word).
+ */
+export interface SpaceHook {
+  attached(m: Mapping): void;
+  detached(m: Mapping): void;
+}
+
 export class Dataspace extends KObject {
   readonly kind = Kind.Dataspace;
-  /** The bytes; replaced by a fresh copy when the dataspace migrates. */
-  buffer: ArrayBuffer;
+  /** The bytes; replaced by a fresh object when the dataspace migrates; a SharedArrayBuffer once shared. */
+  buffer: ArrayBuffer | SharedArrayBuffer;
   /** View of all of `buffer` (length 0 if a raw holder detached the buffer by transferring it away). */
   u8: Uint8Array;
+  /** Word view of all of `buffer`, for the atomic accessors (load32, store32). */
+  i32: Int32Array;
+  /** The bytes live in a SharedArrayBuffer that tasks in workers map (see "Shared dataspaces"). */
+  shared = false;
   /** Root mappings by the cap they were made through. */
   readonly roots = new Map<Cap, Set<Mapping>>();
   /** Live mappings of this dataspace, in every task. */
@@ -119,6 +142,7 @@ export class Dataspace extends KObject {
     super(id);
     this.buffer = new ArrayBuffer(size);
     this.u8 = new Uint8Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
   }
 
   /** The cap is gone (deleted or revoked): every mapping made through it goes, with its subtree. */
@@ -143,8 +167,10 @@ export class Dataspace extends KObject {
   protected override onDestroy(): void {
     for (const set of this.roots.values()) for (const m of [...set]) unmapTree(m, 'dataspace');
     this.roots.clear();
-    detachInto(this.buffer);
+    // A SharedArrayBuffer cannot be detached: workers that saw it keep it until they drop it.
+    if (!this.shared) detachInto(this.buffer as ArrayBuffer);
     this.u8 = new Uint8Array(0);
+    this.i32 = new Int32Array(0);
     const acc = this.memAccount;
     this.memAccount = null;
     if (acc !== null) acc.refundMem(this.size);
@@ -158,16 +184,47 @@ export class Dataspace extends KObject {
     if (this.destroyed || this.buffer.byteLength === this.size) return;
     this.buffer = new ArrayBuffer(this.size);
     this.u8 = new Uint8Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
   }
 
-  /** Move the memory to a fresh ArrayBuffer object and detach the old one: every raw array dies. */
+  /**
+   * Move the memory to a fresh ArrayBuffer object and detach the old one: every raw
+   * array dies. A shared dataspace cannot migrate (a SharedArrayBuffer cannot be
+   * detached): nothing happens, its raw arrays stay (docs/dataspaces.md).
+   */
   migrate(): void {
-    if (this.destroyed) return;
+    if (this.destroyed || this.shared) return;
     this.heal();
-    this.buffer = detachInto(this.buffer);
+    this.buffer = detachInto(this.buffer as ArrayBuffer);
     this.u8 = new Uint8Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
     this.rawOut = false;
     this.migrations++;
+    this.migrated('revoke');
+  }
+
+  /**
+   * Move the bytes into a SharedArrayBuffer (a copy, once) so tasks in workers can map
+   * them; the old ArrayBuffer is detached, so raw arrays handed out before are cut (their
+   * holders call raw() again and get arrays over the shared memory). Idempotent.
+   */
+  share(): void {
+    if (this.destroyed || this.shared) return;
+    this.heal();
+    const sab = new SharedArrayBuffer(this.size);
+    const u8 = new Uint8Array(sab);
+    u8.set(this.u8);
+    detachInto(this.buffer as ArrayBuffer);
+    this.buffer = sab;
+    this.u8 = u8;
+    this.i32 = new Int32Array(sab);
+    this.shared = true;
+    this.rawOut = false;
+    this.migrations++;
+    this.migrated('share');
+  }
+
+  private migrated(cause: 'revoke' | 'share'): void {
     if (this.k.tracer !== null) {
       this.k.emit({
         type: 'mem',
@@ -181,7 +238,7 @@ export class Dataspace extends KObject {
         offset: 0,
         length: this.size,
         rights: 0,
-        cause: 'revoke',
+        cause,
       });
     }
   }
@@ -194,6 +251,9 @@ export class Mapping {
   readonly children: Mapping[] = [];
   /** A view of this mapping handed out a raw array. */
   raw = false;
+  /** In an isolated task's space: index of the mapping's live word (-1: none), and its value while live. */
+  word = -1;
+  gen = 0;
 
   constructor(
     readonly ds: Dataspace,
@@ -218,6 +278,8 @@ export class Mapping {
  */
 export class AddressSpace {
   readonly list: Mapping[] = [];
+  /** Set for a task isolated in a worker (core/isolate): told of every mapping placed and taken. */
+  hook: SpaceHook | null = null;
 
   constructor(readonly task: Task) {}
 
@@ -284,6 +346,7 @@ export function spaceOf(task: Task): AddressSpace {
 
 /** Place a new mapping: into its space, under its parent or its cap's roots. */
 export function attach(m: Mapping, parent: Mapping | null): void {
+  if (m.space.hook !== null) m.space.hook.attached(m);
   m.space.insert(m);
   m.ds.mappings++;
   if (parent !== null) {
@@ -302,6 +365,7 @@ export function attach(m: Mapping, parent: Mapping | null): void {
 /** Take one mapping out of its space and the tree (its children must be gone). */
 function detach(m: Mapping): void {
   m.live = false;
+  if (m.word >= 0) m.space.hook?.detached(m);
   m.space.remove(m);
   m.ds.mappings--;
   const p = m.parent;
@@ -439,6 +503,28 @@ export class MemView {
     b[a + 3] = v >>> 24;
   }
 
+  /**
+   * Atomic load of the unsigned 32-bit word at `off` (a multiple of 4; RangeError
+   * otherwise): pairs with store32 of a peer running in parallel (a task in a worker),
+   * so what the peer wrote before its store32 is visible after this load sees it.
+   */
+  load32(off: number): number {
+    const a = this.at(off, 4, false);
+    if ((a & 3) !== 0) throw new RangeError('load32: offset not a multiple of 4');
+    // Memory no other thread can see needs no atomic access (and a plain one is cheaper).
+    const ds = this.m.ds;
+    return (ds.shared ? Atomics.load(ds.i32, a >> 2) : ds.i32[a >> 2]!) >>> 0;
+  }
+
+  /** Atomic store of a 32-bit word at `off` (a multiple of 4): publishes what was written before it. */
+  store32(off: number, v: number): void {
+    const a = this.at(off, 4, true);
+    if ((a & 3) !== 0) throw new RangeError('store32: offset not a multiple of 4');
+    const ds = this.m.ds;
+    if (ds.shared) Atomics.store(ds.i32, a >> 2, v | 0);
+    else ds.i32[a >> 2] = v;
+  }
+
   /** Copy `n` bytes at `off` into `dst` at `dstOff` (default: fill dst). */
   read(off: number, dst: Uint8Array, dstOff = 0, n = dst.length - dstOff): void {
     const a = this.at(off, n, false);
@@ -470,7 +556,8 @@ export class MemView {
    * PageFault otherwise. Unmapping or revoking this mapping (or deleting the dataspace)
    * cuts it: the dataspace migrates and every raw array over the old buffer object
    * reads undefined, drops writes, and throws on bulk operations; raw arrays of other live
-   * mappings of the same dataspace die too, and their holders call raw() again.
+   * mappings of the same dataspace die too, and their holders call raw() again. Not so
+   * for a shared dataspace (one a task in a worker mapped): its raw arrays are never cut.
    */
   raw(): Uint8Array {
     const m = this.m;
@@ -483,3 +570,9 @@ export class MemView {
     return new Uint8Array(ds.buffer, m.offset, m.length);
   }
 }
+
+/**
+ * What every view of a mapping offers, in-process (MemView) or in a worker
+ * (core/isolate's WorkerMemView): code written against it runs in both.
+ */
+export type MemAccess = Omit<MemView, 'm'>;

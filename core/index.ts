@@ -23,6 +23,7 @@ export type { CapIdentity, Result, TaskInfo, ThreadParams } from './invocations.
 // Memory: dataspaces, mappings, views (DS1-DS7)
 export { MemView, PageFault, PAGE_SIZE, MAX_DATASPACE_BYTES, ADDRESS_SPACE_BYTES, MAX_MAPPINGS } from './dataspace.ts';
 export type { MapOptions, MappingInfo } from './dataspace-ops.ts';
+export type { MemAccess } from './dataspace.ts';
 export { MAP_ITEM } from './utcb.ts';
 export type { MapItem } from './utcb.ts';
 

@@ -100,7 +100,8 @@ export interface ThreadEvent {
 /**
  * Memory (DS1-DS6): a dataspace mapped into a task (by the task itself or by a map item
  * from `fromTask`), granted, unmapped (with why), a mapping revoked (its children go,
- * one unmap event each), or a dataspace migrated to cut raw arrays.
+ * one unmap event each), or a dataspace migrated: to cut raw arrays (cause revoke) or into
+ * shared memory for a task in a worker (cause share).
  */
 export interface MemEvent {
   readonly type: 'mem';
@@ -118,7 +119,7 @@ export interface MemEvent {
   readonly length: number;
   readonly rights: number;
   /** For unmap: unmap, revoke, cap (its cap was deleted), grant, task (died), dataspace (deleted). */
-  readonly cause: 'map' | 'unmap' | 'revoke' | 'cap' | 'grant' | 'task' | 'dataspace';
+  readonly cause: 'map' | 'unmap' | 'revoke' | 'cap' | 'grant' | 'task' | 'dataspace' | 'share';
 }
 
 export type TraceEvent = IpcEvent | BlockEvent | WakeEvent | SignalEvent | FaultEvent | CapEvent | ThreadEvent | MemEvent;

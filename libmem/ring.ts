@@ -26,11 +26,25 @@
 //   and never writes outside the ring: a liar hurts only itself. A peer that unmaps or
 //   revokes the ring makes the other side's next access fault (DS5).
 //
-// In one kernel, threads switch only at syscalls, so plain loads and stores of the two
-// pages are atomic enough; the order (data, then tail; token, then re-check) is the one
-// Atomics would need once the two sides run in workers over a SharedArrayBuffer.
+// Publish order. The counters and tokens are 32-bit words read and written with Atomics
+// (MemView.load32/store32, and Atomics.store on the producer's own raw page), so the
+// protocol holds when the two sides run in parallel, each in a worker over the same
+// SharedArrayBuffer (core/isolate): the producer writes a slot's bytes and length, then
+// stores tail; the consumer loads tail, then reads the slot (a sequentially consistent
+// store and load order the plain accesses around them); the consumer copies a message
+// out, then stores head, and the producer loads head before reusing a slot. A side about
+// to sleep stores its token, then loads the other side's counter again; the other side
+// stores its counter, then loads the token: with both pairs sequentially consistent, at
+// least one of them sees the other's store, so either the sleeper finds the work or the
+// publisher signals (no lost wake-up). In one kernel the same code runs on plain
+// ArrayBuffers, where Atomics cost no more than plain accesses.
+//
+// Raw arrays. The producer writes its own page and the slots through raw arrays (the
+// dataspace is its own, created by it); the consumer uses checked views only, so a
+// revocation of the ring stops a consumer in a worker at its next access (in a worker a
+// raw array over shared memory cannot be cut: docs/dataspaces.md).
 
-import { NEVER, PAGE_SIZE, Status, type MemView, type Sys, type SysGen } from '../core/index.ts';
+import { NEVER, PAGE_SIZE, Status, type MemAccess, type Sys, type SysGen } from '../core/index.ts';
 
 /** Outcome of a ring operation: errors are values. */
 export const RingStatus = {
@@ -89,13 +103,32 @@ export function checkGeometry(g: RingGeometry): void {
  */
 class RawWindow {
   private a: Uint8Array;
-  constructor(private readonly view: MemView) {
+  private w: Int32Array;
+  /** Over a SharedArrayBuffer (another thread may see it): stores must be atomic. */
+  shared: boolean;
+  constructor(private readonly view: MemAccess) {
     this.a = view.raw();
+    this.w = words(this.a);
+    this.shared = this.a.buffer instanceof SharedArrayBuffer;
   }
   get u8(): Uint8Array {
     const a = this.a;
-    return a.length !== 0 ? a : (this.a = this.view.raw());
+    return a.length !== 0 ? a : this.refresh();
   }
+  /** The same bytes as 32-bit words (for Atomics). */
+  get i32(): Int32Array {
+    return this.a.length !== 0 ? this.w : (this.refresh(), this.w);
+  }
+  private refresh(): Uint8Array {
+    this.a = this.view.raw();
+    this.w = words(this.a);
+    this.shared = this.a.buffer instanceof SharedArrayBuffer;
+    return this.a;
+  }
+}
+
+function words(a: Uint8Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length >> 2);
 }
 
 function put32(a: Uint8Array, at: number, v: number): void {
@@ -107,9 +140,9 @@ function put32(a: Uint8Array, at: number, v: number): void {
 
 /** The three views one side holds: its own control page, the peer's, and the slots. */
 export interface RingViews {
-  readonly producerPage: MemView;
-  readonly consumerPage: MemView;
-  readonly slots: MemView;
+  readonly producerPage: MemAccess;
+  readonly consumerPage: MemAccess;
+  readonly slots: MemAccess;
 }
 
 /**
@@ -149,7 +182,7 @@ export class RingProducer {
     p.setUint32(SLOTS, geometry.slots);
     p.setUint32(SLOT_SIZE, geometry.slotSize);
     p.setUint32(MAGIC, RING_MAGIC);
-    this.tail = p.getUint32(TAIL);
+    this.tail = p.load32(TAIL);
     this.limit = this.tail;
     // The producer writes its own page and the slots through raw arrays (see RawWindow).
     this.own = new RawWindow(p);
@@ -163,12 +196,12 @@ export class RingProducer {
 
   /** Messages published and not yet taken, as far as the consumer's head can be believed; -1 if it cannot. */
   pending(): number {
-    const used = (this.tail - this.views.consumerPage.getUint32(HEAD)) >>> 0;
+    const used = (this.tail - this.views.consumerPage.load32(HEAD)) >>> 0;
     return used > this.slots ? -1 : used;
   }
 
   /** The slots, writable: after tryReserve, a message's bytes go at `offset` (zero copy). */
-  get data(): MemView {
+  get data(): MemAccess {
     return this.views.slots;
   }
 
@@ -176,7 +209,7 @@ export class RingProducer {
   private free(): RingStatusCode {
     if (this.tail === this.limit) {
       // Only now read the consumer's head: it is the one value a liar controls.
-      const head = this.views.consumerPage.getUint32(HEAD);
+      const head = this.views.consumerPage.load32(HEAD);
       const used = (this.tail - head) >>> 0;
       if (used > this.slots) return RingStatus.Corrupt;
       if (used === this.slots) return RingStatus.Full;
@@ -222,11 +255,14 @@ export class RingProducer {
     return RingStatus.Ok;
   }
 
-  /** Publish after the data (the order a worker build would fence with Atomics.store). */
+  /** Publish after the data: the atomic store of tail orders the slot's bytes before it. */
   private advance(): void {
     this.reserved = false;
     this.tail = (this.tail + 1) >>> 0;
-    put32(this.own.u8, TAIL, this.tail);
+    const own = this.own;
+    const w = own.i32;
+    if (own.shared) Atomics.store(w, TAIL >> 2, this.tail | 0);
+    else w[TAIL >> 2] = this.tail;
   }
 
   /**
@@ -235,7 +271,7 @@ export class RingProducer {
    * per token it writes.
    */
   wakeNeeded(): boolean {
-    const token = this.views.consumerPage.getUint32(TOKEN);
+    const token = this.views.consumerPage.load32(TOKEN);
     if (token === this.answered) return false;
     this.answered = token;
     return true;
@@ -244,7 +280,7 @@ export class RingProducer {
   /** The producer is about to sleep for space: bump its token (the "ready" flag). */
   announceWait(): void {
     const p = this.views.producerPage;
-    p.setUint32(TOKEN, (p.getUint32(TOKEN) + 1) >>> 0);
+    p.store32(TOKEN, p.load32(TOKEN) + 1);
   }
 
   /**
@@ -280,7 +316,6 @@ export class RingConsumer {
   private readonly slotSize: number;
   /** Length of the message the last successful take copied. */
   length = 0;
-  private readonly own: RawWindow;
 
   /**
    * @param views the consumer's mappings (its page writable; the producer page and slots read-only)
@@ -296,13 +331,12 @@ export class RingConsumer {
     checkGeometry(geometry);
     this.slots = geometry.slots;
     this.slotSize = geometry.slotSize;
-    this.head = views.consumerPage.getUint32(HEAD);
+    this.head = views.consumerPage.load32(HEAD);
     this.seen = this.head;
-    this.own = new RawWindow(views.consumerPage);
   }
 
   /** The slots, read-only: after tryPeek the message is `length` bytes at `offset` (zero copy). */
-  get data(): MemView {
+  get data(): MemAccess {
     return this.views.slots;
   }
 
@@ -315,7 +349,7 @@ export class RingConsumer {
    */
   tryPeek(): RingStatusCode {
     if (this.head === this.seen) {
-      const tail = this.views.producerPage.getUint32(TAIL);
+      const tail = this.views.producerPage.load32(TAIL);
       const n = (tail - this.head) >>> 0;
       if (n === 0) return RingStatus.Empty;
       if (n > this.slots) return RingStatus.Corrupt;
@@ -332,12 +366,12 @@ export class RingConsumer {
   /** Free the slot of the message tryPeek found; the producer may reuse it from now on. */
   release(): void {
     this.head = (this.head + 1) >>> 0;
-    put32(this.own.u8, HEAD, this.head);
+    this.views.consumerPage.store32(HEAD, this.head);
   }
 
   /** Messages waiting, or -1 when the producer's tail cannot be believed. */
   available(): number {
-    const n = (this.views.producerPage.getUint32(TAIL) - this.head) >>> 0;
+    const n = (this.views.producerPage.load32(TAIL) - this.head) >>> 0;
     return n > this.slots ? -1 : n;
   }
 
@@ -356,7 +390,7 @@ export class RingConsumer {
 
   /** True when the producer announced a sleep for space not yet answered: signal spaceCap. */
   wakeNeeded(): boolean {
-    const token = this.views.producerPage.getUint32(TOKEN);
+    const token = this.views.producerPage.load32(TOKEN);
     if (token === this.answered) return false;
     this.answered = token;
     return true;
@@ -365,7 +399,7 @@ export class RingConsumer {
   /** The consumer is about to sleep: bump its token (the lecture's "I am ready" flag). */
   announceWait(): void {
     const p = this.views.consumerPage;
-    p.setUint32(TOKEN, (p.getUint32(TOKEN) + 1) >>> 0);
+    p.store32(TOKEN, p.load32(TOKEN) + 1);
   }
 
   /**

@@ -1,8 +1,10 @@
 // Shared-memory rows: 1 KiB messages through the libmem ring in a dataspace (wake-ups by
-// notifications) against the same payload as a typed item through an endpoint, and the
+// notifications) against the same payload as a typed item through an endpoint, the same
+// ring between two isolated tasks (each in a worker, the ring in shared memory), and the
 // cost of copying 1 MiB in plain JavaScript as the yardstick for bulk data.
 
 import { Kernel, NEVER, Rights, Status, ThreadState, VirtualClock, type Sys } from '../../core/index.ts';
+import { createIsolatedTask, type IsolatedTask } from '../../core/isolate/index.ts';
 import { createRing, RingStatus } from '../../libmem/index.ts';
 import { nsPer, type RowGroup } from '../row.ts';
 
@@ -203,6 +205,56 @@ function sendItemLoop(n: number): number {
   return nsPer(ms, n);
 }
 
+const WORKER_BODIES = new URL('../worker-bodies.ts', import.meta.url);
+
+/**
+ * n messages of 1 KiB through a 64-slot ring between two isolated tasks, each in its own
+ * worker (bench/worker-bodies.ts: ringProducer, ringConsumer): the producer offers the
+ * ring by IPC (map items into the consumer), both run `warm` messages, the producer
+ * reports ready and waits for go; the figure is wall time from go to the consumer's
+ * report after the n-th message, per message. Every access goes through the mapping's
+ * views in shared memory; the kernel (main thread) takes part only in wake-ups.
+ */
+async function ringWorkers(n: number): Promise<number> {
+  const k = new Kernel();
+  const home = k.createTask('home');
+  const ep = k.createEndpoint(home);
+  const report = k.createEndpoint(home);
+  const go = k.createNotification(home);
+  const warm = 20_000;
+  const live: IsolatedTask[] = [];
+  try {
+    const arg = { ep: 3, report: 4, go: 5, warm, n };
+    const prod = createIsolatedTask(k, 'producer', { module: WORKER_BODIES, export: 'ringProducer', arg, quota: 100, memQuota: 1 << 20 });
+    live.push(prod);
+    const cons = createIsolatedTask(k, 'consumer', { module: WORKER_BODIES, export: 'ringConsumer', arg, quota: 100 });
+    live.push(cons);
+    for (const t of [prod.task, cons.task]) {
+      k.grant(home, ep, t, { slot: 3 });
+      k.grant(home, report, t, { slot: 4 });
+      k.grant(home, go, t, { slot: 5 });
+    }
+    const wait = (label: number): Promise<number> =>
+      k.exec(home, function* (sys) {
+        const st: number = yield sys.recv(report);
+        if (st !== Status.Ok || sys.utcb.label !== label) throw new Error(`mem.ring.1k.worker: report ${label} failed (${st}, ${sys.utcb.label})`);
+        return sys.utcb.mr[0]!;
+      });
+    await wait(8);
+    const t0 = performance.now();
+    const done = wait(9);
+    await k.exec(home, function* (sys) {
+      yield sys.signal(go);
+    });
+    const bad = await done;
+    const ms = performance.now() - t0;
+    if (bad !== 0) throw new Error(`mem.ring.1k.worker: ${bad} messages arrived out of order`);
+    return nsPer(ms, n);
+  } finally {
+    await Promise.all(live.map((it) => it.kill()));
+  }
+}
+
 /**
  * Map a 64 KiB dataspace into a task and unmap it, n times, from host code; with `raw`
  * a raw array is taken from each mapping first, so each unmap must cut it (the
@@ -274,6 +326,14 @@ export const group: RowGroup = {
       what: 'mem.ring.1k with a copy at each end: copied in (tryPut) and copied out into the consumer\'s buffer (tryTake)',
       iterations: 1_000_000,
       run: (n) => ringLoop(n, 'copy'),
+    },
+    {
+      name: 'mem.ring.1k.worker',
+      what: 'mem.ring.1k between two isolated tasks, each in its own worker: the ring in shared memory (SharedArrayBuffer), publish order by Atomics, wake-ups by notifications through the kernel, per message',
+      iterations: 500_000,
+      samples: 5,
+      warmup: 1,
+      run: ringWorkers,
     },
     {
       name: 'mem.map.unmap',

@@ -14,7 +14,7 @@
 // Nothing in the worker can reach a kernel object.
 
 import { MAX_CAPS, MAX_ITEMS, MAX_ITEM_LENGTH, MR_COUNT } from '../limits.ts';
-import type { Item } from '../utcb.ts';
+import { MAP_ITEM, type Item } from '../utcb.ts';
 
 /** Values of the state word (Int32 index STATE). */
 export const RingState = {
@@ -52,6 +52,9 @@ export const Q = {
   caps: 10, // MAX_CAPS words
   recvSlots: 10 + MAX_CAPS, // MAX_CAPS words
   bufLens: 10 + 2 * MAX_CAPS, // MAX_ITEMS words: receive buffer length, -1 for none
+  /** The receiver's memory window for map items (utcb.memWindowBase, memWindowSize). */
+  memBase: 10 + 2 * MAX_CAPS + MAX_ITEMS,
+  memSize: 11 + 2 * MAX_CAPS + MAX_ITEMS,
 } as const;
 
 /** Float64 register indices of a response. */
@@ -76,7 +79,26 @@ export const R = {
   extra: 13 + MAX_CAPS,
   /** 1 when the thread holds an implicit reply cap after the syscall (every response says). */
   hasCaller: 40,
+  /** Bytes mapped by the map and grant items of the message received (utcb.mapped). */
+  mapped: 41,
 } as const;
+
+/**
+ * A map item on the wire. In a request: what the worker's setMap named (vaddr, length,
+ * rights, grant). In a response or an answer to map/view: a mapping of the task
+ * (vaddr, length, offset in the dataspace, dataspace id, rights) and its live word
+ * (index and value while live) in the task's word array (WorkerInit.mapWords).
+ */
+export interface MapWire {
+  vaddr: number;
+  length: number;
+  rights: number;
+  grant: boolean;
+  offset: number;
+  dataspace: number;
+  word: number;
+  gen: number;
+}
 
 const CTRL_BYTES = 64;
 const REG_COUNT = 48;
@@ -93,6 +115,9 @@ export const RING_BYTES = ITEMS_OFF + ITEMS_BYTES;
 const TAG_NULL = 0;
 const TAG_STRING = 1;
 const TAG_BYTES = 2;
+const TAG_MAP = 3;
+/** Int32 words of a TAG_MAP entry after its tag and presence word. */
+const MAP_WORDS = 8;
 
 /** Typed views of one ring buffer. */
 export class Ring {
@@ -116,11 +141,15 @@ export class Ring {
     return new Ring(new SharedArrayBuffer(RING_BYTES));
   }
 
+  /** Map items read by the last readEntries: maps[i] for an entry that was MAP_ITEM (null: nothing landed). */
+  readonly maps: (MapWire | null)[] = [];
+
   /**
    * Write entries (items, then strings of detail) into the item area; returns how many.
-   * Strings are copied as UTF-16 code units, so any string crosses unchanged.
+   * Strings are copied as UTF-16 code units, so any string crosses unchanged. An entry
+   * that is MAP_ITEM crosses as `maps[i]` (null: a map item that did not land).
    */
-  writeEntries(entries: readonly (Item | null | undefined)[], n: number): void {
+  writeEntries(entries: readonly (Item | null | undefined)[], n: number, maps?: readonly (MapWire | null | undefined)[]): void {
     const ii = this.ii;
     ii[0] = n;
     let w = 1; // in Int32 words
@@ -129,6 +158,23 @@ export class Ring {
       if (e === null || e === undefined) {
         ii[w++] = TAG_NULL;
         ii[w++] = 0;
+      } else if (e === MAP_ITEM) {
+        const m = maps?.[i];
+        ii[w++] = TAG_MAP;
+        if (m === null || m === undefined) {
+          ii[w++] = 0;
+        } else {
+          ii[w++] = 1;
+          ii[w] = m.vaddr;
+          ii[w + 1] = m.length;
+          ii[w + 2] = m.rights;
+          ii[w + 3] = m.grant ? 1 : 0;
+          ii[w + 4] = m.offset;
+          ii[w + 5] = m.dataspace;
+          ii[w + 6] = m.word;
+          ii[w + 7] = m.gen;
+          w += MAP_WORDS;
+        }
       } else if (typeof e === 'string') {
         const len = e.length;
         ii[w++] = TAG_STRING;
@@ -157,7 +203,23 @@ export class Ring {
       const tag = ii[w++]!;
       const len = ii[w++]!;
       if (tag === TAG_NULL) out[i] = null;
-      else if (tag === TAG_STRING) {
+      else if (tag === TAG_MAP) {
+        out[i] = MAP_ITEM;
+        if (len === 0) this.maps[i] = null;
+        else {
+          this.maps[i] = {
+            vaddr: ii[w]! >>> 0,
+            length: ii[w + 1]! >>> 0,
+            rights: ii[w + 2]! >>> 0,
+            grant: ii[w + 3] === 1,
+            offset: ii[w + 4]! >>> 0,
+            dataspace: ii[w + 5]!,
+            word: ii[w + 6]!,
+            gen: ii[w + 7]!,
+          };
+          w += MAP_WORDS;
+        }
+      } else if (tag === TAG_STRING) {
         const p = w << 1;
         out[i] = len < 64 ? shortString(this.u16, p, len) : new TextDecoder('utf-16le').decode(this.u16.slice(p, p + len));
         w += (len + 1) >> 1;
@@ -219,6 +281,13 @@ export const RingOp = {
   SlotReserved: 134,
   /** Whether the task's endpoint in a slot has badges waiting in its no-senders queue. */
   NoSendersPending: 135,
+  /** Dataspaces (DS1-DS6): create one, map a cap, unmap, revoke a mapping, view one, list them. */
+  CreateDataspace: 136,
+  Map: 137,
+  Unmap: 138,
+  RevokeMapping: 139,
+  View: 140,
+  Mappings: 141,
 } as const;
 
 /** What the worker is started with (workerData). */
@@ -242,14 +311,25 @@ export interface WorkerInit {
   readonly doorbell: SharedArrayBuffer;
   /** Ring of the worker's host context (invocations made outside any thread's turn). */
   readonly hostSab: SharedArrayBuffer;
-  /** Where the kernel sends the ring of each thread the worker starts (createThread). */
+  /**
+   * Where the kernel sends the ring of each thread the worker starts (createThread) and
+   * the memory of each dataspace the task gets a mapping of, both before it answers.
+   */
   readonly port: import('node:worker_threads').MessagePort;
+  /** The task's mapping live words (Int32, MAX_MAPPINGS of them): non-zero while a mapping lives. */
+  readonly mapWords: SharedArrayBuffer;
 }
 
 /** What the kernel posts on the port for each thread the worker starts. */
 export interface NewThreadMessage {
   readonly sab: SharedArrayBuffer;
   readonly threadId: number;
+}
+
+/** What the kernel posts on the port, once, for each dataspace the task maps. */
+export interface DataspaceMessage {
+  readonly dataspace: number;
+  readonly memory: SharedArrayBuffer;
 }
 
 /**

@@ -29,7 +29,11 @@ import { Op, type Thread } from '../thread.ts';
 import type { Sys } from '../syscalls.ts';
 import type { Syscall } from '../thread.ts';
 import type { Task } from '../task.ts';
-import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type NewThreadMessage, type WorkerInit } from './ring.ts';
+import { spaceOf, type Mapping, type MemView } from '../dataspace.ts';
+import type { MapOptions } from '../dataspace-ops.ts';
+import { MAP_ITEM } from '../utcb.ts';
+import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
+import { WorkerSpaceHook, wireOf } from './shared-memory.ts';
 
 /** Default watchdog: a worker that hands no request over for this long (ms) dies. */
 export const DEFAULT_WATCHDOG_MS = 5000;
@@ -52,6 +56,8 @@ export interface IsolatedTaskOptions {
   slots?: number;
   /** Give the task a factory with this quota in slot CAP_FACTORY, as createTask. */
   quota?: number;
+  /** That factory's memory quota in bytes (dataspaces), as createTask (default 0). */
+  memQuota?: number;
   priority?: number;
   /** Thread name (default `<task>.0`). */
   name?: string;
@@ -128,9 +134,10 @@ interface Iso {
  * proxy, its body stays in the worker.
  */
 export function createIsolatedTask(k: Kernel, name: string, opts: IsolatedTaskOptions): IsolatedTask {
-  const taskOpts: { slots?: number; quota?: number } = {};
+  const taskOpts: { slots?: number; quota?: number; memQuota?: number } = {};
   if (opts.slots !== undefined) taskOpts.slots = opts.slots;
   if (opts.quota !== undefined) taskOpts.quota = opts.quota;
+  if (opts.memQuota !== undefined) taskOpts.memQuota = opts.memQuota;
   const task = k.createTask(name, taskOpts);
   const ring = Ring.create();
   // Idle until the worker has loaded the module: start-up is not a hang.
@@ -160,6 +167,9 @@ export function createIsolatedTask(k: Kernel, name: string, opts: IsolatedTaskOp
     },
   };
   channel.port1.unref();
+  // Every mapping placed in the task shares its dataspace with the worker (shared-memory.ts).
+  const hook = new WorkerSpaceHook(channel.port1);
+  spaceOf(task).hook = hook;
 
   const prio = opts.priority !== undefined ? { priority: opts.priority } : {};
   const thread = spawnProxy(iso, ring, opts.name ?? `${name}.0`, prio, true);
@@ -180,6 +190,7 @@ export function createIsolatedTask(k: Kernel, name: string, opts: IsolatedTaskOp
     doorbell,
     hostSab: hostRing.sab,
     port: channel.port2,
+    mapWords: hook.sab,
   };
   worker = startWorker(entry, {
     workerData: init,
@@ -290,9 +301,18 @@ function proxyBody(iso: Iso, ring: Ring) {
             u.buffers[i] = b;
           }
         }
+        u.memWindowBase = regs[Q.memBase]!;
+        u.memWindowSize = regs[Q.memSize]!;
         if (nitems > 0) {
           const es = ring.readEntries();
-          for (let i = 0; i < es.length; i++) u.items[i] = es[i]!;
+          for (let i = 0; i < es.length; i++) {
+            const e = es[i]!;
+            u.items[i] = e;
+            if (e === MAP_ITEM) {
+              const w = ring.maps[i];
+              u.maps[i] = w === null || w === undefined ? null : { vaddr: w.vaddr, length: w.length, rights: w.rights, grant: w.grant };
+            }
+          }
         }
         u.error = null;
         const sendTimeout = regs[Q.sendTimeout]!;
@@ -389,16 +409,48 @@ function writeIpcResponse(ring: Ring, u: Sys['utcb'], st: number): void {
   const mrs = ring.mrs;
   const mr = u.mr;
   for (let i = 0; i < len; i++) mrs[i] = mr[i]!;
-  writeError(ring, u, ic > 0 ? u.itemsIn : [], ic);
+  regs[R.mapped] = u.mapped;
+  writeError(ring, u, ic > 0 ? u.itemsIn : [], ic, ic > 0 ? mapWires(u) : undefined);
+}
+
+/** The map items received, as they cross (undefined when there are none). */
+function mapWires(u: Sys['utcb']): (MapWire | null)[] | undefined {
+  let out: (MapWire | null)[] | undefined;
+  for (let i = 0; i < u.itemCount; i++) {
+    if (u.itemsIn[i] !== MAP_ITEM) continue;
+    out ??= [];
+    const v = u.mapsIn[i];
+    out[i] = v === null || v === undefined ? null : wireOf(v.m);
+  }
+  return out;
+}
+
+/** A mapping's description in the response registers (map, view). */
+function writeWire(r: Float64Array, m: Mapping): void {
+  const w = wireOf(m);
+  const x = R.extra;
+  r[x] = w.vaddr;
+  r[x + 1] = w.length;
+  r[x + 2] = w.offset;
+  r[x + 3] = w.dataspace;
+  r[x + 4] = w.rights;
+  r[x + 5] = w.word;
+  r[x + 6] = w.gen;
 }
 
 /** Error detail after `n` entries (argument and message as strings), or only the entries. */
-function writeError(ring: Ring, u: Sys['utcb'], entries: readonly (string | Uint8Array | null)[], n: number): void {
+function writeError(
+  ring: Ring,
+  u: Sys['utcb'],
+  entries: readonly (string | Uint8Array | null)[],
+  n: number,
+  maps?: readonly (MapWire | null)[],
+): void {
   const regs = ring.regs;
   const e = u.error;
   if (e === null) {
     regs[R.hasError] = 0;
-    if (n > 0) ring.writeEntries(entries, n);
+    if (n > 0) ring.writeEntries(entries, n, maps);
     return;
   }
   regs[R.hasError] = 1;
@@ -407,7 +459,7 @@ function writeError(ring: Ring, u: Sys['utcb'], entries: readonly (string | Uint
   regs[R.errItem] = e.item ?? -1;
   const all = entries.slice(0, n);
   all.push(e.argument ?? null, e.message);
-  ring.writeEntries(all, n + 2);
+  ring.writeEntries(all, n + 2, maps);
 }
 
 /** A non-blocking invocation, performed with the proxy thread's Sys. */
@@ -508,6 +560,37 @@ function invoke(iso: Iso, sys: Sys, t: Thread, ring: Ring, op: number): void {
       value = ep?.noSendersQueue !== undefined && ep.noSendersQueue.length !== 0 ? 1 : 0;
       break;
     }
+    case RingOp.CreateDataspace:
+      st = sys.createDataspace(a0, a1, a2);
+      break;
+    case RingOp.Map: {
+      // Which options were given: a bit each in Q.memBase (offset, length, rights, at).
+      const given = r[Q.memBase]!;
+      const opts: { -readonly [K in keyof MapOptions]: MapOptions[K] } = {};
+      if (given & 1) opts.offset = a1;
+      if (given & 2) opts.length = a2;
+      if (given & 4) opts.rights = a3;
+      if (given & 8) opts.at = a4;
+      const v = sys.map(a0, opts);
+      if (v.ok) writeWire(r, (v.value as MemView).m);
+      else st = v.status;
+      break;
+    }
+    case RingOp.View: {
+      const v = sys.view(a0);
+      if (v.ok) writeWire(r, (v.value as MemView).m);
+      else st = v.status;
+      break;
+    }
+    case RingOp.Unmap:
+      st = sys.unmap(a0);
+      break;
+    case RingOp.RevokeMapping:
+      st = sys.revokeMapping(a0);
+      break;
+    case RingOp.Mappings:
+      extra = JSON.stringify(sys.mappings());
+      break;
     case RingOp.SaveCaller:
       st = sys.saveCaller(a0);
       break;

@@ -19,8 +19,11 @@ import type { CapIdentity, Result, TaskInfo } from '../invocations.ts';
 import { DEFAULT_PRIORITY, NEVER } from '../limits.ts';
 import { Rights } from '../rights.ts';
 import { Op, SYSCALL, type Continuation, type Syscall } from '../thread.ts';
+import type { MemView } from '../dataspace.ts';
+import type { MapOptions, MappingInfo } from '../dataspace-ops.ts';
 import { MAP_ITEM, Utcb } from '../utcb.ts';
-import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type NewThreadMessage, type WorkerInit } from './ring.ts';
+import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type DataspaceMessage, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
+import { WorkerMemory, type WorkerMemView } from './worker-mem.ts';
 
 /** What one thread's WorkerSys is made from. */
 export interface ThreadInit {
@@ -207,11 +210,20 @@ export class WorkerSys {
     const mrs = this.ring.mrs;
     const mr = u.mr;
     for (let i = 0; i < n; i++) mrs[i] = mr[i]!;
+    regs[Q.memBase] = u.memWindowBase;
+    regs[Q.memSize] = u.memWindowSize;
     const cnt = items > 0 && items <= u.items.length ? items : 0;
+    let maps: (MapWire | null)[] | undefined;
     for (let i = 0; i < cnt; i++) {
-      if (u.items[i] === MAP_ITEM) throw new Error('map and grant items do not cross into an isolated task');
+      if (u.items[i] !== MAP_ITEM) continue;
+      const m = u.maps[i];
+      maps ??= [];
+      maps[i] =
+        m === null || m === undefined || typeof m !== 'object'
+          ? null
+          : { vaddr: m.vaddr, length: m.length, rights: m.rights, grant: m.grant === true, offset: 0, dataspace: 0, word: 0, gen: 0 };
     }
-    this.ring.writeEntries(u.items, cnt);
+    this.ring.writeEntries(u.items, cnt, maps);
   }
 
   /** @internal Hand the written request over. */
@@ -263,10 +275,15 @@ export class WorkerSys {
     const mr = u.mr;
     for (let i = 0; i < len; i++) mr[i] = mrs[i]!;
     const entries = regs[R.hasError] === 1 || ic > 0 ? this.ring.readEntries() : null;
+    u.mapped = regs[R.mapped]!;
     for (let i = 0; i < ic; i++) {
       const e = entries![i]!;
       const b = u.buffers[i];
-      if (e instanceof Uint8Array && b !== null && b !== undefined) {
+      if (e === MAP_ITEM) {
+        u.itemsIn[i] = MAP_ITEM;
+        const w = this.ring.maps[i];
+        u.mapsIn[i] = w === null || w === undefined ? null : (this.worker.memory.view(w) as unknown as MemView);
+      } else if (e instanceof Uint8Array && b !== null && b !== undefined) {
         b.set(e);
         u.itemsIn[i] = b.subarray(0, e.length);
       } else u.itemsIn[i] = e;
@@ -390,6 +407,56 @@ export class WorkerSys {
     this.worker.adopt(body, params.priority ?? Math.min(DEFAULT_PRIORITY, this.priorityNow));
     return st;
   }
+  // ---------------------------------------------------------------- memory (DS1-DS6)
+
+  /** Create a dataspace of `bytes` (rounded up to pages) against the factory's memory quota (DS1). */
+  createDataspace(factory: number, dst: number, bytes: number): number {
+    return this.invoke(RingOp.CreateDataspace, factory, dst, bytes);
+  }
+  /**
+   * Map a dataspace cap into this task (DS2): the kernel places the mapping and the view
+   * reaches the dataspace's shared memory directly, each access checked (worker-mem.ts).
+   */
+  map(cap: number, opts: MapOptions = {}): Result<WorkerMemView> {
+    const given = (opts.offset !== undefined ? 1 : 0) | (opts.length !== undefined ? 2 : 0) | (opts.rights !== undefined ? 4 : 0) | (opts.at !== undefined ? 8 : 0);
+    this.regs[Q.memBase] = given;
+    const st = this.invoke(RingOp.Map, cap, opts.offset ?? 0, opts.length ?? 0, opts.rights ?? 0, opts.at ?? 0);
+    return this.result(st, () => this.worker.memory.view(this.wireInRegs()));
+  }
+  /** Unmap this task's mapping at `vaddr` and every mapping derived from it, in every task (DS4). */
+  unmap(vaddr: number): number {
+    return this.invoke(RingOp.Unmap, vaddr);
+  }
+  /** Take away every mapping derived from this task's mapping at `vaddr`, keeping it (DS4). */
+  revokeMapping(vaddr: number): number {
+    return this.invoke(RingOp.RevokeMapping, vaddr);
+  }
+  /** A view of this task's mapping at `vaddr` (for instance one received by IPC). */
+  view(vaddr: number): Result<WorkerMemView> {
+    const st = this.invoke(RingOp.View, vaddr);
+    return this.result(st, () => this.worker.memory.view(this.wireInRegs()));
+  }
+  /** This task's mappings, by address. */
+  mappings(): MappingInfo[] {
+    this.invoke(RingOp.Mappings);
+    return JSON.parse(String(this.ring.readEntries()[0] ?? '[]')) as MappingInfo[];
+  }
+
+  private wireInRegs(): MapWire {
+    const r = this.regs;
+    const x = R.extra;
+    return {
+      vaddr: r[x]!,
+      length: r[x + 1]!,
+      offset: r[x + 2]!,
+      dataspace: r[x + 3]!,
+      rights: r[x + 4]!,
+      grant: false,
+      word: r[x + 5]!,
+      gen: r[x + 6]!,
+    };
+  }
+
   /** Signal a notification without blocking (HostSys.signal: host code, e.g. a promise callback). */
   hostSignal(slot: number): number {
     return this.invoke(RingOp.HostSignal, slot);
@@ -501,8 +568,13 @@ export class IsolatedWorker {
   private readonly bell: Int32Array;
   private readonly spinner: Spinner;
   private wake: (() => void) | null = null;
+  /** The memory of the dataspaces this task mapped (posted by the kernel on the port). */
+  readonly memory: WorkerMemory;
+  /** Rings of threads the kernel created, taken off the port, not yet adopted. */
+  private readonly newThreads: NewThreadMessage[] = [];
 
   constructor(private readonly init: WorkerInit) {
+    this.memory = new WorkerMemory(init.mapWords, () => this.drainPort());
     this.bell = new Int32Array(init.doorbell);
     this.spinner = new Spinner(init.spinNs);
     this.host = new WorkerSys({ sab: init.hostSab, taskId: init.taskId, threadId: 0, priority: init.priority, spinNs: init.spinNs }, this, true);
@@ -523,11 +595,22 @@ export class IsolatedWorker {
 
   /** @internal A thread the kernel just created (createThread): take its ring from the port. */
   adopt(body: BodyFn, priority: number): void {
-    const m = receiveMessageOnPort(this.init.port);
-    if (m === undefined) throw new Error('createThread: the kernel sent no ring');
-    const msg = m.message as NewThreadMessage;
+    this.drainPort();
+    const msg = this.newThreads.shift();
+    if (msg === undefined) throw new Error('createThread: the kernel sent no ring');
     Atomics.store(new Int32Array(msg.sab, 0, 1), STATE, RingState.Run);
     this.push(new WorkerSys({ sab: msg.sab, taskId: this.init.taskId, threadId: msg.threadId, priority, spinNs: this.init.spinNs }, this), body);
+  }
+
+  /** Take every message the kernel posted (it posts before answering): rings and dataspaces' memory. */
+  private drainPort(): void {
+    for (;;) {
+      const m = receiveMessageOnPort(this.init.port);
+      if (m === undefined) return;
+      const msg = m.message as NewThreadMessage | DataspaceMessage;
+      if ('dataspace' in msg) this.memory.add(msg.dataspace, msg.memory);
+      else this.newThreads.push(msg);
+    }
   }
 
   private push(sys: WorkerSys, body: BodyFn): void {
