@@ -4,7 +4,7 @@
 // call's error means the translator is gone is decided here too.
 
 import type { Task } from '../../core/index.ts';
-import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
+import { hostInvoke, releaseKept, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
 import type { Filesystem } from './filesystem.ts';
 import { Fsys, FSYS_GOAWAY } from '../../protocol/fs.ts';
 import { dropKeptRoots, withoutKeptRoots } from './root-cache.ts';
@@ -16,6 +16,20 @@ const GONE: ReadonlySet<ErrnoName> = new Set<ErrnoName>(['EPIPE', 'EBADF', 'ECON
 /** True when a call's error means the translator is gone. */
 export function isGone(error: ErrnoName): boolean {
   return GONE.has(error);
+}
+
+/**
+ * True when the translator can no longer be reached as attached: the task the parent
+ * started it in died, or its control cap is no longer the one kept (revoked by the client
+ * that attached it; the slot may hold another cap by now).
+ */
+export function isDead(fs: Filesystem, act: ActiveTranslator): boolean {
+  return (act.task !== null && !act.task.alive) || fs.ops.identify(act.control)?.serial !== act.serial;
+}
+
+/** The serial of the control cap now in `slot` (what ActiveTranslator.serial keeps). */
+export function controlSerial(fs: Filesystem, slot: number): number {
+  return fs.ops.identify(slot)?.serial ?? 0;
 }
 
 /** Detach the active translator from its node; the caller now owns it (release it). */
@@ -30,7 +44,7 @@ export function detachActive(fs: Filesystem, box: TransBox): ActiveTranslator | 
 /** Release a detached translator: drop its control cap, end the task we started it in. */
 export function releaseActive(fs: Filesystem, act: ActiveTranslator): void {
   dropKeptRoots(fs, act);
-  fs.ops.delete(act.control);
+  releaseKept(fs.ops, { slot: act.control, serial: act.serial });
   if (act.task !== null) destroyTask(fs, act.task);
 }
 
@@ -50,7 +64,9 @@ export async function dismissActive(fs: Filesystem, act: ActiveTranslator, flags
  * Call fsys.goaway on a translator (bounded by the timeout). The roots the parent keeps
  * of it are dropped first, and none are kept until it answered: they are not users.
  */
-function goaway(fs: Filesystem, act: ActiveTranslator, flags: number) {
+function goaway(fs: Filesystem, act: ActiveTranslator, flags: number): Promise<RpcResult<unknown>> {
+  // A control cap revoked from under the parent: the translator is gone as far as it can tell.
+  if (fs.ops.identify(act.control)?.serial !== act.serial) return Promise.resolve({ ok: false, error: 'EPIPE', message: 'fsys.goaway: control cap revoked' });
   return withoutKeptRoots(fs, act, () =>
     hostInvoke(fs.kernel, fs.task, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout }),
   );

@@ -28,6 +28,7 @@ import { checkOpen, openChecked } from './open-node.ts';
 import { badOpenFlags } from './open-flags.ts';
 import { followSymlink, joinRest, splitPath } from './path-name.ts';
 import type { PerOpen } from './peropen.ts';
+import { isDead } from './active-translator.ts';
 import { copyKeptRoot, mayKeep } from './root-cache.ts';
 import type { ActiveTranslator } from './trans-box.ts';
 import type { User } from './user.ts';
@@ -154,14 +155,14 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
       // A translator already running: fetch its root on this worker thread, as long as
       // the pool keeps a worker free (a translator may call back into this server).
       const act = fs.store.peek(w.link.node)?.trans?.active ?? null;
-      if (act !== null && (act.task === null || act.task.alive)) {
+      if (act !== null && !isDead(fs, act)) {
         // A root kept for this user: answered at once, without calling the translator.
         const kept = keptReply(fs, act, po, user, w, flags);
         if (kept !== null) return kept;
       }
       const b = fs.bucket;
       const spare = b.idleWorkers > 0 || b.workers < b.maxWorkers - 1;
-      if (act !== null && (act.task === null || act.task.alive) && ctx.sys !== null && spare) {
+      if (act !== null && !isDead(fs, act) && ctx.sys !== null && spare) {
         return crossInThread(fs, ctx, po, user, w, name, flags, mode);
       }
       const d = ctx.defer();

@@ -10,7 +10,7 @@
 
 import type { Sys, SysGen } from '../../core/index.ts';
 import { hostInvoke, invoke, type CapObject, type Client, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
-import { clearActive, isGone } from './active-translator.ts';
+import { clearActive, isDead, isGone } from './active-translator.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
 import { Fsys, O, type Retry } from '../../protocol/fs.ts';
 import type { MLink } from './node-store.ts';
@@ -46,7 +46,7 @@ export async function fetchRoot(
   for (let attempt = 0; attempt < 3; attempt++) {
     if (box === null) return null;
     let act = box.active;
-    if (act !== null && act.task !== null && !act.task.alive) {
+    if (act !== null && isDead(fs, act)) {
       clearActive(fs, box);
       act = null;
     }
@@ -94,7 +94,7 @@ export function* fetchActiveRoot(
 ): SysGen<FetchedRoot | ErrnoName | typeof NOT_ACTIVE> {
   const box = fs.store.peek(link.node)?.trans ?? null;
   const act = box?.active ?? null;
-  if (box === null || act === null || (act.task !== null && !act.task.alive)) return NOT_ACTIVE;
+  if (box === null || act === null || isDead(fs, act)) return NOT_ACTIVE;
   const kept = keptFor(fs, act, user, dir, dotdotOf, flags);
   if (kept !== null) return kept;
   const dd = giveDotdot(fs, act, dir, dotdotOf);

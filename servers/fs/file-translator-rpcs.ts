@@ -6,7 +6,7 @@
 
 import { Kind } from '../../core/index.ts';
 import type { ErrnoName, SpecsOf } from '../../libcap/index.ts';
-import { clearActive, detachActive, dismissActive, goawayActive, releaseActive } from './active-translator.ts';
+import { clearActive, controlSerial, detachActive, dismissActive, goawayActive, isDead, releaseActive } from './active-translator.ts';
 import { dropKeptRoots } from './root-cache.ts';
 import { failDeferred, failWith } from './fail-with.ts';
 import type { HandlerSet } from './handler-set.ts';
@@ -71,7 +71,7 @@ export function fileTranslatorHandlers(fs: Filesystem): HandlerSet<TranslatorMet
           if (goaway) void dismissActive(fs, replaced, goawayFlags);
           else releaseActive(fs, replaced);
         }
-        const act = { control: active, task: null, instance: null };
+        const act = { control: active, serial: controlSerial(fs, active), task: null, instance: null };
         box.active = act;
         fs.children.set(act, box);
         setPassive(box, passive);
@@ -102,7 +102,7 @@ export function fileTranslatorHandlers(fs: Filesystem): HandlerSet<TranslatorMet
       if (!ctx.data.user.owns(node.uid)) return ctx.fail('EPERM');
       const box = fs.store.peek(node)?.trans ?? null;
       if (box === null) return ctx.fail('ENXIO');
-      if (box.active !== null && box.active.task !== null && !box.active.task.alive) clearActive(fs, box);
+      if (box.active !== null && isDead(fs, box.active)) clearActive(fs, box);
       if (box.active === null) return ctx.fail('ENXIO');
       // Its holder may call fsys.goaway straight: the roots kept of it would count as users.
       dropKeptRoots(fs, box.active);

@@ -8,7 +8,7 @@ import { stub, type ErrnoName, type SpecsOf } from '../../libcap/index.ts';
 import { DotDot } from './dotdot.ts';
 import { failWith } from './fail-with.ts';
 import type { HandlerSet } from './handler-set.ts';
-import { clearActive, goawayActive, isGone } from './active-translator.ts';
+import { clearActive, goawayActive, isDead, isGone } from './active-translator.ts';
 import type { ControlData, Filesystem } from './filesystem.ts';
 import { Fsys, FSYS_GOAWAY } from '../../protocol/fs.ts';
 import { checkOpen, openChecked } from './open-node.ts';
@@ -60,6 +60,10 @@ export function* dismissChildrenIn(fs: Filesystem, sys: Sys, flags: number): Sys
   const forced = (flags & FSYS_GOAWAY.FORCE) !== 0;
   for (const [act, box] of [...fs.children]) {
     // The roots this server keeps of it are not users (root-cache.ts).
+    if (isDead(fs, act)) {
+      if (box.active === act) clearActive(fs, box);
+      continue;
+    }
     const reopen = closeKeptRoots(fs, act);
     const r = yield* stub(Fsys, sys, act.control).goaway({ flags }, { timeout: fs.settings.translatorTimeout });
     reopen();

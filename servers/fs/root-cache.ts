@@ -21,6 +21,7 @@
 //   fsys.goaway straight; the kept roots are dropped at the next crossing that sees it.
 
 import { Status, type Kernel } from '../../core/index.ts';
+import { releaseKept } from '../../libcap/kept-cap.ts';
 import type { DotDot } from './dotdot.ts';
 import type { Filesystem } from './filesystem.ts';
 import { O } from '../../protocol/fs.ts';
@@ -38,6 +39,8 @@ interface KeptRoot {
   readonly dotdot: DotDot | null;
   /** The root cap, a slot of the parent's space owned by the cache. */
   readonly slot: number;
+  /** Its serial: the translator may revoke the root, and the slot then refill (KeptCap). */
+  readonly serial: number;
 }
 
 /** The kept roots of one translator, most recently used last. */
@@ -127,7 +130,7 @@ export function copyKeptRoot(fs: Filesystem, act: ActiveTranslator, user: User, 
     const r = roots[i]!;
     if (r.key !== key || r.dir !== dir || r.dotdot !== dotdot) continue;
     const id = fs.ops.identify(r.slot);
-    if (id === null || id.dead) {
+    if (id === null || id.dead || id.serial !== r.serial) {
       dropKeptRoots(fs, act);
       return 0;
     }
@@ -167,11 +170,12 @@ export function keepRoot(fs: Filesystem, act: ActiveTranslator, user: User, dir:
     fs.ops.delete(s);
     return;
   }
+  const serial = fs.ops.identify(s)?.serial ?? 0;
   if (set.roots.length >= KEPT_ROOTS_PER_TRANSLATOR) {
-    fs.ops.delete(set.roots.shift()!.slot);
+    releaseKept(fs.ops, set.roots.shift()!);
     addTotal(fs, -1);
   }
-  set.roots.push({ key: keyOf(user), dir, dotdot, slot: s });
+  set.roots.push({ key: keyOf(user), dir, dotdot, slot: s, serial });
   addTotal(fs, 1);
 }
 
@@ -180,7 +184,7 @@ export function dropKeptRoots(fs: Filesystem, act: ActiveTranslator): void {
   const sets = kept.get(fs);
   const set = sets?.get(act);
   if (set === undefined) return;
-  for (const r of set.roots) fs.ops.delete(r.slot);
+  for (const r of set.roots) releaseKept(fs.ops, r);
   addTotal(fs, -set.roots.length);
   set.roots.length = 0;
   if (set.closing === 0) sets!.delete(act);

@@ -11,6 +11,11 @@ import type { TranslatorInstance } from './translator.ts';
 export interface ActiveTranslator {
   /** Its fsys control cap, a slot of the parent server's task (owned by the box). */
   readonly control: number;
+  /**
+   * The control cap's serial: a client that attached it may revoke it, and the slot then
+   * refill with an unrelated cap, which must never be called or deleted as this one.
+   */
+  readonly serial: number;
   /** The task the parent started it in (passive translators); null when a client attached it. */
   readonly task: Task | null;
   /** What the parent's start gave back (null when a client attached it). */

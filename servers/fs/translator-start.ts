@@ -9,7 +9,7 @@
 import type { Task } from '../../core/index.ts';
 import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
 import { Auth, type Ids } from '../../protocol/auth.ts';
-import { clearActive, destroyTask } from './active-translator.ts';
+import { clearActive, controlSerial, destroyTask } from './active-translator.ts';
 import type { Filesystem } from './filesystem.ts';
 import { ACCESS, O } from '../../protocol/fs.ts';
 import { NodeStore, type MLink } from './node-store.ts';
@@ -138,7 +138,7 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
     destroyTask(fs, task);
     return 'EIO';
   }
-  act = { control, task, instance: inst };
+  act = { control, serial: controlSerial(fs, control), task, instance: inst };
   box.active = act;
   fs.children.set(act, box);
   return act;

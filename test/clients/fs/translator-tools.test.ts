@@ -4,7 +4,7 @@
 // gets (ENOENT, EPERM, ENXIO, EBUSY), Node-shaped.
 
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../../../core/index.ts';
+import { HostSys, type Task } from '../../../core/index.ts';
 import { idsFor } from '../../../servers/auth/auth-server.ts';
 import { TranslatorRegistry, type TranslatorInstance } from '../../../servers/fs/translator.ts';
 import { fsysopts, fsysoptsArgv, settrans, showtrans } from '../../../clients/fs/index.ts';
@@ -96,6 +96,28 @@ describe('settrans, showtrans, fsysopts', () => {
     expect(await user.fs.readFile('/home/node', 'utf8')).toBe('active\n');
     expect(await showtrans(user.fs, '/home/node')).toEqual([]);
     expect(await fsysopts(user.fs, '/home/node')).toEqual(['--contents=active\n']);
+  });
+
+  it("a control cap its attacher revokes detaches the translator; another client's cap that refills the slot is never called or deleted", async () => {
+    const { w, admin, user } = await world();
+    await user.fs.writeFile('/home/node', 'underneath');
+    const a = startHello(w, user.task, ['hello', '--contents=user\n']);
+    await settrans(user.fs, '/home/node', [], { active: a.control });
+    expect(await user.fs.readFile('/home/node', 'utf8')).toBe('user\n');
+    // The attacher takes its cap back: the server's copy goes, and its slot is free.
+    const stale = [...w.fs.fs.children.keys()][0]!.control;
+    new HostSys(w.k, user.task).revoke(a.control);
+    expect(w.fs.fs.ops.identify(stale)).toBeNull();
+    // Another client's translator, and its control cap refilling the very slot the server kept.
+    await admin.fs.writeFile('/other', 'under other');
+    const b = startHello(w, admin.task, ['hello', '--contents=admin\n']);
+    await settrans(admin.fs, '/other', [], { active: b.control });
+    w.k.grant(admin.task, b.control, w.fs.fs.task, { slot: stale });
+    // The user's node is itself again; it never answers with the other client's translator.
+    expect(await user.fs.readFile('/home/node', 'utf8')).toBe('underneath');
+    // Asking the gone translator to go away leaves the other one attached and answering.
+    await settrans(user.fs, '/home/node', [], { goaway: true });
+    expect(await admin.fs.readFile('/other', 'utf8')).toBe('admin\n');
   });
 
   it('exclusive (-x) refuses a node with an active translator: EBUSY', async () => {
