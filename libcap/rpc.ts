@@ -103,7 +103,7 @@ class RpcExtra {
   earlyAnswer: unknown = undefined;
   capSlots: number[] | null = null;
   grantSlots: number[] | null = null;
-  ownedCaps: Map<number, unknown> | null = null;
+  ownedCaps: Map<number, number> | null = null;
   newEntries: Entry[] | null = null;
   deferredCounted = false;
   ac: AbortController | null = null;
@@ -159,10 +159,10 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
   }
 
   /** @internal The caps of capSlots and grantSlots as they were (cleanup deletes only these). */
-  get ownedCaps(): Map<number, unknown> | null {
+  get ownedCaps(): Map<number, number> | null {
     return this.x === null ? null : this.x.ownedCaps;
   }
-  set ownedCaps(v: Map<number, unknown> | null) {
+  set ownedCaps(v: Map<number, number> | null) {
     if (v !== null || this.x !== null) this.extra.ownedCaps = v;
   }
 

@@ -17,6 +17,7 @@
 // and when the client task dies.
 
 import { Kind, Rights, type MemView, type Sys, type SysGen } from '../../core/index.ts';
+import { releaseKept } from '../../libcap/index.ts';
 import { IO_BUFFER_MAX, Protid } from '../../protocol/fs.ts';
 import { fail, type ClientState, type Session } from './session.ts';
 
@@ -84,7 +85,7 @@ export function forgetBuffer(state: ClientState, sys: Pick<Sys, 'identify' | 'de
 function dropHeld(sys: Pick<Sys, 'identify' | 'delete'>, h: Held): void {
   if (h.view === null) return;
   // Only the very cap it was (the server may have revoked it and the slot been reused).
-  if (sys.identify(h.slot)?.serial === h.serial) sys.delete(h.slot);
+  releaseKept(sys, h);
 }
 
 /**

@@ -4,7 +4,7 @@
 // call's error means the translator is gone is decided here too.
 
 import type { Task } from '../../core/index.ts';
-import { hostInvoke, releaseKept, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
+import { hostInvoke, keptCap, releaseKept, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
 import type { Filesystem } from './filesystem.ts';
 import { Fsys, FSYS_GOAWAY } from '../../protocol/fs.ts';
 import { dropKeptRoots, withoutKeptRoots } from './root-cache.ts';
@@ -24,12 +24,20 @@ export function isGone(error: ErrnoName): boolean {
  * that attached it; the slot may hold another cap by now).
  */
 export function isDead(fs: Filesystem, act: ActiveTranslator): boolean {
-  return (act.task !== null && !act.task.alive) || fs.ops.identify(act.control)?.serial !== act.serial;
+  return (act.task !== null && !act.task.alive) || !controlKept(fs, act);
+}
+
+/**
+ * Whether the control slot still holds the very cap kept (KeptCap's test, read straight
+ * from the server's own cap space: it runs on every crossing, and identify() allocates).
+ */
+function controlKept(fs: Filesystem, act: ActiveTranslator): boolean {
+  return fs.task.cspace.get(act.control)?.serial === act.serial;
 }
 
 /** The serial of the control cap now in `slot` (what ActiveTranslator.serial keeps). */
 export function controlSerial(fs: Filesystem, slot: number): number {
-  return fs.ops.identify(slot)?.serial ?? 0;
+  return keptCap(fs.ops, slot)?.serial ?? 0;
 }
 
 /** Detach the active translator from its node; the caller now owns it (release it). */
@@ -66,7 +74,7 @@ export async function dismissActive(fs: Filesystem, act: ActiveTranslator, flags
  */
 function goaway(fs: Filesystem, act: ActiveTranslator, flags: number): Promise<RpcResult<unknown>> {
   // A control cap revoked from under the parent: the translator is gone as far as it can tell.
-  if (fs.ops.identify(act.control)?.serial !== act.serial) return Promise.resolve({ ok: false, error: 'EPIPE', message: 'fsys.goaway: control cap revoked' });
+  if (!controlKept(fs, act)) return Promise.resolve({ ok: false, error: 'EPIPE', message: 'fsys.goaway: control cap revoked' });
   return withoutKeptRoots(fs, act, () =>
     hostInvoke(fs.kernel, fs.task, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout }),
   );

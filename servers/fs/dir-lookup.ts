@@ -155,14 +155,15 @@ export function lookupHandler(fs: Filesystem): Handler<LookupSpec, ProtidData> {
       // A translator already running: fetch its root on this worker thread, as long as
       // the pool keeps a worker free (a translator may call back into this server).
       const act = fs.store.peek(w.link.node)?.trans?.active ?? null;
-      if (act !== null && !isDead(fs, act)) {
+      const live = act !== null && !isDead(fs, act);
+      if (live) {
         // A root kept for this user: answered at once, without calling the translator.
         const kept = keptReply(fs, act, po, user, w, flags);
         if (kept !== null) return kept;
       }
       const b = fs.bucket;
       const spare = b.idleWorkers > 0 || b.workers < b.maxWorkers - 1;
-      if (act !== null && !isDead(fs, act) && ctx.sys !== null && spare) {
+      if (live && ctx.sys !== null && spare) {
         return crossInThread(fs, ctx, po, user, w, name, flags, mode);
       }
       const d = ctx.defer();
