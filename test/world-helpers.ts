@@ -54,3 +54,17 @@ export function capCount(task: Task): number {
 export function deleteCap(k: Kernel, task: Task, slot: number): void {
   new HostSys(k, task).delete(slot);
 }
+
+/**
+ * The slots of `task` holding a copy of the cap in `slot` of `holder` (a cap derived from
+ * it, at any depth): where a server keeps a cap a client sent it, to force that very slot
+ * to be refilled in tests of kept caps.
+ */
+export function slotsHoldingCopyOf(holder: Task, slot: number, task: Task): number[] {
+  const cap = holder.cspace.get(slot);
+  if (cap === null) return [];
+  const copies = new Set(cap.descendants());
+  const out: number[] = [];
+  for (const [s, c] of task.cspace.entries()) if (copies.has(c)) out.push(s);
+  return out;
+}

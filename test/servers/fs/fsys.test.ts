@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { O, FSYS_GOAWAY } from '../../../protocol/fs.ts';
 import { idsFor } from '../../../servers/auth/auth-server.ts';
+import { HostSys } from '../../../core/index.ts';
+import { slotsHoldingCopyOf } from '../../world-helpers.ts';
 import { errorOf, fsWorld } from './harness.ts';
 
 async function withControl(opts = {}) {
@@ -37,6 +39,36 @@ describe('fsys.getroot', () => {
     expect(up.retry).toBe('reauth');
     expect(up.retryName).toBe('x/y');
     expect(up.port).toBeGreaterThan(0);
+  });
+
+  it('a ".." its giver revoked answers EIO, even when another client\'s cap refills the slot it was kept in; that cap is never handed out or deleted', async () => {
+    const { w, c, ctl } = await withControl();
+    // ".." on a parent filesystem (another server: a port of this one would come back unwrapped).
+    const above = await fsWorld({}, { k: w.k });
+    const parent = above.fs.install(c.task, { uid: 0, gid: 0 });
+    const r = await ctl.getroot({ dotdot: parent, ids: idsFor(0, 0), flags: O.RDONLY });
+    const cOps = new HostSys(w.k, c.task);
+    const up = await c.protid(r.root).lookup({ name: '../x', flags: O.RDONLY, mode: 0 });
+    expect(up.retry).toBe('reauth');
+    expect(cOps.identify(up.port!)?.object).toBe(cOps.identify(parent)?.object);
+    c.drop(up.port!);
+    const bob = w.client('bob', { uid: 1000, gid: 100 });
+    const [kept, ...more] = slotsHoldingCopyOf(c.task, parent, w.fsTask);
+    expect(kept).toBeDefined();
+    expect(more).toEqual([]);
+    // The giver takes its ".." back: the server's copy goes, and its slot is free.
+    cOps.revoke(parent);
+    const fsOps = new HostSys(w.k, w.fsTask);
+    expect(fsOps.identify(kept!)).toBeNull();
+    // Another client's port refills the very slot the server kept.
+    w.k.grant(bob.task, bob.rootSlot, w.fsTask, { slot: kept! });
+    const bobs = fsOps.identify(kept!)!;
+    // ".." is gone (as a ".." whose slot emptied): never a copy of bob's port.
+    expect(errorOf(await c.protid(r.root).attempt.lookup({ name: '../x', flags: O.RDONLY, mode: 0 }))).toBe('EIO');
+    // The root's last user goes: bob's cap stays where it is.
+    c.drop(r.root);
+    await w.settle();
+    expect(fsOps.identify(kept!)?.serial).toBe(bobs.serial);
   });
 });
 

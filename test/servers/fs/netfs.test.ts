@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { O } from '../../../protocol/fs.ts';
 import { netfs, type NetfsNode } from '../../../servers/fs/netfs.ts';
 import { TranslatorRegistry, type TranslatorFactory } from '../../../servers/fs/translator.ts';
+import { HostSys } from '../../../core/index.ts';
+import { idsFor } from '../../../servers/auth/auth-server.ts';
+import { slotsHoldingCopyOf } from '../../world-helpers.ts';
 import { errorOf, fsWorld, type Client, type FsWorld } from './harness.ts';
 
 /** A directory node over a map of children. */
@@ -79,6 +82,32 @@ describe('netfs', () => {
     expect(await c.readFile('v/etc/../../beside')).toBe('parent');
     const r = await c.protid(await c.open('v')).lookup({ name: '../beside', flags: O.RDONLY, mode: 0 });
     expect(r.retry).toBe('reauth');
+  });
+
+  it('a ".." its giver revoked answers EIO, even when another client\'s cap refills the slot the tree kept it in; that cap is never handed out or deleted', async () => {
+    const { w, c } = await mounted();
+    expect(await c.readFile('v/etc/motd')).toBe('message of the day\n');
+    const act = [...w.fs.fs.children.keys()][0]!;
+    const tree = act.task!;
+    // A client holding the tree's control port asks it for a root, with a ".." of its own.
+    const ctl = c.fsys(w.k.grant(w.fsTask, act.control, c.task));
+    const parent = w.fs.install(c.task, { uid: 0, gid: 0 });
+    const r = await ctl.getroot({ dotdot: parent, ids: idsFor(0, 0), flags: O.RDONLY });
+    expect((await c.protid(r.root).lookup({ name: '../beside', flags: O.RDONLY, mode: 0 })).retry).toBe('reauth');
+    const [kept, ...more] = slotsHoldingCopyOf(c.task, parent, tree);
+    expect(kept).toBeDefined();
+    expect(more).toEqual([]);
+    // The giver takes it back, and another client's port refills the very slot the tree kept.
+    new HostSys(w.k, c.task).revoke(parent);
+    const treeOps = new HostSys(w.k, tree);
+    expect(treeOps.identify(kept!)).toBeNull();
+    const bob = w.client('bob', { uid: 1000, gid: 100 });
+    w.k.grant(bob.task, bob.rootSlot, tree, { slot: kept! });
+    const bobs = treeOps.identify(kept!)!;
+    expect(errorOf(await c.protid(r.root).attempt.lookup({ name: '../beside', flags: O.RDONLY, mode: 0 }))).toBe('EIO');
+    c.drop(r.root);
+    await w.settle();
+    expect(treeOps.identify(kept!)?.serial).toBe(bobs.serial);
   });
 
   it('async lookups and content', async () => {
