@@ -4,10 +4,12 @@
 // The new protid is inhibited until those ids are known, so a request that arrives on
 // it first waits instead of running as nobody. The exchange runs from a helper thread:
 // no worker waits for the client. On failure (no auth, timeout, dead rendezvous) the
-// new port is revoked.
+// new port is revoked. The rendezvous cap is kept with its serial (libcap's KeptCap)
+// until auth answers: the client may revoke it meanwhile and the slot be refilled by
+// another client's cap, which is then left alone.
 
 import type { Kernel, Task } from '../../core/index.ts';
-import { hostInvoke, InhibitState, type Bucket, type CapObject, type Rpc } from '../../libcap/index.ts';
+import { hostInvoke, InhibitState, keptCap, releaseKept, type Bucket, type CapObject, type Rpc } from '../../libcap/index.ts';
 import { Auth, type Ids } from '../../protocol/auth.ts';
 import { copyIds, NOBODY, User } from './user.ts';
 
@@ -28,6 +30,9 @@ export interface ReauthContext<D extends { user: User }> {
 export function reauthenticate<D extends { user: User }>(ctx: Rpc, rendezvous: number, rc: ReauthContext<D>): void {
   const client = ctx.client;
   if (rc.authSlot === 0 || client.dead) return;
+  // Kept with its serial: the client may revoke it while auth waits, and the slot be refilled.
+  const kept = keptCap(rc.bucket.ops, rendezvous);
+  if (kept === null) return;
   ctx.keep(rendezvous);
   const obj = rc.make();
   obj.data.user = NOBODY;
@@ -38,7 +43,7 @@ export function reauthenticate<D extends { user: User }>(ctx: Rpc, rendezvous: n
   obj.unref();
   const args = { rendezvous, port, timeout: rc.timeout };
   void hostInvoke(rc.kernel, rc.task, rc.authSlot, Auth.methods.serverAuthenticate, args, { timeout: rc.timeout + 1000 }).then((r) => {
-    rc.bucket.ops.delete(rendezvous);
+    releaseKept(rc.bucket.ops, kept);
     if (r.ok) obj.data.user = new User(copyIds(r.value as Ids));
     else if (obj.alive) rc.bucket.revoke(client, obj);
     rc.bucket.resumeObject(obj);

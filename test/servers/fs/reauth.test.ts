@@ -4,10 +4,11 @@
 // rendezvous the user never completes ends with the new port revoked.
 
 import { describe, expect, it } from 'vitest';
-import type { Sys, SysGen } from '../../../core/index.ts';
+import { HostSys, type Sys, type SysGen } from '../../../core/index.ts';
 import { stub } from '../../../libcap/index.ts';
 import { Auth } from '../../../protocol/auth.ts';
 import { O, Protid } from '../../../protocol/fs.ts';
+import { slotsHoldingCopyOf } from '../../world-helpers.ts';
 import { errorOf, fsWorld, makeClient } from './harness.ts';
 
 describe('io.reauthenticate', () => {
@@ -68,6 +69,30 @@ describe('io.reauthenticate', () => {
     // The user half now waits alone, and times out.
     const late = await alice.auth.attempt.userAuthenticate({ rendezvous, timeout: 100 });
     expect(errorOf(late)).toBe('ETIMEDOUT');
+  });
+
+  it("a rendezvous its client revoked while auth waits: another client's cap that refills the slot is left alone", async () => {
+    const w = await fsWorld({ reauthTimeout: 500 });
+    const alice = w.client('alice', { uid: 1000, gid: 100 });
+    const bob = w.client('bob', { uid: 2000, gid: 200 });
+    const before = w.fs.fs.protidClass.objects.size;
+    const { rendezvous } = await alice.auth.rendezvous();
+    await alice.root.reauthenticate({ rendezvous });
+    await w.settle();
+    const [kept, ...more] = slotsHoldingCopyOf(alice.task, rendezvous, w.fsTask);
+    expect(kept).toBeDefined();
+    expect(more).toEqual([]);
+    // Alice takes the rendezvous back while the server half waits at auth; bob's auth
+    // handle refills the very slot the server kept it in.
+    const fsOps = new HostSys(w.k, w.fsTask);
+    new HostSys(w.k, alice.task).revoke(rendezvous);
+    expect(fsOps.identify(kept!)).toBeNull();
+    w.k.grant(bob.task, bob.authSlot, w.fsTask, { slot: kept! });
+    const bobs = fsOps.identify(kept!)!;
+    // Auth's wait ends: the new port is revoked, and bob's cap stays where it is.
+    await w.advance(600);
+    expect(w.fs.fs.protidClass.objects.size).toBe(before);
+    expect(fsOps.identify(kept!)?.serial).toBe(bobs.serial);
   });
 
   it('a server without an auth cap ignores the request (the user half times out)', async () => {
