@@ -206,6 +206,9 @@ describe('the npm package', () => {
     const shell = await run(bin('hurdle'), ['-c', 'cat /hello'], project);
     expect(shell.code).toBe(0);
     expect(shell.stdout).toContain('Hello, world!');
+    // Its usage names the installed command (not the repository's npm script).
+    const help = await run(bin('hurdle'), ['--help'], project);
+    expect(help.stdout).toMatch(/^usage: hurdle \[-c "commands"\] /);
     const trace = await run(bin('hurdle-rpctrace'), ['--help'], project);
     expect(trace.stdout).toMatch(/^usage: hurdle-rpctrace /);
     const traced = await run(bin('hurdle-rpctrace'), ['app.mjs'], project);

@@ -89,6 +89,16 @@ describe('npm start as a process', () => {
     expect(r.status).toBe(1);
   });
 
+  it('--help names the command as npm ran it (npm start --), and as hurdle otherwise', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_lifecycle_event: 'start' };
+    const viaNpm = spawnSync(process.execPath, [...start, '--help'], { cwd: root, encoding: 'utf8', env });
+    expect(viaNpm.stdout).toMatch(/^usage: npm start -- \[-c "commands"\] /);
+    expect(viaNpm.status).toBe(0);
+    delete env.npm_lifecycle_event;
+    const direct = spawnSync(process.execPath, [...start, '--help'], { cwd: root, encoding: 'utf8', env });
+    expect(direct.stdout).toMatch(/^usage: hurdle \[-c "commands"\] /);
+  });
+
   it('runs commands from piped stdin', () => {
     const out = execFileSync(process.execPath, start, { cwd: root, input: 'mkdir /tmp/d\nls /tmp\nexit 0\n', encoding: 'utf8' });
     expect(out).toBe('d\n');

@@ -16,9 +16,10 @@ import { joinNats, publishSystem, type Joined } from '../../servers/netmsg/join.
 import { Shell } from '../shell/index.ts';
 import type { Isolation } from '../../servers/system/index.ts';
 import { bootHurdle, shellFs } from './system.ts';
+import { startUsage } from './usage.ts';
 
-const USAGE =
-  'usage: npm start [-- [-c "commands"] [--user] [--isolate] [--demo] [--view] [--nats URL --node NAME [--nats-user U] [--nats-pass P] [--remote NODE]] [--help]]';
+/** The usage line, named as this process was started (the `hurdle` bin or `npm start --`). */
+const USAGE = startUsage(process.argv[1], process.env);
 
 const VALUE_OPTIONS = new Set(['--nats', '--node', '--nats-user', '--nats-pass', '--remote']);
 
