@@ -29,10 +29,13 @@ import { CAP_FACTORY, Rights, Status, snapshot, type Sys, type SysGen, type Task
 import {
   Bucket,
   defineClass,
+  keptCap,
   RpcFailure,
+  stillKept,
   type BucketOptions,
   type CapObject,
   type Client,
+  type KeptCap,
 } from '../../libcap/index.ts';
 import { Poster } from '../notify/poster.ts';
 import { shutdownBuckets, type HeldNote, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
@@ -80,6 +83,8 @@ interface Subscription {
   readonly holder: ClientView;
   /** Notify sender cap in the server's space (held by the poster). */
   readonly slot: number;
+  /** That cap's serial: its client may revoke it, and the slot be refilled (KeptCap). */
+  readonly kept: KeptCap;
   /** The libcap client it is charged to (one 'kept' cap). */
   readonly client: Client;
 }
@@ -169,7 +174,11 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
       poster.post(s.slot, 'exit', `${rec.pid} ${rec.name}`);
       if (s.pid === 0) return;
       forget(s);
-      void poster.flushed().then(() => poster.release(s.slot));
+      // By then the sender may have been revoked and its slot refilled by another
+      // subscription's sender (which the poster now holds there): leave that one alone.
+      void poster.flushed().then(() => {
+        if (stillKept(ops, s.kept)) poster.release(s.slot);
+      });
     }
 
     /** End the tasks created through this server that `which` picks (soon: not inside a kernel step). */
@@ -309,12 +318,15 @@ export function taskServer(opts: TaskServerOptions = {}): ServerFactory {
           const why = poster.check(sender);
           if (why === 'EINVAL') return ctx.fail('EINVAL', notifySlot === undefined ? 'the sender must be an endpoint cap that can call' : 'the sender must be a cap of the notify service');
           if (why === 'EAGAIN') return ctx.fail('EAGAIN', 'the server holds the most senders it may');
+          // Kept with its serial (check() saw a cap there, so there is one).
+          const kept = keptCap(ops, sender);
+          if (kept === null) return ctx.fail('EINVAL', 'no sender received');
           // The kept cap is charged to the client in libcap's accounting too (EMFILE at its limit).
           const charged = ctx.charge('kept');
           if (charged !== null) return ctx.fail(charged, 'the client has the most kept caps it may');
           ctx.keep(sender);
           poster.adopt(sender);
-          const s: Subscription = { id: nextSub++, pid, holder: v, slot: sender, client: ctx.client };
+          const s: Subscription = { id: nextSub++, pid, holder: v, slot: sender, kept, client: ctx.client };
           subs.add(s);
           bySlot.set(sender, s);
           v.subs.set(s.id, s);

@@ -5,12 +5,13 @@
 // it created. Every declared error is produced here.
 
 import { describe, expect, it } from 'vitest';
-import { CAP_FACTORY, CAP_FIRST_FREE, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../../core/index.ts';
+import { CAP_FACTORY, CAP_FIRST_FREE, HostSys, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../../core/index.ts';
 import { connect, type AsyncClient, type SpecsOf } from '../../../libcap/index.ts';
 import { Mailbox, Notify, notifyServer, type NotifyInstance } from '../../../servers/notify/index.ts';
 import { namesServer, Namespace, type NamesInstance } from '../../../servers/names/index.ts';
 import { Tasks, taskServer, type TaskInstance } from '../../../servers/task/index.ts';
 import { kernel, settle, startServer, track } from '../system/harness.ts';
+import { advance, slotsHoldingCopyOf } from '../../world-helpers.ts';
 
 interface World {
   k: Kernel;
@@ -231,6 +232,44 @@ describe('Tasks.subscribe', () => {
     await settle(w.k);
     expect(w.tasks.subscriptions()).toBe(0);
     expect(w.tasks.bucket.stats()).toMatchObject({ inflight: 0 });
+  });
+});
+
+describe('Tasks.subscribe: kept senders', () => {
+  it("a one-shot sender revoked while its exit event waits: another client's sender that refills the slot keeps its subscription", async () => {
+    const w = await world();
+    const a = w.client('a');
+    const b = w.client('b', true);
+    /** An endpoint of `task` nobody receives on (a post to it stalls). */
+    const endpoint = (task: Task): Promise<number> =>
+      w.k.exec(task, function* (sys: Sys): SysGen<number> {
+        const slot = sys.allocSlot();
+        expect(sys.createEndpoint(CAP_FACTORY, slot)).toBe(Status.Ok);
+        return slot;
+      });
+    const { pid } = await a.ts.create({ name: 'watched', slots: 0 });
+    const mine = await endpoint(a.task);
+    await a.ts.subscribe({ pid, sender: mine });
+    const [kept] = slotsHoldingCopyOf(a.task, mine, w.serverTask);
+    expect(kept).toBeDefined();
+    // The death is posted; nobody receives, so the event waits in the server's poster.
+    await a.ts.kill({ pid });
+    await settle(w.k);
+    // The client takes its sender back, and b's senders come in until one lands in that slot.
+    new HostSys(w.k, a.task).revoke(mine);
+    const server = new HostSys(w.k, w.serverTask);
+    expect(server.identify(kept!)).toBeNull();
+    let landed = 0;
+    for (let i = 0; i < 8 && landed === 0; i++) {
+      const theirs = await endpoint(b.task);
+      await b.ts.subscribe({ pid: 0, sender: theirs });
+      if (slotsHoldingCopyOf(b.task, theirs, w.serverTask).includes(kept!)) landed = theirs;
+    }
+    expect(landed).not.toBe(0);
+    const bs = server.identify(kept!)!;
+    // The poster gives up on a's sender and the one-shot subscription ends: b's sender stays.
+    await advance(w.k, 60_000);
+    expect(server.identify(kept!)?.serial).toBe(bs.serial);
   });
 });
 
