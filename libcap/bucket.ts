@@ -38,6 +38,7 @@ import type { AllocArgOf, AnyClass, CapClass, DataOf } from './cap-class.ts';
 import { CapObject } from './cap-object.ts';
 import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from './client-table.ts';
 import { ERRNO, type ErrnoName } from './errno.ts';
+import { keptCap, releaseKept, stillKept } from './kept-cap.ts';
 import { resolveLimits, ResourceError, type ClientLimits, type LimitErrno, type ResolvedLimits } from './limits.ts';
 import { drainingLevels, Inhibitable, InhibitState } from './inhibit.ts';
 import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
@@ -409,6 +410,7 @@ export class Bucket {
   private adoptTaskCap(slot: number, taskId: number): Client {
     const c = this.newClient();
     c.taskSlot = slot;
+    c.taskSerial = keptCap(this.ops, slot)?.serial ?? 0;
     c.taskId = taskId;
     this.byTask.set(taskId, c);
     this.check(this.ops.watchTask(slot, this.deathCap), 'watch task');
@@ -526,7 +528,7 @@ export class Bucket {
     this.clients[c.id] = undefined;
     this.freeClientIds.push(c.id);
     if (c.taskSlot !== 0) {
-      this.ops.delete(c.taskSlot);
+      releaseKept(this.ops, { slot: c.taskSlot, serial: c.taskSerial });
       if (this.byTask.get(c.taskId) === c) this.byTask.delete(c.taskId);
     }
   }
@@ -553,8 +555,10 @@ export class Bucket {
   processDeaths(): void {
     for (const c of this.clientList()) {
       if (c.taskSlot === 0 || c.dead) continue;
-      const info = this.ops.taskInfo(c.taskSlot);
-      if (info.ok && info.value.alive) continue;
+      // A task cap revoked from under the server counts as a dead client (as an empty slot
+      // always did), whatever cap may have refilled its slot since.
+      const info = stillKept(this.ops, { slot: c.taskSlot, serial: c.taskSerial }) ? this.ops.taskInfo(c.taskSlot) : null;
+      if (info !== null && info.ok && info.value.alive) continue;
       this.clientDied(c);
     }
   }
@@ -1124,7 +1128,7 @@ export class Bucket {
     this.managerDone = true;
     for (const h of this.endHooks.splice(0)) h();
     for (const s of [this.nsCap, this.deathCap, this.wakeCap]) this.ops.delete(s);
-    for (const c of this.clientList()) if (c.taskSlot !== 0) this.ops.delete(c.taskSlot);
+    for (const c of this.clientList()) if (c.taskSlot !== 0) releaseKept(this.ops, { slot: c.taskSlot, serial: c.taskSerial });
     this.ops.delete(this.ep);
     this.ops.delete(this.notif);
     for (const w of this.endWaiters.splice(0)) w();

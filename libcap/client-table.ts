@@ -107,6 +107,11 @@ export class Client {
   dead = false;
   /** Slot (in the server's space) of a task cap naming the client task, or 0. */
   taskSlot = 0;
+  /**
+   * Serial of that task cap (KeptCap): whoever holds its original (the client itself, for
+   * a cap from its CAP_SELF) may revoke it, and the slot then be refilled by another cap.
+   */
+  taskSerial = 0;
   taskId = -1;
   private readonly freeIndexes: number[] = [];
   /** Entries (capabilities) the client holds: charged as `caps`. */

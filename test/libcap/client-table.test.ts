@@ -3,7 +3,8 @@
 // cancels the client's RPCs and releases every entry, and one RPC per client thread.
 
 import { describe, expect, it } from 'vitest';
-import { Status, ThreadKilledError, type Sys, type SysGen } from '../../core/index.ts';
+import { CAP_SELF, HostSys, Rights, Status, ThreadKilledError, type Sys, type SysGen } from '../../core/index.ts';
+import { slotsHoldingCopyOf } from '../world-helpers.ts';
 import { connect, defineClass, defineInterface, ERRNO, t } from '../../libcap/index.ts';
 import { advance, capCount, Ctl, header, mustCreate, ops, rawCall, settle, track, world, type RawAnswer } from './harness.ts';
 
@@ -148,6 +149,31 @@ describe('clients: death', () => {
     expect(c2).not.toBe(old);
     expect(c2.dead).toBe(false);
     expect(w.bucket.stats().clients).toBe(1);
+  });
+});
+
+describe('clients: the task cap kept of each', () => {
+  it("a client that revokes the task cap the bucket keeps of it still dies as a client; another task's cap that refills the slot is left alone", async () => {
+    const w = world();
+    const a = w.client('a');
+    const b = w.client('b');
+    const ca = w.bucket.clientFor(a.task);
+    const [kept] = slotsHoldingCopyOf(a.task, CAP_SELF, w.srv);
+    expect(kept).toBeDefined();
+    // a revokes every copy of its own task cap: the bucket's goes, and its slot is free.
+    new HostSys(w.k, a.task).revoke(CAP_SELF);
+    const srvOps = new HostSys(w.k, w.srv);
+    expect(srvOps.identify(kept!)).toBeNull();
+    // A task cap of b, alive, refills the very slot.
+    w.k.grant(b.task, CAP_SELF, w.srv, { rights: Rights.Read, slot: kept! });
+    const bs = srvOps.identify(kept!)!;
+    // a dies: its record and entries go (b being alive says nothing of a), b's cap stays.
+    w.k.deleteTask(a.task);
+    await settle(w.k);
+    expect(ca.dead).toBe(true);
+    expect(a.obj.alive).toBe(false);
+    expect(srvOps.identify(kept!)?.serial).toBe(bs.serial);
+    expect(await connect(Ctl, w.k, b.task, b.slot).add({ by: 1 })).toEqual({ value: 1 });
   });
 });
 
