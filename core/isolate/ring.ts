@@ -327,10 +327,11 @@ export interface NewThreadMessage {
 }
 
 /** What the kernel posts on the port, once, for each dataspace the task maps. */
-export interface DataspaceMessage {
-  readonly dataspace: number;
-  readonly memory: SharedArrayBuffer;
-}
+export type DataspaceMessage =
+  /** The memory of a dataspace the task got its first mapping of. */
+  | { readonly dataspace: number; readonly memory: SharedArrayBuffer }
+  /** The task's last mapping of the dataspace went: drop the worker's reference to its memory. */
+  | { readonly dataspace: number; readonly forget: true };
 
 /**
  * The adaptive spin of one waiting side: spin up to `budget` ns for the state word to

@@ -37,6 +37,17 @@ export class WorkerMemory {
     this.spaces.set(id, { u8: new Uint8Array(memory), i32: new Int32Array(memory) });
   }
 
+  /** The task's last mapping of a dataspace went: drop its memory (views made before keep theirs, dead). */
+  forget(id: number): void {
+    this.spaces.delete(id);
+  }
+
+  /** How many dataspaces' memory the worker holds in this table. */
+  get held(): number {
+    this.drain();
+    return this.spaces.size;
+  }
+
   /** A view of a mapping the kernel described. */
   view(w: MapWire): WorkerMemView {
     let mem = this.spaces.get(w.dataspace);

@@ -575,6 +575,10 @@ export class IsolatedWorker {
 
   constructor(private readonly init: WorkerInit) {
     this.memory = new WorkerMemory(init.mapWords, () => this.drainPort());
+    // Messages also come while the body awaits (a dataspace to forget, above all): take
+    // them then too. Unref'd: the port alone does not keep the worker alive.
+    init.port.on('message', (msg: NewThreadMessage | DataspaceMessage) => this.take(msg));
+    init.port.unref();
     this.bell = new Int32Array(init.doorbell);
     this.spinner = new Spinner(init.spinNs);
     this.host = new WorkerSys({ sab: init.hostSab, taskId: init.taskId, threadId: 0, priority: init.priority, spinNs: init.spinNs }, this, true);
@@ -607,10 +611,15 @@ export class IsolatedWorker {
     for (;;) {
       const m = receiveMessageOnPort(this.init.port);
       if (m === undefined) return;
-      const msg = m.message as NewThreadMessage | DataspaceMessage;
-      if ('dataspace' in msg) this.memory.add(msg.dataspace, msg.memory);
-      else this.newThreads.push(msg);
+      this.take(m.message as NewThreadMessage | DataspaceMessage);
     }
+  }
+
+  /** One message of the kernel, taken off the port by drainPort or by the port's listener. */
+  private take(msg: NewThreadMessage | DataspaceMessage): void {
+    if (!('dataspace' in msg)) this.newThreads.push(msg);
+    else if ('forget' in msg) this.memory.forget(msg.dataspace);
+    else this.memory.add(msg.dataspace, msg.memory);
   }
 
   private push(sys: WorkerSys, body: BodyFn): void {

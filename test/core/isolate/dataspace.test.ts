@@ -167,6 +167,38 @@ describe('dataspaces in isolated tasks', () => {
     expect(hv.getUint8(1)).toBe(0x33);
   });
 
+  it('the worker drops its reference to a dataspace\'s memory once the task\'s last mapping of it goes', async () => {
+    const { k, home, ep, srv, ds } = setup();
+    k.grant(home, ds, srv.task, { slot: 4 });
+    const other = k.createDataspace(home, PAGE_SIZE);
+    k.grant(home, other, srv.task, { slot: 5 });
+    const out = await k.exec(home, function* (sys) {
+      const a = yield* call(sys, ep, M.map, [4, 0, 0]);
+      const b = yield* call(sys, ep, M.map, [4, 0, 0]);
+      yield* call(sys, ep, M.map, [5, 0, 0]);
+      const two = yield* call(sys, ep, M.known, []);
+      // One of two mappings of the first dataspace goes: its memory is still needed.
+      yield* call(sys, ep, M.unmap, [a[2]!]);
+      const stillTwo = yield* call(sys, ep, M.known, []);
+      yield* call(sys, ep, M.unmap, [b[2]!]);
+      const one = yield* call(sys, ep, M.known, []);
+      // Revoked and deleted at home: the other dataspace's mapping in the worker goes, and its memory.
+      sys.revoke(other);
+      sys.delete(other);
+      const none = yield* call(sys, ep, M.known, []);
+      // Mapped again: the memory comes back, the same memory as home's view.
+      const again = yield* call(sys, ep, M.map, [4, 0, 0x77]);
+      const back = yield* call(sys, ep, M.known, []);
+      return { two, stillTwo, one, none, again, back };
+    });
+    expect(out.two).toEqual([Status.Ok, 2]);
+    expect(out.stillTwo).toEqual([Status.Ok, 2]);
+    expect(out.one).toEqual([Status.Ok, 1]);
+    expect(out.none).toEqual([Status.Ok, 0]);
+    expect(out.again[0]).toBe(Status.Ok);
+    expect(out.back).toEqual([Status.Ok, 1]);
+  });
+
   it('the libmem ring between two isolated tasks moves every message in order, wake-ups by notifications', async () => {
     const k = new Kernel();
     const home = k.createTask('home');
