@@ -386,8 +386,6 @@ export class RingConsumer {
   private own: RawWindow | null = null;
   /** Length of the message the last successful tryPeek found or tryTake copied. */
   length = 0;
-  /** Offset in `data` of the message the last successful tryPeek found. */
-  offset = 0;
   /**
    * How many times `take` re-checks an empty ring before announcing a sleep (default 0).
    * Worth it only when the producer runs in parallel (a task in a worker with a core of
@@ -429,6 +427,11 @@ export class RingConsumer {
     return this.slotView;
   }
 
+  /** Offset in `data` of the next message's bytes: the one tryPeek found, until release(). */
+  get offset(): number {
+    return this.next + 4;
+  }
+
   /**
    * Find the next message without copying it: Ok (its bytes are `length` bytes at
    * `offset` in `data`, until release()), Empty or Corrupt; never blocks.
@@ -438,11 +441,9 @@ export class RingConsumer {
       const st = this.refill();
       if (st !== RingStatus.Ok) return st;
     }
-    const at = this.next;
-    const len = this.slotView.getUint32(at);
+    const len = this.slotView.getUint32(this.next);
     if (len > this.slotSize - 4) return RingStatus.Corrupt;
     this.length = len;
-    this.offset = at + 4;
     return RingStatus.Ok;
   }
 
