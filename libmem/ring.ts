@@ -40,9 +40,20 @@
 // ArrayBuffers, where Atomics cost no more than plain accesses.
 //
 // Raw arrays. The producer writes its own page and the slots through raw arrays (the
-// dataspace is its own, created by it); the consumer uses checked views only, so a
-// revocation of the ring stops a consumer in a worker at its next access (in a worker a
-// raw array over shared memory cannot be cut: docs/dataspaces.md).
+// dataspace is its own, created by it), and hands the slots' array out (`bytes`) for
+// messages built in place. The consumer reads the producer's page and the slots through
+// checked views only, so a revocation of the ring stops it at its next access, in a
+// worker too. Its own page it writes through a raw array only while the kernel can cut
+// that array (memory no worker shares): over shared memory a raw array cannot be cut
+// (docs/dataspaces.md), so there it uses the checked store32.
+//
+// Cost. Everything a message costs is in tryReserve/publish and tryPeek/release: no
+// division (slot offsets advance by addition), the peer's counter read once per lap
+// (limit, seen), and the cold paths (re-reading the peer's counter, fetching a cut raw
+// array again) in methods of their own, so that V8 inlines the hot paths whole into the
+// caller's loop (its inlining budget is counted in bytecode). wakeNeeded may be asked
+// once per batch instead of once per message. spins bounds a busy re-check of the ring
+// before a side announces a sleep: worth it only when the peer runs in parallel.
 
 import { NEVER, PAGE_SIZE, Status, type MemAccess, type Sys, type SysGen } from '../core/index.ts';
 
@@ -152,6 +163,30 @@ function publishWord(w: RawWindow, at: number, v: number): void {
   else w.i32[at >> 2] = v;
 }
 
+/**
+ * An adaptive bound on busy re-checks of the ring (as adaptive mutexes bound their
+ * spin): the budget doubles, up to `max`, each time a spin saw the other side move, and
+ * halves, down to max/64, each time it ran out and the side went to sleep anyway. When
+ * the other side has a core of its own the spins pay and grow, and wake-ups become
+ * rare; when it has none (the machine is oversubscribed, and the other side may be
+ * waiting for this very core) they fail and shrink to a few hundred re-checks.
+ */
+class SpinBudget {
+  max = 0;
+  cur = 0;
+  set(max: number): void {
+    if (!(Number.isInteger(max) && max >= 0)) throw new RangeError('spins must be a non-negative integer');
+    this.max = max;
+    this.cur = max;
+  }
+  hit(): void {
+    this.cur = Math.min(this.max, this.cur * 2);
+  }
+  miss(): void {
+    this.cur = Math.max(this.max >> 6, this.cur >> 1, this.max === 0 ? 0 : 1);
+  }
+}
+
 /** The three views one side holds: its own control page, the peer's, and the slots. */
 export interface RingViews {
   readonly producerPage: MemAccess;
@@ -182,12 +217,7 @@ export class RingProducer {
   /** Where the slot tryReserve found starts its bytes (write them through `bytes` or `data`, then publish). */
   offset = 0;
   private reserved = false;
-  /**
-   * How many times `put` re-checks a full ring before announcing a sleep (default 0).
-   * Worth it only when the consumer runs in parallel (a task in a worker with a core of
-   * its own): a slot freed during the spin saves two wake-ups through the kernel.
-   */
-  spins = 0;
+  private readonly spin = new SpinBudget();
 
   /**
    * @param views the producer's mappings (its page and the slots writable)
@@ -332,12 +362,38 @@ export class RingProducer {
   }
 
   /**
-   * Re-check a full ring up to `spins` times (default `this.spins`) without sleeping or
-   * making a syscall: true as soon as a slot is free (or the consumer's head is
-   * impossible, which the next tryReserve answers with Corrupt), false if none freed.
+   * Most times `put` and `spinFor()` re-check a full ring before the producer announces
+   * a sleep (default 0: no spin). Worth it only when the consumer runs in parallel (a
+   * task in a worker with a core of its own): a slot freed during the spin saves two
+   * wake-ups through the kernel. The spin adapts between spins/64 and spins (SpinBudget).
+   * RangeError unless a non-negative integer.
    */
-  spinFor(spins = this.spins): boolean {
-    for (let i = 0; i < spins; i++) if (this.pending() !== this.slots) return true;
+  get spins(): number {
+    return this.spin.max;
+  }
+  set spins(n: number) {
+    this.spin.set(n);
+  }
+  /** Re-checks the next spinFor() makes (the adaptive budget, between spins/64 and spins). */
+  get spinBudget(): number {
+    return this.spin.cur;
+  }
+
+  /**
+   * Re-check a full ring without sleeping or making a syscall: true as soon as a slot is
+   * free (or the consumer's head is impossible, which the next tryReserve answers with
+   * Corrupt), false if none freed. Up to `spins` times if given, else up to the adaptive
+   * budget that `spins` set, which this call's outcome then adjusts.
+   */
+  spinFor(spins?: number): boolean {
+    const n = spins ?? this.spin.cur;
+    for (let i = 0; i < n; i++) {
+      if (this.pending() !== this.slots) {
+        if (spins === undefined) this.spin.hit();
+        return true;
+      }
+    }
+    if (spins === undefined) this.spin.miss();
     return false;
   }
 
@@ -386,12 +442,7 @@ export class RingConsumer {
   private own: RawWindow | null = null;
   /** Length of the message the last successful tryPeek found or tryTake copied. */
   length = 0;
-  /**
-   * How many times `take` re-checks an empty ring before announcing a sleep (default 0).
-   * Worth it only when the producer runs in parallel (a task in a worker with a core of
-   * its own): a message arriving during the spin saves two wake-ups through the kernel.
-   */
-  spins = 0;
+  private readonly spin = new SpinBudget();
 
   /**
    * @param views the consumer's mappings (its page writable; the producer page and slots read-only)
@@ -521,12 +572,38 @@ export class RingConsumer {
   }
 
   /**
-   * Re-check an empty ring up to `spins` times (default `this.spins`) without sleeping
-   * or making a syscall: true as soon as a message waits (or the producer's tail is
-   * impossible, which the next tryPeek answers with Corrupt), false if none came.
+   * Most times `take` and `spinFor()` re-check an empty ring before the consumer
+   * announces a sleep (default 0: no spin). Worth it only when the producer runs in
+   * parallel (a task in a worker with a core of its own): a message arriving during the
+   * spin saves two wake-ups through the kernel. The spin adapts between spins/64 and
+   * spins (SpinBudget). RangeError unless a non-negative integer.
    */
-  spinFor(spins = this.spins): boolean {
-    for (let i = 0; i < spins; i++) if (this.available() !== 0) return true;
+  get spins(): number {
+    return this.spin.max;
+  }
+  set spins(n: number) {
+    this.spin.set(n);
+  }
+  /** Re-checks the next spinFor() makes (the adaptive budget, between spins/64 and spins). */
+  get spinBudget(): number {
+    return this.spin.cur;
+  }
+
+  /**
+   * Re-check an empty ring without sleeping or making a syscall: true as soon as a
+   * message waits (or the producer's tail is impossible, which the next tryPeek answers
+   * with Corrupt), false if none came. Up to `spins` times if given, else up to the
+   * adaptive budget that `spins` set, which this call's outcome then adjusts.
+   */
+  spinFor(spins?: number): boolean {
+    const n = spins ?? this.spin.cur;
+    for (let i = 0; i < n; i++) {
+      if (this.available() !== 0) {
+        if (spins === undefined) this.spin.hit();
+        return true;
+      }
+    }
+    if (spins === undefined) this.spin.miss();
     return false;
   }
 

@@ -216,11 +216,15 @@ function sendItemLoop(n: number): number {
 const WORKER_BODIES = new URL('../worker-bodies.ts', import.meta.url);
 
 /**
- * Re-checks of the ring a side in a worker makes before it announces a sleep: a few
- * hundred microseconds of spinning, against a wake-up through the kernel that costs
- * tens of microseconds and more on a loaded machine. Measured on the 2-core VM (load
- * about 3): 0 spins 1.6-2.9 us per message, 300 0.7-1.0 us, 3000 0.14-0.43 us, 10000
- * 0.14-0.15 us, 30000 0.12 us, 100000 0.13-0.17 us. With one core the peer cannot run
+ * Most re-checks of the ring a side in a worker makes before it announces a sleep (the
+ * ring's `spins`; the spin adapts between this and 1/64 of it): a few hundred
+ * microseconds at most, against a wake-up through the kernel that costs tens of
+ * microseconds and more on a loaded machine. Measured on the 2-core VM, per message:
+ * with a fixed spin at load about 3, 0 re-checks 1.6-2.9 us, 300 0.7-1.0 us, 3000
+ * 0.14-0.43 us, 10000 0.14-0.15 us, 30000 0.12 us, 100000 0.13-0.17 us; but at load 5
+ * to 6 a fixed 20000 gave 3.5-11 us against 2.2-3.0 us without (the other side waited
+ * for the spinning side's core), hence the adaptive spin, which at load 4 to 5 gave
+ * 0.49-0.63 us against 1.9-3.6 us without. With one core the other side cannot run
  * during a spin, so the row spins only with two cores or more.
  */
 const RING_WORKER_SPINS = 20_000;
@@ -232,8 +236,9 @@ const RING_WORKER_SPINS = 20_000;
  * reports ready and waits for go; the figure is wall time from go to the consumer's
  * report after the n-th message, per message. The consumer reads through its checked
  * views, the producer writes its own dataspace through raw arrays, both in shared
- * memory; a side with nothing to do re-checks the ring RING_WORKER_SPINS times before
- * it announces a sleep, so the kernel (main thread) takes part only in the rare wake-ups.
+ * memory; a side with nothing to do re-checks the ring (up to RING_WORKER_SPINS times,
+ * adaptive) before it announces a sleep, so that with a core for each side the kernel
+ * (main thread) takes part only in rare wake-ups.
  */
 async function ringWorkers(n: number): Promise<number> {
   const spins = availableParallelism() >= 2 ? RING_WORKER_SPINS : 0;
@@ -350,7 +355,7 @@ export const group: RowGroup = {
     },
     {
       name: 'mem.ring.1k.worker',
-      what: 'mem.ring.1k between two isolated tasks, each in its own worker: the ring in shared memory (SharedArrayBuffer), publish order by Atomics, a bounded spin (20000 re-checks, with two cores or more) before a side announces a sleep, wake-ups by notifications through the kernel, per message',
+      what: 'mem.ring.1k between two isolated tasks, each in its own worker: the ring in shared memory (SharedArrayBuffer), publish order by Atomics, an adaptive bounded spin (up to 20000 re-checks, with two cores or more) before a side announces a sleep, wake-ups by notifications through the kernel, per message',
       iterations: 500_000,
       samples: 5,
       warmup: 1,

@@ -426,6 +426,40 @@ describe('ring: the fast paths (raw producer bytes, batched wake-ups, bounded sp
     expect(got).toEqual([10, 11, 12, 13, 14, 15].map((i) => msg(i, 4)[0]!));
   });
 
+  it('the spin adapts: it halves, down to spins/64, each time it runs out, and doubles, up to spins, each time the other side moved', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const { producer, consumer } = createRing(k, p, c, { slots: 2, slotSize: 16 });
+    expect(() => (consumer.spins = -1)).toThrow(RangeError);
+    expect(() => (producer.spins = 1.5)).toThrow(RangeError);
+    consumer.spins = 640;
+    expect(consumer.spinBudget).toBe(640);
+    const budgets: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      expect(consumer.spinFor()).toBe(false); // nothing comes: the producer does not run
+      budgets.push(consumer.spinBudget);
+    }
+    expect(budgets).toEqual([320, 160, 80, 40, 20, 10, 10, 10]);
+    producer.tryPut(msg(1, 4));
+    expect(consumer.spinFor()).toBe(true);
+    expect(consumer.spinBudget).toBe(20);
+    expect(consumer.spinFor(3)).toBe(true); // an explicit count leaves the budget alone
+    expect(consumer.spinBudget).toBe(20);
+    for (let i = 0; i < 8; i++) consumer.spinFor();
+    expect(consumer.spinBudget).toBe(640); // capped at spins
+    // The producer's side adapts the same way on a full ring.
+    producer.spins = 128;
+    producer.tryPut(msg(2, 4));
+    expect(producer.spinFor()).toBe(false);
+    expect(producer.spinBudget).toBe(64);
+    consumer.tryTake(new Uint8Array(12));
+    expect(producer.spinFor()).toBe(true);
+    expect(producer.spinBudget).toBe(128);
+    producer.spins = 0;
+    expect(producer.spinFor()).toBe(false);
+    expect(producer.spinBudget).toBe(0);
+  });
+
   it('a consumer whose page the producer revoked faults at release instead of writing its head into a dead array', () => {
     const k = kernel();
     const p = k.createTask('producer', { quota: 10, memQuota: 1 << 20 });
