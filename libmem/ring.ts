@@ -93,6 +93,8 @@ export interface RingGeometry {
 /** Most slots and largest slot a ring may have. */
 export const MAX_RING_SLOTS = 1 << 16;
 export const MAX_RING_SLOT_SIZE = 1 << 20;
+/** Most re-checks a side may be asked to spin (`spins`). */
+export const MAX_RING_SPINS = 1 << 30;
 
 /** Bytes of dataspace a ring with this geometry needs: two control pages and the slots, in pages. */
 export function ringBytes(g: RingGeometry): number {
@@ -175,7 +177,7 @@ class SpinBudget {
   max = 0;
   cur = 0;
   set(max: number): void {
-    if (!(Number.isInteger(max) && max >= 0)) throw new RangeError('spins must be a non-negative integer');
+    if (!(Number.isInteger(max) && max >= 0 && max <= MAX_RING_SPINS)) throw new RangeError(`spins must be an integer in 0..${MAX_RING_SPINS}`);
     this.max = max;
     this.cur = max;
   }
@@ -366,7 +368,7 @@ export class RingProducer {
    * a sleep (default 0: no spin). Worth it only when the consumer runs in parallel (a
    * task in a worker with a core of its own): a slot freed during the spin saves two
    * wake-ups through the kernel. The spin adapts between spins/64 and spins (SpinBudget).
-   * RangeError unless a non-negative integer.
+   * RangeError unless an integer in 0..MAX_RING_SPINS.
    */
   get spins(): number {
     return this.spin.max;
@@ -576,7 +578,7 @@ export class RingConsumer {
    * announces a sleep (default 0: no spin). Worth it only when the producer runs in
    * parallel (a task in a worker with a core of its own): a message arriving during the
    * spin saves two wake-ups through the kernel. The spin adapts between spins/64 and
-   * spins (SpinBudget). RangeError unless a non-negative integer.
+   * spins (SpinBudget). RangeError unless an integer in 0..MAX_RING_SPINS.
    */
   get spins(): number {
     return this.spin.max;

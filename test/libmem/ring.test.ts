@@ -16,7 +16,7 @@ import {
   type Task,
   type Thread,
 } from '../../core/index.ts';
-import { acceptRing, createRing, offerRing, RingConsumer, RingProducer, RingStatus } from '../../libmem/index.ts';
+import { acceptRing, createRing, MAX_RING_SPINS, offerRing, RingConsumer, RingProducer, RingStatus } from '../../libmem/index.ts';
 
 function kernel(): Kernel {
   return new Kernel({ clock: new VirtualClock() });
@@ -432,6 +432,7 @@ describe('ring: the fast paths (raw producer bytes, batched wake-ups, bounded sp
     const { producer, consumer } = createRing(k, p, c, { slots: 2, slotSize: 16 });
     expect(() => (consumer.spins = -1)).toThrow(RangeError);
     expect(() => (producer.spins = 1.5)).toThrow(RangeError);
+    expect(() => (producer.spins = MAX_RING_SPINS + 1)).toThrow(RangeError);
     consumer.spins = 640;
     expect(consumer.spinBudget).toBe(640);
     const budgets: number[] = [];
