@@ -101,19 +101,23 @@ interface RingArg {
   go: number;
   warm: number;
   n: number;
+  /** Re-checks of the ring before a side announces a sleep (RingProducer/RingConsumer.spins). */
+  spins: number;
 }
 
 /**
  * The ring row's producer: offers the ring on `ep`, fills every slot with the 1 KiB
- * payload, builds `warm` messages in place (the sequence word, then publish), reports
- * ready (label 8), waits for go, then builds `n` more. Wakes the consumer by signal when
- * it announced a sleep, sleeps on its space notification when the ring is full.
+ * payload, builds `warm` messages in place (the sequence word through its raw array,
+ * then publish), reports ready (label 8), waits for go, then builds `n` more. Wakes the
+ * consumer by signal when it announced a sleep; when the ring is full, re-checks it
+ * `spins` times, then announces and sleeps on its space notification.
  */
-export const ringProducer: Factory<RingArg> = ({ ep, report, go, warm, n }) =>
+export const ringProducer: Factory<RingArg> = ({ ep, report, go, warm, n, spins }) =>
   function* (sys) {
     const offered = yield* offerRing(sys, ep, RING_BENCH, { dataspace: 10, data: 11, space: 12 });
     if (!(offered instanceof RingProducer)) throw new Error(`ringProducer: offerRing answered ${offered}`);
     const p: RingProducer = offered;
+    p.spins = spins;
     const payload = new Uint8Array(KIB);
     for (let i = 0; i < KIB; i++) payload[i] = i & 0xff;
     for (let i = 0; i < RING_BENCH.slots; i++) p.data.write(i * RING_BENCH.slotSize + 4, payload);
@@ -121,7 +125,13 @@ export const ringProducer: Factory<RingArg> = ({ ep, report, go, warm, n }) =>
       for (let i = 0; i < count; ) {
         const st = p.tryReserve();
         if (st === RingStatus.Ok) {
-          p.data.setUint32(p.offset, base + i);
+          const b = p.bytes;
+          const o = p.offset;
+          const seq = base + i;
+          b[o] = seq;
+          b[o + 1] = seq >>> 8;
+          b[o + 2] = seq >>> 16;
+          b[o + 3] = seq >>> 24;
           p.publish(KIB);
           i++;
           if (p.wakeNeeded()) yield sys.signal(p.dataCap);
@@ -129,6 +139,7 @@ export const ringProducer: Factory<RingArg> = ({ ep, report, go, warm, n }) =>
         }
         if (st !== RingStatus.Full) throw new Error(`ringProducer: tryReserve answered ${st}`);
         if (p.wakeNeeded()) yield sys.signal(p.dataCap);
+        if (p.spinFor()) continue;
         p.announceWait();
         if (p.pending() !== RING_BENCH.slots) continue;
         yield sys.wait(p.spaceCap, NEVER);
@@ -143,14 +154,15 @@ ringProducer.factory = true;
 
 /**
  * The ring row's consumer: accepts the ring, reads `warm + n` messages in place (checks
- * each one's sequence word through its read-only view, then releases the slot), sleeping
- * on its data notification when the ring is empty; then reports (label 9, mr0 how many
- * were out of order).
+ * each one's sequence word through its read-only view, then releases the slot); when
+ * the ring is empty, re-checks it `spins` times, then announces and sleeps on its data
+ * notification; then reports (label 9, mr0 how many were out of order).
  */
-export const ringConsumer: Factory<RingArg> = ({ ep, report, warm, n }) =>
+export const ringConsumer: Factory<RingArg> = ({ ep, report, warm, n, spins }) =>
   function* (sys) {
     const c = yield* acceptRing(sys, ep, { base: 0x40000000, size: 1 << 20 }, [10, 11]);
     if (!(c instanceof RingConsumer)) throw new Error(`ringConsumer: acceptRing answered ${c}`);
+    c.spins = spins;
     const data = c.data;
     let bad = 0;
     const total = warm + n;
@@ -164,6 +176,7 @@ export const ringConsumer: Factory<RingArg> = ({ ep, report, warm, n }) =>
         continue;
       }
       if (st !== RingStatus.Empty) throw new Error(`ringConsumer: tryPeek answered ${st}`);
+      if (c.spinFor()) continue;
       c.announceWait();
       if (c.available() !== 0) continue;
       yield sys.wait(c.dataCap, NEVER);

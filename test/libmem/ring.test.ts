@@ -16,7 +16,7 @@ import {
   type Task,
   type Thread,
 } from '../../core/index.ts';
-import { acceptRing, createRing, offerRing, RingConsumer, RingProducer, RingStatus } from '../../libmem/index.ts';
+import { acceptRing, createRing, MAX_RING_SPINS, offerRing, RingConsumer, RingProducer, RingStatus } from '../../libmem/index.ts';
 
 function kernel(): Kernel {
   return new Kernel({ clock: new VirtualClock() });
@@ -311,5 +311,180 @@ describe('ring: revocation', () => {
     expect(consumer.length).toBe(0);
     consumer.release();
     expect(producer.tryReserve()).toBe(RingStatus.Ok);
+  });
+});
+
+describe('ring: the fast paths (raw producer bytes, batched wake-ups, bounded spins)', () => {
+  it('bytes: the producer writes a message in place through its raw array; after the kernel cut it, tryReserve fetches a live one', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 2, slotSize: 32 });
+    const { producer, consumer } = ring;
+    expect(producer.tryReserve()).toBe(RingStatus.Ok);
+    producer.bytes.set(msg(4, 10), producer.offset);
+    expect(producer.publish(10)).toBe(RingStatus.Ok);
+    expect(consumer.tryPeek()).toBe(RingStatus.Ok);
+    expect(Array.from(consumer.data.bytes(consumer.offset, consumer.length))).toEqual(Array.from(msg(4, 10)));
+    consumer.release();
+    const before = producer.bytes;
+    // Another mapping of the ring's dataspace gives out a raw array and is unmapped: the
+    // kernel cuts every raw array over the dataspace, the producer's too.
+    k.spawn(p, function* (sys: Sys) {
+      const extra = sys.map(ring.dataspace);
+      if (!extra.ok) throw new Error('map failed');
+      extra.value.raw();
+      sys.unmap(extra.value.vaddr);
+    });
+    k.run();
+    expect(before.length).toBe(0);
+    expect(producer.tryReserve()).toBe(RingStatus.Ok);
+    expect(producer.bytes.length).toBeGreaterThan(0);
+    producer.bytes.set(msg(5, 6), producer.offset);
+    expect(producer.publish(6)).toBe(RingStatus.Ok);
+    const check = k.map(p, ring.dataspace, { offset: 4096, length: 4096 });
+    expect(check.getUint32(32)).toBe(6);
+    expect(Array.from(check.bytes(36, 6))).toEqual(Array.from(msg(5, 6)));
+  });
+
+  it('publish refuses a length that is not a whole number of bytes in the slot', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const { producer } = createRing(k, p, c, { slots: 2, slotSize: 32 });
+    expect(producer.tryReserve()).toBe(RingStatus.Ok);
+    for (const bad of [-1, 1.5, Number.NaN, 29, 2 ** 32]) expect(producer.publish(bad)).toBe(RingStatus.TooBig);
+    expect(producer.publish(28)).toBe(RingStatus.Ok);
+  });
+
+  it('batched wake-ups: a producer that asks once after a batch signals once, and the sleeping consumer gets every message', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 8, slotSize: 16 });
+    const got: number[] = [];
+    const woke: number[] = [];
+    k.spawn(c, function* (sys: Sys) {
+      while (got.length < 5) {
+        while (ring.consumer.tryPeek() === RingStatus.Ok) {
+          got.push(ring.consumer.data.getUint8(ring.consumer.offset));
+          ring.consumer.release();
+        }
+        if (got.length === 5) break;
+        ring.consumer.announceWait();
+        if (ring.consumer.available() !== 0) continue;
+        yield sys.wait(ring.consumer.dataCap);
+        woke.push(sys.now());
+      }
+    });
+    const signalsBefore = k.counters.signals;
+    k.spawn(p, function* (sys: Sys) {
+      yield sys.sleep(10); // the consumer is asleep by now
+      for (let i = 0; i < 5; i++) {
+        expect(ring.producer.tryReserve()).toBe(RingStatus.Ok);
+        ring.producer.bytes[ring.producer.offset] = 100 + i;
+        ring.producer.publish(1);
+      }
+      if (ring.producer.wakeNeeded()) yield sys.signal(ring.producer.dataCap);
+      expect(ring.producer.wakeNeeded()).toBe(false); // answered once
+    });
+    k.run();
+    k.advance(20);
+    expect(got).toEqual([100, 101, 102, 103, 104]);
+    expect(woke).toEqual([10]);
+    expect(k.counters.signals - signalsBefore).toBe(1);
+  });
+
+  it('spinFor: re-checks without sleeping and answers whether the other side moved; put and take spin before sleeping', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const ring = createRing(k, p, c, { slots: 2, slotSize: 16 });
+    const { producer, consumer } = ring;
+    expect(consumer.spinFor(5)).toBe(false);
+    expect(producer.tryPut(msg(1, 4))).toBe(RingStatus.Ok);
+    expect(consumer.spinFor(5)).toBe(true);
+    expect(producer.tryPut(msg(2, 4))).toBe(RingStatus.Ok);
+    expect(producer.spinFor(5)).toBe(false); // full
+    expect(consumer.tryTake(new Uint8Array(12))).toBe(RingStatus.Ok);
+    expect(producer.spinFor(5)).toBe(true);
+    expect(producer.spinFor(0)).toBe(false); // no spins: no look
+    consumer.tryTake(new Uint8Array(12));
+    // With spins set, put and take still sleep when the other side does not move, and wake.
+    producer.spins = 50;
+    consumer.spins = 50;
+    const got: number[] = [];
+    k.spawn(c, function* (sys: Sys) {
+      const dst = new Uint8Array(12);
+      for (let i = 0; i < 6; i++) {
+        expect(yield* consumer.take(sys, dst)).toBe(RingStatus.Ok);
+        got.push(dst[0]!);
+        if (i === 2) yield sys.sleep(5);
+      }
+    });
+    k.spawn(p, function* (sys: Sys) {
+      for (let i = 0; i < 6; i++) expect(yield* producer.put(sys, msg(10 + i, 4), 1000)).toBe(RingStatus.Ok);
+    });
+    k.run();
+    k.advance(10);
+    expect(got).toEqual([10, 11, 12, 13, 14, 15].map((i) => msg(i, 4)[0]!));
+  });
+
+  it('the spin adapts: it halves, down to spins/64, each time it runs out, and doubles, up to spins, each time the other side moved', () => {
+    const k = kernel();
+    const { p, c } = pair(k);
+    const { producer, consumer } = createRing(k, p, c, { slots: 2, slotSize: 16 });
+    expect(() => (consumer.spins = -1)).toThrow(RangeError);
+    expect(() => (producer.spins = 1.5)).toThrow(RangeError);
+    expect(() => (producer.spins = MAX_RING_SPINS + 1)).toThrow(RangeError);
+    consumer.spins = 640;
+    expect(consumer.spinBudget).toBe(640);
+    const budgets: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      expect(consumer.spinFor()).toBe(false); // nothing comes: the producer does not run
+      budgets.push(consumer.spinBudget);
+    }
+    expect(budgets).toEqual([320, 160, 80, 40, 20, 10, 10, 10]);
+    producer.tryPut(msg(1, 4));
+    expect(consumer.spinFor()).toBe(true);
+    expect(consumer.spinBudget).toBe(20);
+    expect(consumer.spinFor(3)).toBe(true); // an explicit count leaves the budget alone
+    expect(consumer.spinBudget).toBe(20);
+    for (let i = 0; i < 8; i++) consumer.spinFor();
+    expect(consumer.spinBudget).toBe(640); // capped at spins
+    // The producer's side adapts the same way on a full ring.
+    producer.spins = 128;
+    producer.tryPut(msg(2, 4));
+    expect(producer.spinFor()).toBe(false);
+    expect(producer.spinBudget).toBe(64);
+    consumer.tryTake(new Uint8Array(12));
+    expect(producer.spinFor()).toBe(true);
+    expect(producer.spinBudget).toBe(128);
+    producer.spins = 0;
+    expect(producer.spinFor()).toBe(false);
+    expect(producer.spinBudget).toBe(0);
+  });
+
+  it('a consumer whose page the producer revoked faults at release instead of writing its head into a dead array', () => {
+    const k = kernel();
+    const p = k.createTask('producer', { quota: 10, memQuota: 1 << 20 });
+    const c = k.createTask('consumer');
+    const ep = k.createEndpoint(c);
+    const pep = k.grant(c, ep, p, { rights: Rights.Write | Rights.Grant });
+    const ends: { consumer: RingConsumer | number; producer: RingProducer | number } = { consumer: -1, producer: -1 };
+    k.spawn(c, function* (sys: Sys) {
+      ends.consumer = yield* acceptRing(sys, ep, { base: 0x40000000, size: 1 << 20 }, [100, 101]);
+    });
+    k.spawn(p, function* (sys: Sys) {
+      ends.producer = yield* offerRing(sys, pep, { slots: 4, slotSize: 32 }, { dataspace: 20, data: 21, space: 22 });
+    });
+    k.run();
+    const cons = ends.consumer;
+    const prod = ends.producer;
+    if (!(cons instanceof RingConsumer) || !(prod instanceof RingProducer)) throw new Error('ring setup failed');
+    expect(prod.tryPut(msg(1))).toBe(RingStatus.Ok);
+    expect(cons.tryPeek()).toBe(RingStatus.Ok);
+    k.spawn(p, function* (sys: Sys) {
+      sys.revoke(20);
+    });
+    k.run();
+    expect(() => cons.release()).toThrow(PageFault);
+    expect(() => cons.tryPeek()).toThrow(PageFault);
   });
 });

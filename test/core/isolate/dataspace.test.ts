@@ -200,27 +200,36 @@ describe('dataspaces in isolated tasks', () => {
   });
 
   it('the libmem ring between two isolated tasks moves every message in order, wake-ups by notifications', async () => {
-    const k = new Kernel();
-    const home = k.createTask('home');
-    const ep = k.createEndpoint(home);
-    const report = k.createEndpoint(home);
-    const n = 3000;
-    const prod = isolated(k, 'producer', 'ringProducer', { ep: 3, report: 4, n }, { quota: 100, memQuota: 1 << 20 });
-    const cons = isolated(k, 'consumer', 'ringConsumer', { ep: 3, report: 4, n }, { quota: 100 });
-    for (const t of [prod.task, cons.task]) {
-      k.grant(home, ep, t, { slot: 3 });
-      k.grant(home, report, t, { slot: 4 });
-    }
-    const got = await k.exec(home, function* (sys) {
-      const u = sys.utcb;
-      const seen: Record<number, number[]> = {};
-      for (let i = 0; i < 2; i++) {
-        const st = yield sys.recv(report);
-        if (st !== Status.Ok) return { st };
-        seen[u.label] = [...u.mr.slice(0, u.length)];
-      }
-      return seen;
-    });
-    expect(got).toEqual({ 1: [n, 0], 2: [n, 0, 0] });
+    expect(await ringBetweenWorkers(0)).toEqual({ 1: [3000, 0], 2: [3000, 0, 0] });
+  }, 30_000);
+
+  it('the same with both sides spinning before they sleep (take and put with spins): every message, in order', async () => {
+    expect(await ringBetweenWorkers(5000)).toEqual({ 1: [3000, 0], 2: [3000, 0, 0] });
   }, 30_000);
 });
+
+/** Run the ring fixtures' producer and consumer, each in a worker, and return their reports. */
+async function ringBetweenWorkers(spins: number): Promise<unknown> {
+  const k = new Kernel();
+  const home = k.createTask('home');
+  const ep = k.createEndpoint(home);
+  const report = k.createEndpoint(home);
+  const n = 3000;
+  const prod = isolated(k, 'producer', 'ringProducer', { ep: 3, report: 4, n, spins }, { quota: 100, memQuota: 1 << 20 });
+  const cons = isolated(k, 'consumer', 'ringConsumer', { ep: 3, report: 4, n, spins }, { quota: 100 });
+  for (const t of [prod.task, cons.task]) {
+    k.grant(home, ep, t, { slot: 3 });
+    k.grant(home, report, t, { slot: 4 });
+  }
+  const got = await k.exec(home, function* (sys) {
+    const u = sys.utcb;
+    const seen: Record<number, number[]> = {};
+    for (let i = 0; i < 2; i++) {
+      const st = yield sys.recv(report);
+      if (st !== Status.Ok) return { st };
+      seen[u.label] = [...u.mr.slice(0, u.length)];
+    }
+    return seen;
+  });
+  return got;
+}
