@@ -47,13 +47,13 @@ export function dispatch(k: Kernel, t: Thread): Thread | null {
   t.op = OP_NONE;
     switch (op) {
     case OP_CALL:
-      if (k.fastpathEnabled) {
+      if (k.fastpathEnabled === true) {
         const next = tryFastCall(k, t);
         if (next !== undefined) return next;
       }
       return doCall(k, t);
     case OP_REPLY_RECV:
-      if (k.fastpathEnabled) {
+      if (k.fastpathEnabled === true) {
         const next = tryFastReplyRecv(k, t);
         if (next !== undefined) return next;
       }

@@ -24,6 +24,7 @@ import { RECV_PHASE, Status, statusName, type ErrorDetail } from './errors.ts';
 import { Factory } from './factory.ts';
 import { dispatch } from './ipc.ts';
 import { fastCall, fastReplyRecv } from './fastpath.ts';
+import { fastSignal, fastWait } from './fastsignal.ts';
 import { Kind, type KObject } from './kobject.ts';
 import {
   CAP_FACTORY,
@@ -121,9 +122,13 @@ const TOKEN = SYSCALL;
 const dispatchSyscall = dispatch;
 const tryFastCall = fastCall;
 const tryFastReplyRecv = fastReplyRecv;
+const tryFastSignal = fastSignal;
+const tryFastWait = fastWait;
 const OP_NONE = Op.None;
 const OP_CALL = Op.Call;
 const OP_REPLY_RECV = Op.ReplyRecv;
+const OP_SIGNAL = Op.Signal;
+const OP_WAIT = Op.Wait;
 
 /**
  * Called with every kernel created in this process (tools attach tracers this way, e.g.
@@ -656,10 +661,17 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
           break;
         }
         if (value === TOKEN && cur.op !== 0) {
-          // The two fast-path operations are tried here, without the dispatch switch.
+          // The fast paths (IPC: call, replyRecv; notifications: signal, wait) are tried
+          // here, without the dispatch switch. `=== true`: a plain test of a boolean field
+          // compiles to a full ToBoolean.
           const op = cur.op;
-          const fast =
-            !this.fastpathEnabled ? undefined : op === OP_CALL ? tryFastCall(this, cur) : op === OP_REPLY_RECV ? tryFastReplyRecv(this, cur) : undefined;
+          let fast: Thread | null | undefined;
+          if (this.fastpathEnabled !== true) fast = undefined;
+          else if (op === OP_CALL) fast = tryFastCall(this, cur);
+          else if (op === OP_REPLY_RECV) fast = tryFastReplyRecv(this, cur);
+          else if (op === OP_SIGNAL) fast = tryFastSignal(this, cur);
+          else if (op === OP_WAIT) fast = tryFastWait(this, cur);
+          else fast = undefined;
           if (fast !== undefined) {
             cur.op = OP_NONE;
             next = fast;
@@ -1083,19 +1095,22 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
       }
     }
     if (woke !== null) this.timers.cancel(woke);
-    if (this.tracer !== null) {
-      this.emit({
-        type: 'signal',
-        seq: 0,
-        time: this.clock.now(),
-        thread: by === null ? -1 : by.id,
-        task: by === null ? -1 : by.task.id,
-        notification: n.id,
-        badge,
-        woke: woke === null ? -1 : woke.id,
-      });
-    }
+    if (this.tracer !== null) this.signalEvent(n, badge, by, woke);
     return woke;
+  }
+
+  /** @internal The trace event of a signal by `by` (null: the kernel) that woke `woke`. */
+  signalEvent(n: Notification, badge: number, by: Thread | null, woke: Thread | null): void {
+    this.emit({
+      type: 'signal',
+      seq: 0,
+      time: this.clock.now(),
+      thread: by === null ? -1 : by.id,
+      task: by === null ? -1 : by.task.id,
+      notification: n.id,
+      badge,
+      woke: woke === null ? -1 : woke.id,
+    });
   }
 
   /** Signal from the kernel itself (death watches, no-senders): the woken thread is queued. */

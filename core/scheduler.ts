@@ -62,6 +62,12 @@ export class RunQueues {
 
   /** Priority `p` has no ready thread any more: drop its bit, find the new top. */
   private clear(p: number): void {
+    if (this.count === 0) {
+      // Nothing ready at all (the usual case after a switch): no word to scan.
+      this.bitmap[p >> 5] = 0;
+      this.top = -1;
+      return;
+    }
     this.bitmap[p >> 5]! &= ~(1 << (p & 31));
     if (p !== this.top) return;
     for (let w = p >> 5; w >= 0; w--) {

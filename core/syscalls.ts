@@ -30,6 +30,7 @@ const OP_REPLY = Op.Reply;
 const OP_REPLY_RECV = Op.ReplyRecv;
 const OP_SIGNAL = Op.Signal;
 const OP_WAIT = Op.Wait;
+const OP_POLL = Op.Poll;
 
 /** Generator helper type for code that performs syscalls: `yield*` it from a body. */
 export type SysGen<R> = Generator<Syscall, R, number>;
@@ -83,6 +84,14 @@ export class Sys {
     return TOKEN;
   }
 
+  /** A syscall that reads only its cap (signal, wait, poll): the message fields stay as they are. */
+  private capOp(op: number, cap: number): Syscall {
+    const t = this.t;
+    t.op = op;
+    t.a0 = cap;
+    return TOKEN;
+  }
+
   /**
    * Send `length` words (MR0..), `caps` caps (utcb.caps) and `items` items (utcb.items)
    * with `label`; block until a receiver takes it or `timeout` ends (T1). Never reports
@@ -130,18 +139,18 @@ export class Sys {
 
   /** OR the cap's badge into the notification and wake the first waiter (N1). */
   signal(cap: number): Syscall {
-    return this.ipc(OP_SIGNAL, cap, 0, 0, 0, 0);
+    return this.capOp(OP_SIGNAL, cap);
   }
 
   /** Wait for a signal; the word lands in utcb.badge (N2). */
   wait(cap: number, timeout = FOREVER): Syscall {
     this.t.recvTimeout = timeout;
-    return this.ipc(OP_WAIT, cap, 0, 0, 0, 0);
+    return this.capOp(OP_WAIT, cap);
   }
 
   /** Take a pending word without blocking: Ok and the word, or Timeout (receive phase) and 0. */
   poll(cap: number): Syscall {
-    return this.ipc(Op.Poll, cap, 0, 0, 0, 0);
+    return this.capOp(OP_POLL, cap);
   }
 
   /** Block for `ms`; returns Timeout (receive phase), or Cancelled if interrupted (T2). */
