@@ -82,7 +82,8 @@ let sequence = 0;
 function noCaps(): number {
   return -1;
 }
-const NO_OPTIONS: CallOptions = Object.freeze({});
+/** @internal The options of a call given none (shared, frozen). */
+export const NO_OPTIONS: CallOptions = Object.freeze({});
 /** The value of a one-way call's result (shared, frozen). */
 const NO_REPLY: Record<string, never> = Object.freeze({});
 // Encoding and decoding run to completion synchronously: one scratch cursor is enough.
@@ -145,9 +146,9 @@ const CANCELLING = 3;
  * iterator rather than a generator: no generator object, frame or resume per call. It
  * behaves as a generator would with the cleanup in a `finally`: a thread torn down
  * while blocked in the call (return or throw) restores its receive windows and drops
- * its abort listener.
+ * its abort listener. @internal (exported for rpc-thread.ts)
  */
-class RpcCall implements SysGen<RpcResult<unknown>> {
+export class RpcCall implements SysGen<RpcResult<unknown>> {
   private phase = FRESH;
   /** The caller's own receive windows (a server worker's, for a nested call), put back after. */
   private saved: number[] | null = null;
@@ -167,12 +168,31 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
 
   constructor(
     private readonly sys: Sys,
-    private readonly cap: number,
-    private readonly m: MethodDef,
-    private readonly args: unknown,
-    private readonly opts: CallOptions,
-    private readonly onStart: ((id: CallId) => void) | undefined,
+    private cap: number,
+    private m: MethodDef,
+    private args: unknown,
+    private opts: CallOptions,
+    private onStart: ((id: CallId) => void) | undefined,
   ) {}
+
+  /**
+   * @internal Make this (finished or fresh) call a new one of the same thread: a
+   * continuation thread reuses one call object for every call it makes (rpc-thread.ts).
+   */
+  reset(cap: number, m: MethodDef, args: unknown, opts: CallOptions): void {
+    this.phase = FRESH;
+    this.cap = cap;
+    this.m = m;
+    this.args = args;
+    this.opts = opts;
+    this.onStart = undefined;
+    this.saved = null;
+    this.landed = null;
+    this.signal = undefined;
+    this.cancel = null;
+    this.value = undefined;
+    this.done = false;
+  }
 
   [Symbol.iterator](): this {
     return this;
