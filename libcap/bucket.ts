@@ -40,11 +40,11 @@ import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from '
 import { ERRNO, type ErrnoName } from './errno.ts';
 import { keptCap, releaseKept, stillKept } from './kept-cap.ts';
 import { resolveLimits, ResourceError, type ClientLimits, type LimitErrno, type ResolvedLimits } from './limits.ts';
-import { drainingLevels, Inhibitable, InhibitState } from './inhibit.ts';
+import { drainingLevels, Inhibitable, InhibitState, pausedLevels } from './inhibit.ts';
 import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
 import type { MethodSpecs } from './interface.ts';
 import { registerBucket } from './registry.ts';
-import type { Cursor } from './codec.ts';
+import { NO_FIELDS, type Cursor } from './codec.ts';
 import { Deferred, DEFERRED, Rpc, RpcFailure, RpcState } from './rpc.ts';
 import { managerBody } from './manager.ts';
 import { workerBody } from './worker.ts';
@@ -634,16 +634,25 @@ export class Bucket {
       client.tombstones.delete(key);
       return ERRNO.EINTR;
     }
-    if (client.inflight.has(key)) return ERRNO.EBUSY;
+    const inflight = client.inflight;
+    if (inflight.size !== 0 && inflight.has(key)) return ERRNO.EBUSY;
     // The client's RPCs in flight (each holds a saved reply cap while queued or deferred).
-    if (client.inflight.size >= (obj.cls.limits?.rpcs ?? client.limits.rpcs)) return ERRNO.EAGAIN;
+    if (inflight.size >= (obj.cls.limits?.rpcs ?? client.limits.rpcs)) return ERRNO.EAGAIN;
+    const ac = m.argsCodec;
+    if (ac.empty && u.capCount === 0) {
+      // No arguments: nothing to decode, only the arity to check.
+      if (u.length !== HEADER || u.itemCount !== 0) return ERRNO.EINVAL;
+      const rpc = new Rpc(this, client, e, obj, m, NO_FIELDS as never, key, seq);
+      inflight.add(rpc);
+      return rpc;
+    }
     let args: Record<string, unknown> | string;
     let capSlots: number[] | null = null;
     const cur = cursorAt(HEADER);
-    if (u.capCount === 0) args = m.argsCodec.decode(u, cur, noCaps);
+    if (u.capCount === 0) args = ac.decode(u, cur, noCaps);
     else {
       const got: { slots: number[] | null; window: number } = { slots: null, window: 0 };
-      args = m.argsCodec.decode(u, cur, (i) => {
+      args = ac.decode(u, cur, (i) => {
         const slot = this.receivedCap(u, i, got.window);
         if ((u.unwrapped & (1 << i)) === 0) got.window++;
         if (slot > 0) (got.slots ??= []).push(slot);
@@ -662,7 +671,7 @@ export class Bucket {
       rpc.capSlots = capSlots;
       rpc.ownedCaps = new Map(capSlots.map((slot) => [slot, this.host.capSerial(slot)]));
     }
-    client.inflight.add(rpc);
+    inflight.add(rpc);
     return rpc;
   }
 
@@ -688,11 +697,13 @@ export class Bucket {
 
   /** True when one of the RPC's levels is not serving. */
   blocked(rpc: Rpc): boolean {
+    if (this.inh.state !== SERVING) return true;
+    // Only a bucket's own level ever ends: the others block only while paused.
     return (
-      this.inh.state !== SERVING ||
-      rpc.client.inh.state !== SERVING ||
+      pausedLevels.count !== 0 &&
+      (rpc.client.inh.state !== SERVING ||
       rpc.object.inh.state !== SERVING ||
-      rpc.object.cls.inh.state !== SERVING
+        rpc.object.cls.inh.state !== SERVING)
     );
   }
 
@@ -766,17 +777,6 @@ export class Bucket {
   // ------------------------------------------------------------------ running
 
   /**
-   * @internal The RPC starts running (every level serves: blocked() said so). Levels
-   * count it only when one of them drains (Inhibitable.inhibit counts the RPCs then).
-   */
-  begin(rpc: Rpc, sys: Sys): void {
-    rpc.state = RUNNING;
-    rpc.sys = sys;
-    rpc.entry.rpcs++;
-    rpc.object.ref();
-  }
-
-  /**
    * @internal The RPC is answered: leave every level (a draining level may flip to
    * inhibited). Its caps are cleaned up by `cleanup` once the answer has gone.
    */
@@ -838,11 +838,18 @@ export class Bucket {
   }
 
   /**
-   * Call the handler. Returns what it answered now, DEFERRED (the library keeps the
-   * call), or the generator a generator handler returned (the worker runs it).
+   * @internal Start the RPC in worker `sys` (every level serves: blocked() said so) and
+   * call its handler. Levels count it only when one of them drains (Inhibitable.inhibit
+   * counts the RPCs then). Returns what the handler answered now, DEFERRED (the library
+   * keeps the call), or the generator a generator handler returned (the worker runs it).
    */
-  invoke(rpc: Rpc): unknown {
-    const h = rpc.object.cls.handlerOf(rpc.method.op);
+  serve(rpc: Rpc, sys: Sys): unknown {
+    rpc.state = RUNNING;
+    rpc.sys = sys;
+    rpc.entry.rpcs++;
+    const obj = rpc.object;
+    obj.ref();
+    const h = obj.cls.handlerOf(rpc.method.op);
     if (h === undefined) return new RpcFailure('EOPNOTSUPP');
     let res: unknown;
     try {
@@ -850,6 +857,11 @@ export class Bucket {
     } catch (e) {
       return handlerFailed(rpc, e);
     }
+    return res === undefined ? res : this.settle(rpc, res);
+  }
+
+  /** A handler's answer: a deferred or promised one is kept (DEFERRED), any other passes. */
+  private settle(rpc: Rpc, res: unknown): unknown {
     if (res instanceof Deferred) {
       if (!rpc.answered) this.countDeferred(rpc);
       else rpc.state = DEFERRED_STATE;
