@@ -3,8 +3,8 @@
 // answers the thread's next syscall. The same calls as the generator stubs of client.ts
 // (one call object, reused for every call of the thread), without a generator to resume.
 
-import { Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
-import { NO_OPTIONS, RpcCall, type CallOptions, type RpcResult } from './client.ts';
+import { NEVER, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
+import { marshal, marshalled, nextSequence, NO_OPTIONS, resultOf, RpcCall, type CallOptions, type RpcResult } from './client.ts';
 import type { ArgsOf, Interface, MethodDef, MethodSpecs, ReplyOf } from './interface.ts';
 
 /** What a continuation call goes on with: its result in, the thread's next syscall out (null: the thread exits). */
@@ -20,6 +20,7 @@ export type ContClient<M extends MethodSpecs> = {
 };
 
 const OK = Status.Ok;
+const FOREVER = NEVER;
 /**
  * Calls answered at once (refused before they were sent: bad arguments, a signal
  * already aborted) nested in one another's callbacks before the next such answer waits
@@ -47,6 +48,12 @@ export class RpcThread {
   private nested = 0;
   /** The continuation of statuses that are not a call's (set by rpcThread). */
   private own: Continuation | null = null;
+  /**
+   * The method of a plain call that is out (no options, no reply caps, answered): made
+   * here without the call object, as it needs none of its states (no timeout, no signal
+   * to listen to, no receive windows to swap).
+   */
+  private plain: MethodDef | null = null;
 
   constructor(readonly sys: Sys) {
     this.call = new RpcCall(sys, 0, null as unknown as MethodDef, undefined, NO_OPTIONS, undefined);
@@ -59,6 +66,12 @@ export class RpcThread {
       const own = this.own;
       if (own === null) throw new Error('RpcThread: a status came with no call out and no continuation of the thread');
       return own(status);
+    }
+    const m = this.plain;
+    if (m !== null) {
+      this.plain = null;
+      this.then = null;
+      return then(resultOf(this.sys, m, status, null));
     }
     const ready = this.ready;
     if (ready !== null) {
@@ -79,6 +92,17 @@ export class RpcThread {
    */
   invoke(cap: number, m: MethodDef, args: unknown, then: Then<unknown>, opts: CallOptions = NO_OPTIONS): Syscall | null {
     if (this.then !== null) throw new Error(`${m.fullName}: the thread already has a call out`);
+    if (opts === NO_OPTIONS && m.replyCodec.maxCaps === 0 && !m.oneway) {
+      const sys = this.sys;
+      const bad = marshal(sys.utcb, m, args, sys.threadId, nextSequence());
+      if (bad === null) {
+        this.then = then;
+        this.plain = m;
+        const cur = marshalled;
+        return sys.call(cap, m.op, cur.w, cur.c, cur.i, FOREVER, FOREVER);
+      }
+      return this.answerNow(bad, then);
+    }
     const c = this.call;
     c.reset(cap, m, args, opts);
     const r = c.next(OK);
@@ -87,7 +111,11 @@ export class RpcThread {
       return r.value as Syscall;
     }
     // Answered at once (nothing was sent).
-    const result = r.value as RpcResult<unknown>;
+    return this.answerNow(r.value as RpcResult<unknown>, then);
+  }
+
+  /** A call answered before it was sent: `then` now, or after a yield when nested deep. */
+  private answerNow(result: RpcResult<unknown>, then: Then<unknown>): Syscall | null {
     if (this.nested >= MAX_NESTED) {
       this.then = then;
       this.ready = result;
