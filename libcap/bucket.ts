@@ -42,7 +42,7 @@ import { keptCap, releaseKept, stillKept } from './kept-cap.ts';
 import { resolveLimits, ResourceError, type ClientLimits, type LimitErrno, type ResolvedLimits } from './limits.ts';
 import { drainingLevels, Inhibitable, InhibitState, pausedLevels } from './inhibit.ts';
 import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
-import type { MethodSpecs } from './interface.ts';
+import type { MethodDef, MethodSpecs } from './interface.ts';
 import { registerBucket } from './registry.ts';
 import { NO_FIELDS, type Cursor } from './codec.ts';
 import { Deferred, DEFERRED, Rpc, RpcFailure, RpcState } from './rpc.ts';
@@ -646,6 +646,18 @@ export class Bucket {
       inflight.add(rpc);
       return rpc;
     }
+    return this.acceptArgs(u, e, m, key, seq);
+  }
+
+  /**
+   * acceptRequest for a request with arguments: decode and validate them (caps taken
+   * from the receive windows). Apart, so that the closure it makes for caps does not make
+   * every request allocate a context.
+   */
+  private acceptArgs(u: Utcb, e: Entry, m: MethodDef, key: number, seq: number): Accepted {
+    const client = e.client;
+    const obj = e.object;
+    const ac = m.argsCodec;
     let args: Record<string, unknown> | string;
     let capSlots: number[] | null = null;
     const cur = cursorAt(HEADER);
@@ -671,7 +683,7 @@ export class Bucket {
       rpc.capSlots = capSlots;
       rpc.ownedCaps = new Map(capSlots.map((slot) => [slot, this.host.capSerial(slot)]));
     }
-    inflight.add(rpc);
+    client.inflight.add(rpc);
     return rpc;
   }
 
