@@ -148,6 +148,8 @@ export class Bucket {
   readonly parked: Rpc[] = [];
   /** @internal Deferred answers waiting to be sent. */
   readonly completions: Completion[] = [];
+  /** @internal A finished RPC whose handler never saw it, for the next request to reuse. */
+  private spare: Rpc | null = null;
   /** @internal Kick messages the manager still has to send to idle workers. */
   kicks = 0;
 
@@ -642,7 +644,12 @@ export class Bucket {
     if (ac.empty && u.capCount === 0) {
       // No arguments: nothing to decode, only the arity to check.
       if (u.length !== HEADER || u.itemCount !== 0) return ERRNO.EINVAL;
-      const rpc = new Rpc(this, client, e, obj, m, NO_FIELDS as never, key, seq);
+      let rpc = this.spare;
+      if (rpc === null) rpc = new Rpc(this, client, e, obj, m, NO_FIELDS as never, key, seq);
+      else {
+        this.spare = null;
+        rpc.renew(client, e, obj as CapObject<unknown>, m, NO_FIELDS as never, key, seq);
+      }
       inflight.add(rpc);
       return rpc;
     }
@@ -847,6 +854,15 @@ export class Bucket {
       const n = this.ops.childCount(e.rootSlot);
       if (n.ok && n.value === 0) this.dropEntry(e, false);
     }
+  }
+
+  /**
+   * @internal `rpc` was answered at once by a handler that never sees its context
+   * (CapClass.blindOf): if nothing of it was kept either, the next argument-less request
+   * reuses it instead of allocating a context.
+   */
+  recycle(rpc: Rpc): void {
+    if (rpc.reusable) this.spare = rpc;
   }
 
   /**

@@ -144,7 +144,12 @@ export function workerBody(b: Bucket): ThreadBody {
       // The usual answer: nothing (an empty reply) or a reply object, at once. (Had a
       // handler moved the reply cap away, the reply part of replyRecv sends nothing.)
       if (res === undefined) {
-        if (live && r.method.replyCodec.empty) return replyLive(r, 0, 0, 0, 0);
+        if (live && r.method.replyCodec.empty) {
+          const blind = r.object.cls.blindOf(r.method.op);
+          const next = replyLive(r, 0, 0, 0, 0);
+          if (blind) b.recycle(r);
+          return next;
+        }
         return answer(r, res, live);
       }
       if (res === DEFERRED_ANSWER || isGen(res)) return later(r, res, live);
