@@ -134,6 +134,15 @@ export function resultOf(sys: Sys, m: MethodDef, st: number, got: number[] | nul
   }
   // An empty reply decodes to the shared frozen value whatever came: its result is shared too.
   if (m.replyCodec.empty) return OK_EMPTY;
+  return decodeReply(sys, m, got);
+}
+
+/**
+ * The reply in `sys`'s UTCB decoded (resultOf's last step). Apart, so that its closure
+ * for caps does not make every call allocate a context.
+ */
+function decodeReply(sys: Sys, m: MethodDef, got: number[] | null): RpcResult<unknown> {
+  const u = sys.utcb;
   const cur = scratch;
   cur.w = 0;
   cur.i = 0;
@@ -341,8 +350,7 @@ export class RpcCall implements SysGen<RpcResult<unknown>> {
     }
     if (onStart !== undefined) onStart({ key, seq });
     if (signal !== undefined) {
-      const cap = this.cap;
-      const cancel = (): void => sendCancel(sys.kernel, sys.task, cap, key, seq);
+      const cancel = cancelFor(sys, this.cap, key, seq);
       this.signal = signal;
       this.cancel = cancel;
       signal.addEventListener('abort', cancel, { once: true });
@@ -406,6 +414,11 @@ export function connect<M extends MethodSpecs>(iface: Interface<M>, kernel: Kern
     };
   }
   return out as AsyncClient<M>;
+}
+
+/** What an abort listener runs to cancel call (key, seq) (apart: no context per call without a signal). */
+function cancelFor(sys: Sys, cap: number, key: number, seq: number): () => void {
+  return () => sendCancel(sys.kernel, sys.task, cap, key, seq);
 }
 
 /** Tell the server to cancel call (key, seq): a short-lived thread of `task` sends it. */
