@@ -40,11 +40,11 @@ import { badgeClient, badgeEntry, Client, Entry, makeBadge, MAX_CLIENTS } from '
 import { ERRNO, type ErrnoName } from './errno.ts';
 import { keptCap, releaseKept, stillKept } from './kept-cap.ts';
 import { resolveLimits, ResourceError, type ClientLimits, type LimitErrno, type ResolvedLimits } from './limits.ts';
-import { drainingLevels, Inhibitable, InhibitState } from './inhibit.ts';
+import { drainingLevels, Inhibitable, InhibitState, pausedLevels } from './inhibit.ts';
 import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
-import type { MethodSpecs } from './interface.ts';
+import type { MethodDef, MethodSpecs } from './interface.ts';
 import { registerBucket } from './registry.ts';
-import type { Cursor } from './codec.ts';
+import { NO_FIELDS, type Cursor } from './codec.ts';
 import { Deferred, DEFERRED, Rpc, RpcFailure, RpcState } from './rpc.ts';
 import { managerBody } from './manager.ts';
 import { workerBody } from './worker.ts';
@@ -148,6 +148,8 @@ export class Bucket {
   readonly parked: Rpc[] = [];
   /** @internal Deferred answers waiting to be sent. */
   readonly completions: Completion[] = [];
+  /** @internal A finished RPC whose handler never saw it, for the next request to reuse. */
+  private spare: Rpc | null = null;
   /** @internal Kick messages the manager still has to send to idle workers. */
   kicks = 0;
 
@@ -634,16 +636,42 @@ export class Bucket {
       client.tombstones.delete(key);
       return ERRNO.EINTR;
     }
-    if (client.inflight.has(key)) return ERRNO.EBUSY;
+    const inflight = client.inflight;
+    if (inflight.size !== 0 && inflight.has(key)) return ERRNO.EBUSY;
     // The client's RPCs in flight (each holds a saved reply cap while queued or deferred).
-    if (client.inflight.size >= (obj.cls.limits?.rpcs ?? client.limits.rpcs)) return ERRNO.EAGAIN;
+    if (inflight.size >= (obj.cls.limits?.rpcs ?? client.limits.rpcs)) return ERRNO.EAGAIN;
+    const ac = m.argsCodec;
+    if (ac.empty && u.capCount === 0) {
+      // No arguments: nothing to decode, only the arity to check.
+      if (u.length !== HEADER || u.itemCount !== 0) return ERRNO.EINVAL;
+      let rpc = this.spare;
+      if (rpc === null) rpc = new Rpc(this, client, e, obj, m, NO_FIELDS as never, key, seq);
+      else {
+        this.spare = null;
+        rpc.renew(client, e, obj as CapObject<unknown>, m, NO_FIELDS as never, key, seq);
+      }
+      inflight.add(rpc);
+      return rpc;
+    }
+    return this.acceptArgs(u, e, m, key, seq);
+  }
+
+  /**
+   * acceptRequest for a request with arguments: decode and validate them (caps taken
+   * from the receive windows). Apart, so that the closure it makes for caps does not make
+   * every request allocate a context.
+   */
+  private acceptArgs(u: Utcb, e: Entry, m: MethodDef, key: number, seq: number): Accepted {
+    const client = e.client;
+    const obj = e.object;
+    const ac = m.argsCodec;
     let args: Record<string, unknown> | string;
     let capSlots: number[] | null = null;
     const cur = cursorAt(HEADER);
-    if (u.capCount === 0) args = m.argsCodec.decode(u, cur, noCaps);
+    if (u.capCount === 0) args = ac.decode(u, cur, noCaps);
     else {
       const got: { slots: number[] | null; window: number } = { slots: null, window: 0 };
-      args = m.argsCodec.decode(u, cur, (i) => {
+      args = ac.decode(u, cur, (i) => {
         const slot = this.receivedCap(u, i, got.window);
         if ((u.unwrapped & (1 << i)) === 0) got.window++;
         if (slot > 0) (got.slots ??= []).push(slot);
@@ -688,11 +716,13 @@ export class Bucket {
 
   /** True when one of the RPC's levels is not serving. */
   blocked(rpc: Rpc): boolean {
+    if (this.inh.state !== SERVING) return true;
+    // Only a bucket's own level ever ends: the others block only while paused.
     return (
-      this.inh.state !== SERVING ||
-      rpc.client.inh.state !== SERVING ||
+      pausedLevels.count !== 0 &&
+      (rpc.client.inh.state !== SERVING ||
       rpc.object.inh.state !== SERVING ||
-      rpc.object.cls.inh.state !== SERVING
+        rpc.object.cls.inh.state !== SERVING)
     );
   }
 
@@ -766,17 +796,6 @@ export class Bucket {
   // ------------------------------------------------------------------ running
 
   /**
-   * @internal The RPC starts running (every level serves: blocked() said so). Levels
-   * count it only when one of them drains (Inhibitable.inhibit counts the RPCs then).
-   */
-  begin(rpc: Rpc, sys: Sys): void {
-    rpc.state = RUNNING;
-    rpc.sys = sys;
-    rpc.entry.rpcs++;
-    rpc.object.ref();
-  }
-
-  /**
    * @internal The RPC is answered: leave every level (a draining level may flip to
    * inhibited). Its caps are cleaned up by `cleanup` once the answer has gone.
    */
@@ -838,11 +857,27 @@ export class Bucket {
   }
 
   /**
-   * Call the handler. Returns what it answered now, DEFERRED (the library keeps the
-   * call), or the generator a generator handler returned (the worker runs it).
+   * @internal `rpc` was answered at once by a handler that never sees its context
+   * (CapClass.blindOf): if nothing of it was kept either, the next argument-less request
+   * reuses it instead of allocating a context.
    */
-  invoke(rpc: Rpc): unknown {
-    const h = rpc.object.cls.handlerOf(rpc.method.op);
+  recycle(rpc: Rpc): void {
+    if (rpc.reusable) this.spare = rpc;
+  }
+
+  /**
+   * @internal Start the RPC in worker `sys` (every level serves: blocked() said so) and
+   * call its handler. Levels count it only when one of them drains (Inhibitable.inhibit
+   * counts the RPCs then). Returns what the handler answered now, DEFERRED (the library
+   * keeps the call), or the generator a generator handler returned (the worker runs it).
+   */
+  serve(rpc: Rpc, sys: Sys): unknown {
+    rpc.state = RUNNING;
+    rpc.sys = sys;
+    rpc.entry.rpcs++;
+    const obj = rpc.object;
+    obj.ref();
+    const h = obj.cls.handlerOf(rpc.method.op);
     if (h === undefined) return new RpcFailure('EOPNOTSUPP');
     let res: unknown;
     try {
@@ -850,6 +885,11 @@ export class Bucket {
     } catch (e) {
       return handlerFailed(rpc, e);
     }
+    return res === undefined ? res : this.settle(rpc, res);
+  }
+
+  /** A handler's answer: a deferred or promised one is kept (DEFERRED), any other passes. */
+  private settle(rpc: Rpc, res: unknown): unknown {
     if (res instanceof Deferred) {
       if (!rpc.answered) this.countDeferred(rpc);
       else rpc.state = DEFERRED_STATE;

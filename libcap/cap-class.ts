@@ -3,6 +3,7 @@
 // interface it serves with its handlers, and its own inhibit state. Classes and buckets
 // are orthogonal: an object of any class can be served through any bucket.
 
+import { isContextBlind } from './blind-handler.ts';
 import type { ErrnoName } from './errno.ts';
 import type { Interface, MethodSpecs } from './interface.ts';
 import { Inhibitable } from './inhibit.ts';
@@ -53,6 +54,9 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
   /** Handlers by opcode, laid out as the interface's table (the demuxer's lookup). */
   private readonly handlerTable: (RawHandler | undefined)[];
   private readonly handlerMap = new Map<number, RawHandler>();
+  /** Opcodes whose handler never sees its context (blind-handler.ts), as the table and beyond it. */
+  private readonly blindTable: boolean[];
+  private readonly blindOps = new Set<number>();
 
   constructor(readonly spec: ClassSpec<M, D, A>) {
     this.name = spec.name;
@@ -69,7 +73,15 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
     for (const m of spec.interface.list) {
       const h = handlers[m.name];
       if (h !== undefined) this.handlerMap.set(m.op, h);
+      if (h !== undefined && isContextBlind(h)) this.blindOps.add(m.op);
     }
+    this.blindTable = spec.interface.table.map((m) => m !== undefined && this.blindOps.has(m.op));
+  }
+
+  /** @internal True when opcode `op`'s handler provably never sees its context. */
+  blindOf(op: number): boolean {
+    const t = this.blindTable;
+    return op < t.length ? t[op]! : this.blindOps.has(op);
   }
 
   /** @internal The handler of opcode `op`; undefined when the class has none (EOPNOTSUPP). */

@@ -45,19 +45,22 @@ export class Entry {
 
 /**
  * A client's accepted, unanswered RPCs. Usually one or two, so a small array with
- * swap-remove beats a Map (whose set/delete churn rehashes and allocates per RPC).
+ * swap-remove beats a Map (whose set/delete churn rehashes and allocates per RPC). The
+ * array's length never shrinks (a count says how much is used): V8 trims an array's
+ * store when pop() empties it, and the next push would allocate it again, per RPC.
  */
 export class InflightList {
-  private readonly items: Rpc[] = [];
+  private readonly items: (Rpc | undefined)[] = [];
+  private n = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.n;
   }
 
   /** The RPC from client thread `key`, if any. */
   get(key: number): Rpc | undefined {
     const a = this.items;
-    for (let i = 0; i < a.length; i++) if (a[i]!.key === key) return a[i];
+    for (let i = 0; i < this.n; i++) if (a[i]!.key === key) return a[i];
     return undefined;
   }
 
@@ -66,23 +69,30 @@ export class InflightList {
   }
 
   add(rpc: Rpc): void {
-    this.items.push(rpc);
+    const a = this.items;
+    if (this.n === a.length) a.push(rpc);
+    else a[this.n] = rpc;
+    this.n++;
   }
 
   remove(rpc: Rpc): void {
     const a = this.items;
-    const i = a.indexOf(rpc);
+    const last = this.n - 1;
+    let i = last;
+    while (i >= 0 && a[i] !== rpc) i--;
     if (i < 0) return;
-    const last = a.pop()!;
-    if (i < a.length) a[i] = last;
+    a[i] = a[last];
+    a[last] = undefined;
+    this.n = last;
   }
 
   values(): readonly Rpc[] {
-    return this.items;
+    return this.items.slice(0, this.n) as Rpc[];
   }
 
   clear(): void {
-    this.items.length = 0;
+    this.items.fill(undefined);
+    this.n = 0;
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type Syscall,
   type SysGen,
   type Task,
+  type Utcb,
 } from '../core/index.ts';
 import { ERRNO, errnoMessage, errnoName, type ErrnoName } from './errno.ts';
 import { callFromHost } from './host-caller.ts';
@@ -79,16 +80,85 @@ export type AsyncClient<M extends MethodSpecs> = {
 };
 
 let sequence = 0;
+/** @internal The next request sequence number (every stub of the process shares the count). */
+export function nextSequence(): number {
+  return (sequence = (sequence + 1) >>> 0);
+}
 function noCaps(): number {
   return -1;
 }
-const NO_OPTIONS: CallOptions = Object.freeze({});
+/** @internal The options of a call given none (shared, frozen). */
+export const NO_OPTIONS: CallOptions = Object.freeze({});
 /** The value of a one-way call's result (shared, frozen). */
 const NO_REPLY: Record<string, never> = Object.freeze({});
 // Encoding and decoding run to completion synchronously: one scratch cursor is enough.
 const scratch = { w: 0, i: 0, c: 0 };
 /** The result of every call answered with an empty reply (shared, frozen: one allocation fewer per call). */
 const OK_EMPTY: RpcResult<unknown> = Object.freeze({ ok: true, value: NO_FIELDS });
+
+/**
+ * @internal Write a request into `u`: the header (cancel key, sequence) and the
+ * arguments. Null when written (`marshalled` then holds its words, items and caps), else
+ * the EINVAL result saying what is wrong with an argument (nothing is to be sent).
+ */
+export function marshal(u: Utcb, m: MethodDef, args: unknown, key: number, seq: number): RpcResult<never> | null {
+  u.mr[0] = key;
+  u.mr[1] = seq;
+  u.grantMask = 0;
+  const cur = scratch;
+  cur.w = HEADER;
+  cur.i = 0;
+  cur.c = 0;
+  const codec = m.argsCodec;
+  if (codec.empty) return null; // nothing to write (extra fields are ignored, as encode does)
+  const bad = codec.encode(u, (args ?? NO_OPTIONS) as Record<string, unknown>, cur);
+  return bad === null ? null : { ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` };
+}
+
+/** @internal What the last marshal() wrote (valid until the next). */
+export const marshalled: { readonly w: number; readonly i: number; readonly c: number } = scratch;
+
+/**
+ * @internal The result of call `m` that returned `st` (the reply in `sys`'s UTCB):
+ * the kernel's or the server's error, EPROTO for a reply the interface does not allow
+ * (its caps deleted), else the decoded reply. `got` holds the slots reserved for reply
+ * caps, or null when the method answers none.
+ */
+export function resultOf(sys: Sys, m: MethodDef, st: number, got: number[] | null): RpcResult<unknown> {
+  const u = sys.utcb;
+  if (st !== OK) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
+  if (m.oneway) return { ok: true, value: NO_REPLY };
+  if (u.label !== 0) {
+    const name = errnoName(u.label) ?? 'EIO';
+    return { ok: false, error: name, message: m.fullName };
+  }
+  // An empty reply decodes to the shared frozen value whatever came: its result is shared too.
+  if (m.replyCodec.empty) return OK_EMPTY;
+  return decodeReply(sys, m, got);
+}
+
+/**
+ * The reply in `sys`'s UTCB decoded (resultOf's last step). Apart, so that its closure
+ * for caps does not make every call allocate a context.
+ */
+function decodeReply(sys: Sys, m: MethodDef, got: number[] | null): RpcResult<unknown> {
+  const u = sys.utcb;
+  const cur = scratch;
+  cur.w = 0;
+  cur.i = 0;
+  cur.c = 0;
+  const value = m.replyCodec.decode(u, cur, got === null ? noCaps : (i) => {
+    const slot = got[i]!;
+    return sys.identify(slot) === null ? -1 : slot;
+  });
+  if (typeof value === 'string') {
+    // The server answered something that does not match the interface: drop its caps.
+    if (got !== null) for (const s of got) if (sys.identify(s) !== null) sys.delete(s);
+    return { ok: false, error: 'EPROTO', message: `${m.fullName}: bad reply: ${value}` };
+  }
+  // An empty reply decodes to the shared frozen value: its result is shared too.
+  return value === NO_FIELDS ? OK_EMPTY : { ok: true, value };
+}
 
 /** The kernel status of a failed IPC, as the errno a client sees. */
 export function kernelErrno(status: number): ErrnoName {
@@ -145,9 +215,9 @@ const CANCELLING = 3;
  * iterator rather than a generator: no generator object, frame or resume per call. It
  * behaves as a generator would with the cleanup in a `finally`: a thread torn down
  * while blocked in the call (return or throw) restores its receive windows and drops
- * its abort listener.
+ * its abort listener. @internal (exported for rpc-thread.ts)
  */
-class RpcCall implements SysGen<RpcResult<unknown>> {
+export class RpcCall implements SysGen<RpcResult<unknown>> {
   private phase = FRESH;
   /** The caller's own receive windows (a server worker's, for a nested call), put back after. */
   private saved: number[] | null = null;
@@ -167,12 +237,31 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
 
   constructor(
     private readonly sys: Sys,
-    private readonly cap: number,
-    private readonly m: MethodDef,
-    private readonly args: unknown,
-    private readonly opts: CallOptions,
-    private readonly onStart: ((id: CallId) => void) | undefined,
+    private cap: number,
+    private m: MethodDef,
+    private args: unknown,
+    private opts: CallOptions,
+    private onStart: ((id: CallId) => void) | undefined,
   ) {}
+
+  /**
+   * @internal Make this (finished or fresh) call a new one of the same thread: a
+   * continuation thread reuses one call object for every call it makes (rpc-thread.ts).
+   */
+  reset(cap: number, m: MethodDef, args: unknown, opts: CallOptions): void {
+    this.phase = FRESH;
+    this.cap = cap;
+    this.m = m;
+    this.args = args;
+    this.opts = opts;
+    this.onStart = undefined;
+    this.saved = null;
+    this.landed = null;
+    this.signal = undefined;
+    this.cancel = null;
+    this.value = undefined;
+    this.done = false;
+  }
 
   [Symbol.iterator](): this {
     return this;
@@ -240,18 +329,12 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
     const { sys, m, opts } = this;
     const u = sys.utcb;
     const key = sys.threadId;
-    const seq = (sequence = (sequence + 1) >>> 0);
+    const seq = nextSequence();
     this.key = key;
     this.seq = seq;
-    u.mr[0] = key;
-    u.mr[1] = seq;
-    u.grantMask = 0;
-    const cur = scratch;
-    cur.w = HEADER;
-    cur.i = 0;
-    cur.c = 0;
-    const bad = m.argsCodec.encode(u, (this.args ?? NO_OPTIONS) as Record<string, unknown>, cur);
-    if (bad !== null) return this.returns({ ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` });
+    const bad = marshal(u, m, this.args, key, seq);
+    if (bad !== null) return this.returns(bad);
+    const cur = marshalled;
     const words = cur.w;
     const caps = cur.c;
     const items = cur.i;
@@ -267,8 +350,7 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
     }
     if (onStart !== undefined) onStart({ key, seq });
     if (signal !== undefined) {
-      const cap = this.cap;
-      const cancel = (): void => sendCancel(sys.kernel, sys.task, cap, key, seq);
+      const cancel = cancelFor(sys, this.cap, key, seq);
       this.signal = signal;
       this.cancel = cancel;
       signal.addEventListener('abort', cancel, { once: true });
@@ -301,30 +383,7 @@ class RpcCall implements SysGen<RpcResult<unknown>> {
 
   /** Unmarshal the answer of a call that returned `st`. */
   private answer(st: number): RpcResult<unknown> {
-    const { sys, m } = this;
-    const u = sys.utcb;
-    if (st !== OK) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
-    if (m.oneway) return { ok: true, value: NO_REPLY };
-    if (u.label !== 0) {
-      const name = errnoName(u.label) ?? 'EIO';
-      return { ok: false, error: name, message: m.fullName };
-    }
-    const cur = scratch;
-    cur.w = 0;
-    cur.i = 0;
-    cur.c = 0;
-    const got = this.landed;
-    const value = m.replyCodec.decode(u, cur, got === null ? noCaps : (i) => {
-      const slot = got[i]!;
-      return sys.identify(slot) === null ? -1 : slot;
-    });
-    if (typeof value === 'string') {
-      // The server answered something that does not match the interface: drop its caps.
-      if (got !== null) for (const s of got) if (sys.identify(s) !== null) sys.delete(s);
-      return { ok: false, error: 'EPROTO', message: `${m.fullName}: bad reply: ${value}` };
-    }
-    // An empty reply decodes to the shared frozen value: its result is shared too.
-    return value === NO_FIELDS ? OK_EMPTY : { ok: true, value };
+    return resultOf(this.sys, this.m, st, this.landed);
   }
 }
 
@@ -355,6 +414,11 @@ export function connect<M extends MethodSpecs>(iface: Interface<M>, kernel: Kern
     };
   }
   return out as AsyncClient<M>;
+}
+
+/** What an abort listener runs to cancel call (key, seq) (apart: no context per call without a signal). */
+function cancelFor(sys: Sys, cap: number, key: number, seq: number): () => void {
+  return () => sendCancel(sys.kernel, sys.task, cap, key, seq);
 }
 
 /** Tell the server to cancel call (key, seq): a short-lived thread of `task` sends it. */

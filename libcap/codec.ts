@@ -23,6 +23,8 @@ export interface FieldsCodec {
   readonly maxWords: number;
   readonly maxItems: number;
   readonly maxCaps: number;
+  /** No fields: encode writes nothing, decode answers NO_FIELDS when no word is left over. */
+  readonly empty: boolean;
   /** Write `values` at the cursor; returns null, or what is wrong with a value. */
   encode(u: Utcb, values: Readonly<Record<string, unknown>>, cur: Cursor): string | null;
   /** Read and validate; returns the values, or a string saying what is malformed. */
@@ -57,6 +59,7 @@ export function compileFields(fields: Fields, where: string): FieldsCodec {
     maxWords: budget.w,
     maxItems: budget.i,
     maxCaps: budget.c,
+    empty: steps.length === 0,
     encode(u, values, cur) {
       for (let k = 0; k < steps.length; k++) {
         const s = steps[k]!;

@@ -13,6 +13,8 @@ export { interfaceDocs } from './docs.ts';
 // Clients
 export { stub, connect, invoke, hostInvoke, kernelErrno, RpcError } from './client.ts';
 export type { AsyncClient, ThreadClient, RpcResult, CallOptions, CallId } from './client.ts';
+export { RpcThread, rpcThread } from './rpc-thread.ts';
+export type { ContClient, Then } from './rpc-thread.ts';
 
 // Servers
 export { Bucket, bugReports } from './bucket.ts';

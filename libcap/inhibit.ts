@@ -37,6 +37,13 @@ export interface Cancellable {
  */
 export const drainingLevels = { count: 0 };
 
+/**
+ * How many levels are draining or inhibited now, in every bucket of the process. While
+ * none is, an RPC's client, object and class levels all serve, and a worker starting
+ * it checks only its bucket's own level (the one level that may also have ended).
+ */
+export const pausedLevels = { count: 0 };
+
 export class Inhibitable {
   state: InhibitStateCode = InhibitState.Serving;
   /**
@@ -61,8 +68,11 @@ export class Inhibitable {
 
   /** Change state, keeping drainingLevels true. */
   private setState(s: InhibitStateCode): void {
-    if (this.state === InhibitState.Draining) drainingLevels.count--;
+    const was = this.state;
+    if (was === InhibitState.Draining) drainingLevels.count--;
     if (s === InhibitState.Draining) drainingLevels.count++;
+    if (was === InhibitState.Draining || was === InhibitState.Inhibited) pausedLevels.count--;
+    if (s === InhibitState.Draining || s === InhibitState.Inhibited) pausedLevels.count++;
     this.state = s;
   }
 

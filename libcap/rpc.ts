@@ -200,6 +200,32 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
     readonly seq: number,
   ) {}
 
+  /**
+   * @internal Make this finished RPC (see `reusable`) a new one of the same bucket: a
+   * context its handler never saw is reused rather than made again for every request.
+   */
+  renew(client: Client, entry: Entry, object: CapObject<D>, method: MethodDef<S>, args: ArgsOf<S>, key: number, seq: number): void {
+    const w = this as { -readonly [K in keyof Rpc<D, S>]: Rpc<D, S>[K] };
+    this.state = RpcState.Running;
+    this.replySlot = 0;
+    this.sys = null;
+    w.client = client;
+    w.entry = entry;
+    w.object = object;
+    w.method = method;
+    w.args = args;
+    w.key = key;
+    w.seq = seq;
+  }
+
+  /**
+   * @internal Answered, and nothing of it was kept: never cancelled or answered by the
+   * library, no caps, hooks, signal or deferred handle (nothing made on first use).
+   */
+  get reusable(): boolean {
+    return this.state === RpcState.Done && this.x === null && !this.cancelled && !this.answered;
+  }
+
   /** The object's data. */
   get data(): D {
     return this.object.data;

@@ -12,6 +12,7 @@
 
 import { CODE_MASK, isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
 import { handlerFailed, type Bucket } from './bucket.ts';
+import { InhibitState, pausedLevels } from './inhibit.ts';
 import { Op } from '../core/thread.ts';
 import { ERRNO } from './errno.ts';
 import { DEFERRED } from './rpc.ts';
@@ -30,6 +31,7 @@ const DEFERRED_ANSWER = DEFERRED;
 const isToken = isSyscall;
 const OP_CALL = Op.Call;
 const OP_SEND = Op.Send;
+const SERVING = InhibitState.Serving;
 const NO_ROOM = new RpcFailure('ENOMEM', 'the server has no free cap slot');
 
 /** The body of a worker thread of `b`. */
@@ -113,11 +115,11 @@ export function workerBody(b: Bucket): ThreadBody {
     /** Answer a live request through the implicit reply cap. */
     function replyLive(r: Rpc | null, label: number, words: number, caps: number, items: number): Syscall {
       if (r !== null) b.finish(r);
-      answered = r;
       // Received caps, granted caps and unsent entries are cleaned up right after the
       // reply: with replyRecv that would wait for the next request, holding them while
       // idle, and by then a granted cap's slot may hold another cap (a saved reply cap).
       const cleanup = r !== null && r.needsCleanup;
+      answered = cleanup ? r : null;
       if (cleanup || b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
         phase = Phase.Replied;
         return sys.reply(label, words, caps, items);
@@ -130,15 +132,32 @@ export function workerBody(b: Bucket): ThreadBody {
 
     /** Run an accepted RPC; `live` when the worker holds its implicit reply cap. */
     function run(r: Rpc, live: boolean): Syscall | null {
-      if (live && b.blocked(r)) {
+      // Paused or ended levels are rare: the full check only when some level is.
+      if (live && (b.inh.state !== SERVING || pausedLevels.count !== 0) && b.blocked(r)) {
         r.replySlot = save();
         // No slot for the reply cap (the server's cap space is full): ENOMEM now.
         if (r.replySlot === 0 && sys.hasCaller) return replyLive(b.refuse(r), ERRNO.ENOMEM, 0, 0, 0);
         b.enqueue(r);
         return afterWork();
       }
-      b.begin(r, sys);
-      const res = b.invoke(r);
+      const res = b.serve(r, sys);
+      // The usual answer: nothing (an empty reply) or a reply object, at once. (Had a
+      // handler moved the reply cap away, the reply part of replyRecv sends nothing.)
+      if (res === undefined) {
+        if (live && r.method.replyCodec.empty) {
+          const blind = r.object.cls.blindOf(r.method.op);
+          const next = replyLive(r, 0, 0, 0, 0);
+          if (blind) b.recycle(r);
+          return next;
+        }
+        return answer(r, res, live);
+      }
+      if (res === DEFERRED_ANSWER || isGen(res)) return later(r, res, live);
+      return answer(r, res, live);
+    }
+
+    /** The handler deferred its answer, or is a generator to run. */
+    function later(r: Rpc, res: unknown, live: boolean): Syscall | null {
       if (res === DEFERRED_ANSWER) {
         // Answered before the handler returned: kept for us to send, or (a queued request
         // with a saved reply cap) already queued as a completion.
@@ -152,20 +171,18 @@ export function workerBody(b: Bucket): ThreadBody {
         }
         return afterWork();
       }
-      if (isGen(res)) {
-        // Its nested calls swap the windows (and put them back): prepare them again after.
-        windowsUsed = true;
-        if (live) r.replySlot = save();
-        if (r.replySlot === 0 && live && sys.hasCaller) {
-          void res.return(undefined);
-          return giveUp(r);
-        }
-        rpc = r;
-        gen = res;
-        phase = Phase.Gen;
-        return stepGen(OK);
+      const g = res as Generator<unknown, unknown, number>;
+      // Its nested calls swap the windows (and put them back): prepare them again after.
+      windowsUsed = true;
+      if (live) r.replySlot = save();
+      if (r.replySlot === 0 && live && sys.hasCaller) {
+        void g.return(undefined);
+        return giveUp(r);
       }
-      return answer(r, res, live);
+      rpc = r;
+      gen = g;
+      phase = Phase.Gen;
+      return stepGen(OK);
     }
 
     function answer(r: Rpc, value: unknown, live: boolean): Syscall | null {
@@ -231,18 +248,7 @@ export function workerBody(b: Bucket): ThreadBody {
     }
 
     function received(status: number): Syscall | null {
-      if (status !== OK) {
-        if (status === TIMEOUT) {
-          // Work queued while the timeout fired (its kick may find nobody waiting): take it.
-          if (b.pending.length !== 0 || b.completions.length !== 0) return afterWork();
-          return b.retire() ? exit() : waitNext();
-        }
-        // A notification, or suspended and resumed while receiving (Decision 5): again.
-        if (status === NOTIFICATION || (status & CODE_MASK) === CANCELLED) return waitNext();
-        // The endpoint is dead: the bucket ended.
-        b.workers--;
-        return exit();
-      }
+      if (status !== OK) return receiveFailed(status);
       if (u.capCount !== 0) windowsUsed = true;
       if (u.badge === 0) return afterWork(); // a kick: queued work is waiting
       const live = sys.hasCaller;
@@ -250,6 +256,20 @@ export function workerBody(b: Bucket): ThreadBody {
       if (a === null) return afterWork();
       if (typeof a === 'number') return live ? replyLive(null, a, 0, 0, 0) : afterWork();
       return run(a, true);
+    }
+
+    /** The receive failed: timed out, interrupted, or the endpoint is dead. */
+    function receiveFailed(status: number): Syscall | null {
+      if (status === TIMEOUT) {
+        // Work queued while the timeout fired (its kick may find nobody waiting): take it.
+        if (b.pending.length !== 0 || b.completions.length !== 0) return afterWork();
+        return b.retire() ? exit() : waitNext();
+      }
+      // A notification, or suspended and resumed while receiving (Decision 5): again.
+      if (status === NOTIFICATION || (status & CODE_MASK) === CANCELLED) return waitNext();
+      // The endpoint is dead: the bucket ended.
+      b.workers--;
+      return exit();
     }
 
     return (status: number): Syscall | null => {

@@ -4,7 +4,7 @@
 // a pool of workers.
 
 import { Kernel, Status, VirtualClock, type Continuation, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { Bucket, connect, defineClass, defineInterface, HEADER_WORDS, RpcFailure, stub, t, type CapObject } from '../../libcap/index.ts';
+import { Bucket, connect, defineClass, defineInterface, HEADER_WORDS, RpcFailure, rpcThread, stub, t, type CapObject, type RpcResult, type RpcThread } from '../../libcap/index.ts';
 import { nsPer, type RowGroup } from '../row.ts';
 
 const Bench = defineInterface('bench', {
@@ -125,6 +125,53 @@ function* openCalls(sys: Sys, cap: number, count: number): SysGen<number> {
   return ok;
 }
 
+/** What one timed run of continuation-stub calls reads and writes. */
+interface ContRun {
+  readonly cap: number;
+  readonly n: number;
+  /** Calls made, and calls answered as expected. */
+  i: number;
+  ok: number;
+  t0: number;
+  ms: number;
+}
+
+/**
+ * The body of a continuation client thread making null calls through a continuation
+ * stub (rpc-thread.ts): WARM untimed calls, then `n` timed. Defined once (see timedCalls).
+ */
+function nullContCalls(run: ContRun, t: RpcThread): () => ReturnType<RpcThread['step']> {
+  const s = t.stub(Bench, run.cap);
+  const next = (r: RpcResult<unknown>): ReturnType<RpcThread['step']> => {
+    if (r.ok) run.ok++;
+    if (run.i === WARM) {
+      run.ok = 0;
+      run.t0 = performance.now();
+    } else if (run.i === WARM + run.n) {
+      run.ms = performance.now() - run.t0;
+      return null;
+    }
+    run.i++;
+    return s.nop(undefined, next);
+  };
+  return () => {
+    run.i++;
+    return s.nop(undefined, next);
+  };
+}
+
+/** Time `n` null calls through a continuation stub in a continuation client thread. */
+function contNull(n: number): number {
+  const w = world();
+  const run: ContRun = { cap: w.cap, n, i: 0, ok: 0, t0: 0, ms: 0 };
+  w.k.spawn(w.client, rpcThread(nullContCalls.bind(null, run)));
+  const fast0 = w.k.counters.fastpath;
+  w.k.run();
+  if (run.ok !== n) throw new Error(`libcap.rpc.null: expected ${n} answers, got ${run.ok}`);
+  if (w.k.counters.fastpath - fast0 < 2 * n) throw new Error('libcap.rpc.null: the calls left the kernel fast path');
+  return nsPer(run.ms, n);
+}
+
 /**
  * `n` null requests from a continuation client writing the libcap header (cancel key,
  * sequence) itself: what the bucket costs beyond the kernel round trip.
@@ -208,7 +255,14 @@ export const group: RowGroup = {
   rows: [
     {
       name: 'libcap.rpc.null',
-      what: 'null RPC (no arguments, empty reply) through a stub in a client thread to a bucket worker and back',
+      what: 'null RPC (no arguments, empty reply) through a continuation stub (rpcThread) in a continuation client thread to a bucket worker and back',
+      iterations: 150_000,
+      warmup: 5,
+      run: (n) => contNull(n),
+    },
+    {
+      name: 'libcap.rpc.null.gen',
+      what: 'libcap.rpc.null through the generator stub (stub(), yield*) in a generator client thread',
       iterations: 150_000,
       warmup: 5,
       run: (n) => inThread(n, nullCalls),

@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Bucket, connect, defineClass, defineInterface, t, type Rpc, type ErrnoName } from '../../libcap/index.ts';
-import { drainingLevels } from '../../libcap/inhibit.ts';
+import { drainingLevels, pausedLevels } from '../../libcap/inhibit.ts';
 import { advance, Ctl, CtlLog, ctlClass, mustCreate, ops, settle, track, world } from './harness.ts';
 
 type Level = 'bucket' | 'class' | 'object' | 'client';
@@ -334,6 +334,30 @@ describe('inhibition: a drain counts the RPCs running when it begins', () => {
     expect(drainingLevels.count).toBe(before);
     expect(resume()).toBe(true);
     expect(await inside.attempt.add({ by: 1 })).toMatchObject({ ok: true });
+  });
+
+  it.each(LEVELS)('%s level: counted as paused while draining or inhibited (workers check levels only then), not after resume', async (level) => {
+    const { w, inside, inhibit, resume, state } = levels(level);
+    const before = pausedLevels.count;
+    const running = track(inside.attempt.block({ ms: 10 }));
+    await settle(w.k);
+    const inh = track(inhibit());
+    await settle(w.k);
+    expect(state()).toBe('draining');
+    expect(pausedLevels.count).toBe(before + 1);
+    await advance(w.k, 10);
+    expect(running.done).toBe(true);
+    expect(inh.value).toBeNull();
+    expect(state()).toBe('inhibited');
+    expect(pausedLevels.count).toBe(before + 1);
+    // Parked while paused, served once the level resumes.
+    const parked = track(inside.attempt.add({ by: 2 }));
+    await settle(w.k);
+    expect(parked.done).toBe(false);
+    expect(resume()).toBe(true);
+    expect(pausedLevels.count).toBe(before);
+    await settle(w.k);
+    expect(parked.value).toMatchObject({ ok: true, value: { value: 2 } });
   });
 });
 
