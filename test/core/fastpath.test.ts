@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FaultReply, NEVER, Rights, Status, type Kernel, type Sys } from '../../core/index.ts';
-import { invariantViolations, rig, stateWithoutCounters } from './harness.ts';
+import { invariantViolations, rig, runBothPaths, stateWithoutCounters } from './harness.ts';
 
 interface Scenario {
   name: string;
@@ -459,15 +459,7 @@ const scenarios: Scenario[] = [
 
 /** Run a scenario on both kernels and require identical observations. */
 async function equivalent(s: Scenario): Promise<void> {
-  const slow = rig({ fastpath: false });
-  const fast = rig({ fastpath: true });
-  const rs = await s.run(slow.k);
-  const rf = await s.run(fast.k);
-  expect(rf).toEqual(rs);
-  expect(invariantViolations(slow.k)).toEqual([]);
-  expect(stateWithoutCounters(fast.k)).toEqual(stateWithoutCounters(slow.k));
-  expect(fast.tr.events.length).toBeGreaterThan(0);
-  expect(fast.tr.events).toEqual(slow.tr.events);
+  const { slow, fast } = await runBothPaths((k) => s.run(k));
   const cs = slow.k.counters;
   const cf = fast.k.counters;
   expect({ ...cf, fastpath: 0, slowpath: 0 }).toEqual({ ...cs, fastpath: 0, slowpath: 0 });

@@ -1,6 +1,7 @@
 // Shared helpers for the kernel tests: a kernel on virtual time, a tracer, and readers of
 // thread states, endpoint queues and cap spaces through the public introspection API.
 
+import { expect } from 'vitest';
 import {
   Kernel,
   RecordingTracer,
@@ -132,4 +133,23 @@ export function invariantViolations(k: Kernel): string[] {
     if (t.state === 'running') bad.push(`thread ${t.id}: running outside the run loop`);
   }
   return bad;
+}
+
+/**
+ * Run `run` on a kernel with the fast paths off and on (each with a recording tracer) and
+ * require the same observations: results, invariants on both, the state apart from the
+ * counters, and the same non-empty trace. Answers both rigs for checks of the counters.
+ */
+export async function runBothPaths(run: (k: Kernel) => unknown): Promise<{ slow: Rig; fast: Rig }> {
+  const slow = rig({ fastpath: false });
+  const fast = rig({ fastpath: true });
+  const rs = await run(slow.k);
+  const rf = await run(fast.k);
+  expect(rf).toEqual(rs);
+  expect(invariantViolations(slow.k)).toEqual([]);
+  expect(invariantViolations(fast.k)).toEqual([]);
+  expect(stateWithoutCounters(fast.k)).toEqual(stateWithoutCounters(slow.k));
+  expect(fast.tr.events.length).toBeGreaterThan(0);
+  expect(fast.tr.events).toEqual(slow.tr.events);
+  return { slow, fast };
 }
