@@ -91,3 +91,10 @@ export async function shutdownNamed(name: string, buckets: readonly Bucket[], fo
   }
   return notes;
 }
+
+/** The JSON-cloneable fields (numbers, strings, booleans, null) of an options object: what a server body's options keep. */
+export function jsonOnly(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v === null || ['number', 'string', 'boolean'].includes(typeof v)) out[k] = v;
+  return out;
+}

@@ -4,7 +4,7 @@
 // call's error means the translator is gone is decided here too.
 
 import type { Task } from '../../core/index.ts';
-import { hostInvoke, keptCap, releaseKept, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
+import { invokeFromHost, keptCap, releaseKept, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
 import type { Filesystem } from './filesystem.ts';
 import { Fsys, FSYS_GOAWAY } from '../../protocol/fs.ts';
 import { dropKeptRoots, withoutKeptRoots } from './root-cache.ts';
@@ -28,11 +28,12 @@ export function isDead(fs: Filesystem, act: ActiveTranslator): boolean {
 }
 
 /**
- * Whether the control slot still holds the very cap kept (KeptCap's test, read straight
- * from the server's own cap space: it runs on every crossing, and identify() allocates).
+ * Whether the control slot still holds the very cap kept (KeptCap's test, through the
+ * bucket's host: in-process a read of the server's own cap space, as this runs on every
+ * crossing and identify() allocates; a syscall in an isolated task).
  */
 function controlKept(fs: Filesystem, act: ActiveTranslator): boolean {
-  return fs.task.cspace.get(act.control)?.serial === act.serial;
+  return fs.bucket.host.capSerial(act.control) === act.serial;
 }
 
 /** The serial of the control cap now in `slot` (what ActiveTranslator.serial keeps). */
@@ -76,13 +77,13 @@ function goaway(fs: Filesystem, act: ActiveTranslator, flags: number): Promise<R
   // A control cap revoked from under the parent: the translator is gone as far as it can tell.
   if (!controlKept(fs, act)) return Promise.resolve({ ok: false, error: 'EPIPE', message: 'fsys.goaway: control cap revoked' });
   return withoutKeptRoots(fs, act, () =>
-    hostInvoke(fs.kernel, fs.task, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout }),
+    invokeFromHost(fs.bucket.host, act.control, Fsys.methods.goaway, { flags }, { timeout: fs.settings.translatorTimeout }),
   );
 }
 
 /** Delete a translator's task (idempotent). */
 export function destroyTask(fs: Filesystem, task: Task): void {
-  if (!task.alive) return;
+  if (!task.alive || fs.kernel === null) return;
   try {
     fs.kernel.deleteTask(task);
   } catch {

@@ -31,7 +31,7 @@ export const DEFAULT_CLIENT_LIMITS: ClientLimits = { maxOpens: 1024, maxWatchers
  * machinery (receive windows, translators' control caps, timers).
  */
 function spaceLow(fs: Filesystem, reserve: number): boolean {
-  return fs.bucket.outstanding + fs.watcherTotal() + dotdotsHeld(fs.ops) + keptRootCount(fs) + reserve >= fs.task.cspace.size;
+  return fs.bucket.outstanding + fs.watcherTotal() + dotdotsHeld(fs.ops) + keptRootCount(fs) + reserve >= fs.capSpaceSize;
 }
 
 /**

@@ -9,7 +9,7 @@
 // the same directory and "..", is copied from the kept roots instead (root-cache.ts).
 
 import type { Sys, SysGen } from '../../core/index.ts';
-import { hostInvoke, invoke, type CapObject, type Client, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
+import { invokeFromHost, invoke, type CapObject, type Client, type ErrnoName, type RpcResult } from '../../libcap/index.ts';
 import { clearActive, isDead, isGone } from './active-translator.ts';
 import type { Filesystem, ProtidData } from './filesystem.ts';
 import { Fsys, O, type Retry } from '../../protocol/fs.ts';
@@ -59,9 +59,8 @@ export async function fetchRoot(
     const kept = keptFor(fs, act, user, dir, dotdotOf, flags);
     if (kept !== null) return kept;
     const dd = giveDotdot(fs, act, dir, dotdotOf);
-    const r = await hostInvoke(
-      fs.kernel,
-      fs.task,
+    const r = await invokeFromHost(
+      fs.bucket.host,
       act.control,
       Fsys.methods.getroot,
       { dotdot: dd.slot, ids: user.ids, flags },

@@ -78,17 +78,25 @@ export class Filesystem {
   /** Where change events go out (the poster starts with the first watcher). */
   readonly route: PostRoute;
   private posterInstance: Poster | null = null;
+  /**
+   * The kernel and the server's task, when the server shares their heap; null in an
+   * isolated task (a worker), where everything goes through the bucket's host.
+   */
+  readonly kernel: Kernel | null;
+  readonly task: Task | null;
 
   constructor(
-    readonly kernel: Kernel,
-    readonly task: Task,
     readonly bucket: Bucket,
     readonly store: NodeStore,
     readonly registry: TranslatorRegistry,
     readonly settings: FsSettings,
     caps: ReadonlyMap<string, number>,
     dev: number,
+    /** Slots of the server task's cap space (what the per-client bounds keep a reserve of). */
+    readonly capSpaceSize: number,
   ) {
+    this.kernel = bucket.host.kernel;
+    this.task = bucket.host.task;
     this.dev = dev;
     this.authSlot = caps.get('auth') ?? 0;
     this.notifySlot = caps.get('notify') ?? 0;
@@ -98,7 +106,7 @@ export class Filesystem {
       owners: new Map(),
       perClient: new Map(),
       poster: () =>
-        (this.posterInstance ??= Poster.start(kernel, task, {
+        (this.posterInstance ??= Poster.start(bucket.host, {
           name: `${settings.name}.poster`,
           // Only senders of the notify service this server was given (the handlers check first).
           ...(this.notifySlot === 0 ? {} : { service: this.notifySlot }),

@@ -16,8 +16,9 @@
 
 import { Volume } from 'memfs';
 import type { Task } from '../../core/index.ts';
-import { Bucket, defineClass, RpcFailure, type BucketOptions } from '../../libcap/index.ts';
-import { shutdownBuckets, type HeldNote, type ServerEnv } from '../../libcap/server.ts';
+import { Bucket, defineClass, RpcFailure, type BucketOptions, type CapObject } from '../../libcap/index.ts';
+import { jsonOnly, shutdownBuckets, type HeldNote, type ServerBody, type ServerEnv, type ServerFactory } from '../../libcap/server.ts';
+import type { Ids } from '../../protocol/auth.ts';
 import { dirHandlers } from './dir-rpcs.ts';
 import { lookupHandler } from './dir-lookup.ts';
 import { clearActive } from './active-translator.ts';
@@ -83,6 +84,12 @@ export interface FsServerOptions {
   readonly clientLimits?: Partial<ClientLimits>;
   /** Options of the server's bucket. */
   readonly bucket?: BucketOptions;
+  /**
+   * Files of a fresh volume, by absolute path (memfs's fromJSON: a string is a file's
+   * contents, null an empty directory); ignored when `volume` is given. JSON, so a server
+   * given it can still run isolated.
+   */
+  readonly files?: Readonly<Record<string, string | null>>;
 }
 
 /** A running filesystem server. */
@@ -102,112 +109,165 @@ export interface FsInstance extends TranslatorInstance {
   shutdown(force: boolean): Promise<HeldNote[]>;
 }
 
-/** A filesystem server over memfs (see the module comment). */
-export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids'>>) => FsInstance {
-  return (env) => {
+/** A filesystem's service as a bucket serves it, in-process or in an isolated task. */
+export interface FsService {
+  readonly fs: Filesystem;
+  readonly volume: Volume;
+  readonly registry: TranslatorRegistry;
+  readonly control: CapObject<ControlData>;
+  /** A protid on the root directory (opened O_RDONLY) for the user `params` names (one reference, the caller's). */
+  rootProtid(params: unknown): CapObject<ProtidData>;
+  /** Ask its translators to go away, stop posting change events; what refused (before its buckets end). */
+  stop(force: boolean): Promise<HeldNote[]>;
+}
+
+/** What serveFs needs from where the server runs. */
+export interface FsServeEnv {
+  readonly caps: ReadonlyMap<string, number>;
+  /** Slots of the server task's cap space. */
+  readonly capSpaceSize: number;
+  /** The identity it runs as, when started as a translator. */
+  readonly ids?: Ids;
+  /** How it ends, when started as a translator. */
+  readonly exit?: () => void;
+}
+
+/** Serve a memfs filesystem on `bucket` (started by the caller, on either kind of host). */
+export function serveFs(bucket: Bucket, opts: FsServerOptions, env: FsServeEnv): FsService {
+  const name = opts.name ?? 'fs';
+  const fresh = opts.volume === undefined;
+  const volume = opts.volume ?? (opts.files === undefined ? new Volume() : Volume.fromJSON({ ...opts.files }, '/'));
+  const owner = env.ids;
+  const rootOpts = opts.root ?? {};
+  const rootAttrs =
+    fresh || opts.root !== undefined
+      ? {
+          mode: rootOpts.mode ?? (fresh ? 0o755 : volume._core.root.node.mode),
+          uid: rootOpts.uid ?? (fresh ? (owner?.euids[0] ?? 0) : volume._core.root.node.uid),
+          gid: rootOpts.gid ?? (fresh ? (owner?.egids[0] ?? 0) : volume._core.root.node.gid),
+        }
+      : null;
+  const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const store = new NodeStore(volume, rootAttrs, {
+    quota: opts.quota ?? DEFAULT_VOLUME_QUOTA,
+    maxFileSize,
+    maxInodes: opts.maxInodes ?? DEFAULT_MAX_INODES,
+  });
+  const registry = opts.registry ?? new TranslatorRegistry();
+  const fs = new Filesystem(
+    bucket,
+    store,
+    registry,
+    {
+      name,
+      translatorTimeout: opts.translatorTimeout ?? 5000,
+      translatorQuota: opts.translatorQuota ?? 100_000,
+      translatorSlots: opts.translatorSlots ?? 1 << 14,
+      reauthTimeout: opts.reauthTimeout ?? 10_000,
+      limits: { ...DEFAULT_CLIENT_LIMITS, ...opts.clientLimits },
+      maxFileSize,
+    },
+    env.caps,
+    allocDev(),
+    env.capSpaceSize,
+  );
+  fs.readonly = opts.readonly === true;
+  fs.exit = env.exit ?? null;
+  fs.ids = owner ?? null;
+
+  fs.protidClass = defineClass({
+    name: `${name}.protid`,
+    interface: Protid,
+    init: (): ProtidData => ({ po: null, user: NOBODY, internal: false, buffer: null }),
+    alloc: (d: ProtidData, a: ProtidArg) => {
+      d.po = a.po;
+      d.user = a.user;
+      d.internal = a.internal ?? false;
+    },
+    reinit: (d) => {
+      releaseBuffer(fs, d);
+      const po = d.po;
+      d.po = null;
+      d.user = NOBODY;
+      d.internal = false;
+      po?.unref();
+    },
+    handlers: protidHandlers({
+      ...ioHandlers(fs),
+      ...ioBufferHandlers(fs),
+      ...fileHandlers(fs),
+      ...fileTranslatorHandlers(fs),
+      lookup: lookupHandler(fs),
+      ...dirHandlers(fs),
+    }),
+  });
+  fs.controlClass = defineClass({
+    name: `${name}.control`,
+    interface: Fsys,
+    init: (): ControlData => ({ fs: null }),
+    alloc: (d: ControlData, f: Filesystem) => {
+      (d as { fs: Filesystem | null }).fs = f;
+    },
+    handlers: fsysHandlers(fs),
+  });
+
+  // A node freed for good takes its watchers and translator with it.
+  store.onFree = (_node, state) => {
+    state?.fileWatchers?.clear();
+    state?.dirWatchers?.clear();
+    if (state?.trans != null) clearActive(fs, state.trans);
+  };
+
+  const control = bucket.create(fs.controlClass, fs);
+  if (control instanceof RpcFailure) throw new Error(`fs ${name}: cannot create the control port`);
+  fs.control = control;
+  return {
+    fs,
+    volume,
+    registry,
+    control,
+    rootProtid(params: unknown): CapObject<ProtidData> {
+      const user = new User(idsOf(params));
+      const po = new PerOpen(store, store.root, store.root.node, O.RDONLY, null);
+      return fs.newProtid(po, user);
+    },
+    async stop(force: boolean): Promise<HeldNote[]> {
+      const notes: HeldNote[] = [];
+      const refused = await dismissChildren(fs, force ? FSYS_GOAWAY.FORCE : 0);
+      if (refused !== null) notes.push({ server: name, what: `a translator refused to go away: ${refused}` });
+      fs.gone = true;
+      await fs.closePoster();
+      return notes;
+    },
+  };
+}
+
+/** What fsServer answers: a server factory (and a translator factory) with the body that runs it isolated, or why not. */
+export type FsFactory = ((env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids'>>) => FsInstance) & Pick<ServerFactory, 'body' | 'inProcessOnly'>;
+
+/** A filesystem server over memfs (see the module comment). Its `body` runs it isolated when its options are JSON. */
+export function fsServer(opts: FsServerOptions = {}): FsFactory {
+  const factory = (env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids'>>): FsInstance => {
     const name = opts.name ?? 'fs';
     const bucket = Bucket.start(env.kernel, env.task, { name, ...opts.bucket });
-    const volume = opts.volume ?? new Volume();
-    const owner = env.ids;
-    const fresh = opts.volume === undefined;
-    const rootOpts = opts.root ?? {};
-    const rootAttrs =
-      fresh || opts.root !== undefined
-        ? {
-            mode: rootOpts.mode ?? (fresh ? 0o755 : volume._core.root.node.mode),
-            uid: rootOpts.uid ?? (fresh ? (owner?.euids[0] ?? 0) : volume._core.root.node.uid),
-            gid: rootOpts.gid ?? (fresh ? (owner?.egids[0] ?? 0) : volume._core.root.node.gid),
-          }
-        : null;
-    const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
-    const store = new NodeStore(volume, rootAttrs, {
-      quota: opts.quota ?? DEFAULT_VOLUME_QUOTA,
-      maxFileSize,
-      maxInodes: opts.maxInodes ?? DEFAULT_MAX_INODES,
+    const svc = serveFs(bucket, opts, {
+      caps: env.caps,
+      capSpaceSize: env.task.cspace.size,
+      ...(env.ids === undefined ? {} : { ids: env.ids }),
+      ...(env.exit === undefined ? {} : { exit: env.exit }),
     });
-    const registry = opts.registry ?? new TranslatorRegistry();
-    const fs = new Filesystem(
-      env.kernel,
-      env.task,
-      bucket,
-      store,
-      registry,
-      {
-        name,
-        translatorTimeout: opts.translatorTimeout ?? 5000,
-        translatorQuota: opts.translatorQuota ?? 100_000,
-        translatorSlots: opts.translatorSlots ?? 1 << 14,
-        reauthTimeout: opts.reauthTimeout ?? 10_000,
-        limits: { ...DEFAULT_CLIENT_LIMITS, ...opts.clientLimits },
-        maxFileSize,
-      },
-      env.caps,
-      allocDev(),
-    );
-    fs.readonly = opts.readonly === true;
-    fs.exit = env.exit ?? null;
-    fs.ids = owner ?? null;
-
-    fs.protidClass = defineClass({
-      name: `${name}.protid`,
-      interface: Protid,
-      init: (): ProtidData => ({ po: null, user: NOBODY, internal: false, buffer: null }),
-      alloc: (d: ProtidData, a: ProtidArg) => {
-        d.po = a.po;
-        d.user = a.user;
-        d.internal = a.internal ?? false;
-      },
-      reinit: (d) => {
-        releaseBuffer(fs, d);
-        const po = d.po;
-        d.po = null;
-        d.user = NOBODY;
-        d.internal = false;
-        po?.unref();
-      },
-      handlers: protidHandlers({
-        ...ioHandlers(fs),
-        ...ioBufferHandlers(fs),
-        ...fileHandlers(fs),
-        ...fileTranslatorHandlers(fs),
-        lookup: lookupHandler(fs),
-        ...dirHandlers(fs),
-      }),
-    });
-    fs.controlClass = defineClass({
-      name: `${name}.control`,
-      interface: Fsys,
-      init: (): ControlData => ({ fs: null }),
-      alloc: (d: ControlData, f: Filesystem) => {
-        (d as { fs: Filesystem | null }).fs = f;
-      },
-      handlers: fsysHandlers(fs),
-    });
-
-    // A node freed for good takes its watchers and translator with it.
-    store.onFree = (_node, state) => {
-      state?.fileWatchers?.clear();
-      state?.dirWatchers?.clear();
-      if (state?.trans != null) clearActive(fs, state.trans);
-    };
-
-    const control = bucket.create(fs.controlClass, fs);
-    if (control instanceof RpcFailure) throw new Error(`fs ${name}: cannot create the control port`);
-    fs.control = control;
-
+    const { fs, control } = svc;
     const inst: FsInstance = {
       name,
       bucket,
       buckets: [bucket],
       root: control,
       control,
-      volume,
-      registry,
+      volume: svc.volume,
+      registry: svc.registry,
       fs,
       install(task: Task, params: unknown, slot?: number): number {
-        const user = new User(idsOf(params));
-        const po = new PerOpen(store, store.root, store.root.node, O.RDONLY, null);
-        const obj = fs.newProtid(po, user);
+        const obj = svc.rootProtid(params);
         const s = bucket.install(obj, task, slot === undefined ? {} : { slot });
         obj.unref();
         return s;
@@ -216,15 +276,31 @@ export function fsServer(opts: FsServerOptions = {}): (env: ServerEnv & Partial<
         return bucket.install(control, task, slot === undefined ? {} : { slot });
       },
       async shutdown(force: boolean): Promise<HeldNote[]> {
-        const notes: HeldNote[] = [];
-        const refused = await dismissChildren(fs, force ? FSYS_GOAWAY.FORCE : 0);
-        if (refused !== null) notes.push({ server: name, what: `a translator refused to go away: ${refused}` });
-        fs.gone = true;
-        await fs.closePoster();
+        const notes = await svc.stop(force);
         notes.push(...(await shutdownBuckets(inst, force)));
         return notes;
       },
     };
     return inst;
   };
+  const why = inProcessWhy(opts);
+  if (why !== null) return Object.assign(factory, { inProcessOnly: why });
+  const body: ServerBody = { module: new URL(`./fs-body.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url), export: 'fsBody', options: bodyOptions(opts) };
+  return Object.assign(factory, { body });
+}
+
+/** Why a filesystem with these options can only run in-process (null: it can run isolated). */
+function inProcessWhy(opts: FsServerOptions): string | null {
+  if (opts.volume !== undefined) return 'serves a memfs volume object of this heap (give files as JSON instead)';
+  if (opts.registry !== undefined) return 'starts its translators (a registry of this heap) as tasks through the Kernel object';
+  return null;
+}
+
+/** The options an fs body takes: FsServerOptions without the objects of this heap, as JSON. */
+export type FsBodyOptions = Omit<FsServerOptions, 'volume' | 'registry'>;
+
+function bodyOptions(opts: FsServerOptions): FsBodyOptions {
+  const { volume: _v, registry: _r, bucket, ...rest } = opts;
+  const out: FsBodyOptions = JSON.parse(JSON.stringify(rest)) as FsBodyOptions;
+  return bucket === undefined ? out : { ...out, bucket: jsonOnly(bucket) };
 }

@@ -79,12 +79,16 @@ interface Kept {
 }
 
 const pools = new WeakMap<Filesystem, Kept[]>();
-/** The filesystems of each kernel that keep buffers (for forgetTransferPools). */
+/**
+ * The filesystems of each kernel that keep buffers (for forgetTransferPools); only those
+ * in the kernel's heap (an isolated filesystem's pool lives in its worker).
+ */
 const pooling = new WeakMap<Kernel, Set<Filesystem>>();
 
 function poolOf(fs: Filesystem): Kept[] {
   let p = pools.get(fs);
   if (p === undefined) pools.set(fs, (p = []));
+  if (fs.kernel === null) return p;
   let set = pooling.get(fs.kernel);
   if (set === undefined) pooling.set(fs.kernel, (set = new Set()));
   set.add(fs);

@@ -126,8 +126,6 @@ export function ioHandlers(fs: Filesystem): HandlerSet<Omit<SpecsOf<typeof Io>, 
       reauthenticate(ctx, rendezvous, {
         authSlot: fs.authSlot,
         timeout: fs.settings.reauthTimeout,
-        kernel: fs.kernel,
-        task: fs.task,
         bucket: fs.bucket,
         make: () => fs.newProtid(ctx.data.po!.ref(), ctx.data.user),
       });

@@ -354,8 +354,6 @@ export function netfs(env: ServerEnv & Partial<Pick<TranslatorEnv, 'exit' | 'ids
       reauthenticate(ctx, rendezvous, {
         authSlot,
         timeout: 10_000,
-        kernel: env.kernel,
-        task: env.task,
         bucket,
         make: () => newProtid(ctx.data.po!.ref(), ctx.data.user),
       });

@@ -8,8 +8,7 @@
 // until auth answers: the client may revoke it meanwhile and the slot be refilled by
 // another client's cap, which is then left alone.
 
-import type { Kernel, Task } from '../../core/index.ts';
-import { hostInvoke, InhibitState, keptCap, releaseKept, type Bucket, type CapObject, type Rpc } from '../../libcap/index.ts';
+import { invokeFromHost, InhibitState, keptCap, releaseKept, type Bucket, type CapObject, type Rpc } from '../../libcap/index.ts';
 import { Auth, type Ids } from '../../protocol/auth.ts';
 import { copyIds, NOBODY, User } from './user.ts';
 
@@ -19,8 +18,7 @@ export interface ReauthContext<D extends { user: User }> {
   readonly authSlot: number;
   /** How long the server half waits for the user half (ms of kernel time). */
   readonly timeout: number;
-  readonly kernel: Kernel;
-  readonly task: Task;
+  /** Its bucket: the call to auth is made through its host (in-process or isolated). */
   readonly bucket: Bucket;
   /** Make the new protid on the same open (one reference, handed over). */
   make(): CapObject<D>;
@@ -42,7 +40,7 @@ export function reauthenticate<D extends { user: User }>(ctx: Rpc, rendezvous: n
   const port = rc.bucket.give(client, obj);
   obj.unref();
   const args = { rendezvous, port, timeout: rc.timeout };
-  void hostInvoke(rc.kernel, rc.task, rc.authSlot, Auth.methods.serverAuthenticate, args, { timeout: rc.timeout + 1000 }).then((r) => {
+  void invokeFromHost(rc.bucket.host, rc.authSlot, Auth.methods.serverAuthenticate, args, { timeout: rc.timeout + 1000 }).then((r) => {
     releaseKept(rc.bucket.ops, kept);
     if (r.ok) obj.data.user = new User(copyIds(r.value as Ids));
     else if (obj.alive) rc.bucket.revoke(client, obj);

@@ -54,12 +54,17 @@ interface KeptSet {
 const kept = new WeakMap<Filesystem, Map<ActiveTranslator, KeptSet>>();
 /** How many roots each filesystem keeps in all. */
 const totals = new WeakMap<Filesystem, number>();
-/** The filesystems of each kernel that keep roots now (for forgetKeptRoots). */
+/**
+ * The filesystems of each kernel that keep roots now (for forgetKeptRoots). Only those
+ * in the kernel's heap: an isolated filesystem's caches live in its worker, where no
+ * Kernel object is to name them by.
+ */
 const keeping = new WeakMap<Kernel, Set<Filesystem>>();
 
 function addTotal(fs: Filesystem, n: number): void {
   const t = (totals.get(fs) ?? 0) + n;
   totals.set(fs, t);
+  if (fs.kernel === null) return;
   let set = keeping.get(fs.kernel);
   if (set === undefined) {
     set = new Set();
@@ -163,7 +168,7 @@ export function keepRoot(fs: Filesystem, act: ActiveTranslator, user: User, dir:
     sets.set(act, set);
   }
   if (set.closing > 0) return;
-  if (fs.bucket.outstanding + keptRootCount(fs) + fs.limits.reserveSlots >= fs.task.cspace.size) return;
+  if (fs.bucket.outstanding + keptRootCount(fs) + fs.limits.reserveSlots >= fs.capSpaceSize) return;
   const s = fs.ops.allocSlot();
   if (s === 0) return;
   if (fs.ops.copy(root, s) !== Status.Ok) {

@@ -7,7 +7,7 @@
 // bounded by the translator timeout; a start that fails or times out deletes the task.
 
 import type { Task } from '../../core/index.ts';
-import { hostInvoke, type ErrnoName } from '../../libcap/index.ts';
+import { invokeFromHost, type ErrnoName } from '../../libcap/index.ts';
 import { Auth, type Ids } from '../../protocol/auth.ts';
 import { clearActive, controlSerial, destroyTask } from './active-translator.ts';
 import type { Filesystem } from './filesystem.ts';
@@ -39,6 +39,13 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   if (fs.gone) return 'EIO';
   const argv = box.passive;
   if (argv === null || argv.length === 0) return 'ENXIO';
+  const { kernel, task: fsTask } = fs;
+  if (kernel === null || fsTask === null) {
+    // An isolated filesystem (its worker holds no Kernel object) cannot create a task and
+    // run a translator factory of the main heap: that needs a launcher (not built yet).
+    box.startError = `${fs.settings.name}: cannot start translator ${JSON.stringify(argv[0]!)}: an isolated filesystem does not start passive translators yet`;
+    return 'EOPNOTSUPP';
+  }
   const factory = fs.registry.get(argv[0]!);
   box.startError = '';
   if (factory === undefined) {
@@ -53,7 +60,7 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   try {
     // Named after the server, the translator and where it is attached, so that ps tells
     // two of them apart ("fs:hello /hello").
-    task = fs.kernel.createTask(`${fs.settings.name}:${argv[0]!} ${link.getPath()}`, {
+    task = kernel.createTask(`${fs.settings.name}:${argv[0]!} ${link.getPath()}`, {
       quota: fs.settings.translatorQuota,
       slots: fs.settings.translatorSlots,
     });
@@ -61,23 +68,23 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
     return 'EIO';
   }
   try {
-    tether(fs.kernel, fs.ops, fs.task, task);
+    tether(kernel, fs.ops, fsTask, task);
   } catch {
     destroyTask(fs, task);
     return 'EIO';
   }
   const caps = new Map<string, number>();
   if (fs.authSlot !== 0) {
-    const r = await hostInvoke(fs.kernel, fs.task, fs.authSlot, Auth.methods.makeauth, { ...ids }, { timeout });
+    const r = await invokeFromHost(fs.bucket.host, fs.authSlot, Auth.methods.makeauth, { ...ids }, { timeout });
     if (!r.ok) {
       destroyTask(fs, task);
       return r.error === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'EACCES';
     }
     const handle = (r.value as { handle: number }).handle;
-    caps.set('auth', fs.kernel.grant(fs.task, handle, task));
+    caps.set('auth', kernel.grant(fsTask, handle, task));
     fs.ops.delete(handle);
   }
-  if (fs.notifySlot !== 0) caps.set('notify', fs.kernel.grant(fs.task, fs.notifySlot, task));
+  if (fs.notifySlot !== 0) caps.set('notify', kernel.grant(fsTask, fs.notifySlot, task));
 
   // The node itself, as the translator's owner may open it (the Hurd's realnode).
   const owner = new User(ids);
@@ -95,7 +102,7 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   let exited = false;
   let act: ActiveTranslator | null = null;
   const env: TranslatorEnv = {
-    kernel: fs.kernel,
+    kernel,
     task,
     caps,
     argv: [...argv],
@@ -133,7 +140,7 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
   if (!task.alive || exited) return 'EIO';
   let control: number;
   try {
-    control = inst.bucket.install(inst.control, fs.task);
+    control = inst.bucket.install(inst.control, fsTask);
   } catch {
     destroyTask(fs, task);
     return 'EIO';

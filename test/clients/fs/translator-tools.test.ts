@@ -112,7 +112,7 @@ describe('settrans, showtrans, fsysopts', () => {
     await admin.fs.writeFile('/other', 'under other');
     const b = startHello(w, admin.task, ['hello', '--contents=admin\n']);
     await settrans(admin.fs, '/other', [], { active: b.control });
-    w.k.grant(admin.task, b.control, w.fs.fs.task, { slot: stale });
+    w.k.grant(admin.task, b.control, w.fs.fs.task!, { slot: stale });
     // The user's node is itself again; it never answers with the other client's translator.
     expect(await user.fs.readFile('/home/node', 'utf8')).toBe('underneath');
     // Asking the gone translator to go away leaves the other one attached and answering.
