@@ -141,13 +141,14 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     const d = c.kind === 'server' ? SERVER_DEFAULTS : PROGRAM_DEFAULTS;
     const quota = c.spec.quota ?? d.quota;
     const slots = c.spec.slots ?? d.slots;
+    const memQuota = c.spec.memQuota ?? d.memQuota;
     const body = isServer(c.spec) ? isolatedBody(c.spec) : null;
     if (body !== null) {
       composer ??= kernel.createTask('boot', { slots: 4096 });
-      const child = createServerTask(kernel, composer, c.path, body, { quota, slots });
+      const child = createServerTask(kernel, composer, c.path, body, { quota, slots, memQuota });
       return { task: child.task, child };
     }
-    return { task: kernel.createTask(c.path, { quota, slots, memQuota: c.spec.memQuota ?? d.memQuota }), child: null };
+    return { task: kernel.createTask(c.path, { quota, slots, memQuota }), child: null };
   }
 
   for (const c of plan.children) {

@@ -51,17 +51,24 @@ export function createServerTask(
   composer: Task,
   name: string,
   body: ServerBody,
-  opts: { quota: number; slots: number; startupMs?: number; shutdownMs?: number },
+  opts: { quota: number; slots: number; memQuota?: number; startupMs?: number; shutdownMs?: number },
 ): IsolatedChild {
   const hs = new HostSys(kernel, composer);
   const ep = kernel.createEndpoint(composer);
-  const it = createIsolatedTask(kernel, name, { module: body.module, export: body.export, quota: opts.quota, slots: opts.slots });
+  const it = createIsolatedTask(kernel, name, {
+    module: body.module,
+    export: body.export,
+    quota: opts.quota,
+    slots: opts.slots,
+    // Dataspaces it creates (an fs's transfer buffers) are charged to it, as in-process.
+    ...(opts.memQuota === undefined ? {} : { memQuota: opts.memQuota }),
+  });
   kernel.grant(composer, ep, it.task, { slot: STARTUP_SLOT }); // same turn: there before the body's first syscall
   const startupMs = opts.startupMs ?? DEFAULT_STARTUP_MS;
   const shutdownMs = opts.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
 
   async function start(caps: ReadonlyMap<string, number>, namespace: number): Promise<IsolatedInstance> {
-    const env: StartupEnv = { caps: Object.fromEntries(caps), namespace, options: body.options ?? null };
+    const env: StartupEnv = { caps: Object.fromEntries(caps), namespace, options: body.options ?? null, slots: opts.slots };
     const ctl = await handshake(kernel, composer, ep, JSON.stringify(env), startupMs, it).finally(() => {
       if (composer.alive) hs.delete(ep);
     });

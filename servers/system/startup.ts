@@ -31,6 +31,8 @@ export interface StartupEnv {
   readonly namespace: number;
   /** The server's options (JSON), as the server's body descriptor carried them. */
   readonly options: unknown;
+  /** Slots of its task's cap space (what it may hold; absent from an older composer). */
+  readonly slots?: number;
 }
 
 /** What the control object needs from the service. */
@@ -46,6 +48,11 @@ export interface StartupService {
    * `bucket.give(client, obj)`: its own identity, as an in-process install gives.
    */
   install(client: Client, params: unknown): number;
+  /**
+   * Run first at shutdown, before the buckets end (e.g. dismiss translators, stop a
+   * poster); what it answers is added to what was held.
+   */
+  stop?(force: boolean): Promise<string[]>;
 }
 
 /** Step 1: ask the composer for this server's environment. */
@@ -90,7 +97,10 @@ export function* serveStartup(sys: Sys, boot: number, service: StartupService): 
           b.processDeaths();
           b.processNoSenders();
         }
-        stopping ??= shutdownNamed(service.name, service.buckets, a.force).then((notes) => notes.map((n) => n.what));
+        stopping ??= (service.stop?.(a.force) ?? Promise.resolve([])).then(async (first) => [
+          ...first,
+          ...(await shutdownNamed(service.name, service.buckets, a.force)).map((n) => n.what),
+        ]);
         stopping.then(
           (held) => d.reply({ held }),
           (e: unknown) => d.reply({ held: [`shutdown failed: ${e instanceof Error ? e.message : String(e)}`] }),

@@ -1,0 +1,172 @@
+// The fs server in its own isolated task (a worker thread), booted by boot(): the same
+// client program, through the fs client, gets the same answers from an isolated fs as
+// from an in-process one: create, write, read, stat, readdir, rename, unlink, a
+// permission refusal for a non-root user, a 1 MiB write and read (the transfer-buffer
+// dataspace path, mapped by the worker and by the client), a change notification (the
+// fs's poster in the worker posting to the in-process notify service), and a passive
+// translator refused with a clear errno. The worker dying gives the clients EPIPE while
+// an in-process fs of the same system keeps answering. Real time: every wait is bounded.
+
+import { describe, expect, it } from 'vitest';
+import { Kernel, type Sys, type SysGen } from '../../../core/index.ts';
+import { createFsClient, settrans, type FsClient } from '../../../clients/fs/index.ts';
+import { authServer, ROOT_IDS } from '../../../servers/auth/index.ts';
+import { fsServer } from '../../../servers/fs/index.ts';
+import { notifyServer, type NotifyInstance } from '../../../servers/notify/index.ts';
+import { boot, type System } from '../../../servers/system/index.ts';
+
+function* holder(_sys: Sys): SysGen<void> {}
+
+/** A bounded wait: rejects after `ms`. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref())]);
+}
+
+const ALICE = { uid: 1000, gid: 100 };
+const MIB = 1 << 20;
+
+async function bootFs(isolate: boolean): Promise<{ k: Kernel; sys: System }> {
+  const k = new Kernel();
+  const fsUses = { auth: { service: 'auth', params: ROOT_IDS }, notify: 'notify' };
+  const sys = await within(
+    boot(k, {
+      auth: { server: authServer() },
+      notify: { server: notifyServer() },
+      fs: { server: fsServer({ files: { '/etc/motd': 'welcome\n', '/home': null } }), uses: fsUses, isolate },
+      other: { server: fsServer({ name: 'other', files: { '/x': 'bystander\n' } }), uses: fsUses },
+      root: { program: holder, uses: { fs: 'fs', auth: 'auth', notify: 'notify' } },
+      alice: {
+        program: holder,
+        uses: { fs: { service: 'fs', params: ALICE }, other: { service: 'other', params: ALICE }, auth: { service: 'auth', params: ALICE }, notify: 'notify' },
+      },
+    }),
+    20_000,
+    'boot',
+  );
+  return { k, sys };
+}
+
+function client(k: Kernel, sys: System, path: string, name = 'fs'): FsClient {
+  const caps = sys.caps(path);
+  return createFsClient(k, sys.task(path), { root: caps.get(name)!, auth: caps.get('auth')!, notify: caps.get('notify')! });
+}
+
+/** What an fs call answered: its value, or its error code. */
+async function answer<T>(p: Promise<T>): Promise<T | string> {
+  try {
+    return await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+/** Wait until `task` has a watch waiting at its mailbox (registration done), bounded. */
+async function watching(notify: NotifyInstance, taskId: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (notify.mailboxes().some((m) => m.owner === taskId && m.waiters > 0)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the watch did not register');
+}
+
+/** The same client program against the fs; what it saw. */
+async function scenario(isolate: boolean): Promise<Record<string, unknown>> {
+  const { k, sys } = await bootFs(isolate);
+  try {
+    expect(sys.worker('fs') !== null).toBe(isolate);
+    const root = client(k, sys, 'root');
+    const alice = client(k, sys, 'alice');
+    const out: Record<string, unknown> = {};
+    out.motd = await root.readFile('/etc/motd', 'utf8');
+    // A seeded volume has memfs's modes (0o777 directories, 0o666 files): tighten them as root.
+    await root.chmod('/etc', 0o755);
+    await root.chmod('/etc/motd', 0o644);
+    await root.mkdir('/home/alice');
+    await root.chown('/home/alice', 1000, 100);
+    await alice.writeFile('/home/alice/a', 'hello\n');
+    out.read = await alice.readFile('/home/alice/a', 'utf8');
+    const st = await alice.stat('/home/alice/a');
+    out.stat = { size: st.size, uid: st.uid, gid: st.gid, mode: st.mode.toString(8), isFile: st.isFile() };
+    await alice.rename('/home/alice/a', '/home/alice/b');
+    out.readdir = (await alice.readdir('/home/alice')).sort();
+    out.eaccesWrite = await answer(alice.writeFile('/etc/motd', 'mine'));
+    out.eaccesMkdir = await answer(alice.mkdir('/etc/d'));
+    out.enoent = await answer(alice.readFile('/home/alice/a', 'utf8'));
+    // 1 MiB both ways: io.mapBuffer's dataspace, mapped by the server (in the worker when isolated) and the client.
+    const big = Buffer.alloc(MIB);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
+    await alice.writeFile('/home/alice/big', big);
+    const back = await alice.readFile('/home/alice/big');
+    out.big = { size: back.length, same: Buffer.compare(back, big) === 0, stat: (await alice.stat('/home/alice/big')).size };
+    // A change notification: alice watches, root writes.
+    const ac = new AbortController();
+    const it = alice.watch('/home/alice', { signal: ac.signal })[Symbol.asyncIterator]();
+    const first = it.next();
+    await watching(sys.instance<NotifyInstance>('notify'), sys.task('alice').id);
+    await root.writeFile('/home/alice/from-root', 'x');
+    const ev = await within(first, 10_000, 'change event');
+    out.event = ev.done === true ? 'done' : `${ev.value.eventType} ${String(ev.value.filename)}`;
+    ac.abort();
+    await alice.unlink('/home/alice/b');
+    out.afterUnlink = (await alice.readdir('/home/alice')).sort();
+    // A passive translator: set on a node; a lookup through it.
+    await root.writeFile('/greet', '');
+    await settrans(root, '/greet', ['hello', '--contents=hi']);
+    out.translator = await answer(root.readFile('/greet', 'utf8'));
+    const report = await within(sys.shutdown(), 20_000, 'shutdown');
+    out.errors = report.errors;
+    out.tasks = report.tasks;
+    out.held = report.held;
+    out.clean = report.clean;
+    expect(sys.worker('fs')?.task.alive ?? false).toBe(false);
+    return out;
+  } finally {
+    await within(sys.shutdown({ force: true }), 20_000, 'shutdown');
+  }
+}
+
+describe('boot with an isolated fs', () => {
+  it('gives the fs client the same answers as an in-process fs', async () => {
+    const inProcess = await scenario(false);
+    const isolated = await scenario(true);
+    // The one difference: the in-process fs's registry is empty (ENOENT), the isolated fs starts no passive translators (EOPNOTSUPP).
+    expect(inProcess.translator).toBe('ENOENT');
+    expect(isolated.translator).toBe('EOPNOTSUPP');
+    expect({ ...isolated, translator: null }).toEqual({ ...inProcess, translator: null });
+    expect(inProcess).toMatchObject({
+      motd: 'welcome\n',
+      read: 'hello\n',
+      stat: { size: 6, uid: 1000, gid: 100, isFile: true },
+      readdir: ['b'],
+      eaccesWrite: 'EACCES',
+      eaccesMkdir: 'EACCES',
+      enoent: 'ENOENT',
+      big: { size: MIB, same: true, stat: MIB },
+      event: 'rename from-root',
+      afterUnlink: ['big', 'from-root'],
+      errors: [],
+      tasks: [],
+      clean: true,
+    });
+  }, 90_000);
+
+  it('its worker dying gives its clients EPIPE; an in-process fs of the same system keeps answering', async () => {
+    const { k, sys } = await bootFs(true);
+    try {
+      const alice = client(k, sys, 'alice');
+      expect(await alice.readFile('/etc/motd', 'utf8')).toBe('welcome\n');
+      const w = sys.worker('fs')!;
+      await w.worker.terminate();
+      const why = await within(w.done, 10_000, 'worker end');
+      expect(why.reason).not.toBe('returned');
+      expect(w.task.alive).toBe(false);
+      expect(await within(answer(alice.readFile('/etc/motd', 'utf8')), 10_000, 'call after death')).toBe('EPIPE');
+      expect(await within(client(k, sys, 'alice', 'other').readFile('/x', 'utf8'), 10_000, 'bystander')).toBe('bystander\n');
+      const report = await within(sys.shutdown(), 20_000, 'shutdown');
+      expect(report.errors).toEqual([]);
+      expect(report.held).toEqual([{ server: 'fs', what: 'its task had died before shutdown' }]);
+    } finally {
+      await within(sys.shutdown({ force: true }), 20_000, 'shutdown');
+    }
+  }, 60_000);
+});
