@@ -90,6 +90,9 @@ export class HostSys implements CapOps {
   installCap(task: number, src: number, dst: number, rights: number = Rights.All, badge = 0): number {
     return inv.installCap(this.ctx, task, src, dst, rights, badge);
   }
+  killTask(task: number): number {
+    return inv.killTask(this.k, this.ctx, task);
+  }
   watchTask(task: number, notification: number): number {
     return inv.watchTask(this.k, this.ctx, task, notification);
   }

@@ -29,7 +29,7 @@ export { Rpc, RpcFailure, Deferred, RpcState, fail } from './rpc.ts';
 export type { Handler, Handlers, HandlerResult, Answer } from './rpc.ts';
 export { InhibitState, Inhibitable } from './inhibit.ts';
 export { bucketsOf, targetOf } from './registry.ts';
-export { after } from './timers.ts';
+export { after, withTimeout } from './timers.ts';
 export { invokeFromHost } from './host-invoke.ts';
 export { keptCap, stillKept, releaseKept } from './kept-cap.ts';
 export type { KeptCap } from './kept-cap.ts';

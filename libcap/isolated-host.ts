@@ -52,6 +52,9 @@ class WorkerOps implements BucketOps {
   installCap(task: number, src: number, dst: number, rights?: number, badge?: number): number {
     return this.w.ops.installCap(task, src, dst, rights, badge);
   }
+  killTask(task: number): number {
+    return this.w.ops.killTask(task);
+  }
   watchTask(task: number, notification: number): number {
     return this.w.ops.watchTask(task, notification);
   }

@@ -55,6 +55,12 @@ export interface ServerBody {
   readonly module: string | URL;
   readonly export: string;
   readonly options?: unknown;
+  /**
+   * A registry of translator factories (servers/fs's TranslatorRegistry) for the body's
+   * translators: a composer that knows it serves the body a launcher (its exec server),
+   * which runs them in tasks of their own on the composer's side. Never crosses to the body.
+   */
+  readonly translators?: unknown;
 }
 
 /**

@@ -84,3 +84,32 @@ export function after(bucket: Bucket, ms: number, fn: () => void): () => void {
   if (t === undefined) perBucket.set(bucket, (t = new BucketTimers(bucket)));
   return t.add(ms, fn);
 }
+
+/**
+ * Resolve with `p`'s value, or with `onTimeout` after `ms` of kernel time (the bucket's
+ * timer thread: virtual time in tests). The caller cleans up after a late `p` itself.
+ */
+export function withTimeout<T, U>(bucket: Bucket, p: Promise<T>, ms: number, onTimeout: U): Promise<T | U> {
+  return new Promise<T | U>((resolve, reject) => {
+    let done = false;
+    const cancel = after(bucket, ms, () => {
+      if (done) return;
+      done = true;
+      resolve(onTimeout);
+    });
+    p.then(
+      (v) => {
+        if (done) return;
+        done = true;
+        cancel();
+        resolve(v);
+      },
+      (e: unknown) => {
+        if (done) return;
+        done = true;
+        cancel();
+        reject(e);
+      },
+    );
+  });
+}

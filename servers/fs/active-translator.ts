@@ -55,6 +55,10 @@ export function releaseActive(fs: Filesystem, act: ActiveTranslator): void {
   dropKeptRoots(fs, act);
   releaseKept(fs.ops, { slot: act.control, serial: act.serial });
   if (act.task !== null) destroyTask(fs, act.task);
+  if (act.launched !== undefined) {
+    fs.ops.killTask(act.launched.taskCap);
+    fs.ops.delete(act.launched.taskCap);
+  }
 }
 
 /** Detach and release the active translator of a node. */

@@ -142,7 +142,8 @@ interface GivenDotdot {
 function giveDotdot(fs: Filesystem, act: ActiveTranslator, dir: MLink, dotdotOf: PerOpen): GivenDotdot {
   const po = new PerOpen(fs.store, dir, dir.node, O.PATH, dotdotOf.dotdot?.ref() ?? null);
   const obj = fs.newProtid(po, NOBODY, true);
-  const client = act.task !== null && act.task.alive ? fs.bucket.clientFor(act.task) : fs.bucket.anonymousClient();
+  const client =
+    act.launched?.client ?? (act.task !== null && act.task.alive ? fs.bucket.clientFor(act.task) : fs.bucket.anonymousClient());
   const slot = fs.bucket.give(client, obj);
   obj.unref();
   return { client, obj, slot };

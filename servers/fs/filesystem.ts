@@ -4,7 +4,7 @@
 // protids, posting change events). Not the protocol: that is in the *-rpcs files.
 
 import type { Kernel, Task } from '../../core/index.ts';
-import { after, RpcFailure, type Bucket, type CapClass, type CapObject, type Client, type Rpc, type SpecsOf } from '../../libcap/index.ts';
+import { after, RpcFailure, withTimeout, type Bucket, type CapClass, type CapObject, type Client, type Rpc, type SpecsOf } from '../../libcap/index.ts';
 import type { Ids } from '../../protocol/auth.ts';
 import { Poster } from '../notify/poster.ts';
 import { ChangeWatchers, type PostRoute } from './change-notifier.ts';
@@ -60,6 +60,8 @@ export class Filesystem {
   readonly dev: number;
   readonly authSlot: number;
   readonly notifySlot: number;
+  /** The launcher its composer serves it (an isolated filesystem's exec server); 0 when none. */
+  readonly launcherSlot: number;
   /** True while mounted read-only (--readonly). */
   readonly = false;
   /** Active translators on this server's nodes, with their boxes (asked to go away when it goes). */
@@ -100,6 +102,7 @@ export class Filesystem {
     this.dev = dev;
     this.authSlot = caps.get('auth') ?? 0;
     this.notifySlot = caps.get('notify') ?? 0;
+    this.launcherSlot = caps.get('launcher') ?? 0;
     const bySlot = new Map<number, ChangeWatchers>();
     this.route = {
       bySlot,
@@ -211,27 +214,6 @@ export class Filesystem {
    * clock: virtual time in tests). The caller cleans up after a late `p` itself.
    */
   withTimeout<T, U>(p: Promise<T>, ms: number, onTimeout: U): Promise<T | U> {
-    return new Promise<T | U>((resolve, reject) => {
-      let done = false;
-      const cancel = after(this.bucket, ms, () => {
-        if (done) return;
-        done = true;
-        resolve(onTimeout);
-      });
-      p.then(
-        (v) => {
-          if (done) return;
-          done = true;
-          cancel();
-          resolve(v);
-        },
-        (e: unknown) => {
-          if (done) return;
-          done = true;
-          cancel();
-          reject(e);
-        },
-      );
-    });
+    return withTimeout(this.bucket, p, ms, onTimeout);
   }
 }

@@ -6,10 +6,10 @@
 // the root directory for the client's ids. Its shutdown first asks its translators to go
 // away and stops its poster, as the in-process instance's does.
 //
-// What it cannot do yet: start passive translators (that needs a Kernel object and the
-// registry's factories, which live in the main heap): a lookup that would start one
-// answers EOPNOTSUPP with the node's startError saying so (translator-start.ts).
-// Translators a client attaches (settrans --active with its own control cap) work.
+// Passive translators: its worker holds no Kernel object and cannot run a translator
+// factory of the main heap, so it starts them through the `launcher` cap its composer
+// serves it (servers/system/launcher.ts; translator-start.ts's launch). Without one, a
+// lookup that would start one answers EOPNOTSUPP with the node's startError saying why.
 
 import type { Sys, SysGen } from '../../core/index.ts';
 import { Bucket } from '../../libcap/index.ts';

@@ -283,17 +283,15 @@ export function fsServer(opts: FsServerOptions = {}): FsFactory {
     };
     return inst;
   };
-  const why = inProcessWhy(opts);
-  if (why !== null) return Object.assign(factory, { inProcessOnly: why });
-  const body: ServerBody = { module: new URL(`./fs-body.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url), export: 'fsBody', options: bodyOptions(opts) };
+  if (opts.volume !== undefined) return Object.assign(factory, { inProcessOnly: 'serves a memfs volume object of this heap (give its files as JSON instead)' });
+  // The registry stays here, with the composer's launcher that starts the body's translators.
+  const body: ServerBody = {
+    module: new URL(`./fs-body.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
+    export: 'fsBody',
+    options: bodyOptions(opts),
+    translators: opts.registry ?? new TranslatorRegistry(),
+  };
   return Object.assign(factory, { body });
-}
-
-/** Why a filesystem with these options can only run in-process (null: it can run isolated). */
-function inProcessWhy(opts: FsServerOptions): string | null {
-  if (opts.volume !== undefined) return 'serves a memfs volume object of this heap (give files as JSON instead)';
-  if (opts.registry !== undefined) return 'starts its translators (a registry of this heap) as tasks through the Kernel object';
-  return null;
 }
 
 /** The options an fs body takes: FsServerOptions without the objects of this heap, as JSON. */

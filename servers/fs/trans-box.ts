@@ -4,7 +4,7 @@
 // other lookups wait for it.
 
 import type { Task } from '../../core/index.ts';
-import type { ErrnoName } from '../../libcap/index.ts';
+import type { Client, ErrnoName } from '../../libcap/index.ts';
 import type { TranslatorInstance } from './translator.ts';
 
 /** A running translator attached to a node. */
@@ -18,8 +18,14 @@ export interface ActiveTranslator {
   readonly serial: number;
   /** The task the parent started it in (passive translators); null when a client attached it. */
   readonly task: Task | null;
-  /** What the parent's start gave back (null when a client attached it). */
+  /** What the parent's start gave back (null when a client attached it, or a launcher started it). */
   readonly instance: TranslatorInstance | null;
+  /**
+   * Set when the parent's launcher started it (an isolated filesystem): a cap to its task
+   * (Read, Write: the parent ends it with killTask), a slot of the parent's task, and the
+   * client record of that task (whose ".." ports it is given).
+   */
+  readonly launched?: { readonly taskCap: number; readonly client: Client };
 }
 
 export class TransBox {

@@ -30,6 +30,7 @@ import { installService, type ServerFactory, type ServerInstance } from '../../l
 import { settleKernel, stopSystem, type ShutdownReport, type StopTarget } from './shutdown.ts';
 import { CAP_NAMESPACE, isolatedBody, isServer, type SystemSpec } from './system-spec.ts';
 import { createServerTask, isIsolatedInstance, type IsolatedChild, type IsolatedInstance } from './isolated-server.ts';
+import { bodyRegistry, TranslatorLauncher } from './launcher.ts';
 import type { IsolatedTask } from '../../core/isolate/index.ts';
 
 /** Path of the name server in every system. */
@@ -136,6 +137,8 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
 
   /** The task that holds isolated servers' bootstrap endpoints and control caps (made on first use). */
   let composer: Task | null = null;
+  /** The translator launcher of isolated filesystems (in the composer task, made on first use). */
+  let launcher: TranslatorLauncher | null = null;
 
   function newTask(c: PlannedChild): { task: Task; child: IsolatedChild | null } {
     const d = c.kind === 'server' ? SERVER_DEFAULTS : PROGRAM_DEFAULTS;
@@ -145,7 +148,8 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     const body = isServer(c.spec) ? isolatedBody(c.spec) : null;
     if (body !== null) {
       composer ??= kernel.createTask('boot', { slots: 4096 });
-      const child = createServerTask(kernel, composer, c.path, body, { quota, slots, memQuota });
+      if (bodyRegistry(body.translators) !== null) launcher ??= new TranslatorLauncher(kernel, composer);
+      const child = createServerTask(kernel, composer, c.path, body, { quota, slots, memQuota, ...(launcher === null ? {} : { launcher }) });
       return { task: child.task, child };
     }
     return { task: kernel.createTask(c.path, { quota, slots, memQuota }), child: null };
@@ -316,6 +320,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
         // Isolated servers never started: end their workers (deleting the task does too).
         for (const m of all) if (m.child !== null) void m.child.isolated.kill();
         const report = await stopSystem(kernel, others, servers, o.force === true);
+        await launcher?.shutdown();
         if (composer?.alive === true) kernel.deleteTask(composer);
         return report;
       })();

@@ -11,6 +11,7 @@ import { createIsolatedTask, type IsolatedTask } from '../../core/isolate/index.
 import { connect } from '../../libcap/index.ts';
 import type { HeldNote, ServerBody } from '../../libcap/server.ts';
 import { Startup } from '../../protocol/startup.ts';
+import { bodyRegistry, type TranslatorLauncher } from './launcher.ts';
 import { LABEL_STARTUP_ENV, LABEL_STARTUP_READY, STARTUP_SLOT, type StartupEnv } from './startup.ts';
 
 /** How long a server body may take to ask for its environment and to report ready (ms). */
@@ -51,7 +52,7 @@ export function createServerTask(
   composer: Task,
   name: string,
   body: ServerBody,
-  opts: { quota: number; slots: number; memQuota?: number; startupMs?: number; shutdownMs?: number },
+  opts: { quota: number; slots: number; memQuota?: number; startupMs?: number; shutdownMs?: number; launcher?: TranslatorLauncher },
 ): IsolatedChild {
   const hs = new HostSys(kernel, composer);
   const ep = kernel.createEndpoint(composer);
@@ -68,7 +69,11 @@ export function createServerTask(
   const shutdownMs = opts.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
 
   async function start(caps: ReadonlyMap<string, number>, namespace: number): Promise<IsolatedInstance> {
-    const env: StartupEnv = { caps: Object.fromEntries(caps), namespace, options: body.options ?? null, slots: opts.slots };
+    // A body that carries a translator registry gets a launcher for it (its exec server), as `launcher`.
+    const registry = bodyRegistry(body.translators);
+    const all = Object.fromEntries(caps);
+    if (registry !== null && opts.launcher !== undefined) all.launcher = opts.launcher.give(it.task, registry);
+    const env: StartupEnv = { caps: all, namespace, options: body.options ?? null, slots: opts.slots };
     const ctl = await handshake(kernel, composer, ep, JSON.stringify(env), startupMs, it).finally(() => {
       if (composer.alive) hs.delete(ep);
     });

@@ -92,15 +92,19 @@ export function* serveStartup(sys: Sys, boot: number, service: StartupService): 
         // The composer deleted the clients' tasks just before: in-process the managers have
         // seen those deaths by now (the kernel settled); here their notifications may still
         // be on the way into this worker, so take them now, before counting what is held.
-        for (const b of service.buckets) {
-          if (b.ended) continue;
-          b.processDeaths();
-          b.processNoSenders();
-        }
-        stopping ??= (service.stop?.(a.force) ?? Promise.resolve([])).then(async (first) => [
-          ...first,
-          ...(await shutdownNamed(service.name, service.buckets, a.force)).map((n) => n.what),
-        ]);
+        const settle = (): void => {
+          for (const b of service.buckets) {
+            if (b.ended) continue;
+            b.processDeaths();
+            b.processNoSenders();
+          }
+        };
+        settle();
+        stopping ??= (service.stop?.(a.force) ?? Promise.resolve([])).then(async (first) => {
+          // What the stop ended (a filesystem's translators' tasks) released caps just now: take those too.
+          settle();
+          return [...first, ...(await shutdownNamed(service.name, service.buckets, a.force)).map((n) => n.what)];
+        });
         stopping.then(
           (held) => d.reply({ held }),
           (e: unknown) => d.reply({ held: [`shutdown failed: ${e instanceof Error ? e.message : String(e)}`] }),

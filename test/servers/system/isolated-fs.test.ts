@@ -3,15 +3,19 @@
 // from an in-process one: create, write, read, stat, readdir, rename, unlink, a
 // permission refusal for a non-root user, a 1 MiB write and read (the transfer-buffer
 // dataspace path, mapped by the worker and by the client), a change notification (the
-// fs's poster in the worker posting to the in-process notify service), and a passive
-// translator refused with a clear errno. The worker dying gives the clients EPIPE while
-// an in-process fs of the same system keeps answering. Real time: every wait is bounded.
+// fs's poster in the worker posting to the in-process notify service), and passive
+// translators (started through boot's launcher when isolated): one that answers, one
+// not registered (ENOENT), one that fails (EIO with its words), one that never starts
+// (ETIMEDOUT); goaway ends the translator's task. The worker dying ends its translators'
+// tasks (the tether) and gives the clients EPIPE while an in-process fs of the same
+// system keeps answering. Real time: every wait is bounded.
 
 import { describe, expect, it } from 'vitest';
 import { Kernel, type Sys, type SysGen } from '../../../core/index.ts';
 import { createFsClient, settrans, type FsClient } from '../../../clients/fs/index.ts';
 import { authServer, ROOT_IDS } from '../../../servers/auth/index.ts';
-import { fsServer } from '../../../servers/fs/index.ts';
+import { fsServer, TranslatorRegistry, type TranslatorInstance } from '../../../servers/fs/index.ts';
+import { hello } from '../../../servers/translators/index.ts';
 import { notifyServer, type NotifyInstance } from '../../../servers/notify/index.ts';
 import { boot, type System } from '../../../servers/system/index.ts';
 
@@ -23,6 +27,25 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 const ALICE = { uid: 1000, gid: 100 };
+
+/** The translators both filesystems may start: hello, one that throws, one that never starts. */
+function registry(): TranslatorRegistry {
+  return new TranslatorRegistry([
+    ['hello', hello],
+    [
+      'broken',
+      () => {
+        throw new Error('bad arguments');
+      },
+    ],
+    ['stuck', () => new Promise<TranslatorInstance>(() => {})],
+  ]);
+}
+
+/** Translator tasks of the fs (named "fs:<translator> <path>") that are alive. */
+function translatorTasks(k: Kernel): string[] {
+  return [...k.tasks.values()].filter((t) => t.alive && t.name.startsWith('fs:')).map((t) => t.name);
+}
 const MIB = 1 << 20;
 
 async function bootFs(isolate: boolean): Promise<{ k: Kernel; sys: System }> {
@@ -32,7 +55,7 @@ async function bootFs(isolate: boolean): Promise<{ k: Kernel; sys: System }> {
     boot(k, {
       auth: { server: authServer() },
       notify: { server: notifyServer() },
-      fs: { server: fsServer({ files: { '/etc/motd': 'welcome\n', '/home': null } }), uses: fsUses, isolate },
+      fs: { server: fsServer({ files: { '/etc/motd': 'welcome\n', '/home': null }, registry: registry(), translatorTimeout: 500 }), uses: fsUses, isolate },
       other: { server: fsServer({ name: 'other', files: { '/x': 'bystander\n' } }), uses: fsUses },
       root: { program: holder, uses: { fs: 'fs', auth: 'auth', notify: 'notify' } },
       alice: {
@@ -57,6 +80,15 @@ async function answer<T>(p: Promise<T>): Promise<T | string> {
     return await p;
   } catch (e) {
     return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+/** What an fs call answered: its value, or its error code and message. */
+async function failure<T>(p: Promise<T>): Promise<T | { code: string; message: string }> {
+  try {
+    return await p;
+  } catch (e) {
+    return { code: (e as { code: string }).code, message: (e as Error).message };
   }
 }
 
@@ -109,10 +141,29 @@ async function scenario(isolate: boolean): Promise<Record<string, unknown>> {
     ac.abort();
     await alice.unlink('/home/alice/b');
     out.afterUnlink = (await alice.readdir('/home/alice')).sort();
-    // A passive translator: set on a node; a lookup through it.
-    await root.writeFile('/greet', '');
-    await settrans(root, '/greet', ['hello', '--contents=hi']);
-    out.translator = await answer(root.readFile('/greet', 'utf8'));
+    // Passive translators: set on nodes; a lookup through each starts it.
+    for (const [path, argv] of [
+      ['/greet', ['hello', '--contents=hi\n']],
+      ['/nope', ['nosuch']],
+      ['/broken', ['broken']],
+      ['/stuck', ['stuck']],
+    ] as const) {
+      await root.writeFile(path, '');
+      await settrans(root, path, argv);
+    }
+    out.greet = await alice.readFile('/greet', 'utf8');
+    out.greetTasks = translatorTasks(k);
+    out.nope = await failure(root.readFile('/nope', 'utf8'));
+    out.broken = await failure(root.readFile('/broken', 'utf8'));
+    out.stuck = await failure(root.readFile('/stuck', 'utf8'));
+    out.afterFailures = translatorTasks(k);
+    // goaway ends the translator's task (and clears the passive setting: no argv); a new setting starts a new one.
+    await settrans(root, '/greet', [], { goaway: true });
+    out.afterGoaway = translatorTasks(k);
+    out.underneath = await root.readFile('/greet', 'utf8');
+    await settrans(root, '/greet', ['hello', '--contents=again\n']);
+    out.again = await root.readFile('/greet', 'utf8');
+    out.againTasks = translatorTasks(k);
     const report = await within(sys.shutdown(), 20_000, 'shutdown');
     out.errors = report.errors;
     out.tasks = report.tasks;
@@ -129,10 +180,7 @@ describe('boot with an isolated fs', () => {
   it('gives the fs client the same answers as an in-process fs', async () => {
     const inProcess = await scenario(false);
     const isolated = await scenario(true);
-    // The one difference: the in-process fs's registry is empty (ENOENT), the isolated fs starts no passive translators (EOPNOTSUPP).
-    expect(inProcess.translator).toBe('ENOENT');
-    expect(isolated.translator).toBe('EOPNOTSUPP');
-    expect({ ...isolated, translator: null }).toEqual({ ...inProcess, translator: null });
+    expect(isolated).toEqual(inProcess);
     expect(inProcess).toMatchObject({
       motd: 'welcome\n',
       read: 'hello\n',
@@ -144,22 +192,42 @@ describe('boot with an isolated fs', () => {
       big: { size: MIB, same: true, stat: MIB },
       event: 'rename from-root',
       afterUnlink: ['big', 'from-root'],
+      greet: 'hi\n',
+      greetTasks: ['fs:hello /greet'],
+      nope: { code: 'ENOENT' },
+      broken: { code: 'EIO', message: expect.stringContaining('broken: bad arguments') },
+      stuck: { code: 'ETIMEDOUT' },
+      afterFailures: ['fs:hello /greet'],
+      afterGoaway: [],
+      underneath: '',
+      again: 'again\n',
+      againTasks: ['fs:hello /greet'],
       errors: [],
       tasks: [],
       clean: true,
     });
   }, 90_000);
 
-  it('its worker dying gives its clients EPIPE; an in-process fs of the same system keeps answering', async () => {
+  it('its worker dying ends its translators and gives its clients EPIPE; an in-process fs of the same system keeps answering', async () => {
     const { k, sys } = await bootFs(true);
     try {
       const alice = client(k, sys, 'alice');
+      const root = client(k, sys, 'root');
       expect(await alice.readFile('/etc/motd', 'utf8')).toBe('welcome\n');
+      // A translator the isolated fs started through the launcher, and a file open in it.
+      await root.writeFile('/greet', '');
+      await settrans(root, '/greet', ['hello', '--contents=hi\n']);
+      const open = await root.open('/greet');
+      expect(translatorTasks(k)).toEqual(['fs:hello /greet']);
       const w = sys.worker('fs')!;
       await w.worker.terminate();
       const why = await within(w.done, 10_000, 'worker end');
       expect(why.reason).not.toBe('returned');
       expect(w.task.alive).toBe(false);
+      // The tether ends the translator's task with the fs's.
+      for (let i = 0; i < 200 && translatorTasks(k).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(translatorTasks(k)).toEqual([]);
+      expect(await within(answer(open.read(Buffer.alloc(8), 0, 8, 0)), 10_000, 'read in the dead translator')).toBe('EPIPE');
       expect(await within(answer(alice.readFile('/etc/motd', 'utf8')), 10_000, 'call after death')).toBe('EPIPE');
       expect(await within(client(k, sys, 'alice', 'other').readFile('/x', 'utf8'), 10_000, 'bystander')).toBe('bystander\n');
       const report = await within(sys.shutdown(), 20_000, 'shutdown');
