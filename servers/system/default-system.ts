@@ -1,6 +1,7 @@
 // The system hurdle boots by default: the name server, auth, the notification service,
 // the task server, and a filesystem on memfs that can start every stock translator (it
-// uses a root auth handle to start translators as their nodes' owners). Extension
+// uses a root auth handle to start translators as their nodes' owners; isolated, it
+// starts them through boot's launcher, which holds the registry). Extension
 // points: `notify` and `fs` (another factory, or false for none), and `extra` for more
 // children, e.g. a shell or a program:
 //   defaultSystem({ extra: {
@@ -34,7 +35,6 @@ export interface DefaultSystemOptions {
 const IN_PROCESS_WHY: Readonly<Record<string, string>> = {
   names: 'boot builds every namespace through its composer API, in this heap',
   task: 'creates and deletes tasks through the Kernel object',
-  fs: 'starts translators as tasks and maps dataspaces through the Kernel object',
 };
 
 /** Which servers of a description run isolated, and why the others stay in-process. */

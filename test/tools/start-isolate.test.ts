@@ -1,5 +1,5 @@
 // `npm start -- --isolate`: the default system with every server that can run isolated in
-// its own worker (auth and notify today), the others in-process with the reason on one line; the
+// its own worker (auth, notify and fs today), the others in-process with the reason on one line; the
 // shell's commands answer as they do in-process. Real time: the waits are bounded.
 
 import { spawnSync } from 'node:child_process';
@@ -26,6 +26,7 @@ async function answers(isolate: boolean): Promise<{ out: string; err: string; st
   try {
     expect(h.system.worker('auth') !== null).toBe(isolate);
     expect(h.system.worker('notify') !== null).toBe(isolate);
+    expect(h.system.worker('fs') !== null).toBe(isolate);
     const out: string[] = [];
     const err: string[] = [];
     const shell = new Shell({ fs: shellFs(h.fs), system: h.shellSystem, cwd: '/home/user', out: (t) => out.push(t), err: (t) => err.push(t) });
@@ -43,13 +44,13 @@ async function answers(isolate: boolean): Promise<{ out: string; err: string; st
 }
 
 describe('npm start --isolate', () => {
-  it('isolates auth and notify, says why the others stay in-process, and the shell answers as in-process', async () => {
+  it('isolates auth, notify and fs, says why the others stay in-process, and the shell answers as in-process', async () => {
     const h = await bootHurdle({ isolate: true });
     const line = isolationLine(h.isolation);
     await h.shutdown();
-    expect(h.isolation.isolated).toEqual(['auth', 'notify']);
-    expect(h.isolation.inProcess.map((s) => s.path)).toEqual(['names', 'task', 'fs']);
-    expect(line).toMatch(/^isolated, each in its own worker: auth, notify; in-process: names \(.+\); task \(creates and deletes tasks through the Kernel object\); fs \(.+\)$/);
+    expect(h.isolation.isolated).toEqual(['auth', 'notify', 'fs']);
+    expect(h.isolation.inProcess.map((s) => s.path)).toEqual(['names', 'task']);
+    expect(line).toMatch(/^isolated, each in its own worker: auth, notify, fs; in-process: names \(.+\); task \(creates and deletes tasks through the Kernel object\)$/);
     const isolated = await answers(true);
     expect(isolated).toEqual(await answers(false));
     expect(isolated[0]!.out).toBe('Hello, world!\n');
@@ -57,14 +58,14 @@ describe('npm start --isolate', () => {
     expect(isolated[4]!.err).toBe('sh: /etc/motd: Permission denied\n');
   }, 60_000);
 
-  it('as a process: runs -c commands with auth in a worker and shuts down cleanly', () => {
+  it('as a process: runs -c commands with auth, notify and fs in workers and shuts down cleanly', () => {
     const r = spawnSync(process.execPath, [...start, '--isolate', '--user', '-c', 'cat /hello; echo hi > /home/user/g; cat /home/user/g; cat /nope'], {
       cwd: root,
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(r.stdout).toBe('Hello, world!\nhi\n');
-    expect(r.stderr).toMatch(/^isolated, each in its own worker: auth, notify; in-process: names/);
+    expect(r.stderr).toMatch(/^isolated, each in its own worker: auth, notify, fs; in-process: names/);
     expect(r.stderr).toContain('cat: /nope: No such file or directory');
     expect(r.stderr).not.toMatch(/^(held|error):/m);
     expect(r.status).toBe(1);
