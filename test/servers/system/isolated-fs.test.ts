@@ -2,7 +2,8 @@
 // client program, through the fs client, gets the same answers from an isolated fs as
 // from an in-process one: create, write, read, stat, readdir, rename, unlink, a
 // permission refusal for a non-root user, a 1 MiB write and read (the transfer-buffer
-// dataspace path, mapped by the worker and by the client), a change notification (the
+// dataspace path, mapped by the worker and by the client; and again by a client in a
+// worker of its own), a change notification (the
 // fs's poster in the worker posting to the in-process notify service), and passive
 // translators (started through boot's launcher when isolated): one that answers, one
 // not registered (ENOENT), one that fails (EIO with its words), one that never starts
@@ -11,7 +12,9 @@
 // system keeps answering. Real time: every wait is bounded.
 
 import { describe, expect, it } from 'vitest';
-import { Kernel, type Sys, type SysGen } from '../../../core/index.ts';
+import { Kernel, Status, type Sys, type SysGen } from '../../../core/index.ts';
+import { createIsolatedTask } from '../../../core/isolate/index.ts';
+import { pattern } from './fixtures/fs-client-body.ts';
 import { createFsClient, settrans, type FsClient } from '../../../clients/fs/index.ts';
 import { authServer, ROOT_IDS } from '../../../servers/auth/index.ts';
 import { fsServer, TranslatorRegistry, type TranslatorInstance } from '../../../servers/fs/index.ts';
@@ -101,6 +104,37 @@ async function watching(notify: NotifyInstance, taskId: number): Promise<void> {
   throw new Error('the watch did not register');
 }
 
+/**
+ * An fs client in its own worker (test/servers/system/fixtures/fs-client-body.ts), given
+ * a copy of `path`'s fs root cap: it writes and reads `size` bytes of `file` through the
+ * transfer dataspace; what it reported.
+ */
+async function isolatedClient(k: Kernel, sys: System, path: string, file: string, size: number): Promise<unknown> {
+  const home = k.createTask('home', { quota: 100 });
+  const report = k.createEndpoint(home);
+  const it = createIsolatedTask(k, 'bigio', {
+    module: new URL('./fixtures/fs-client-body.ts', import.meta.url),
+    export: 'bigIo',
+    arg: { fs: 3, report: 4, path: file, size },
+    quota: 1000,
+  });
+  k.grant(sys.task(path), sys.caps(path).get('fs')!, it.task, { slot: 3 });
+  k.grant(home, report, it.task, { slot: 4 });
+  try {
+    const got = k.exec(home, function* (hs: Sys): SysGen<string> {
+      const st: number = yield hs.recv(report, 20_000);
+      if (st !== Status.Ok) return `recv ${st}`;
+      const text = String(hs.utcb.itemsIn[0]);
+      yield hs.reply(0, 0, 0);
+      return text;
+    });
+    return JSON.parse(await within(got, 25_000, 'isolated client report')) as unknown;
+  } finally {
+    await it.kill();
+    k.deleteTask(home);
+  }
+}
+
 /** The same client program against the fs; what it saw. */
 async function scenario(isolate: boolean): Promise<Record<string, unknown>> {
   const { k, sys } = await bootFs(isolate);
@@ -130,6 +164,11 @@ async function scenario(isolate: boolean): Promise<Record<string, unknown>> {
     await alice.writeFile('/home/alice/big', big);
     const back = await alice.readFile('/home/alice/big');
     out.big = { size: back.length, same: Buffer.compare(back, big) === 0, stat: (await alice.stat('/home/alice/big')).size };
+    // The same through an fs client in its own worker, as alice: the transfer dataspace mapped in both workers when the fs is isolated.
+    out.isolatedClient = await isolatedClient(k, sys, 'alice', 'home/alice/big2', MIB);
+    const big2 = await alice.readFile('/home/alice/big2');
+    out.big2 = { size: big2.length, same: big2.every((b, i) => b === pattern(i)) };
+    await alice.unlink('/home/alice/big2');
     // A change notification: alice watches, root writes.
     const ac = new AbortController();
     const it = alice.watch('/home/alice', { signal: ac.signal })[Symbol.asyncIterator]();
@@ -190,6 +229,8 @@ describe('boot with an isolated fs', () => {
       eaccesMkdir: 'EACCES',
       enoent: 'ENOENT',
       big: { size: MIB, same: true, stat: MIB },
+      isolatedClient: { lookup: 'ok', mapBuffer: 'ok', map: 'ok', wrote: MIB, read: MIB, same: true },
+      big2: { size: MIB, same: true },
       event: 'rename from-root',
       afterUnlink: ['big', 'from-root'],
       greet: 'hi\n',
