@@ -13,6 +13,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { Kernel, Status, type Sys, type SysGen } from '../../../core/index.ts';
+import { stub } from '../../../libcap/index.ts';
+import { Auth } from '../../../protocol/auth.ts';
+import { O, Protid } from '../../../protocol/fs.ts';
 import { createIsolatedTask } from '../../../core/isolate/index.ts';
 import { pattern } from './fixtures/fs-client-body.ts';
 import { createFsClient, settrans, type FsClient } from '../../../clients/fs/index.ts';
@@ -63,7 +66,14 @@ async function bootFs(isolate: boolean): Promise<{ k: Kernel; sys: System }> {
       root: { program: holder, uses: { fs: 'fs', auth: 'auth', notify: 'notify' } },
       alice: {
         program: holder,
-        uses: { fs: { service: 'fs', params: ALICE }, other: { service: 'other', params: ALICE }, auth: { service: 'auth', params: ALICE }, notify: 'notify' },
+        uses: {
+          fs: { service: 'fs', params: ALICE },
+          // A protid made for root, handed to alice: reauthenticating it gives her own.
+          rootsFs: { service: 'fs', params: ROOT_IDS },
+          other: { service: 'other', params: ALICE },
+          auth: { service: 'auth', params: ALICE },
+          notify: 'notify',
+        },
       },
     }),
     20_000,
@@ -93,6 +103,31 @@ async function failure<T>(p: Promise<T>): Promise<T | { code: string; message: s
   } catch (e) {
     return { code: (e as { code: string }).code, message: (e as Error).message };
   }
+}
+
+/**
+ * io.reauthenticate from alice's task on the root protid she was handed, through her own
+ * auth handle (the fs meets auth from host code: invokeFromHost); what mkdir in /etc
+ * answers on the old port and on the new one.
+ */
+function reauthAsAlice(k: Kernel, sys: System): Promise<string[]> {
+  const caps = sys.caps('alice');
+  const rootsPort = caps.get('rootsFs')!;
+  const authSlot = caps.get('auth')!;
+  return k.exec(sys.task('alice'), function* (s: Sys): SysGen<string[]> {
+    const etc = yield* stub(Protid, s, rootsPort).lookup({ name: 'etc', flags: O.RDONLY, mode: 0 });
+    if (!etc.ok || etc.value.port === undefined) return ['no /etc'];
+    const auth = stub(Auth, s, authSlot);
+    const r = yield* auth.rendezvous();
+    if (!r.ok) return [r.error];
+    const rv = r.value.rendezvous;
+    yield* stub(Protid, s, etc.value.port).reauthenticate({ rendezvous: rv });
+    const u = yield* auth.userAuthenticate({ rendezvous: rv, timeout: 5000 });
+    if (!u.ok) return [u.error];
+    const asRoot = yield* stub(Protid, s, etc.value.port).mkdir({ name: 'byroot', mode: 0o755 });
+    const asAlice = yield* stub(Protid, s, u.value.port).mkdir({ name: 'byalice', mode: 0o755 });
+    return [asRoot.ok ? 'ok' : asRoot.error, asAlice.ok ? 'ok' : asAlice.error];
+  });
 }
 
 /** Wait until `task` has a watch waiting at its mailbox (registration done), bounded. */
@@ -158,6 +193,7 @@ async function scenario(isolate: boolean): Promise<Record<string, unknown>> {
     out.eaccesWrite = await answer(alice.writeFile('/etc/motd', 'mine'));
     out.eaccesMkdir = await answer(alice.mkdir('/etc/d'));
     out.enoent = await answer(alice.readFile('/home/alice/a', 'utf8'));
+    out.reauth = await within(reauthAsAlice(k, sys), 10_000, 'reauthenticate');
     // 1 MiB both ways: io.mapBuffer's dataspace, mapped by the server (in the worker when isolated) and the client.
     const big = Buffer.alloc(MIB);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 12)) & 0xff;
@@ -228,6 +264,7 @@ describe('boot with an isolated fs', () => {
       eaccesWrite: 'EACCES',
       eaccesMkdir: 'EACCES',
       enoent: 'ENOENT',
+      reauth: ['ok', 'EACCES'],
       big: { size: MIB, same: true, stat: MIB },
       isolatedClient: { lookup: 'ok', mapBuffer: 'ok', map: 'ok', wrote: MIB, read: MIB, same: true },
       big2: { size: MIB, same: true },
