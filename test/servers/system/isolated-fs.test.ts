@@ -24,13 +24,8 @@ import { fsServer, TranslatorRegistry, type TranslatorInstance } from '../../../
 import { hello } from '../../../servers/translators/index.ts';
 import { notifyServer, type NotifyInstance } from '../../../servers/notify/index.ts';
 import { boot, type System } from '../../../servers/system/index.ts';
+import { holder, shutdownReport, within } from './harness.ts';
 
-function* holder(_sys: Sys): SysGen<void> {}
-
-/** A bounded wait: rejects after `ms`. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref())]);
-}
 
 const ALICE = { uid: 1000, gid: 100 };
 
@@ -239,11 +234,7 @@ async function scenario(isolate: boolean): Promise<Record<string, unknown>> {
     await settrans(root, '/greet', ['hello', '--contents=again\n']);
     out.again = await root.readFile('/greet', 'utf8');
     out.againTasks = translatorTasks(k);
-    const report = await within(sys.shutdown(), 20_000, 'shutdown');
-    out.errors = report.errors;
-    out.tasks = report.tasks;
-    out.held = report.held;
-    out.clean = report.clean;
+    Object.assign(out, await shutdownReport(sys));
     expect(sys.worker('fs')?.task.alive ?? false).toBe(false);
     return out;
   } finally {
