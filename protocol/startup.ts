@@ -66,9 +66,9 @@ export const Launcher = defineInterface(
         notify: t.optional(t.cap()),
       },
       reply: { control: t.optional(t.cap('grant')), task: t.optional(t.cap('grant')), failed: t.string(16), message: t.string(LAUNCH_MESSAGE_MAX) },
-      errors: ['EINVAL', 'ENOMEM'],
+      errors: ['EINVAL', 'ENOMEM', 'EAGAIN'],
       doc:
-        'Start the translator `spec.argv` (spec is a LaunchSpec as JSON; argv[0] names it in the launcher\'s registry) in a new task named `spec.name`, running as `spec.ids`, with a factory of `quota` objects and `slots` cap slots, tethered to the caller\'s task (it ends when the caller\'s task does), handed `realnode` (the node it sits on), `auth` (its auth handle) and `notify`. Answers its fsys control cap and a cap to its task (Read and Write: the caller ends it with killTask), `failed` empty. Bounded by `timeout` ms. A translator that does not start is an answer too (errors carry no words, and the user is owed the translator\'s): no caps, `failed` ENOENT (no such translator), EIO (it failed) or ETIMEDOUT (not started in time), and `message` saying why. EINVAL: a malformed spec; ENOMEM: no task could be created.',
+        'Start the translator `spec.argv` (spec is a LaunchSpec as JSON; argv[0] names it in the launcher\'s registry) in a new task named `spec.name`, running as `spec.ids`, with a factory of `quota` objects and `slots` cap slots, tethered to the caller\'s task (it ends when the caller\'s task does), handed `realnode` (the node it sits on), `auth` (its auth handle) and `notify`. Answers its fsys control cap and a cap to its task (Read and Write: the caller ends it with killTask), `failed` empty. Bounded by `timeout` ms. A translator that does not start is an answer too (errors carry no words, and the user is owed the translator\'s): no caps, `failed` ENOENT (no such translator), EIO (it failed) or ETIMEDOUT (not started in time), and `message` saying why. EINVAL: a malformed spec; ENOMEM: no task could be created; EAGAIN: the caller has as many translators alive as its launcher allows (boot: 1024).',
     },
   },
   { doc: 'Translator launcher a composer serves to a server in an isolated task (its exec server).' },

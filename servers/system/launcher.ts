@@ -17,10 +17,15 @@ import { Launcher, LAUNCH_MESSAGE_MAX, type LaunchSpec } from '../../protocol/st
 import { tether } from '../fs/translator-tether.ts';
 import { TranslatorRegistry, type TranslatorEnv, type TranslatorInstance } from '../fs/translator.ts';
 
+/** Default bound on the translator tasks one filesystem's launcher keeps alive (EAGAIN beyond). */
+export const DEFAULT_MAX_LAUNCHED = 1024;
+
 interface LauncherData {
   /** The task of the filesystem it serves (its translators are tethered to it). */
   server: Task | null;
   registry: TranslatorRegistry | null;
+  /** The tasks it started that may still live (pruned of dead ones at each start). */
+  readonly live: Set<Task>;
 }
 
 type StartSpec = SpecOf<typeof Launcher.methods.start>;
@@ -33,15 +38,18 @@ export class TranslatorLauncher {
   constructor(
     private readonly kernel: Kernel,
     private readonly composer: Task,
+    /** Translator tasks one filesystem may have alive at once (default DEFAULT_MAX_LAUNCHED). */
+    private readonly maxLaunched = DEFAULT_MAX_LAUNCHED,
   ) {
     this.bucket = Bucket.start(kernel, composer, { name: `${composer.name}.launcher` });
     this.cls = defineClass({
       name: 'launcher',
       interface: Launcher,
-      init: (): LauncherData => ({ server: null, registry: null }),
-      alloc: (d: LauncherData, a: LauncherData) => {
+      init: (): LauncherData => ({ server: null, registry: null, live: new Set() }),
+      alloc: (d: LauncherData, a: { server: Task; registry: TranslatorRegistry }) => {
         d.server = a.server;
         d.registry = a.registry;
+        d.live.clear();
       },
       handlers: {
         start: (ctx, a) => {
@@ -97,6 +105,13 @@ export class TranslatorLauncher {
       notStarted('ENOENT', `translator ${JSON.stringify(args[0]!)} not found (registered: ${registry.names().join(', ') || 'none'})`);
       return;
     }
+    const live = ctx.data.live;
+    for (const t of live) if (!t.alive) live.delete(t);
+    if (live.size >= this.maxLaunched) {
+      dropGiven();
+      d.fail('EAGAIN', `${live.size} translators alive (launcher bound ${this.maxLaunched})`);
+      return;
+    }
     let task: Task;
     try {
       task = kernel.createTask(spec.name, { quota: a.quota, slots: a.slots });
@@ -105,6 +120,7 @@ export class TranslatorLauncher {
       d.fail('ENOMEM', e instanceof Error ? e.message : String(e));
       return;
     }
+    live.add(task);
     const end = (): void => {
       if (!task.alive) return;
       try {
