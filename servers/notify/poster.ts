@@ -24,8 +24,9 @@
 // that notify service) and at most `maxSenders` of them; it answers false otherwise and the
 // caller keeps the slot.
 
-import { DEFAULT_PRIORITY, HostSys, Kind, NEVER, RECV_PHASE, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { DEFAULT_PRIORITY, Kind, NEVER, RECV_PHASE, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import { errnoName, HEADER_WORDS, kernelErrno, keptCap, releaseKept, stillKept, type ErrnoName, type MethodDef } from '../../libcap/index.ts';
+import { kernelHost, type BucketHost, type BucketOps } from '../../libcap/bucket-host.ts';
 import { isWellFormed } from '../../libcap/strings.ts';
 import { Sender } from '../../protocol/notify.ts';
 
@@ -109,8 +110,11 @@ const SKIP: MethodDef = Sender.methods.skip as unknown as MethodDef;
 /** How one send went: delivered and answered, refused (nobody receiving), or failed. */
 type Sent = 'ok' | 'stalled' | ErrnoName;
 
+/** What a poster needs from its task: a bucket's host (kernelHost in-process, isolatedHost in a worker). */
+export type PosterHost = Pick<BucketHost, 'taskName' | 'ops' | 'createNotification' | 'spawn'>;
+
 export class Poster {
-  private readonly ops: HostSys;
+  private readonly ops: BucketOps;
   private readonly outlets = new Map<number, Outlet>();
   private readonly ready: Outlet[] = [];
   private readonly stalled = new Set<Outlet>();
@@ -134,12 +138,8 @@ export class Poster {
   private readonly stopped: Promise<void>;
   private markStopped: () => void = () => {};
 
-  private constructor(
-    private readonly kernel: Kernel,
-    readonly task: Task,
-    opts: PosterOptions,
-  ) {
-    this.ops = new HostSys(kernel, task);
+  private constructor(host: PosterHost, opts: PosterOptions) {
+    this.ops = host.ops;
     this.limit = Math.max(1, opts.limit ?? 64);
     this.timeout = opts.timeout === 0 ? NEVER : (opts.timeout ?? DEFAULT_POST_TIMEOUT);
     this.giveUp = Math.max(0, opts.giveUp ?? DEFAULT_GIVE_UP);
@@ -147,21 +147,27 @@ export class Poster {
     this.service = opts.service ?? null;
     if (opts.service !== undefined && this.ops.identify(opts.service) === null) throw new Error('poster: no notify service cap in that slot');
     this.onDrop = opts.onDrop ?? null;
-    this.notif = kernel.createNotification(task);
+    this.notif = host.createNotification();
     this.poke = this.ops.allocSlot();
     if (this.ops.mint(this.notif, this.poke, Rights.Write, 1) !== Status.Ok) throw new Error('poster: cannot mint its notification');
     this.stopped = new Promise((resolve) => (this.markStopped = resolve));
     // spawn, not exec: a thread that lives as long as the server must not count as host
-    // code awaiting the kernel (that would let virtual time jump on its own).
-    kernel.spawn(task, (sys) => this.run(sys), {
-      name: opts.name ?? `${task.name}.poster`,
-      priority: opts.priority ?? DEFAULT_PRIORITY,
-    });
+    // code awaiting the kernel (that would let virtual time jump on its own). In an
+    // isolated task the thread is paid for by the task's factory.
+    host.spawn((sys) => this.run(sys), opts.name ?? `${host.taskName}.poster`, opts.priority ?? DEFAULT_PRIORITY);
   }
 
   /** Start a poster in `task` (a server's task): one thread, one notification, two slots. */
   static start(kernel: Kernel, task: Task, opts: PosterOptions = {}): Poster {
-    return new Poster(kernel, task, opts);
+    return new Poster(kernelHost(kernel, task), opts);
+  }
+
+  /**
+   * Start a poster on a bucket's host (`bucket.host`): in-process as start(), or in an
+   * isolated task, where its notification and thread come from the task's factory.
+   */
+  static onHost(host: PosterHost, opts: PosterOptions = {}): Poster {
+    return new Poster(host, opts);
   }
 
   /**
