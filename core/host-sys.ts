@@ -122,6 +122,11 @@ export class HostSys implements CapOps {
     this.k.signalFromKernel(c.obj as Notification, c.badge);
     return Status.Ok;
   }
+
+  /** Delete the task named by a task cap with Write (as the killTask syscall). */
+  killTask(task: number): number {
+    return inv.killTask(this.k, this.ctx, task);
+  }
 }
 
 function* hostBody(): Generator<never, void, number> {

@@ -11,6 +11,8 @@ export interface BucketOps extends CapOps {
   cancelBadgedSends(slot: number): number;
   /** Signal a notification without blocking. */
   signal(slot: number): number;
+  /** Delete the task named by a task cap with Write (the task server's kill). */
+  killTask(slot: number): number;
 }
 
 /** What a Bucket needs from the task it serves in. */

@@ -83,6 +83,9 @@ class WorkerOps implements BucketOps {
   signal(slot: number): number {
     return this.w.ops.hostSignal(slot);
   }
+  killTask(slot: number): number {
+    return this.w.ops.killTask(slot);
+  }
 }
 
 /** The host of a bucket started by a thread of an isolated task (`sys` is its WorkerSys). */

@@ -55,6 +55,19 @@ export interface ServerBody {
   readonly module: string | URL;
   readonly export: string;
   readonly options?: unknown;
+  /**
+   * The body reads the kernel's introspection snapshot (the task server's list and ps):
+   * the composer grants it a host cap with Read (core/host-info.ts), its slot in the
+   * environment's `host`.
+   */
+  readonly host?: boolean;
+}
+
+/** The JSON-cloneable fields of an options object (what a body's options may carry). */
+export function jsonOnly(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v === null || ['number', 'string', 'boolean'].includes(typeof v)) out[k] = v;
+  return out;
 }
 
 /**

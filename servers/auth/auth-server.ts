@@ -34,7 +34,7 @@ import {
   stillKept,
 } from '../../libcap/index.ts';
 import { callerGone, dropAbandoned } from '../../libcap/abandoned.ts';
-import { shutdownBuckets, type ServerBody, type ServerEnv, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { jsonOnly, shutdownBuckets, type ServerBody, type ServerEnv, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
 import { Auth, Rendezvous, type Ids } from '../../protocol/auth.ts';
 
 /** Ids for a user: uid and gid effective and available, plus supplementary groups. */
@@ -358,9 +358,3 @@ export function authServer(opts: AuthOptions = {}): ServerFactory {
   return Object.assign(factory, { body });
 }
 
-/** The JSON-cloneable fields of an options object. */
-function jsonOnly(o: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v === null || ['number', 'string', 'boolean'].includes(typeof v)) out[k] = v;
-  return out;
-}

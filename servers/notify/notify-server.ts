@@ -40,7 +40,7 @@ import {
   type SpecsOf,
 } from '../../libcap/index.ts';
 import { callerGone, dropAbandoned } from '../../libcap/abandoned.ts';
-import { shutdownBuckets, type ServerBody, type ServerEnv, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { jsonOnly, shutdownBuckets, type ServerBody, type ServerEnv, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
 import { isWellFormed } from '../../libcap/strings.ts';
 import { EventQueue } from './event-queue.ts';
 import { Mailbox, Notify, Sender, type NotifyEvent } from '../../protocol/notify.ts';
@@ -208,12 +208,6 @@ export function quotaParam(params: unknown): number | undefined {
   return p.quota === undefined ? undefined : checkCount('quota', p.quota);
 }
 
-/** The JSON-cloneable fields of an options object. */
-function jsonOnly(o: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v === null || ['number', 'string', 'boolean'].includes(typeof v)) out[k] = v;
-  return out;
-}
 
 /** Bounds of a notification service (see NotifyOptions). */
 export interface NotifyLimits {
