@@ -18,6 +18,9 @@ import { Startup } from '../../protocol/startup.ts';
 /** Slot of the bootstrap endpoint in a server body's task (the namespace view is in CAP_FIRST_FREE). */
 export const STARTUP_SLOT = CAP_FIRST_FREE + 1;
 
+/** Slot of the host cap (Read) in a body's task whose descriptor asks for one (ServerBody.host). */
+export const HOST_SLOT = STARTUP_SLOT + 1;
+
 /** Label of the child's first call on the bootstrap endpoint (asks for its environment). */
 export const LABEL_STARTUP_ENV = 0x5701;
 /** Label of the child's readiness message (carries the control cap). */
@@ -31,6 +34,8 @@ export interface StartupEnv {
   readonly namespace: number;
   /** The server's options (JSON), as the server's body descriptor carried them. */
   readonly options: unknown;
+  /** Slot of its host cap (HOST_SLOT), when its descriptor asked for one. */
+  readonly host?: number;
 }
 
 /** What the control object needs from the service. */
@@ -46,6 +51,11 @@ export interface StartupService {
    * `bucket.give(client, obj)`: its own identity, as an in-process install gives.
    */
   install(client: Client, params: unknown): number;
+  /**
+   * Stop serving (default: inhibit and end `buckets`); answers what was still held, one
+   * line each. For a service with more to stop than its buckets (threads, caps it holds).
+   */
+  shutdown?(force: boolean): Promise<string[]>;
 }
 
 /** Step 1: ask the composer for this server's environment. */
@@ -90,7 +100,7 @@ export function* serveStartup(sys: Sys, boot: number, service: StartupService): 
           b.processDeaths();
           b.processNoSenders();
         }
-        stopping ??= shutdownNamed(service.name, service.buckets, a.force).then((notes) => notes.map((n) => n.what));
+        stopping ??= service.shutdown?.(a.force) ?? shutdownNamed(service.name, service.buckets, a.force).then((notes) => notes.map((n) => n.what));
         stopping.then(
           (held) => d.reply({ held }),
           (e: unknown) => d.reply({ held: [`shutdown failed: ${e instanceof Error ? e.message : String(e)}`] }),
