@@ -1,8 +1,9 @@
 // Shared helpers for the name, system and task server tests: a kernel on virtual time,
 // starting one server in its own task, settling the kernel and host promise chains,
-// moving virtual time, and reading cap spaces. Nothing here is a test.
+// moving virtual time, reading cap spaces, and (for systems on real time, with workers)
+// a bounded wait and a program body that only holds caps. Nothing here is a test.
 
-import { HostSys, Kernel, VirtualClock, type Task } from '../../../core/index.ts';
+import { HostSys, Kernel, VirtualClock, type Sys, type SysGen, type Task } from '../../../core/index.ts';
 import type { ServerFactory, ServerInstance } from '../../../libcap/server.ts';
 export { settle, advance, track, capCount } from '../../world-helpers.ts';
 export type { Tracked } from '../../world-helpers.ts';
@@ -28,3 +29,11 @@ export async function startServer<I extends ServerInstance>(
 export function ops(k: Kernel, task: Task): HostSys {
   return new HostSys(k, task);
 }
+
+/** A bounded wait (real time): rejects after `ms`, naming `what`. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref())]);
+}
+
+/** A program body for a task that only holds caps (its clients run on the host). */
+export function* holder(_sys: Sys): SysGen<void> {}

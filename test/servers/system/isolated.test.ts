@@ -5,20 +5,15 @@
 // time: every wait is bounded.
 
 import { describe, expect, it } from 'vitest';
-import { Kernel, type Sys, type SysGen } from '../../../core/index.ts';
+import { Kernel } from '../../../core/index.ts';
 import { connect } from '../../../libcap/index.ts';
 import { Auth } from '../../../protocol/auth.ts';
 import { Mailbox, Notify, Sender } from '../../../protocol/notify.ts';
 import { authServer } from '../../../servers/auth/index.ts';
 import { notifyServer } from '../../../servers/notify/index.ts';
 import { boot, type System } from '../../../servers/system/index.ts';
+import { holder, within } from './harness.ts';
 
-function* holder(_sys: Sys): SysGen<void> {}
-
-/** A bounded wait: rejects after `ms`. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref())]);
-}
 
 async function bootAuth(isolate: boolean): Promise<{ k: Kernel; sys: System }> {
   const k = new Kernel();

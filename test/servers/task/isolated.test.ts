@@ -4,10 +4,10 @@
 // tasks (an admin sees every task), kill (own task yes, another's EPERM, unknown ESRCH),
 // exit events to a subscriber for a kill and for a death from outside, and the tasks a
 // client created ending with it at shutdown, an admin's killed by the server's shutdown. Its worker dying: its clients' calls fail with
-// EPIPE, a bystander keeps answering. Real time: every wait is bounded.
+// EPIPE, a bystander keeps answering, the tasks it created stay. Real time: every wait is bounded.
 
 import { describe, expect, it } from 'vitest';
-import { Kernel, type Sys, type SysGen } from '../../../core/index.ts';
+import { Kernel } from '../../../core/index.ts';
 import { connect } from '../../../libcap/index.ts';
 import { Auth } from '../../../protocol/auth.ts';
 import { Mailbox, Notify } from '../../../protocol/notify.ts';
@@ -15,13 +15,8 @@ import { authServer } from '../../../servers/auth/index.ts';
 import { notifyServer } from '../../../servers/notify/index.ts';
 import { boot, type System } from '../../../servers/system/index.ts';
 import { Tasks, taskServer } from '../../../servers/task/index.ts';
+import { holder, within } from '../system/harness.ts';
 
-function* holder(_sys: Sys): SysGen<void> {}
-
-/** A bounded wait: rejects after `ms`. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref())]);
-}
 
 async function bootTasks(isolate: boolean): Promise<{ k: Kernel; sys: System }> {
   const k = new Kernel();
@@ -154,12 +149,14 @@ describe('the task server isolated', () => {
   it('its worker dying: its clients get EPIPE, a bystander keeps answering, shutdown still completes', async () => {
     const { k, sys } = await bootTasks(true);
     const alice = tasksOf(k, sys, 'alice');
-    expect((await alice.create({ name: 'a1', slots: 0 })).pid).toBeGreaterThan(0);
+    const a1 = await alice.create({ name: 'a1', slots: 0 });
     const w = sys.worker('task')!;
     await w.worker.terminate();
     const why = await within(w.done, 10_000, 'worker end');
     expect(why.reason).not.toBe('returned');
     expect(w.task.alive).toBe(false);
+    // What it created outlives it (in-process its shutdown would have killed it): alice still holds a cap to it.
+    expect(k.tasks.get(a1.pid)?.alive).toBe(true);
     expect(await within(alice.attempt.list(), 10_000, 'list after death')).toMatchObject({ ok: false, error: 'EPIPE' });
     expect(await within(tasksOf(k, sys, 'bob').attempt.create({ name: 'b', slots: 0 }), 10_000, 'create after death')).toMatchObject({ ok: false, error: 'EPIPE' });
     // The in-process auth server of the same system keeps answering alice.
