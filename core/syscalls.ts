@@ -329,10 +329,11 @@ export class Sys {
 
   /**
    * The kernel's introspection snapshot as JSON text, through a host cap with Read
-   * (core/host-info.ts: errors, and `max`, at most MAX_ITEM_LENGTH units).
+   * (core/host-info.ts: errors, `max`, at most MAX_ITEM_LENGTH units, and `scope`,
+   * SnapshotScope.All by default or Threads).
    */
-  kernelSnapshot(host: number, max: number = MAX_ITEM_LENGTH): inv.Result<string> {
-    return readSnapshot(this.k, this.t, host, max);
+  kernelSnapshot(host: number, max: number = MAX_ITEM_LENGTH, scope = 0): inv.Result<string> {
+    return readSnapshot(this.k, this.t, host, max, scope);
   }
 
   // ---------------------------------------------------------------- threads

@@ -636,7 +636,7 @@ function invoke(iso: Iso, sys: Sys, t: Thread, ring: Ring, op: number): void {
       break;
     }
     case RingOp.KernelSnapshot: {
-      const x = sys.kernelSnapshot(a0, a1);
+      const x = sys.kernelSnapshot(a0, a1, a2);
       if (x.ok) extra = x.value;
       else st = x.status;
       break;

@@ -488,8 +488,8 @@ export class WorkerSys {
       return { id: r[R.extra]!, name, alive: r[R.extra + 1] === 1, threads: r[R.extra + 2]! };
     });
   }
-  kernelSnapshot(host: number, max: number = MAX_ITEM_LENGTH): Result<string> {
-    const st = this.invoke(RingOp.KernelSnapshot, host, max);
+  kernelSnapshot(host: number, max: number = MAX_ITEM_LENGTH, scope = 0): Result<string> {
+    const st = this.invoke(RingOp.KernelSnapshot, host, max, scope);
     return this.result(st, () => String(this.ring.readEntries()[0] ?? ''));
   }
   suspend(thread: number): number {

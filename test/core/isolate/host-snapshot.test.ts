@@ -1,7 +1,7 @@
 // The host cap and the snapshot syscall (core/host-info.ts): a task holding a host cap
 // with Read reads the kernel's introspection snapshot as JSON; every error (empty slot,
 // a name outside the cap space, a cap of another kind, a host cap without Read, a bad
-// max, a snapshot longer than max) answers the same status and detail in-process and
+// max, a snapshot longer than max, a bad scope) answers the same status and detail in-process and
 // from an isolated task (over the ring).
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,6 +44,11 @@ const EXPECTED = {
   badMax: [Status.InvalidArgument, 'max', null],
   tooLong: [Status.RangeError, 'max', null],
   tooLongSays: true,
+  // Its caps: CAP_SELF, the two host caps, the endpoint, the report endpoint.
+  selfCaps: 5,
+  // SnapshotScope.Threads: its thread(s) (an isolated task has its host context's proxy too), no caps, no other objects.
+  brief: { caps: 0, threads: true, endpoints: 0 },
+  badScope: [Status.InvalidArgument, 'scope', null],
 };
 
 describe('kernelSnapshot through a host cap', () => {
