@@ -25,7 +25,7 @@
 // params; 0 for the composer's tasks) and a note its creator may set (Tasks.note): ps
 // shows both.
 
-import { CAP_FACTORY, grantHost, Rights, Status, type Snapshot, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { CAP_FACTORY, grantHost, MAX_SNAPSHOT_LENGTH, Rights, SnapshotScope, Status, type Snapshot, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import {
   Bucket,
   defineClass,
@@ -233,7 +233,8 @@ export function serveTasks(bucket: Bucket, slots: TaskSlots, limits: TaskLimits 
 
   /** The kernel's snapshot through the host cap, or why not (answered as EIO). */
   function readSnapshot(sys: Sys): Snapshot | string {
-    const r = sys.kernelSnapshot(slots.host);
+    // Tasks and threads only: the size does not grow with the caps anyone holds.
+    const r = sys.kernelSnapshot(slots.host, MAX_SNAPSHOT_LENGTH, SnapshotScope.Threads);
     if (!r.ok) return `the kernel's snapshot: ${r.detail.message}`;
     return JSON.parse(r.value) as Snapshot;
   }
