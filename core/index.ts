@@ -49,6 +49,7 @@ export type {
   WakeEvent,
 } from './trace.ts';
 export { snapshot, taskSnapshot, threadInfo, endpointInfo } from './introspect.ts';
+export { grantHost, hostObject, HostObject, MAX_SNAPSHOT_LENGTH, SnapshotScope } from './host-info.ts';
 export type {
   CapInfo,
   DataspaceInfo,

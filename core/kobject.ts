@@ -12,6 +12,8 @@ export const Kind = {
   Thread: 5,
   Factory: 6,
   Dataspace: 7,
+  /** The kernel's host object: a cap with Read reads the introspection snapshot (host-info.ts). */
+  Host: 8,
 } as const;
 export type KindCode = (typeof Kind)[keyof typeof Kind];
 
@@ -23,6 +25,7 @@ export const KIND_NAMES: Record<KindCode, string> = {
   5: 'thread',
   6: 'factory',
   7: 'dataspace',
+  8: 'host',
 };
 
 /** Anything a factory charged, so the object can refund it when destroyed (L1). */

@@ -12,8 +12,9 @@ import { identity, type CapIdentity } from './invocations.ts';
 import { saveCaller } from './ipc.ts';
 import type { Kernel } from './kernel.ts';
 import type { Task } from './task.ts';
+import { readSnapshot } from './host-info.ts';
 import { Kind } from './kobject.ts';
-import { DEFAULT_CSPACE_SLOTS, NEVER } from './limits.ts';
+import { DEFAULT_CSPACE_SLOTS, MAX_ITEM_LENGTH, NEVER } from './limits.ts';
 import { Rights } from './rights.ts';
 import { Op, SYSCALL, ThreadState, type Syscall, type Thread, type ThreadBody } from './thread.ts';
 import type { Utcb } from './utcb.ts';
@@ -324,6 +325,15 @@ export class Sys {
 
   taskInfo(task: number): inv.Result<inv.TaskInfo> {
     return inv.taskInfo(this.t, task);
+  }
+
+  /**
+   * The kernel's introspection snapshot as JSON text, through a host cap with Read
+   * (core/host-info.ts: errors, `max`, at most MAX_ITEM_LENGTH units, and `scope`,
+   * SnapshotScope.All by default or Threads).
+   */
+  kernelSnapshot(host: number, max: number = MAX_ITEM_LENGTH, scope = 0): inv.Result<string> {
+    return readSnapshot(this.k, this.t, host, max, scope);
   }
 
   // ---------------------------------------------------------------- threads

@@ -11,7 +11,7 @@ export interface BucketOps extends CapOps {
   cancelBadgedSends(slot: number): number;
   /** Signal a notification without blocking. */
   signal(slot: number): number;
-  /** Delete the task named by a task cap with Write (a translator the server launched). */
+  /** Delete the task named by a task cap with Write (the task server's kill, a translator an fs launched). */
   killTask(slot: number): number;
 }
 

@@ -61,6 +61,12 @@ export interface ServerBody {
    * which runs them in tasks of their own on the composer's side. Never crosses to the body.
    */
   readonly translators?: unknown;
+  /**
+   * The body reads the kernel's introspection snapshot (the task server's list and ps):
+   * the composer grants it a host cap with Read (core/host-info.ts), its slot in the
+   * environment's `host`.
+   */
+  readonly host?: boolean;
 }
 
 /**

@@ -288,6 +288,8 @@ export const RingOp = {
   RevokeMapping: 139,
   View: 140,
   Mappings: 141,
+  /** The kernel's introspection snapshot through a host cap (JSON text, one string entry). */
+  KernelSnapshot: 142,
 } as const;
 
 /** What the worker is started with (workerData). */

@@ -635,6 +635,12 @@ function invoke(iso: Iso, sys: Sys, t: Thread, ring: Ring, op: number): void {
       } else st = ti.status;
       break;
     }
+    case RingOp.KernelSnapshot: {
+      const x = sys.kernelSnapshot(a0, a1, a2);
+      if (x.ok) extra = x.value;
+      else st = x.status;
+      break;
+    }
     case RingOp.Suspend:
       st = sys.suspend(a0);
       break;

@@ -16,7 +16,7 @@
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { ErrorDetail } from '../errors.ts';
 import type { CapIdentity, Result, TaskInfo } from '../invocations.ts';
-import { DEFAULT_PRIORITY, NEVER } from '../limits.ts';
+import { DEFAULT_PRIORITY, MAX_ITEM_LENGTH, NEVER } from '../limits.ts';
 import { Rights } from '../rights.ts';
 import { Op, SYSCALL, type Continuation, type Syscall } from '../thread.ts';
 import type { MemView } from '../dataspace.ts';
@@ -487,6 +487,10 @@ export class WorkerSys {
       const name = this.ring.readEntries()[0] as string;
       return { id: r[R.extra]!, name, alive: r[R.extra + 1] === 1, threads: r[R.extra + 2]! };
     });
+  }
+  kernelSnapshot(host: number, max: number = MAX_ITEM_LENGTH, scope = 0): Result<string> {
+    const st = this.invoke(RingOp.KernelSnapshot, host, max, scope);
+    return this.result(st, () => String(this.ring.readEntries()[0] ?? ''));
   }
   suspend(thread: number): number {
     return this.invoke(RingOp.Suspend, thread);

@@ -109,7 +109,7 @@ export class Filesystem {
       owners: new Map(),
       perClient: new Map(),
       poster: () =>
-        (this.posterInstance ??= Poster.start(bucket.host, {
+        (this.posterInstance ??= Poster.onHost(bucket.host, {
           name: `${settings.name}.poster`,
           // Only senders of the notify service this server was given (the handlers check first).
           ...(this.notifySlot === 0 ? {} : { service: this.notifySlot }),

@@ -26,8 +26,8 @@
 
 import { DEFAULT_PRIORITY, Kind, NEVER, RECV_PHASE, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import { errnoName, HEADER_WORDS, kernelErrno, keptCap, releaseKept, stillKept, type ErrnoName, type MethodDef } from '../../libcap/index.ts';
-import { isWellFormed } from '../../libcap/strings.ts';
 import { kernelHost, type BucketHost, type BucketOps } from '../../libcap/bucket-host.ts';
+import { isWellFormed } from '../../libcap/strings.ts';
 import { Sender } from '../../protocol/notify.ts';
 
 export interface PosterOptions {
@@ -110,6 +110,9 @@ const SKIP: MethodDef = Sender.methods.skip as unknown as MethodDef;
 /** How one send went: delivered and answered, refused (nobody receiving), or failed. */
 type Sent = 'ok' | 'stalled' | ErrnoName;
 
+/** What a poster needs from its task: a bucket's host (kernelHost in-process, isolatedHost in a worker). */
+export type PosterHost = Pick<BucketHost, 'taskName' | 'ops' | 'createNotification' | 'spawn'>;
+
 export class Poster {
   private readonly ops: BucketOps;
   private readonly outlets = new Map<number, Outlet>();
@@ -135,7 +138,7 @@ export class Poster {
   private readonly stopped: Promise<void>;
   private markStopped: () => void = () => {};
 
-  private constructor(host: BucketHost, opts: PosterOptions) {
+  private constructor(host: PosterHost, opts: PosterOptions) {
     this.ops = host.ops;
     this.limit = Math.max(1, opts.limit ?? 64);
     this.timeout = opts.timeout === 0 ? NEVER : (opts.timeout ?? DEFAULT_POST_TIMEOUT);
@@ -149,20 +152,22 @@ export class Poster {
     if (this.ops.mint(this.notif, this.poke, Rights.Write, 1) !== Status.Ok) throw new Error('poster: cannot mint its notification');
     this.stopped = new Promise((resolve) => (this.markStopped = resolve));
     // spawn, not exec: a thread that lives as long as the server must not count as host
-    // code awaiting the kernel (that would let virtual time jump on its own).
+    // code awaiting the kernel (that would let virtual time jump on its own). In an
+    // isolated task the thread is paid for by the task's factory.
     host.spawn((sys) => this.run(sys), opts.name ?? `${host.taskName}.poster`, opts.priority ?? DEFAULT_PRIORITY);
   }
 
   /** Start a poster in `task` (a server's task): one thread, one notification, two slots. */
-  static start(kernel: Kernel, task: Task, opts?: PosterOptions): Poster;
+  static start(kernel: Kernel, task: Task, opts: PosterOptions = {}): Poster {
+    return new Poster(kernelHost(kernel, task), opts);
+  }
+
   /**
-   * Start a poster in the task of a bucket host (`bucket.host`): the same in an isolated
-   * task, where its thread is paid for by the task's factory.
+   * Start a poster on a bucket's host (`bucket.host`): in-process as start(), or in an
+   * isolated task, where its notification and thread come from the task's factory.
    */
-  static start(host: BucketHost, opts?: PosterOptions): Poster;
-  static start(a: Kernel | BucketHost, b?: Task | PosterOptions, c?: PosterOptions): Poster {
-    if ('taskName' in a) return new Poster(a, (b as PosterOptions | undefined) ?? {});
-    return new Poster(kernelHost(a, b as Task), c ?? {});
+  static onHost(host: PosterHost, opts: PosterOptions = {}): Poster {
+    return new Poster(host, opts);
   }
 
   /**

@@ -34,7 +34,6 @@ export interface DefaultSystemOptions {
 /** Why the default system's servers without a body module stay in-process. */
 const IN_PROCESS_WHY: Readonly<Record<string, string>> = {
   names: 'boot builds every namespace through its composer API, in this heap',
-  task: 'creates and deletes tasks through the Kernel object',
 };
 
 /** Which servers of a description run isolated, and why the others stay in-process. */

@@ -6,13 +6,13 @@
 // holding a cap minted for that client, shutdown(force) inhibits and ends the server's
 // buckets and then ends its worker.
 
-import { CAP_SELF, HostSys, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { CAP_SELF, grantHost, HostSys, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import { createIsolatedTask, type IsolatedTask } from '../../core/isolate/index.ts';
 import { connect } from '../../libcap/index.ts';
 import type { HeldNote, ServerBody } from '../../libcap/server.ts';
 import { Startup } from '../../protocol/startup.ts';
 import { bodyRegistry, type TranslatorLauncher } from './launcher.ts';
-import { LABEL_STARTUP_ENV, LABEL_STARTUP_READY, STARTUP_SLOT, type StartupEnv } from './startup.ts';
+import { HOST_SLOT, LABEL_STARTUP_ENV, LABEL_STARTUP_READY, STARTUP_SLOT, type StartupEnv } from './startup.ts';
 
 /** How long a server body may take to ask for its environment and to report ready (ms). */
 export const DEFAULT_STARTUP_MS = 30_000;
@@ -65,6 +65,8 @@ export function createServerTask(
     ...(opts.memQuota === undefined ? {} : { memQuota: opts.memQuota }),
   });
   kernel.grant(composer, ep, it.task, { slot: STARTUP_SLOT }); // same turn: there before the body's first syscall
+  // A body that reads the kernel's snapshot (the task server) gets the host cap, Read only.
+  if (body.host === true) grantHost(kernel, it.task, { slot: HOST_SLOT });
   const startupMs = opts.startupMs ?? DEFAULT_STARTUP_MS;
   const shutdownMs = opts.shutdownMs ?? DEFAULT_SHUTDOWN_MS;
 
@@ -73,7 +75,7 @@ export function createServerTask(
     const registry = bodyRegistry(body.translators);
     const all = Object.fromEntries(caps);
     if (registry !== null && opts.launcher !== undefined) all.launcher = opts.launcher.give(it.task, registry);
-    const env: StartupEnv = { caps: all, namespace, options: body.options ?? null, slots: opts.slots };
+    const env: StartupEnv = { caps: all, namespace, options: body.options ?? null, slots: opts.slots, ...(body.host === true ? { host: HOST_SLOT } : {}) };
     const ctl = await handshake(kernel, composer, ep, JSON.stringify(env), startupMs, it).finally(() => {
       if (composer.alive) hs.delete(ep);
     });

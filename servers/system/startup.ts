@@ -18,6 +18,9 @@ import { Startup } from '../../protocol/startup.ts';
 /** Slot of the bootstrap endpoint in a server body's task (the namespace view is in CAP_FIRST_FREE). */
 export const STARTUP_SLOT = CAP_FIRST_FREE + 1;
 
+/** Slot of the host cap (Read) in a body's task whose descriptor asks for one (ServerBody.host). */
+export const HOST_SLOT = STARTUP_SLOT + 1;
+
 /** Label of the child's first call on the bootstrap endpoint (asks for its environment). */
 export const LABEL_STARTUP_ENV = 0x5701;
 /** Label of the child's readiness message (carries the control cap). */
@@ -33,6 +36,8 @@ export interface StartupEnv {
   readonly options: unknown;
   /** Slots of its task's cap space (what it may hold; absent from an older composer). */
   readonly slots?: number;
+  /** Slot of its host cap (HOST_SLOT), when its descriptor asked for one. */
+  readonly host?: number;
 }
 
 /** What the control object needs from the service. */
@@ -53,6 +58,12 @@ export interface StartupService {
    * poster); what it answers is added to what was held.
    */
   stop?(force: boolean): Promise<string[]>;
+  /**
+   * Stop serving in place of the default (`stop`, then inhibit and end `buckets`); answers
+   * what was still held, one line each. For a service with more to stop than its buckets
+   * (threads, caps it holds).
+   */
+  shutdown?(force: boolean): Promise<string[]>;
 }
 
 /** Step 1: ask the composer for this server's environment. */
@@ -100,7 +111,7 @@ export function* serveStartup(sys: Sys, boot: number, service: StartupService): 
           }
         };
         settle();
-        stopping ??= (service.stop?.(a.force) ?? Promise.resolve([])).then(async (first) => {
+        stopping ??= service.shutdown?.(a.force) ?? (service.stop?.(a.force) ?? Promise.resolve([])).then(async (first) => {
           // What the stop ended (a filesystem's translators' tasks) released caps just now: take those too.
           settle();
           return [...first, ...(await shutdownNamed(service.name, service.buckets, a.force)).map((n) => n.what)];

@@ -1,6 +1,7 @@
 // `npm start -- --isolate`: the default system with every server that can run isolated in
-// its own worker (auth, notify and fs today), the others in-process with the reason on one line; the
-// shell's commands answer as they do in-process. Real time: the waits are bounded.
+// its own worker (auth, notify, task and fs today), the others in-process with the reason on one line;
+// the shell's commands answer as they do in-process, ps and kill (through the task server) included.
+// Real time: the waits are bounded.
 
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,8 @@ const COMMANDS = [
   'mkdir /tmp/d',
   'ls /tmp',
   'cat /nope',
+  'kill 99999',
+  'kill abc',
 ];
 
 /** Run the commands one by one in a shell on a booted system (real time); what each answered. */
@@ -27,6 +30,7 @@ async function answers(isolate: boolean): Promise<{ out: string; err: string; st
     expect(h.system.worker('auth') !== null).toBe(isolate);
     expect(h.system.worker('notify') !== null).toBe(isolate);
     expect(h.system.worker('fs') !== null).toBe(isolate);
+    expect(h.system.worker('task') !== null).toBe(isolate);
     const out: string[] = [];
     const err: string[] = [];
     const shell = new Shell({ fs: shellFs(h.fs), system: h.shellSystem, cwd: '/home/user', out: (t) => out.push(t), err: (t) => err.push(t) });
@@ -44,29 +48,51 @@ async function answers(isolate: boolean): Promise<{ out: string; err: string; st
 }
 
 describe('npm start --isolate', () => {
-  it('isolates auth, notify and fs, says why the others stay in-process, and the shell answers as in-process', async () => {
+  it('isolates auth, notify, task and fs, says why the others stay in-process, and the shell answers as in-process', async () => {
     const h = await bootHurdle({ isolate: true });
     const line = isolationLine(h.isolation);
     await h.shutdown();
-    expect(h.isolation.isolated).toEqual(['auth', 'notify', 'fs']);
-    expect(h.isolation.inProcess.map((s) => s.path)).toEqual(['names', 'task']);
-    expect(line).toMatch(/^isolated, each in its own worker: auth, notify, fs; in-process: names \(.+\); task \(creates and deletes tasks through the Kernel object\)$/);
+    expect(h.isolation.isolated).toEqual(['auth', 'notify', 'task', 'fs']);
+    expect(h.isolation.inProcess.map((s) => s.path)).toEqual(['names']);
+    expect(line).toMatch(/^isolated, each in its own worker: auth, notify, task, fs; in-process: names \(.+\)$/);
     const isolated = await answers(true);
     expect(isolated).toEqual(await answers(false));
     expect(isolated[0]!.out).toBe('Hello, world!\n');
     expect(isolated[3]!.out).toBe('mine\n');
     expect(isolated[4]!.err).toBe('sh: /etc/motd: Permission denied\n');
+    expect(isolated[9]!.err).toBe('kill: (99999) - No such process\n');
   }, 60_000);
 
-  it('as a process: runs -c commands with auth, notify and fs in workers and shuts down cleanly', () => {
-    const r = spawnSync(process.execPath, [...start, '--isolate', '--user', '-c', 'cat /hello; echo hi > /home/user/g; cat /home/user/g; cat /nope'], {
+  it('ps with the task server isolated: every task, a USER column from its records; kill of another\'s task is refused', async () => {
+    const h = await bootHurdle({ uid: 1000, gid: 100, isolate: true });
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const shell = new Shell({ fs: shellFs(h.fs), system: h.shellSystem, cwd: '/home/user', out: (t) => out.push(t), err: (t) => err.push(t) });
+      expect(await shell.run('cat /hello')).toBe(0); // starts the hello translator
+      out.length = 0;
+      expect(await shell.run('ps')).toBe(0);
+      const ps = out.join('').split('\n');
+      expect(ps[0]).toMatch(/^PID +USER +TASK/);
+      for (const name of ['task', 'auth', 'notify', 'fs', 'shell', 'fs:hello']) expect(ps.some((l) => l.includes(` ${name}`))).toBe(true);
+      expect(await shell.run(`kill ${h.system.task('auth').id}`)).toBe(1);
+      expect(err.join('')).toMatch(/^kill: \(\d+\) - (Operation not permitted|No such process)\n$/);
+      expect(h.system.task('auth').alive).toBe(true);
+    } finally {
+      expect(await h.shutdown()).toEqual([]);
+    }
+  }, 60_000);
+
+  it('as a process: runs -c commands with auth, notify, task and fs in workers (ps and kill through the isolated task server too) and shuts down cleanly', () => {
+    const r = spawnSync(process.execPath, [...start, '--isolate', '--user', '-c', 'cat /hello; echo hi > /home/user/g; cat /home/user/g; cat /nope; ps | head -1; kill 99999'], {
       cwd: root,
       encoding: 'utf8',
       timeout: 60_000,
     });
-    expect(r.stdout).toBe('Hello, world!\nhi\n');
-    expect(r.stderr).toMatch(/^isolated, each in its own worker: auth, notify, fs; in-process: names/);
+    expect(r.stdout).toMatch(/^Hello, world!\nhi\nPID +USER +TASK.*\n$/);
+    expect(r.stderr).toMatch(/^isolated, each in its own worker: auth, notify, task, fs; in-process: names/);
     expect(r.stderr).toContain('cat: /nope: No such file or directory');
+    expect(r.stderr).toContain('kill: (99999) - No such process');
     expect(r.stderr).not.toMatch(/^(held|error):/m);
     expect(r.status).toBe(1);
   }, 70_000);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Kernel, snapshot, type Clock, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import { connect } from '../../libcap/index.ts';
 import { fsServer } from '../../servers/fs/index.ts';
-import { psRows, Tasks, type PsRow } from '../../servers/task/index.ts';
+import { psRows, Tasks, type PsRow, type ThreadRow } from '../../servers/task/index.ts';
 import { devNull } from '../../servers/translators/dev-null.ts';
 import { devZero } from '../../servers/translators/dev-zero.ts';
 import { defaultRegistry } from '../../servers/translators/index.ts';
@@ -60,7 +60,8 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
     isolate: opts.isolate === true,
     fs: fsServer({ registry }),
     extra: {
-      init: { program: holder, uses: { fs: { service: 'fs', params: rootIds }, auth: { service: 'auth', params: rootIds } } },
+      // init's admin cap to the task server gives ps its USER column when the server is isolated.
+      init: { program: holder, uses: { fs: { service: 'fs', params: rootIds }, auth: { service: 'auth', params: rootIds }, task: { service: 'task', params: { admin: true } } } },
       shell: {
         program: holder,
         uses: { fs: { service: 'fs', params: { uid, gid } }, auth: { service: 'auth', params: { uid, gid } }, task: 'task' },
@@ -80,6 +81,7 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
     registry.names(),
   );
   const { task, fs } = clientOf('shell');
+  const adminTasks = connect(Tasks, kernel, system.task('init'), system.caps('init').get('task')!);
   const tasks = connect(Tasks, kernel, task, system.caps('shell').get('task')!);
   let view: View | null = null;
   const rootFs = clientOf('init').fs;
@@ -90,7 +92,7 @@ export async function bootHurdle(opts: HurdleOptions = {}): Promise<Hurdle> {
     fs,
     isolation: isolationOf(spec),
     shellSystem: {
-      ...shellSystemFor(kernel, system, fs),
+      ...shellSystemFor(kernel, system, fs, () => adminTasks.ps().then((r) => r.threads)),
       ids: { uid, gid },
       async kill(pid) {
         const r = await tasks.attempt.kill({ pid });
@@ -117,8 +119,11 @@ function formatReportLines(report: Awaited<ReturnType<System['shutdown']>>): str
   return out;
 }
 
-/** The shell's Hurd facet over a booted system. */
-export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): ShellSystem {
+/**
+ * The shell's Hurd facet over a booted system. `taskRows` (an admin's Tasks.ps) gives ps
+ * the users and notes of the tasks when the task server runs isolated.
+ */
+export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient, taskRows?: () => Promise<readonly ThreadRow[]>): ShellSystem {
   let tracer: Rpctrace | null = null;
   let traceFile: string | null = null;
   return {
@@ -147,7 +152,7 @@ export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): Sh
     fsysopts: (path, options) => (options === null ? fsysoptsArgv(fs, path) : fsysoptsArgv(fs, path, options)),
     // Every task of the kernel: the system's, and the translators the filesystem started
     // (named after where they are attached); with the user each runs for when the task server knows it.
-    ps: () => psLines(kernel, system),
+    ps: () => psLines(kernel, system, taskRows),
     trace(on, file, out) {
       if (on) {
         if (tracer !== null) return 'trace: already on';
@@ -174,14 +179,22 @@ export function shellSystemFor(kernel: Kernel, system: System, fs: FsClient): Sh
 
 const USER_NAMES: Record<number, string> = { 0: 'root', 1000: 'user' };
 
-/** ps lines; a USER column from the task server's records when it keeps them (TaskInstance.about). */
-function psLines(kernel: Kernel, system: System): string[] {
+/**
+ * ps lines; a USER column from the task server's records when it keeps them: its host-side
+ * TaskInstance.about in-process, the rows of an admin's Tasks.ps when it runs isolated.
+ */
+async function psLines(kernel: Kernel, system: System, taskRows?: () => Promise<readonly ThreadRow[]>): Promise<string[]> {
   let about: ((pid: number) => unknown) | undefined;
-  try {
-    const inst = system.instance('task') as { about?: (pid: number) => unknown };
-    about = inst.about?.bind(inst);
-  } catch {
-    about = undefined;
+  if (system.paths.includes('task') && system.worker('task') !== null && taskRows !== undefined) {
+    const known = new Map((await taskRows()).map((r) => [r.pid, { uid: r.uid, note: r.note }]));
+    about = (pid) => known.get(pid);
+  } else {
+    try {
+      const inst = system.instance('task') as { about?: (pid: number) => unknown };
+      about = inst.about?.bind(inst);
+    } catch {
+      about = undefined;
+    }
   }
   // psRows and formatPs take the about hook and { user } where the task server records owners.
   const rows = (psRows as (...a: unknown[]) => PsRow[])(snapshot(kernel), (t: { alive: boolean }) => t.alive, about);

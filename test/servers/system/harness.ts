@@ -1,6 +1,7 @@
 // Shared helpers for the name, system and task server tests: a kernel on virtual time,
 // starting one server in its own task, settling the kernel and host promise chains,
-// moving virtual time, and reading cap spaces. Nothing here is a test.
+// moving virtual time, reading cap spaces, and (for systems on real time, with workers)
+// a bounded wait and a program body that only holds caps. Nothing here is a test.
 
 import { HostSys, Kernel, VirtualClock, type Sys, type SysGen, type Task } from '../../../core/index.ts';
 import type { System } from '../../../servers/system/index.ts';

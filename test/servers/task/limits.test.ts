@@ -2,10 +2,11 @@
 // per-client quota and a share for all non-admin clients, EAGAIN, while root keeps
 // working), poison a listing with a malformed name (EINVAL at the door; composer names
 // made well-formed), or make the server keep a cap that is not a notify sender (EINVAL).
-// And the records' users and notes (issue 10: ps shows who a task runs for and a note).
+// And the records' users and notes (issue 10: ps shows who a task runs for and a note), and
+// list and ps answering EIO when the kernel's snapshot does not fit one item.
 
 import { describe, expect, it } from 'vitest';
-import { snapshot, type Kernel, type Task } from '../../../core/index.ts';
+import { HostSys, MAX_SNAPSHOT_LENGTH, Rights, snapshot, type Kernel, type Task } from '../../../core/index.ts';
 import { connect, type AsyncClient, type SpecsOf } from '../../../libcap/index.ts';
 import { Mailbox, Notify, notifyServer, type NotifyInstance } from '../../../servers/notify/index.ts';
 import { DEFAULT_TASK_QUOTA, DEFAULT_USER_TASKS, formatPs, psRows, Tasks, taskServer, type TaskInstance, type TaskServerOptions } from '../../../servers/task/index.ts';
@@ -143,5 +144,27 @@ describe('task server: the caps it keeps', () => {
     const two = (await box.allow({ source: 'two' })).sender;
     await a.ts.subscribe({ pid: 0, sender: one });
     expect(await a.ts.attempt.subscribe({ pid: 0, sender: two })).toMatchObject({ ok: false, error: 'EAGAIN' });
+  });
+});
+
+describe('task server: the kernel snapshot it reads', () => {
+  it('answers list and ps EIO when the kernel\'s tasks and threads are longer than one item (caps do not count); both work again once they fit', async () => {
+    const w = await world();
+    const a = w.client('a');
+    expect((await a.ts.list()).tasks.map((t) => t.name)).toEqual(['a']);
+    // The caps a task holds do not count (the server reads tasks and threads only)...
+    const many = w.k.createTask('many', { slots: 1 << 16 });
+    const ep = w.k.createEndpoint(many);
+    const hs = new HostSys(w.k, many);
+    for (let i = 0; i < 20_000; i++) hs.mint(ep, hs.allocSlot(), Rights.All, i + 1);
+    expect(JSON.stringify(snapshot(w.k)).length).toBeGreaterThan(MAX_SNAPSHOT_LENGTH);
+    expect((await a.ts.list()).tasks.map((t) => t.name)).toEqual(['a']);
+    // ...but a task name only the composer can give (clients' names are cut at 256 units) does.
+    const big = w.k.createTask('b'.repeat(MAX_SNAPSHOT_LENGTH));
+    expect(await a.ts.attempt.list()).toMatchObject({ ok: false, error: 'EIO' });
+    expect(await a.ts.attempt.ps()).toMatchObject({ ok: false, error: 'EIO' });
+    w.k.deleteTask(big);
+    expect((await a.ts.list()).tasks.map((t) => t.name)).toEqual(['a']);
+    expect((await a.ts.ps()).threads.map((t) => t.task)).toEqual(['a']);
   });
 });
