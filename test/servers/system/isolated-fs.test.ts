@@ -29,10 +29,15 @@ import { holder, shutdownReport, within } from './harness.ts';
 
 const ALICE = { uid: 1000, gid: 100 };
 
-/** The translators both filesystems may start: hello, one that throws, one that never starts. */
+/**
+ * The translators both filesystems may start: hello, one that throws, one that never
+ * starts, and hello that never exits on its own (goaway answers, its task stays: the fs
+ * must end it).
+ */
 function registry(): TranslatorRegistry {
   return new TranslatorRegistry([
     ['hello', hello],
+    ['deaf', (env) => hello({ ...env, exit: () => {} })],
     [
       'broken',
       () => {
@@ -230,6 +235,13 @@ async function scenario(isolate: boolean): Promise<Record<string, unknown>> {
     // goaway ends the translator's task (and clears the passive setting: no argv); a new setting starts a new one.
     await settrans(root, '/greet', [], { goaway: true });
     out.afterGoaway = translatorTasks(k);
+    // A translator that does not end itself on goaway: the fs ends its task.
+    await root.writeFile('/deaf', '');
+    await settrans(root, '/deaf', ['deaf', '--contents=deaf\n']);
+    out.deaf = await root.readFile('/deaf', 'utf8');
+    out.deafTasks = translatorTasks(k);
+    await settrans(root, '/deaf', [], { goaway: true });
+    out.afterDeafGoaway = translatorTasks(k);
     out.underneath = await root.readFile('/greet', 'utf8');
     await settrans(root, '/greet', ['hello', '--contents=again\n']);
     out.again = await root.readFile('/greet', 'utf8');
@@ -268,6 +280,9 @@ describe('boot with an isolated fs', () => {
       stuck: { code: 'ETIMEDOUT' },
       afterFailures: ['fs:hello /greet'],
       afterGoaway: [],
+      deaf: 'deaf\n',
+      deafTasks: ['fs:deaf /deaf'],
+      afterDeafGoaway: [],
       underneath: '',
       again: 'again\n',
       againTasks: ['fs:hello /greet'],
