@@ -77,6 +77,19 @@ export function* offerRing(
   g: RingGeometry,
   slots: { dataspace: number; data: number; space: number },
 ): SysGen<RingProducer | number> {
+  const p = prepareOffer(sys, g, slots);
+  if (typeof p === 'number') return p;
+  const st: number = yield sys.send(ep, RING_OFFER, 2, 2, 3);
+  return st === Status.Ok ? p : st;
+}
+
+/**
+ * The producer's half of an offer without the message: create and map the ring, create
+ * the notifications, and leave the offer in the UTCB (three map items, two caps, the
+ * geometry in MR0-1: length 2, 2 caps, 3 items), for the caller to send, call or reply
+ * with under a label of its own. Returns the producer, or the status of the step that failed.
+ */
+export function prepareOffer(sys: Sys, g: RingGeometry, slots: { dataspace: number; data: number; space: number }): RingProducer | number {
   checkGeometry(g);
   const bytes = ringBytes(g);
   let st = sys.createDataspace(CAP_FACTORY, slots.dataspace, bytes);
@@ -108,8 +121,6 @@ export function* offerRing(
   u.grantMask = 0b11;
   u.mr[0] = g.slots;
   u.mr[1] = g.slotSize;
-  st = yield sys.send(ep, RING_OFFER, 2, 2, 3);
-  if (st !== Status.Ok) return st;
   const pv: RingViews = {
     producerPage: views.producerPage.value,
     consumerPage: views.consumerPage.value,
@@ -125,15 +136,30 @@ export function* offerRing(
  * complete offer (wrong label, ranges or caps missing, bad geometry).
  */
 export function* acceptRing(sys: Sys, ep: number, window: { base: number; size: number }, capSlots: [number, number]): SysGen<RingConsumer | number> {
+  expectOffer(sys, window, capSlots);
+  const st: number = yield sys.recv(ep);
+  if (st !== Status.Ok) return st;
+  return sys.utcb.label === RING_OFFER ? consumerOf(sys, capSlots) : Status.InvalidArgument;
+}
+
+/** Set the UTCB to receive an offer: the memory window for its ranges and the slots for its two caps. */
+export function expectOffer(sys: Sys, window: { base: number; size: number }, capSlots: [number, number]): void {
   const u = sys.utcb;
   u.setMemWindow(window.base, window.size);
   u.recvSlots[0] = capSlots[0];
   u.recvSlots[1] = capSlots[1];
-  const st = yield sys.recv(ep);
-  if (st !== Status.Ok) return st;
+}
+
+/**
+ * The consumer of the offer just received into the UTCB (after expectOffer), whatever
+ * its label; InvalidArgument when it is not a complete offer (ranges or caps missing,
+ * bad geometry, a consumer page it cannot write).
+ */
+export function consumerOf(sys: Sys, capSlots: [number, number]): RingConsumer | number {
+  const u = sys.utcb;
   const views = [u.mapsIn[0], u.mapsIn[1], u.mapsIn[2]];
   const g = { slots: u.mr[0]!, slotSize: u.mr[1]! };
-  if (u.label !== RING_OFFER || u.capCount !== 2 || views.some((v) => v === null || v === undefined)) return Status.InvalidArgument;
+  if (u.capCount !== 2 || views.some((v) => v === null || v === undefined)) return Status.InvalidArgument;
   const [pp, cp, sl] = views as [MemView, MemView, MemView];
   try {
     checkGeometry(g);
