@@ -5,7 +5,7 @@
 
 import { NEVER, Status, type Sys } from '../core/index.ts';
 import { Bucket, defineClass, defineInterface, RpcFailure, stub } from '../libcap/index.ts';
-import { acceptRing, offerRing, RingConsumer, RingProducer, RingStatus } from '../libmem/index.ts';
+import { acceptChannel, acceptRing, CHANNEL_OPEN, ChannelStatus, expectOffer, offerRing, openChannel, RingConsumer, RingProducer, RingStatus, type ChannelSlots } from '../libmem/index.ts';
 
 /** The interface of the null RPC rows. */
 export const NullBench = defineInterface('bench.null', { nop: { op: 1 } });
@@ -30,17 +30,61 @@ interface CallerArg {
   go: number;
   warm: number;
   n: number;
-  /** 'kernel': call with 4 words; 'null': libcap nop through a stub. */
-  kind: 'kernel' | 'null';
+  /** 'kernel': call with 4 words; 'null': libcap nop through a stub; 'channel': 16 bytes through a libmem channel opened on `ep`. */
+  kind: 'kernel' | 'null' | 'channel';
+  /** Re-checks of the channel's rings before a side sleeps ('channel'). */
+  spins?: number;
 }
 
+/** Geometry of the channel rows' rings: a few slots of 16 bytes and the header. */
+const CHANNEL_BENCH = { slots: 8, slotSize: 32 } as const;
+
+/** Slots of the channel rows' tasks for their ring and the peer's (free in a fresh task). */
+const CHANNEL_SLOTS: ChannelSlots = { dataspace: 20, data: 21, space: 22, recv: [23, 24], window: { base: 0x40000000, size: 1 << 20 } };
+
+/**
+ * The channel row's server: accepts one channel on `ep` and answers each 16-byte
+ * request with its first word incremented, until the client goes.
+ */
+export const channelServer: Factory<{ ep: number; spins: number }> = ({ ep, spins }) =>
+  function* (sys) {
+    expectOffer(sys, CHANNEL_SLOTS.window, CHANNEL_SLOTS.recv);
+    const st: number = yield sys.recv(ep);
+    if (st !== Status.Ok || sys.utcb.label !== CHANNEL_OPEN) throw new Error(`channelServer: no open call (${st})`);
+    const ch = yield* acceptChannel(sys, CHANNEL_BENCH, CHANNEL_SLOTS);
+    if (typeof ch === 'number') throw new Error(`channelServer: accept answered ${ch}`);
+    ch.spins = spins;
+    const buf = new Uint8Array(16);
+    const words = new Uint32Array(buf.buffer);
+    while ((yield* ch.next(sys, buf)) === ChannelStatus.Ok) {
+      words[0] = words[0]! + 1;
+      yield* ch.answer(sys, buf);
+    }
+  };
+channelServer.factory = true;
+
 /** Warm up, report ready (label 8), wait for go, make `n` calls, report the ms taken (label 9, a string item). */
-export const caller: Factory<CallerArg> = ({ ep, report, go, warm, n, kind }) =>
+export const caller: Factory<CallerArg> = ({ ep, report, go, warm, n, kind, spins }) =>
   function* (sys) {
     const u = sys.utcb;
     const s = stub(NullBench, sys, ep);
+    const opened = kind === 'channel' ? yield* openChannel(sys, ep, CHANNEL_BENCH, CHANNEL_SLOTS) : null;
+    if (typeof opened === 'number') throw new Error(`caller: openChannel answered ${opened}`);
+    const ch = opened;
+    if (ch !== null) ch.spins = spins ?? 0;
     function* calls(count: number): Generator<unknown, number, number> {
       let ok = 0;
+      if (ch !== null) {
+        const req = new Uint8Array(16);
+        const ans = new Uint8Array(16);
+        const rw = new Uint32Array(req.buffer);
+        const aw = new Uint32Array(ans.buffer);
+        for (let i = 0; i < count; i++) {
+          rw[0] = i;
+          if ((yield* ch.call(sys, req, ans)) === ChannelStatus.Ok && aw[0] === i + 1) ok++;
+        }
+        return ok;
+      }
       if (kind === 'null') {
         for (let i = 0; i < count; i++) if ((yield* s.nop()).ok) ok++;
         return ok;

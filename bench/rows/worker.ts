@@ -1,10 +1,12 @@
 // Worker rows: isolated tasks (core/isolate) against the floor they are built on and
 // against what users would pick. worker.sab.pingpong is a raw SharedArrayBuffer round
 // trip between two workers with the isolated tasks' hand-off (spin, then Atomics.wait);
-// worker.call.* are kernel and libcap calls between isolated tasks; worker.peers.comlink
+// worker.call.* are kernel and libcap calls between isolated tasks, and calls through a
+// libmem channel (shared memory, the kernel only for wake-ups); worker.peers.comlink
 // is Comlink between the same two workers; worker.throughput.* sum over client/server
 // pairs, each task in its own worker; worker.memory.idle is what an idle isolated task costs.
 
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Kernel, Status, ThreadState, type Task } from '../../core/index.ts';
 import { createIsolatedTask, DEFAULT_WORKER_SPIN_NS, type IsolatedTask } from '../../core/isolate/index.ts';
@@ -96,11 +98,19 @@ async function comlink(n: number): Promise<number> {
 }
 
 /**
+ * Re-checks of a channel's ring before a side sleeps (as mem.ring.1k.worker's
+ * RING_WORKER_SPINS, adaptive): with a core for each side, calls then go through shared
+ * memory alone and the kernel (main thread) only sees the rare wake-up. With one core the
+ * other side cannot run during a spin, so there is none.
+ */
+const CHANNEL_SPINS = availableParallelism() >= 2 ? 20_000 : 0;
+
+/**
  * `pairs` isolated clients, each against its own server (isolated, or a Bucket in the
  * main thread for 'null'), `n` calls in all. The clients warm up, report ready, and are
  * released together; the figure is wall time over all calls (ns per RPC summed over clients).
  */
-async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null', row: string): Promise<number> {
+async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null' | 'channel', row: string): Promise<number> {
   const k = new Kernel();
   const home = k.createTask('home');
   const report = k.createEndpoint(home);
@@ -110,9 +120,12 @@ async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null', row: 
   try {
     for (let p = 0; p < pairs; p++) {
       let clientEp: { from: Task; slot: number };
-      if (kind === 'kernel') {
+      if (kind === 'kernel' || kind === 'channel') {
         const ep = k.createEndpoint(home);
-        const srv = createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'server', arg: { ep: 3 } });
+        const srv =
+          kind === 'kernel'
+            ? createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'server', arg: { ep: 3 } })
+            : createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'channelServer', arg: { ep: 3, spins: CHANNEL_SPINS }, quota: 100, memQuota: 1 << 20 });
         live.push(srv);
         k.grant(home, ep, srv.task, { slot: 3 });
         clientEp = { from: home, slot: ep };
@@ -137,7 +150,8 @@ async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null', row: 
       const cli = createIsolatedTask(k, `cli${p}`, {
         module: BODIES,
         export: 'caller',
-        arg: { ep: 3, report: 4, go: 5, warm: 2000, n: each, kind },
+        arg: { ep: 3, report: 4, go: 5, warm: 2000, n: each, kind, spins: CHANNEL_SPINS },
+        ...(kind === 'channel' ? { quota: 100, memQuota: 1 << 20 } : {}),
       });
       live.push(cli);
       k.grant(clientEp.from, clientEp.slot, cli.task, { slot: 3 });
@@ -227,6 +241,14 @@ export const group: RowGroup = {
       run: (n) => pairsRun(n, 1, 'null', 'worker.call.null'),
     },
     {
+      name: 'worker.call.channel',
+      what: '16 bytes each way through a libmem channel (two rings, wake-ups by notification), client and server each an isolated task in its own worker',
+      iterations: 200_000,
+      samples: 5,
+      warmup: 1,
+      run: (n) => pairsRun(n, 1, 'channel', 'worker.call.channel'),
+    },
+    {
       name: 'worker.peers.comlink',
       what: 'Comlink 4 between two workers (a transferred MessageChannel), awaited inc()',
       iterations: 20_000,
@@ -264,6 +286,7 @@ export const group: RowGroup = {
   targets: [
     { kind: 'at-most', row: 'worker.call.kernel', reference: 'worker.sab.pingpong', factor: 2 },
     { kind: 'faster-by', row: 'worker.call.null', reference: 'worker.peers.comlink', factor: 10 },
+    { kind: 'faster-by', row: 'worker.call.channel', reference: 'worker.peers.comlink', factor: 10 },
     { kind: 'faster-by', row: 'worker.throughput.2pairs', reference: 'worker.throughput.1pair', factor: 1.5 },
   ],
 };
