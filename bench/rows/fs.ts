@@ -139,15 +139,51 @@ async function bootedWithFile(fsMemQuota?: number): Promise<{ task: Task; fs: Fs
   return { task, fs, data };
 }
 
+/** A program that ends at once: its task stays, holding the caps boot gave it. */
+function* holder(_sys: Sys): SysGen<void> {}
+
+/**
+ * The default system with the fs server isolated (its own task in a worker, real time),
+ * a root client in the main thread through a cap boot installed for a program, and /big
+ * holding 1 MiB. `stop` ends the system (the worker with it).
+ */
+async function isolatedWithFile(): Promise<{ task: Task; fs: FsClient; data: Uint8Array; stop: () => Promise<unknown> }> {
+  const k = new Kernel();
+  const spec = defaultSystem();
+  const sys = await boot(k, {
+    ...spec,
+    fs: { ...spec.fs!, isolate: true },
+    user: { program: holder, uses: { fs: { service: 'fs', params: idsFor(0, 0) } } },
+  });
+  const task = sys.task('user');
+  const fs = createFsClient(k, task, { root: sys.caps('user').get('fs')! });
+  const data = new Uint8Array(MIB);
+  for (let i = 0; i < MIB; i++) data[i] = (i * 7) & 0xff;
+  await fs.writeFile('/big', data);
+  return { task, fs, data, stop: () => sys.shutdown({ force: true }) };
+}
+
 /**
  * `n` 1 MiB preads (or pwrites) at offset 0 of a 1 MiB file through the promise API
  * (FileHandle.read into the caller's buffer / FileHandle.write), on the default system
  * booted as `hurdle` boots it; the fs server's task gets `fsMemQuota` bytes of
  * dataspaces (boot's default: transfer buffers; 0: none, so the client falls back to
- * typed items). Checks the bytes and that the client kept no cap; ns per call.
+ * typed items), or ('isolated') the fs server runs in its own worker and the transfer
+ * buffer is memory shared between the worker and the client in the main thread. Checks the bytes and that the client kept no cap; ns per call.
  */
-async function bigLoop(row: string, n: number, write: boolean, fsMemQuota?: number): Promise<number> {
-  const { task, fs, data } = await bootedWithFile(fsMemQuota);
+async function bigLoop(row: string, n: number, write: boolean, fsMemQuota?: number | 'isolated'): Promise<number> {
+  if (fsMemQuota === 'isolated') {
+    const setup = await isolatedWithFile();
+    try {
+      return await bigLoopOn(row, n, write, setup);
+    } finally {
+      await setup.stop();
+    }
+  }
+  return bigLoopOn(row, n, write, await bootedWithFile(fsMemQuota));
+}
+
+async function bigLoopOn(row: string, n: number, write: boolean, { task, fs, data }: { task: Task; fs: FsClient; data: Uint8Array }): Promise<number> {
   const before = capCount(task);
   const h = await fs.open('/big', write ? 'r+' : 'r');
   const buf = new Uint8Array(MIB);
@@ -279,6 +315,20 @@ export const group: RowGroup = {
       run: (n) => bigLoop('fs.write1m.client', n, true),
     },
     {
+      name: 'fs.read1m.isolated',
+      what: 'fs.read1m.client with the fs server isolated in its own worker (real time): the transfer buffer is a SharedArrayBuffer the server writes and the client reads',
+      iterations: 200,
+      samples: 5,
+      run: (n) => bigLoop('fs.read1m.isolated', n, false, 'isolated'),
+    },
+    {
+      name: 'fs.write1m.isolated',
+      what: 'fs.write1m.client with the fs server isolated in its own worker (real time)',
+      iterations: 200,
+      samples: 5,
+      run: (n) => bigLoop('fs.write1m.isolated', n, true, 'isolated'),
+    },
+    {
       name: 'fs.readFile1m.client',
       samples: 5,
       what: 'readFile of a 1 MiB file, booted default system: open, a 64 KiB io.read, io.stat, io.mapBuffer (a fresh 1 MiB dataspace), one io.readBuffer into the result, close (the buffer revoked and freed)',
@@ -321,5 +371,7 @@ export const group: RowGroup = {
     { kind: 'at-most', row: 'fs.stat.translator', reference: 'fs.stat.client', factor: 1.5 },
     { kind: 'at-most', row: 'fs.read1m.client', reference: 'baseline.copy1m', factor: 3 },
     { kind: 'at-most', row: 'fs.write1m.client', reference: 'baseline.copy1m', factor: 3 },
+    { kind: 'at-most', row: 'fs.read1m.isolated', reference: 'baseline.copy1m', factor: 3 },
+    { kind: 'at-most', row: 'fs.write1m.isolated', reference: 'baseline.copy1m', factor: 3 },
   ],
 };
