@@ -11,6 +11,8 @@ import { RpcState, type Rpc } from './rpc.ts';
  */
 export function callerGone(rpc: Rpc): boolean {
   if (rpc.state === RpcState.Done || rpc.cancelled || rpc.answered) return true;
+  const session = rpc.session;
+  if (session !== null) return session.closed;
   if (rpc.replySlot === 0) return false;
   const id = rpc.bucket.ops.identify(rpc.replySlot);
   return id === null || id.dead;

@@ -30,6 +30,7 @@ import {
   type Kernel,
   type Sys,
   type Task,
+  type ThreadBody,
   type Utcb,
 } from '../core/index.ts';
 import { kernelHost, type BucketHost, type BucketOps } from './bucket-host.ts';
@@ -44,6 +45,7 @@ import { drainingLevels, Inhibitable, InhibitState, pausedLevels } from './inhib
 import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
 import type { MethodDef, MethodSpecs } from './interface.ts';
 import { registerBucket } from './registry.ts';
+import { resolveSessionOptions, takeWindow, type ResolvedSessionOptions, type SessionOptions } from './session-server.ts';
 import { NO_FIELDS, type Cursor } from './codec.ts';
 import { Deferred, DEFERRED, Rpc, RpcFailure, RpcState } from './rpc.ts';
 import { managerBody } from './manager.ts';
@@ -88,6 +90,11 @@ export interface BucketOptions {
    * errnos); given kinds replace the defaults, server-defined kinds are added.
    */
   limits?: ClientLimits;
+  /**
+   * Serve sessions: clients may open calls through shared memory on the caps this bucket
+   * gives (session.ts; `true` for the defaults). Default off: an open is answered ENOSYS.
+   */
+  sessions?: SessionOptions | boolean;
 }
 
 /** Bits of the manager's notification. */
@@ -135,6 +142,13 @@ export class Bucket {
   readonly clientRights: number;
   /** Per-client limits (defaults with BucketOptions.limits over them). */
   readonly limits: ResolvedLimits;
+  /** How sessions are served (null: not at all). */
+  readonly sessions: ResolvedSessionOptions | null;
+  /**
+   * @internal Where the next session open's ring lands in the server task (the memory
+   * window every worker sets before it receives; 0 without sessions).
+   */
+  sessionWindow = 0;
 
   private readonly clients: (Client | undefined)[] = [undefined];
   private readonly freeClientIds: number[] = [];
@@ -183,6 +197,7 @@ export class Bucket {
     this.priority = Math.max(1, opts.priority ?? DEFAULT_PRIORITY);
     this.clientRights = opts.clientRights ?? Rights.CallGrant;
     this.limits = resolveLimits(opts.limits, `bucket ${this.name}`);
+    this.sessions = resolveSessionOptions(opts.sessions);
     this.ops = host.ops;
     this.ep = host.createEndpoint();
     this.notif = host.createNotification();
@@ -191,6 +206,7 @@ export class Bucket {
     this.wakeCap = this.mintNotif(MGR_WAKE);
     this.endpointId = this.ops.identify(this.ep)!.object;
     this.noSendersQueue = host.noSendersQueue(this.ep);
+    if (this.sessions !== null) this.sessionWindow = takeWindow(this, this.sessions);
   }
 
   /** The kernel (in-process buckets only: an isolated task holds no reference to it). */
@@ -267,6 +283,7 @@ export class Bucket {
    * kernel (the sender learns it), and the request itself is still served.
    */
   prepareWindows(u: Utcb): void {
+    if (u.memWindowBase !== this.sessionWindow) u.setMemWindow(this.sessionWindow, this.sessions?.windowBytes ?? 0);
     const host = this.host;
     for (let i = 0; i < 3; i++) {
       const s = u.recvSlots[i]!;
@@ -293,23 +310,31 @@ export class Bucket {
   spawnWorker(): void {
     this.workers++;
     this.starting++;
-    const body = workerBody(this);
-    const name = `${this.name}.worker`;
+    const st = this.spawnThread(workerBody(this), `${this.name}.worker`, this.workers > 1);
+    if (st !== Status.Ok) {
+      this.workers--; // the factory's quota caps the pool
+      this.starting--;
+    }
+  }
+
+  /**
+   * @internal Start a thread of the server task through its factory (the task pays), or
+   * unpaid when the task has none; when the factory refuses for lack of quota, answer
+   * NotEnoughMemory if `mayFail`, else start it unpaid too.
+   */
+  spawnThread(body: ThreadBody, name: string, mayFail: boolean): number {
     const hasFactory = this.ops.identify(CAP_FACTORY)?.kind === Kind.Factory;
     if (hasFactory) {
       const slot = this.ops.allocSlot();
       const st = this.ops.createThread(CAP_FACTORY, CAP_SELF, slot, body, { name, priority: this.priority });
       if (st === Status.Ok) {
         this.ops.delete(slot);
-        return;
+        return st;
       }
-      if (st === Status.NotEnoughMemory && this.workers > 1) {
-        this.workers--; // the factory's quota caps the pool
-        this.starting--;
-        return;
-      }
+      if (st === Status.NotEnoughMemory && mayFail) return st;
     }
     this.host.spawnUnpaid(body, name, this.priority);
+    return Status.Ok;
   }
 
   /** @internal A worker timed out idle: may it exit? */

@@ -125,8 +125,16 @@ export const marshalled: { readonly w: number; readonly i: number; readonly c: n
  * caps, or null when the method answers none.
  */
 export function resultOf(sys: Sys, m: MethodDef, st: number, got: number[] | null): RpcResult<unknown> {
-  const u = sys.utcb;
   if (st !== OK) return { ok: false, error: kernelErrno(st), message: `${m.fullName}: kernel ${statusName(st)}` };
+  return replyResult(sys.utcb, m, sys, got);
+}
+
+/**
+ * @internal The result of the answer to `m` in `u` (the errno it carries, EPROTO for a
+ * reply the interface does not allow, else the decoded reply). `got` as for resultOf;
+ * `sys` checks the reply caps that landed there (unused when `got` is null).
+ */
+export function replyResult(u: Utcb, m: MethodDef, sys: Sys | null, got: number[] | null): RpcResult<unknown> {
   if (m.oneway) return { ok: true, value: NO_REPLY };
   if (u.label !== 0) {
     const name = errnoName(u.label) ?? 'EIO';
@@ -134,26 +142,25 @@ export function resultOf(sys: Sys, m: MethodDef, st: number, got: number[] | nul
   }
   // An empty reply decodes to the shared frozen value whatever came: its result is shared too.
   if (m.replyCodec.empty) return OK_EMPTY;
-  return decodeReply(sys, m, got);
+  return decodeReply(u, sys, m, got);
 }
 
 /**
  * The reply in `sys`'s UTCB decoded (resultOf's last step). Apart, so that its closure
  * for caps does not make every call allocate a context.
  */
-function decodeReply(sys: Sys, m: MethodDef, got: number[] | null): RpcResult<unknown> {
-  const u = sys.utcb;
+function decodeReply(u: Utcb, sys: Sys | null, m: MethodDef, got: number[] | null): RpcResult<unknown> {
   const cur = scratch;
   cur.w = 0;
   cur.i = 0;
   cur.c = 0;
-  const value = m.replyCodec.decode(u, cur, got === null ? noCaps : (i) => {
+  const value = m.replyCodec.decode(u, cur, got === null || sys === null ? noCaps : (i) => {
     const slot = got[i]!;
     return sys.identify(slot) === null ? -1 : slot;
   });
   if (typeof value === 'string') {
     // The server answered something that does not match the interface: drop its caps.
-    if (got !== null) for (const s of got) if (sys.identify(s) !== null) sys.delete(s);
+    if (got !== null && sys !== null) for (const s of got) if (sys.identify(s) !== null) sys.delete(s);
     return { ok: false, error: 'EPROTO', message: `${m.fullName}: bad reply: ${value}` };
   }
   // An empty reply decodes to the shared frozen value: its result is shared too.

@@ -14,6 +14,10 @@ export { interfaceDocs } from './docs.ts';
 export { stub, connect, invoke, hostInvoke, kernelErrno, RpcError } from './client.ts';
 export type { AsyncClient, ThreadClient, RpcResult, CallOptions, CallId } from './client.ts';
 export { RpcThread, rpcThread } from './rpc-thread.ts';
+export { openSession, sessionStub, isSession, Session, DEFAULT_SESSION_REQUESTS } from './session.ts';
+export type { SessionOpenOptions } from './session.ts';
+export { SESSION_OPEN, DEFAULT_SESSION_ANSWERS, DEFAULT_SESSION_WINDOW, DEFAULT_SESSION_SPINS } from './session-server.ts';
+export type { SessionOptions } from './session-server.ts';
 export type { ContClient, Then } from './rpc-thread.ts';
 
 // Servers

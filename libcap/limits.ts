@@ -24,6 +24,8 @@ export const DEFAULT_LIMITS = {
   waiters: 64,
   /** Bytes of data the server stores for the client: EDQUOT. */
   bytes: 64 * 1024 * 1024,
+  /** Sessions (calls through shared memory, session.ts) open at once: EAGAIN. */
+  sessions: 4,
 } as const;
 
 export type BuiltinLimit = keyof typeof DEFAULT_LIMITS;
@@ -39,6 +41,7 @@ export const LIMIT_ERRNO = {
   watchers: 'EAGAIN',
   waiters: 'EAGAIN',
   bytes: 'EDQUOT',
+  sessions: 'EAGAIN',
 } as const satisfies Record<BuiltinLimit, ErrnoName>;
 
 /** The errnos reaching a limit can answer. */

@@ -9,6 +9,8 @@ import { CODE_MASK, Status, type Sys, type SysGen, type ThreadBody } from '../co
 import { MGR_DEATH, MGR_NOSENDERS, type Bucket } from './bucket.ts';
 import { ERRNO } from './errno.ts';
 import { LABEL_KICK } from './interface.ts';
+import { CHANNEL_OPEN as SESSION_OPEN } from '../libmem/channel.ts';
+import { openSession } from './session-server.ts';
 
 /**
  * The body of the manager thread of `b`. One generator function bound to each bucket
@@ -36,6 +38,11 @@ function* manager(b: Bucket, sys: Sys): SysGen<void> {
     if (st === Status.Ok) {
       if (u.badge === 0) continue; // a kick no worker was waiting for
       const live = sys.hasCaller;
+      if (u.label === SESSION_OPEN && b.sessions !== null && live) {
+        const t = openSession(b, sys);
+        yield sys.reply(t.label, t.words, t.caps, t.items);
+        continue;
+      }
       const a = b.accept(u, live);
       if (typeof a === 'number') {
         if (live) yield sys.reply(a);
@@ -73,6 +80,11 @@ function* manager(b: Bucket, sys: Sys): SysGen<void> {
 function* flush(b: Bucket, sys: Sys): SysGen<void> {
   const u = sys.utcb;
   for (let c = b.takeCompletion(); c !== undefined; c = b.takeCompletion()) {
+    const session = c.rpc.session;
+    if (session !== null) {
+      session.deliver(c.rpc, c.value);
+      continue;
+    }
     const t = b.encodeAnswer(c.rpc, c.value, u);
     b.finish(c.rpc);
     if (c.rpc.replySlot !== 0) yield sys.send(c.rpc.replySlot, t.label, t.words, t.caps, t.items);

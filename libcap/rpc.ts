@@ -108,7 +108,25 @@ class RpcExtra {
   deferredCounted = false;
   ac: AbortController | null = null;
   hooks: (() => void)[] | null = null;
+  session: SessionSink | null = null;
+  sessionSeq = 0;
 }
+
+/**
+ * Where the answer of an RPC that came through a session (session-server.ts) goes: its
+ * ring, instead of a reply cap. `deliver` encodes and sends the answer (or drops it when
+ * the session has closed) and finishes the RPC.
+ */
+export interface SessionSink {
+  readonly closed: boolean;
+  deliver(rpc: Rpc, value: unknown): void;
+}
+
+/**
+ * replySlot of an RPC that came through a session: no reply cap, but "answered later,
+ * through a queue", as for a saved reply cap (completions, parked and generator RPCs).
+ */
+export const SESSION_REPLY = -1;
 
 export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Cancellable {
   state: number = RpcState.Running;
@@ -121,6 +139,24 @@ export class Rpc<D = unknown, S extends MethodSpec = MethodSpec> implements Canc
   sys: Sys | null = null;
   /** The rarely used part, made on first use. */
   private x: RpcExtra | null = null;
+
+  /** @internal The session the RPC came through (its answer goes there), or null: a kernel call. */
+  get session(): SessionSink | null {
+    return this.x === null ? null : this.x.session;
+  }
+
+  /** @internal Mark the RPC as one that came through `sink`, as request `seq` of its channel. */
+  viaSession(sink: SessionSink, seq: number): void {
+    const x = this.extra;
+    x.session = sink;
+    x.sessionSeq = seq;
+    this.replySlot = SESSION_REPLY;
+  }
+
+  /** @internal The channel sequence number of a session RPC's request. */
+  get sessionSeq(): number {
+    return this.x === null ? 0 : this.x.sessionSeq;
+  }
 
   private get extra(): RpcExtra {
     return (this.x ??= new RpcExtra());

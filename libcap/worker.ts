@@ -18,6 +18,8 @@ import { ERRNO } from './errno.ts';
 import { DEFERRED } from './rpc.ts';
 import type { Rpc } from './rpc.ts';
 import { RpcFailure } from './rpc.ts';
+import { CHANNEL_OPEN as SESSION_OPEN } from '../libmem/channel.ts';
+import { openSession } from './session-server.ts';
 
 const Phase = { Start: 0, Recv: 1, Gen: 2, Sent: 3, Replied: 4 } as const;
 const TIMEOUT = Status.Timeout | RECV_PHASE;
@@ -32,6 +34,7 @@ const isToken = isSyscall;
 const OP_CALL = Op.Call;
 const OP_SEND = Op.Send;
 const SERVING = InhibitState.Serving;
+const SESSION_OPEN_LABEL = SESSION_OPEN;
 const NO_ROOM = new RpcFailure('ENOMEM', 'the server has no free cap slot');
 
 /** The body of a worker thread of `b`. */
@@ -53,7 +56,7 @@ export function workerBody(b: Bucket): ThreadBody {
       if (windowsUsed) {
         b.prepareWindows(u);
         windowsUsed = false;
-      }
+      } else if (u.memWindowBase !== b.sessionWindow) b.prepareWindows(u); // a session open spent the window
     }
 
     function exit(): null {
@@ -100,6 +103,11 @@ export function workerBody(b: Bucket): ThreadBody {
 
     /** Answer through the saved reply cap (queued requests, generator handlers, completions). */
     function sendSaved(r: Rpc, value: unknown): Syscall | null {
+      const session = r.session;
+      if (session !== null) {
+        session.deliver(r, value);
+        return afterWork();
+      }
       if (r.replySlot === 0) {
         b.finish(r);
         b.cleanup(r);
@@ -252,6 +260,11 @@ export function workerBody(b: Bucket): ThreadBody {
       if (u.capCount !== 0) windowsUsed = true;
       if (u.badge === 0) return afterWork(); // a kick: queued work is waiting
       const live = sys.hasCaller;
+      if (u.label === SESSION_OPEN_LABEL && b.sessions !== null && live) {
+        windowsUsed = true; // the offer's caps are the session's now
+        const t = openSession(b, sys);
+        return replyLive(null, t.label, t.words, t.caps, t.items);
+      }
       const a = b.accept(u, live);
       if (a === null) return afterWork();
       if (typeof a === 'number') return live ? replyLive(null, a, 0, 0, 0) : afterWork();

@@ -97,12 +97,17 @@ function deadlineOf(sys: Sys, timeout: number): number {
   return timeout === NEVER ? NEVER : sys.now() + timeout;
 }
 
-/** Publish `msg` after a header holding `seq` in the slot `p` reserved; wake the consumer if it sleeps. */
-function* send(sys: Sys, p: RingProducer, seq: number, msg: Uint8Array, length: number): SysGen<void> {
+/** Publish `length` bytes of `msg` after a header holding `seq`, in the slot `p` reserved. */
+function publishMessage(p: RingProducer, seq: number, msg: Uint8Array, length: number): void {
   const at = p.offset;
   p.data.setUint32(at, seq);
   p.bytes.set(length === msg.length ? msg : msg.subarray(0, length), at + HEADER);
   p.publish(length + HEADER);
+}
+
+/** publishMessage, then wake the consumer if it sleeps. */
+function* send(sys: Sys, p: RingProducer, seq: number, msg: Uint8Array, length: number): SysGen<void> {
+  publishMessage(p, seq, msg, length);
   if (p.wakeNeeded()) yield sys.signal(p.dataCap);
 }
 
@@ -238,18 +243,36 @@ export class ChannelServer {
     }
   }
 
+  /** The sequence number of the request `next` took last (tryAnswer answers it with this). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   /**
    * Answer the request `next` took with the first `length` bytes of `msg`. Never waits
    * for the client: Ok, TooBig, Dropped (the client left its answers unread and the ring
    * is full), Corrupt or PeerGone.
    */
   *answer(sys: Sys, msg: Uint8Array, length = msg.length): SysGen<ChannelStatusCode> {
+    const st = this.tryAnswer(this.seq, msg, length);
+    if (st === ChannelStatus.Ok && this.answers.wakeNeeded()) yield sys.signal(this.answers.dataCap);
+    return st;
+  }
+
+  /**
+   * Answer the request numbered `seq` (an earlier `lastSeq`: a server that answers later
+   * keeps it) without a syscall: the caller signals `answers.dataCap` when
+   * `answers.wakeNeeded()` says so, from whatever thread or host code answers. Same
+   * statuses as `answer`.
+   */
+  tryAnswer(seq: number, msg: Uint8Array, length = msg.length): ChannelStatusCode {
     if (length > this.maxAnswer || length > msg.length) return ChannelStatus.TooBig;
     try {
-      const st = this.answers.tryReserve();
+      const p = this.answers;
+      const st = p.tryReserve();
       if (st === RingStatus.Full) return ChannelStatus.Dropped;
       if (st !== RingStatus.Ok) return ChannelStatus.Corrupt;
-      yield* send(sys, this.answers, this.seq, msg, length);
+      publishMessage(p, seq, msg, length);
       return ChannelStatus.Ok;
     } catch (e) {
       if (isFault(e)) return ChannelStatus.PeerGone;

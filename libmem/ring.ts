@@ -480,6 +480,11 @@ export class RingConsumer {
     return this.slotView;
   }
 
+  /** Largest message that fits a slot. */
+  get maxMessage(): number {
+    return this.slotSize - 4;
+  }
+
   /** Offset in `data` of the next message's bytes: the one tryPeek found, until release(). */
   get offset(): number {
     return this.next + 4;

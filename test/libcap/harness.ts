@@ -198,11 +198,11 @@ export interface World {
  * cap space; `classLimits` are the ctl class's own per-client limits.
  */
 export function world(
-  opts: BucketOptions & { autoAdvance?: boolean; cacheSize?: number; slots?: number; classLimits?: ClientLimits } = {},
+  opts: BucketOptions & { autoAdvance?: boolean; cacheSize?: number; slots?: number; classLimits?: ClientLimits; memQuota?: number } = {},
 ): World {
-  const { autoAdvance, cacheSize, slots, classLimits, ...bopts } = opts;
+  const { autoAdvance, cacheSize, slots, classLimits, memQuota, ...bopts } = opts;
   const k = kernel(autoAdvance ?? false);
-  const srv = k.createTask('srv', { quota: 10_000, slots: slots ?? 1 << 14 });
+  const srv = k.createTask('srv', { quota: 10_000, slots: slots ?? 1 << 14, memQuota: memQuota ?? 0 });
   const log = new CtlLog();
   let b: Bucket | null = null;
   const cls = ctlClass(log, () => b!, {

@@ -97,6 +97,7 @@ describe('per-client limits: the library counts caps, RPCs and deferred calls', 
       watchers: 64,
       waiters: 64,
       bytes: 64 * 1024 * 1024,
+      sessions: 4,
     });
     expect(LIMIT_ERRNO).toEqual({
       caps: 'EMFILE',
@@ -106,6 +107,7 @@ describe('per-client limits: the library counts caps, RPCs and deferred calls', 
       watchers: 'EAGAIN',
       waiters: 'EAGAIN',
       bytes: 'EDQUOT',
+      sessions: 'EAGAIN',
     });
   });
 });
