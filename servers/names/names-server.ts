@@ -145,6 +145,8 @@ export interface NamesService {
   spaceOf(slot: number): NameSpace | null;
   /** Live namespaces. */
   spaces(): NameSpace[];
+  /** How many namespaces are alive (the root included). */
+  spaceCount(): number;
   stats(): NamesStats;
   /** Once the bucket has ended: delete undelivered answers' caps and every stored cap. */
   release(): void;
@@ -542,6 +544,7 @@ export function serveNames(bucket: Bucket, limits: NamesLimits = {}): NamesServi
       return (r.object.data as ViewData).space;
     },
     spaces: () => [...live],
+    spaceCount: () => live.size,
     stats() {
       let n = 0;
       for (const set of waiting.values()) n += set.size;

@@ -28,6 +28,11 @@ export interface IsolatedInstance {
   install(task: Task, params: unknown, slot?: number): Promise<number>;
   /** Inhibit and end the server's buckets, then end its worker; what was still held. */
   shutdown(force: boolean): Promise<HeldNote[]>;
+  /**
+   * A cap (a slot of the composer task, the caller's to delete) to the server's composer
+   * interface (Startup.composer: the name server's NamesComposer); rejects with the errno.
+   */
+  composer(): Promise<number>;
 }
 
 /** A server body's task, created but not yet started (its worker loads the module meanwhile). */
@@ -92,6 +97,11 @@ export function createServerTask(
         const out = kernel.grant(composer, r.value.cap, task, slot === undefined ? {} : { slot });
         hs.delete(r.value.cap);
         return out;
+      },
+      async composer() {
+        const r = await control.attempt.composer({}, { timeout: startupMs });
+        if (!r.ok) throw new Error(`${name}: composer: ${r.error}${r.message ? ` (${r.message})` : ''}`);
+        return r.value.cap;
       },
       async shutdown(force) {
         const notes: HeldNote[] = [];
