@@ -31,13 +31,12 @@ import type { NameSpace } from '../names/namespace.ts';
 import { inOrder, inProcessNames, isolatedNames, type NameEntry, type NamesLink } from './names-link.ts';
 import { psRows, type PsRow, type TaskAbout } from '../task/ps.ts';
 import { planSystem, type PlannedChild, type PlannedUse } from './plan.ts';
-import { installService, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { installService, type ServerBody, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
 import { settleKernel, stopSystem, type ShutdownReport, type StopTarget } from './shutdown.ts';
 import { CAP_NAMESPACE, isolatedBody, isServer, type SystemSpec } from './system-spec.ts';
 import { createServerTask, isIsolatedInstance, type IsolatedChild, type IsolatedInstance } from './isolated-server.ts';
 import { bodyRegistry, TranslatorLauncher } from './launcher.ts';
 import type { IsolatedTask } from '../../core/isolate/index.ts';
-import type { ServerBody } from '../../libcap/server.ts';
 
 /** Path of the name server in every system. */
 export const NAMES_PATH = 'names';
