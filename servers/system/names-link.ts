@@ -4,13 +4,13 @@
 // server's NamesComposer cap (protocol/startup.ts), each bounded. Namespaces are named by
 // the child path they were made for.
 
-import { CAP_SELF, HostSys, Rights, type Kernel, type Task } from '../../core/index.ts';
+import { HostSys, type Kernel, type Task } from '../../core/index.ts';
 import type { IsolatedTask } from '../../core/isolate/index.ts';
 import { connect } from '../../libcap/index.ts';
 import { NamesComposer } from '../../protocol/startup.ts';
 import type { NamesInstance } from '../names/names-server.ts';
 import type { HostCap, NameSpace } from '../names/namespace.ts';
-import type { IsolatedInstance } from './isolated-server.ts';
+import { installFor, type IsolatedInstance } from './isolated-server.ts';
 
 /** How long one request to an isolated name server may take (ms). */
 export const DEFAULT_NAMES_CALL_MS = 10_000;
@@ -120,14 +120,7 @@ export function isolatedNames(kernel: Kernel, composer: Task, inst: IsolatedInst
     },
     async installView(path, t, register, slot) {
       const space = id(path);
-      const taskCap = kernel.grant(t, CAP_SELF, composer, { rights: Rights.Read });
-      try {
-        const { view } = await nc.installView({ space, task: taskCap, register }, opts);
-        kernel.grant(composer, view, t, { slot });
-        hs.delete(view);
-      } finally {
-        hs.delete(taskCap);
-      }
+      await installFor(kernel, composer, t, slot, async (task) => (await nc.installView({ space, task, register }, opts)).view);
     },
     async attach(path, name, c, rights) {
       const space = id(path);
