@@ -6,6 +6,7 @@
 
 import { defineInterface, t } from '../libcap/index.ts';
 import type { Ids } from './auth.ts';
+import { MAX_NAME, MAX_PATH, NameEntryType } from './names.ts';
 
 /** Most bytes of a client's params (JSON) in an install request. */
 export const STARTUP_PARAMS_MAX = 4096;
@@ -25,6 +26,12 @@ export const Startup = defineInterface(
       args: { force: t.bool },
       reply: { held: t.array(t.string(1024), 256) },
       doc: 'Inhibit and end every bucket of the service; answers what was still held (one line each).',
+    },
+    composer: {
+      op: 3,
+      reply: { cap: t.cap() },
+      errors: ['EOPNOTSUPP'],
+      doc: 'A cap to the composer interface of the service, for its composer only (the name server answers a NamesComposer cap). EOPNOTSUPP: the service has none.',
     },
   },
   { doc: 'How a composer (boot) starts, uses and stops a server that runs as a body in its own task.' },
@@ -72,4 +79,61 @@ export const Launcher = defineInterface(
     },
   },
   { doc: 'Translator launcher a composer serves to a server in an isolated task (its exec server).' },
+);
+
+/** Most names one namespace lists through the NamesComposer (a namespace holds at most 1024). */
+export const NAMES_LIST_MAX = 4096;
+
+/**
+ * What boot does to namespaces, as a protocol: the name server in an isolated task serves
+ * it to its composer (Startup.composer), in place of the host-side NamesInstance and
+ * NameSpace objects boot uses when the name server shares its heap. A namespace is named
+ * by the number create answered. ENOENT: no live namespace of that number.
+ */
+export const NamesComposer = defineInterface(
+  'names.composer',
+  {
+    create: {
+      op: 1,
+      args: { label: t.string(MAX_PATH) },
+      reply: { space: t.u32 },
+      errors: ['EAGAIN'],
+      doc: 'A new, empty namespace labelled `label` (the child path it is for); answers its number. EAGAIN: as many namespaces are alive as the server allows (default 65536, the root included).',
+    },
+    bindPending: {
+      op: 2,
+      args: { space: t.u32, name: t.string(MAX_NAME) },
+      errors: ['ENOENT', 'EINVAL', 'ENAMETOOLONG', 'EEXIST', 'ENOSPC'],
+      doc: 'Bind `name` pending in the namespace: its queries answer EAGAIN or wait until it is attached. EINVAL / ENAMETOOLONG: a bad name; EEXIST: bound already; ENOSPC: the namespace is full.',
+    },
+    attach: {
+      op: 3,
+      args: { space: t.u32, name: t.string(MAX_NAME), cap: t.cap(), rights: t.u32 },
+      reply: { error: t.string(16) },
+      errors: ['ENOENT', 'EINVAL'],
+      doc: 'Attach `cap` (queries get at most `rights`) to the pending `name`. Answers what NameSpace.attach answers: "" when attached, else ENOENT (the name is not bound), EEXIST (attached already) or EBADF (no cap). EINVAL: rights outside Rights.All.',
+    },
+    lookup: {
+      op: 4,
+      args: { space: t.u32, name: t.string(MAX_NAME) },
+      reply: { kind: t.string(16) },
+      errors: ['ENOENT', 'EINVAL', 'ENAMETOOLONG'],
+      doc: 'Look `name` up, as the server does before a query: a name whose cap died goes pending. Answers its kind (cap, namespace, pending), "" when it is not bound.',
+    },
+    installView: {
+      op: 5,
+      args: { space: t.u32, task: t.cap(), register: t.bool },
+      reply: { view: t.cap() },
+      errors: ['ENOENT', 'EBADF', 'EAGAIN', 'EMFILE', 'ENOMEM'],
+      doc: 'A cap to the view of the namespace (registering when `register`) for the client task named by `task` (a task cap with Read: its own client identity, as an in-process installView); the composer places it in the task. EBADF: not a live task.',
+    },
+    list: {
+      op: 6,
+      args: { space: t.u32 },
+      reply: { entries: t.array(NameEntryType, NAMES_LIST_MAX) },
+      errors: ['ENOENT'],
+      doc: 'Every name of the namespace and what it is bound to, sorted by name.',
+    },
+  },
+  { doc: 'How boot builds and inspects namespaces in a name server that runs in its own task.' },
 );

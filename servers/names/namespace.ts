@@ -18,9 +18,9 @@
 // composer bound with bindPending is not held: the first registration attaches it.
 
 import type { BucketOps } from '../../libcap/bucket-host.ts';
-import { Rights, type Kernel, type Task } from '../../core/index.ts';
+import { Rights, type Task } from '../../core/index.ts';
 import { keptCap, releaseKept, type ErrnoName } from '../../libcap/index.ts';
-import { capIsLive } from './live-cap.ts';
+import { keptCapIsLive } from './live-cap.ts';
 import { checkName } from './path.ts';
 import type { WatchEvent, WatchQueue } from './watch-queue.ts';
 
@@ -55,12 +55,14 @@ export interface HostCap {
   readonly slot: number;
 }
 
-/** What a namespace needs from the server that holds it. */
+/** What a namespace needs from the server that holds it (stored caps live in its task). */
 export interface SpaceHost {
-  readonly kernel: Kernel;
-  /** The name server's task (stored caps live there). */
-  readonly task: Task;
   readonly ops: BucketOps;
+  /**
+   * Copy a host-named cap into the server's task; null when there is none. Only a server
+   * in the composer's heap can (an isolated one throws: its composer sends caps instead).
+   */
+  copyIn(cap: HostCap): number | null;
   /** A namespace was destroyed: revoke its views. */
   destroyed(space: NameSpace): void;
   /** The view a cap in the server's space names, when it is one of the server's own. */
@@ -127,6 +129,19 @@ export class NameSpace {
     if (b === undefined) return 'ENOENT';
     if (b.kind !== 'pending') return 'EEXIST';
     return this.bindCopy(name, cap, rights);
+  }
+
+  /**
+   * attach() for a cap the server already holds in `slot` (one its composer sent it, the
+   * names composer protocol): the same errors; the slot is the namespace's in every case
+   * (bound, or deleted when the attach fails).
+   */
+  attachSlot(name: string, slot: number, rights: number = Rights.All): ErrnoName | null {
+    const b = this.lookup(name);
+    const e = b === undefined ? 'ENOENT' : b.kind !== 'pending' ? 'EEXIST' : this.host.ops.identify(slot) === null ? 'EBADF' : null;
+    if (e === null) return this.bindSlot(name, slot, rights);
+    this.host.ops.delete(slot);
+    return e;
   }
 
   /** Bind `name` pending: queries answer EAGAIN (or wait) until it is attached. */
@@ -201,7 +216,7 @@ export class NameSpace {
   lookup(name: string): Binding | undefined {
     const b = this.entries.get(name);
     if (b === undefined) return undefined;
-    if (b.kind === 'cap' && !capIsLive(this.host.kernel, this.host.task, b.slot, b.serial)) {
+    if (b.kind === 'cap' && !keptCapIsLive(this.host.ops, b.slot, b.serial)) {
       this.release(b);
       // Held for its owner's restart: only the owner or the composer may bind it again.
       const held: Binding = { kind: 'pending', owner: b.owner, held: true };
@@ -293,10 +308,14 @@ export class NameSpace {
     for (const w of [...this.waiters]) w();
   }
 
-  /** Bind a copy of a host-named cap; a view of this server binds its namespace instead (nesting). */
+  /** Bind a copy of a host-named cap. */
   private bindCopy(name: string, cap: HostCap, rights: number): ErrnoName | null {
-    const slot = this.copyIn(cap);
-    if (slot === null) return 'EBADF';
+    const slot = this.host.copyIn(cap);
+    return slot === null ? 'EBADF' : this.bindSlot(name, slot, rights);
+  }
+
+  /** Bind the cap the server holds in `slot` (it passes here); a view of this server binds its namespace instead (nesting). */
+  private bindSlot(name: string, slot: number, rights: number): ErrnoName | null {
     const own = this.host.ownView(slot);
     if (own === null) {
       this.setCap(name, slot, rights);
@@ -306,11 +325,5 @@ export class NameSpace {
     if (own.space.destroyed) return 'ENOENT';
     this.setNamespace(name, own.space, own.writable, rights);
     return null;
-  }
-
-  /** Copy a host-named cap into the server's space; null when there is none. */
-  private copyIn(cap: HostCap): number | null {
-    if (!cap.task.alive || cap.task.cspace.get(cap.slot) === null) return null;
-    return this.host.kernel.grant(cap.task, cap.slot, this.host.task);
   }
 }

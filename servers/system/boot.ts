@@ -19,14 +19,19 @@
 // task is created with createIsolatedTask and given a bootstrap endpoint; when its turn
 // comes it is told its environment and reports ready, and installs and shutdown go
 // through the composer protocol (isolated-server.ts). Clients see no difference.
+//
+// The name server may run isolated too: boot then builds the namespaces through its
+// NamesComposer (names-link.ts), asynchronously; in-process it calls the name server's
+// objects directly, synchronously, as always.
 
 import { HostSys, Rights, snapshot, type Kernel, type Task } from '../../core/index.ts';
 import { namesServer, type NamesInstance } from '../names/names-server.ts';
 import { capIsLive } from '../names/live-cap.ts';
 import type { NameSpace } from '../names/namespace.ts';
+import { inOrder, inProcessNames, isolatedNames, type NameEntry, type NamesLink } from './names-link.ts';
 import { psRows, type PsRow, type TaskAbout } from '../task/ps.ts';
 import { planSystem, type PlannedChild, type PlannedUse } from './plan.ts';
-import { installService, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
+import { installService, type ServerBody, type ServerFactory, type ServerInstance } from '../../libcap/server.ts';
 import { settleKernel, stopSystem, type ShutdownReport, type StopTarget } from './shutdown.ts';
 import { CAP_NAMESPACE, isolatedBody, isServer, type SystemSpec } from './system-spec.ts';
 import { createServerTask, isIsolatedInstance, type IsolatedChild, type IsolatedInstance } from './isolated-server.ts';
@@ -45,7 +50,10 @@ export interface BootOptions {
 /** A booted system. Paths are child names joined by '/' ('sub/db'); an unknown path throws. */
 export interface System {
   readonly kernel: Kernel;
-  /** The name server (its composer API builds and inspects namespaces). */
+  /**
+   * The name server (its composer API builds and inspects namespaces); throws when it
+   * runs isolated (its objects live in its worker: use listNames).
+   */
   readonly names: NamesInstance;
   /** Every child with a task, in declaration order. */
   readonly paths: readonly string[];
@@ -58,8 +66,10 @@ export interface System {
   instance<I extends ServerInstance = ServerInstance>(path: string): I;
   /** The worker of a server child that runs isolated (null: it runs in-process). */
   worker(path: string): IsolatedTask | null;
-  /** The namespace a child sees through CAP_NAMESPACE. */
+  /** The namespace a child sees through CAP_NAMESPACE; throws when the name server runs isolated. */
   namespace(path: string): NameSpace;
+  /** The names of the namespace a child sees, sorted, and what each is bound to (the name server in-process or isolated). */
+  listNames(path: string): Promise<NameEntry[]>;
   /** The caps a child was given so far, by the names it sees (slots in its task). */
   caps(path: string): ReadonlyMap<string, number>;
   /** Whether a child was started (servers: its instance is up). */
@@ -88,7 +98,6 @@ export interface System {
 interface Member {
   readonly planned: PlannedChild;
   task: Task;
-  readonly space: NameSpace;
   /** Attached uses: alias -> slot in the child's task. */
   readonly caps: Map<string, number>;
   /**
@@ -117,28 +126,47 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
   if (declared !== undefined && (!isServer(declared) || (declared.uses !== undefined && Object.keys(declared.uses).length > 0))) {
     throw new Error(`invalid system description:\n  ${NAMES_PATH}: must be a server that uses nothing (it is the name server)`);
   }
-  if (declared !== undefined && isServer(declared) && isolatedBody(declared) !== null) {
-    throw new Error(`invalid system description:\n  ${NAMES_PATH}: cannot run isolated (boot builds every namespace through its composer API, in this heap)`);
-  }
   const plan = planSystem(spec, [NAMES_PATH]);
-  const namesFactory = declared !== undefined && isServer(declared) ? declared.server : (opts.names ?? namesServer());
-  const namesTask = kernel.createTask(NAMES_PATH, {
-    quota: declared?.quota ?? SERVER_DEFAULTS.quota,
-    slots: declared?.slots ?? SERVER_DEFAULTS.slots,
-    memQuota: declared?.memQuota ?? SERVER_DEFAULTS.memQuota,
-  });
-  const namesInst = (await namesFactory({ kernel, task: namesTask, caps: new Map() })) as NamesInstance;
-  if (typeof namesInst.createNamespace !== 'function') throw new Error(`${NAMES_PATH}: the factory did not start a name server`);
-
-  const members = new Map<string, Member>();
-  const startOrder: string[] = [];
-  const warnings: string[] = [];
-  let stopping: Promise<ShutdownReport> | null = null;
 
   /** The task that holds isolated servers' bootstrap endpoints and control caps (made on first use). */
   let composer: Task | null = null;
   /** The translator launcher of isolated filesystems (in the composer task, made on first use). */
   let launcher: TranslatorLauncher | null = null;
+
+  const namesLimits = {
+    quota: declared?.quota ?? SERVER_DEFAULTS.quota,
+    slots: declared?.slots ?? SERVER_DEFAULTS.slots,
+    memQuota: declared?.memQuota ?? SERVER_DEFAULTS.memQuota,
+  };
+  const namesBody = declared !== undefined && isServer(declared) ? isolatedBody(declared) : null;
+  let link: NamesLink;
+  if (namesBody === null) {
+    const namesFactory = declared !== undefined && isServer(declared) ? declared.server : (opts.names ?? namesServer());
+    const namesTask = kernel.createTask(NAMES_PATH, namesLimits);
+    const namesInst = (await namesFactory({ kernel, task: namesTask, caps: new Map() })) as NamesInstance;
+    if (typeof namesInst.createNamespace !== 'function') throw new Error(`${NAMES_PATH}: the factory did not start a name server`);
+    link = inProcessNames(namesInst, namesTask);
+  } else link = await startIsolatedNames(namesBody);
+
+  /** The name server in its own task: started first, its composer cap taken; on failure nothing is left. */
+  async function startIsolatedNames(body: ServerBody): Promise<NamesLink> {
+    const boot = (composer = kernel.createTask('boot', { slots: 4096 }));
+    const child = createServerTask(kernel, boot, NAMES_PATH, body, namesLimits);
+    try {
+      // It uses nothing and has no namespace view (0).
+      const inst = await child.start(new Map(), 0);
+      return isolatedNames(kernel, boot, inst, await inst.composer());
+    } catch (e) {
+      await child.isolated.kill();
+      kernel.deleteTask(boot);
+      throw e;
+    }
+  }
+
+  const members = new Map<string, Member>();
+  const startOrder: string[] = [];
+  const warnings: string[] = [];
+  let stopping: Promise<ShutdownReport> | null = null;
 
   function newTask(c: PlannedChild): { task: Task; child: IsolatedChild | null } {
     const d = c.kind === 'server' ? SERVER_DEFAULTS : PROGRAM_DEFAULTS;
@@ -155,14 +183,23 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
     return { task: kernel.createTask(c.path, { quota, slots, memQuota }), child: null };
   }
 
-  for (const c of plan.children) {
-    if (c.path === NAMES_PATH) continue;
-    const space = namesInst.createNamespace(c.path);
-    for (const u of c.uses) space.bindPending(u.alias);
-    const { task, child } = newTask(c);
-    const m: Member = { planned: c, task, space, caps: new Map(), freed: new Map(), instance: null, child, attaching: new Set(), started: false };
-    namesInst.installView(space, m.task, { register: c.spec.register === true, slot: CAP_NAMESPACE });
-    members.set(c.path, m);
+  /**
+   * Give every child its namespace (every used name pending), its task and its view in
+   * CAP_NAMESPACE. Synchronous with the name server in-process.
+   */
+  function buildNamespaces(): Promise<void> | undefined {
+    return inOrder(
+      plan.children
+        .filter((c) => c.path !== NAMES_PATH)
+        .flatMap((c) => [
+          () => link.create(c.path, c.uses.map((u) => u.alias)),
+          () => {
+            const { task, child } = newTask(c);
+            members.set(c.path, { planned: c, task, caps: new Map(), freed: new Map(), instance: null, child, attaching: new Set(), started: false });
+            return link.installView(c.path, task, c.spec.register === true, CAP_NAMESPACE);
+          },
+        ]),
+    );
   }
 
   function member(path: string): Member {
@@ -172,7 +209,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
   }
 
   function providerOf(path: string): ServerInstance | IsolatedInstance | null {
-    if (path === NAMES_PATH) return namesInst;
+    if (path === NAMES_PATH) return link.instance;
     const p = members.get(path);
     return p !== undefined && p.started && p.task.alive ? p.instance : null;
   }
@@ -194,7 +231,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
       return inst.install(task, u.params, reuse ? again : undefined).then(
         (slot) => {
           m.attaching.delete(u.alias);
-          if (m.task === task && task.alive) bindUse(m, u, slot);
+          return m.task === task && task.alive ? bindUse(m, u, slot) : undefined;
         },
         (e: unknown) => {
           m.attaching.delete(u.alias);
@@ -202,12 +239,14 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
         },
       );
     }
-    bindUse(m, u, reuse ? installService(inst, m.task, u.params, again) : installService(inst, m.task, u.params));
-    return undefined;
+    return bindUse(m, u, reuse ? installService(inst, m.task, u.params, again) : installService(inst, m.task, u.params));
   }
 
-  /** The child's cap to `u` is in `slot`: narrow it if asked, and attach the name. */
-  function bindUse(m: Member, u: PlannedUse, installed: number): void {
+  /**
+   * The child's cap to `u` is in `slot`: narrow it if asked, and attach the name
+   * (synchronous with the name server in-process, a round trip to an isolated one).
+   */
+  function bindUse(m: Member, u: PlannedUse, installed: number): Promise<void> | undefined {
     let slot = installed;
     if (u.rights !== undefined) {
       // The child's own copy is narrowed too, not only what its namespace answers:
@@ -218,8 +257,13 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
       slot = narrowed;
     }
     m.caps.set(u.alias, slot);
-    const e = m.space.attach(u.alias, { task: m.task, slot }, u.rights ?? Rights.All);
-    if (e !== null) warnings.push(`${m.planned.path}: attaching '${u.alias}' (${u.provider}): ${e}`);
+    const warn = (e: string | null): void => {
+      if (e !== null) warnings.push(`${m.planned.path}: attaching '${u.alias}' (${u.provider}): ${e}`);
+    };
+    const e = link.attach(m.planned.path, u.alias, { task: m.task, slot }, u.rights ?? Rights.All);
+    if (e instanceof Promise) return e.then(warn, (x: unknown) => warn(x instanceof Error ? x.message : String(x)));
+    warn(e);
+    return undefined;
   }
 
   /** Attach every pending use of `provider` in every member. */
@@ -258,24 +302,30 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
 
   const sys: System = {
     kernel,
-    names: namesInst,
+    get names() {
+      return link.names();
+    },
     paths: plan.children.map((c) => c.path).filter((p) => p !== NAMES_PATH),
     warnings,
-    task: (path) => (path === NAMES_PATH ? namesTask : member(path).task),
+    task: (path) => (path === NAMES_PATH ? link.task : member(path).task),
     instance<I extends ServerInstance = ServerInstance>(path: string): I {
-      if (path === NAMES_PATH) return namesInst as unknown as I;
+      if (path === NAMES_PATH) {
+        if (link.worker !== null) throw new Error(`${path} runs isolated: its objects live in its worker`);
+        return link.names() as unknown as I;
+      }
       const m = member(path);
       if (m.instance === null) throw new Error(`${path} is not a running server`);
       if (isIsolatedInstance(m.instance)) throw new Error(`${path} runs isolated: its objects live in its worker`);
       return m.instance as I;
     },
     worker(path) {
-      if (path === NAMES_PATH) return null;
+      if (path === NAMES_PATH) return link.worker;
       const m = member(path);
       if (m.child !== null) return m.child.isolated;
       return isIsolatedInstance(m.instance) ? m.instance.isolated : null;
     },
-    namespace: (path) => member(path).space,
+    namespace: (path) => link.space(member(path).planned.path),
+    listNames: async (path) => link.list(member(path).planned.path),
     caps: (path) => new Map(member(path).caps),
     started: (path) => path === NAMES_PATH || member(path).started,
     async start(path) {
@@ -301,14 +351,18 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
       m.freed.clear();
       m.instance = null;
       m.started = false;
-      namesInst.installView(m.space, m.task, { register: m.planned.spec.register === true, slot: CAP_NAMESPACE });
+      const viewed = link.installView(path, m.task, m.planned.spec.register === true, CAP_NAMESPACE);
+      if (viewed instanceof Promise) await viewed;
       // Drop the old task's names so they can be attached again.
-      for (const u of m.planned.uses) m.space.lookup(u.alias);
-      for (const other of members.values()) other.caps.forEach((_, alias) => dropIfDead(other, alias));
+      const drops: Promise<void>[] = [];
+      const dropped = (d: Promise<void> | void): void => void (d instanceof Promise && drops.push(d));
+      for (const u of m.planned.uses) dropped(link.drop(path, u.alias));
+      for (const other of members.values()) other.caps.forEach((_, alias) => dropped(dropIfDead(other, alias)));
+      if (drops.length > 0) await Promise.all(drops);
       await startMember(m);
     },
     ps() {
-      const ids = new Set<number>([namesTask.id, ...[...members.values()].map((m) => m.task.id)]);
+      const ids = new Set<number>([link.task.id, ...[...members.values()].map((m) => m.task.id)]);
       return psRows(snapshot(kernel), (t) => ids.has(t.id), aboutTask);
     },
     shutdown(o = {}) {
@@ -316,7 +370,7 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
         const all = [...members.values()];
         const others = all.filter((m) => m.instance === null).map(target);
         const servers = [...startOrder].reverse().map((p) => target(member(p)));
-        servers.push({ path: NAMES_PATH, task: namesTask, instance: namesInst });
+        servers.push({ path: NAMES_PATH, task: link.task, instance: link.instance });
         // Isolated servers never started: end their workers (deleting the task does too).
         for (const m of all) if (m.child !== null) void m.child.isolated.kill();
         const report = await stopSystem(kernel, others, servers, o.force === true);
@@ -339,16 +393,18 @@ export async function boot(kernel: Kernel, spec: SystemSpec, opts: BootOptions =
   }
 
   /** Forget an attached cap that leads nowhere any more (its server ended or died). */
-  function dropIfDead(m: Member, alias: string): void {
+  function dropIfDead(m: Member, alias: string): Promise<void> | void {
     const slot = m.caps.get(alias);
     if (slot === undefined || !m.task.alive || capIsLive(kernel, m.task, slot)) return;
     new HostSys(kernel, m.task).delete(slot);
     m.caps.delete(alias);
     m.freed.set(alias, slot);
-    m.space.lookup(alias); // the name server's copy is as dead: the name goes pending
+    return link.drop(m.planned.path, alias); // the name server's copy is as dead: the name goes pending
   }
 
   try {
+    const built = buildNamespaces();
+    if (built !== undefined) await built;
     for (const path of plan.serverOrder) {
       if (path === NAMES_PATH) continue;
       const m = member(path);

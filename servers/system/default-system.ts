@@ -31,11 +31,6 @@ export interface DefaultSystemOptions {
   readonly isolate?: boolean;
 }
 
-/** Why the default system's servers without a body module stay in-process. */
-const IN_PROCESS_WHY: Readonly<Record<string, string>> = {
-  names: 'boot builds every namespace through its composer API, in this heap',
-};
-
 /** Which servers of a description run isolated, and why the others stay in-process. */
 export interface Isolation {
   readonly isolated: readonly string[];
@@ -55,7 +50,7 @@ export function isolationOf(spec: SystemSpec, prefix = ''): Isolation {
     } else if (isServer(c)) {
       if (isolatedBody(c) !== null) isolated.push(path);
       else if (c.server.body !== undefined) inProcess.push({ path, why: 'not asked to (isolate is off)' });
-      else inProcess.push({ path, why: c.server.inProcessOnly ?? IN_PROCESS_WHY[name] ?? 'no body module' });
+      else inProcess.push({ path, why: c.server.inProcessOnly ?? 'no body module' });
     }
   }
   return { isolated, inProcess };
@@ -66,7 +61,7 @@ export function isolateWhereBodied(spec: SystemSpec): SystemSpec {
   const out: Record<string, ChildSpec> = {};
   for (const [name, c] of Object.entries(spec)) {
     if (isGroup(c)) out[name] = { ...c, children: isolateWhereBodied(c.children) };
-    else if (isServer(c) && c.server.body !== undefined && c.isolate === undefined && name !== 'names') out[name] = { ...c, isolate: true };
+    else if (isServer(c) && c.server.body !== undefined && c.isolate === undefined) out[name] = { ...c, isolate: true };
     else out[name] = c;
   }
   return out;

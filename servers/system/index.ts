@@ -17,6 +17,8 @@ export type { Isolation } from './default-system.ts';
 export { createServerTask, DEFAULT_SHUTDOWN_MS, DEFAULT_STARTUP_MS, isIsolatedInstance } from './isolated-server.ts';
 export type { IsolatedChild, IsolatedInstance } from './isolated-server.ts';
 export { serveStartup, startupEnv, STARTUP_SLOT } from './startup.ts';
+export { DEFAULT_NAMES_CALL_MS, inProcessNames, isolatedNames } from './names-link.ts';
+export type { NameEntry, NamesLink } from './names-link.ts';
 export type { StartupEnv, StartupService } from './startup.ts';
 export { formatPs } from '../task/ps.ts';
 export type { PsRow } from '../task/ps.ts';

@@ -28,6 +28,11 @@ export interface IsolatedInstance {
   install(task: Task, params: unknown, slot?: number): Promise<number>;
   /** Inhibit and end the server's buckets, then end its worker; what was still held. */
   shutdown(force: boolean): Promise<HeldNote[]>;
+  /**
+   * A cap (a slot of the composer task, the caller's to delete) to the server's composer
+   * interface (Startup.composer: the name server's NamesComposer); rejects with the errno.
+   */
+  composer(): Promise<number>;
 }
 
 /** A server body's task, created but not yet started (its worker loads the module meanwhile). */
@@ -85,13 +90,16 @@ export function createServerTask(
       isolated: it,
       async install(task, params, slot) {
         if (!it.task.alive) throw new Error(`${name}: its task has died`);
-        const taskCap = kernel.grant(task, CAP_SELF, composer, { rights: Rights.Read });
-        const r = await control.attempt.install({ task: taskCap, params: params === undefined ? '' : JSON.stringify(params) });
-        hs.delete(taskCap);
-        if (!r.ok) throw new Error(`${name}: install for ${task.name}: ${r.error}${r.message ? ` (${r.message})` : ''}`);
-        const out = kernel.grant(composer, r.value.cap, task, slot === undefined ? {} : { slot });
-        hs.delete(r.value.cap);
-        return out;
+        return installFor(kernel, composer, task, slot, async (taskCap) => {
+          const r = await control.attempt.install({ task: taskCap, params: params === undefined ? '' : JSON.stringify(params) });
+          if (!r.ok) throw new Error(`${name}: install for ${task.name}: ${r.error}${r.message ? ` (${r.message})` : ''}`);
+          return r.value.cap;
+        });
+      },
+      async composer() {
+        const r = await control.attempt.composer({}, { timeout: startupMs });
+        if (!r.ok) throw new Error(`${name}: composer: ${r.error}${r.message ? ` (${r.message})` : ''}`);
+        return r.value.cap;
       },
       async shutdown(force) {
         const notes: HeldNote[] = [];
@@ -108,6 +116,28 @@ export function createServerTask(
     return inst;
   }
   return { task: it.task, isolated: it, start };
+}
+
+/**
+ * Give `task` a cap a server mints for that task's own client identity: `ask` sends the
+ * server a task cap (Read, in `composer`) and answers the slot of the cap it got back;
+ * that cap goes into `task` (a free slot unless named). The composer's copies are deleted
+ * either way. Answers the slot in `task`.
+ */
+export async function installFor(kernel: Kernel, composer: Task, task: Task, slot: number | undefined, ask: (taskCap: number) => Promise<number>): Promise<number> {
+  const hs = new HostSys(kernel, composer);
+  const taskCap = kernel.grant(task, CAP_SELF, composer, { rights: Rights.Read });
+  let got: number;
+  try {
+    got = await ask(taskCap);
+  } finally {
+    hs.delete(taskCap);
+  }
+  try {
+    return kernel.grant(composer, got, task, slot === undefined ? {} : { slot });
+  } finally {
+    hs.delete(got);
+  }
 }
 
 /**

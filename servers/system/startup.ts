@@ -8,10 +8,12 @@
 //   3. `serveStartup(sys, boot, service)`: start a small control bucket serving the
 //      Startup interface and send the composer a cap to it (the readiness). The control
 //      bucket answers install (a task cap in, a cap minted for that client's identity
-//      out) and shutdown (inhibit and end the service's buckets, report what was held).
+//      out), shutdown (inhibit and end the service's buckets, report what was held) and,
+//      for a service that has one (the name server), composer: a cap to its composer
+//      interface.
 
 import { CAP_FIRST_FREE, Status, type Sys, type SysGen } from '../../core/index.ts';
-import { Bucket, defineClass, RpcFailure, type Client } from '../../libcap/index.ts';
+import { Bucket, defineClass, RpcFailure, type CapObject, type Client } from '../../libcap/index.ts';
 import { shutdownNamed } from '../../libcap/server.ts';
 import { Startup } from '../../protocol/startup.ts';
 
@@ -64,6 +66,12 @@ export interface StartupService {
    * (threads, caps it holds).
    */
   shutdown?(force: boolean): Promise<string[]>;
+  /**
+   * The object Startup.composer answers a cap to (the name server's NamesComposer), made
+   * once, in the control bucket `control`: only the composer holds it, and the service's
+   * shutdown does not count it as held. Absent: composer answers EOPNOTSUPP.
+   */
+  composer?(control: Bucket): CapObject;
 }
 
 /** Step 1: ask the composer for this server's environment. */
@@ -80,6 +88,7 @@ export function* serveStartup(sys: Sys, boot: number, service: StartupService): 
   if (svc === undefined) throw new Error(`${service.name}: serveStartup needs a bucket`);
   const ctl = Bucket.inTask(sys, { name: `${service.name}.startup`, minWorkers: 1, maxWorkers: 1 });
   let stopping: Promise<string[]> | null = null;
+  let composer: CapObject | null = null;
   const cls = defineClass({
     name: 'startup.control',
     interface: Startup,
@@ -97,6 +106,11 @@ export function* serveStartup(sys: Sys, boot: number, service: StartupService): 
         const client = svc.clientForTaskCap(a.task);
         if (client instanceof RpcFailure) return ctx.fail(client.error, client.message);
         return { cap: service.install(client, params) };
+      },
+      composer(ctx) {
+        if (service.composer === undefined) return ctx.fail('EOPNOTSUPP', `${service.name} serves no composer interface`);
+        composer ??= service.composer(ctl);
+        return { cap: ctx.give(composer) };
       },
       shutdown(ctx, a) {
         const d = ctx.defer();

@@ -1,5 +1,5 @@
-// `npm start -- --isolate`: the default system with every server that can run isolated in
-// its own worker (auth, notify, task and fs today), the others in-process with the reason on one line;
+// `npm start -- --isolate`: the default system with every server in its own worker (names,
+// auth, notify, task and fs), named on one line;
 // the shell's commands answer as they do in-process, ps and kill (through the task server) included.
 // Real time: the waits are bounded.
 
@@ -27,6 +27,7 @@ const COMMANDS = [
 async function answers(isolate: boolean): Promise<{ out: string; err: string; status: number }[]> {
   const h = await bootHurdle({ uid: 1000, gid: 100, isolate });
   try {
+    expect(h.system.worker('names') !== null).toBe(isolate);
     expect(h.system.worker('auth') !== null).toBe(isolate);
     expect(h.system.worker('notify') !== null).toBe(isolate);
     expect(h.system.worker('fs') !== null).toBe(isolate);
@@ -48,13 +49,13 @@ async function answers(isolate: boolean): Promise<{ out: string; err: string; st
 }
 
 describe('npm start --isolate', () => {
-  it('isolates auth, notify, task and fs, says why the others stay in-process, and the shell answers as in-process', async () => {
+  it('isolates names, auth, notify, task and fs, says so on one line, and the shell answers as in-process', async () => {
     const h = await bootHurdle({ isolate: true });
     const line = isolationLine(h.isolation);
     await h.shutdown();
-    expect(h.isolation.isolated).toEqual(['auth', 'notify', 'task', 'fs']);
-    expect(h.isolation.inProcess.map((s) => s.path)).toEqual(['names']);
-    expect(line).toMatch(/^isolated, each in its own worker: auth, notify, task, fs; in-process: names \(.+\)$/);
+    expect(h.isolation.isolated).toEqual(['names', 'auth', 'notify', 'task', 'fs']);
+    expect(h.isolation.inProcess).toEqual([]);
+    expect(line).toBe('isolated, each in its own worker: names, auth, notify, task, fs');
     const isolated = await answers(true);
     expect(isolated).toEqual(await answers(false));
     expect(isolated[0]!.out).toBe('Hello, world!\n');
@@ -83,14 +84,14 @@ describe('npm start --isolate', () => {
     }
   }, 60_000);
 
-  it('as a process: runs -c commands with auth, notify, task and fs in workers (ps and kill through the isolated task server too) and shuts down cleanly', () => {
+  it('as a process: runs -c commands with names, auth, notify, task and fs in workers (ps and kill through the isolated task server too) and shuts down cleanly', () => {
     const r = spawnSync(process.execPath, [...start, '--isolate', '--user', '-c', 'cat /hello; echo hi > /home/user/g; cat /home/user/g; cat /nope; ps | head -1; kill 99999'], {
       cwd: root,
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(r.stdout).toMatch(/^Hello, world!\nhi\nPID +USER +TASK.*\n$/);
-    expect(r.stderr).toMatch(/^isolated, each in its own worker: auth, notify, task, fs; in-process: names/);
+    expect(r.stderr).toMatch(/^isolated, each in its own worker: names, auth, notify, task, fs\n/);
     expect(r.stderr).toContain('cat: /nope: No such file or directory');
     expect(r.stderr).toContain('kill: (99999) - No such process');
     expect(r.stderr).not.toMatch(/^(held|error):/m);

@@ -103,10 +103,10 @@ export async function main(argv: string[]): Promise<number> {
   return status;
 }
 
-/** One line: the servers in their own workers, and why the others stay in-process. */
+/** One line: the servers in their own workers, and why the others (if any) stay in-process. */
 export function isolationLine(iso: Isolation): string {
   const inProc = iso.inProcess.map((s) => `${s.path} (${s.why})`).join('; ');
-  return `isolated, each in its own worker: ${iso.isolated.join(', ') || 'none'}; in-process: ${inProc || 'none'}`;
+  return `isolated, each in its own worker: ${iso.isolated.join(', ') || 'none'}${inProc === '' ? '' : `; in-process: ${inProc}`}`;
 }
 
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {
