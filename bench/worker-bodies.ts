@@ -4,7 +4,7 @@
 // export is a body factory (`factory = true`) given the cap slots.
 
 import { NEVER, Status, type Sys } from '../core/index.ts';
-import { Bucket, defineClass, defineInterface, RpcFailure, stub } from '../libcap/index.ts';
+import { Bucket, defineClass, defineInterface, isSession, openSession, RpcFailure, sessionStub, stub } from '../libcap/index.ts';
 import { acceptChannel, acceptRing, CHANNEL_OPEN, ChannelStatus, expectOffer, offerRing, openChannel, RingConsumer, RingProducer, RingStatus, type ChannelSlots } from '../libmem/index.ts';
 
 /** The interface of the null RPC rows. */
@@ -30,8 +30,12 @@ interface CallerArg {
   go: number;
   warm: number;
   n: number;
-  /** 'kernel': call with 4 words; 'null': libcap nop through a stub; 'channel': 16 bytes through a libmem channel opened on `ep`. */
-  kind: 'kernel' | 'null' | 'channel';
+  /**
+   * 'kernel': call with 4 words; 'null': libcap nop through a stub; 'session': the same
+   * nop through a session opened on the cap; 'channel': 16 bytes through a libmem
+   * channel opened on `ep`.
+   */
+  kind: 'kernel' | 'null' | 'session' | 'channel';
   /** Re-checks of the channel's rings before a side sleeps ('channel'). */
   spins?: number;
 }
@@ -67,7 +71,12 @@ channelServer.factory = true;
 export const caller: Factory<CallerArg> = ({ ep, report, go, warm, n, kind, spins }) =>
   function* (sys) {
     const u = sys.utcb;
-    const s = stub(NullBench, sys, ep);
+    let s = stub(NullBench, sys, ep);
+    if (kind === 'session') {
+      const session = yield* openSession(sys, ep, spins === undefined ? {} : { spins });
+      if (!isSession(session)) throw new Error(`caller: openSession answered ${session.ok ? '?' : session.error}`);
+      s = sessionStub(NullBench, sys, session);
+    }
     const opened = kind === 'channel' ? yield* openChannel(sys, ep, CHANNEL_BENCH, CHANNEL_SLOTS) : null;
     if (typeof opened === 'number') throw new Error(`caller: openChannel answered ${opened}`);
     const ch = opened;
@@ -85,7 +94,7 @@ export const caller: Factory<CallerArg> = ({ ep, report, go, warm, n, kind, spin
         }
         return ok;
       }
-      if (kind === 'null') {
+      if (kind === 'null' || kind === 'session') {
         for (let i = 0; i < count; i++) if ((yield* s.nop()).ok) ok++;
         return ok;
       }
@@ -112,12 +121,13 @@ export const caller: Factory<CallerArg> = ({ ep, report, go, warm, n, kind, spin
 caller.factory = true;
 
 /**
- * The null RPC server: a Bucket started in this (isolated) task as in any other, a cap
- * to its object sent (a copy) to `boot`; the bucket's threads serve from then on.
+ * The null RPC server: a Bucket started in this (isolated) task as in any other (serving
+ * sessions when asked), a cap to its object sent (a copy) to `boot`; the bucket's
+ * threads serve from then on.
  */
-export const nullServer: Factory<{ boot: number }> = ({ boot }) =>
+export const nullServer: Factory<{ boot: number; sessions?: boolean }> = ({ boot, sessions = false }) =>
   function* (sys) {
-    const bucket = Bucket.inTask(sys, { minWorkers: 1, maxWorkers: 1 });
+    const bucket = Bucket.inTask(sys, { minWorkers: 1, maxWorkers: 1, sessions });
     const cls = defineClass({ name: 'null', interface: NullBench, init: () => ({}), handlers: { nop: () => undefined } });
     const obj = bucket.create(cls, undefined);
     if (obj instanceof RpcFailure) throw new Error(`nullServer: ${obj.error}`);

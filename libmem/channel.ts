@@ -71,11 +71,15 @@ function isFault(e: unknown): boolean {
 }
 
 /**
- * Wait until `c` has a message (Ok), its producer lied (Corrupt), `deadline` passed
- * (TimedOut) or the producer's ring went away (PeerGone). Spins first (c.spins), then
- * announces a sleep and waits on the data notification in slices of `checkMs`.
+ * Wait until `c` has a message (Ok), its producer lied (Corrupt), `timeout` ms passed
+ * from when the side first went to sleep (TimedOut) or the producer's ring went away
+ * (PeerGone). Spins first (c.spins), then announces a sleep and waits on the data
+ * notification in slices of `checkMs`.
  */
-function* awaitMessage(sys: Sys, c: RingConsumer, deadline: number, checkMs: number): SysGen<ChannelStatusCode> {
+function* awaitMessage(sys: Sys, c: RingConsumer, timeout: number, checkMs: number): SysGen<ChannelStatusCode> {
+  // The deadline is read off the clock only when the side first sleeps: in a worker the
+  // clock is a syscall, which a call answered during the spin never pays.
+  let deadline = -1;
   for (;;) {
     const st = c.tryPeek();
     if (st === RingStatus.Ok) return ChannelStatus.Ok;
@@ -83,6 +87,7 @@ function* awaitMessage(sys: Sys, c: RingConsumer, deadline: number, checkMs: num
     if (c.spinFor()) continue;
     c.announceWait();
     if (c.available() !== 0) continue;
+    if (deadline === -1) deadline = timeout === NEVER ? NEVER : sys.now() + timeout;
     const left = deadline === NEVER ? checkMs : Math.min(checkMs, deadline - sys.now());
     if (left <= 0) return ChannelStatus.TimedOut;
     const w: number = yield sys.wait(c.dataCap, left);
@@ -90,11 +95,6 @@ function* awaitMessage(sys: Sys, c: RingConsumer, deadline: number, checkMs: num
     // Woken or a slice passed: the next tryPeek reads the producer's page through a
     // checked view, which faults when the ring has gone.
   }
-}
-
-/** Where the call with this deadline gives up: now + timeout, or NEVER. */
-function deadlineOf(sys: Sys, timeout: number): number {
-  return timeout === NEVER ? NEVER : sys.now() + timeout;
 }
 
 /** Publish `length` bytes of `msg` after a header holding `seq`, in the slot `p` reserved. */
@@ -141,13 +141,14 @@ export class ChannelClient {
 
   /**
    * Send the first `length` bytes of `msg` (all of it by default) and wait up to
-   * `timeout` ms (default forever) for the answer, copied into `dst` (its length in
+   * `timeout` ms (default forever; counted from when the caller first sleeps, so a spin
+   * before that is not counted) for the answer, copied into `dst` (its length in
    * `this.length`). Ok, TooBig (the request does not fit a slot, or the answer `dst`:
    * that answer is dropped), Corrupt, TimedOut, PeerGone or Failed.
    */
   *call(sys: Sys, msg: Uint8Array, dst: Uint8Array, timeout = NEVER, length = msg.length): SysGen<ChannelStatusCode> {
     if (length > this.maxRequest || length > msg.length) return ChannelStatus.TooBig;
-    const deadline = deadlineOf(sys, timeout);
+    let deadline = -1; // read off the clock when first needed (awaitMessage)
     const seq = (this.seq = (this.seq + 1) | 0);
     try {
       for (;;) {
@@ -157,6 +158,7 @@ export class ChannelClient {
         // Full: only after calls that timed out while the server lags. Wait for space as
         // for an answer, in slices: the server's consumer page tells when it moved.
         if (this.requests.spinFor()) continue;
+        if (deadline === -1) deadline = timeout === NEVER ? NEVER : sys.now() + timeout;
         if (deadline !== NEVER && sys.now() >= deadline) return ChannelStatus.TimedOut;
         this.requests.announceWait();
         if (this.requests.tryReserve() !== RingStatus.Full) continue;
@@ -167,7 +169,7 @@ export class ChannelClient {
       yield* send(sys, this.requests, seq, msg, length);
       const a = this.answers;
       for (;;) {
-        const st: ChannelStatusCode = yield* awaitMessage(sys, a, deadline, this.checkMs);
+        const st: ChannelStatusCode = yield* awaitMessage(sys, a, deadline === -1 ? timeout : Math.max(0, deadline === NEVER ? NEVER : deadline - sys.now()), this.checkMs);
         if (st !== ChannelStatus.Ok) return st;
         const got = a.data.getUint32(a.offset);
         const n = a.length - HEADER;
@@ -223,7 +225,7 @@ export class ChannelServer {
   *next(sys: Sys, dst: Uint8Array, timeout = NEVER): SysGen<ChannelStatusCode> {
     const r = this.requests;
     try {
-      const st: ChannelStatusCode = yield* awaitMessage(sys, r, deadlineOf(sys, timeout), this.checkMs);
+      const st: ChannelStatusCode = yield* awaitMessage(sys, r, timeout, this.checkMs);
       if (st !== ChannelStatus.Ok) return st;
       const n = r.length - HEADER;
       let out: ChannelStatusCode = ChannelStatus.Ok;

@@ -110,7 +110,7 @@ const CHANNEL_SPINS = availableParallelism() >= 2 ? 20_000 : 0;
  * main thread for 'null'), `n` calls in all. The clients warm up, report ready, and are
  * released together; the figure is wall time over all calls (ns per RPC summed over clients).
  */
-async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null' | 'channel', row: string): Promise<number> {
+async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null' | 'session' | 'channel', row: string): Promise<number> {
   const k = new Kernel();
   const home = k.createTask('home');
   const report = k.createEndpoint(home);
@@ -133,7 +133,8 @@ async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null' | 'cha
         // The libcap server in its own worker too: a Bucket started by its body, which
         // sends a cap to its object to `boot`.
         const boot = k.createEndpoint(home);
-        const srv = createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'nullServer', arg: { boot: 3 }, quota: 100 });
+        const sessions = kind === 'session';
+        const srv = createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'nullServer', arg: { boot: 3, sessions }, quota: 100, ...(sessions ? { memQuota: 1 << 20 } : {}) });
         live.push(srv);
         k.grant(home, boot, srv.task, { slot: 3 });
         const slot = await k.exec(home, function* (sys) {
@@ -151,7 +152,7 @@ async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'null' | 'cha
         module: BODIES,
         export: 'caller',
         arg: { ep: 3, report: 4, go: 5, warm: 2000, n: each, kind, spins: CHANNEL_SPINS },
-        ...(kind === 'channel' ? { quota: 100, memQuota: 1 << 20 } : {}),
+        ...(kind === 'channel' || kind === 'session' ? { quota: 100, memQuota: 1 << 20 } : {}),
       });
       live.push(cli);
       k.grant(clientEp.from, clientEp.slot, cli.task, { slot: 3 });
@@ -241,6 +242,14 @@ export const group: RowGroup = {
       run: (n) => pairsRun(n, 1, 'null', 'worker.call.null'),
     },
     {
+      name: 'worker.call.session',
+      what: 'libcap null RPC through a session (the same stub, Bucket and handler; shared memory, the kernel only for wake-ups), client and server each an isolated task in its own worker',
+      iterations: 200_000,
+      samples: 5,
+      warmup: 1,
+      run: (n) => pairsRun(n, 1, 'session', 'worker.call.session'),
+    },
+    {
       name: 'worker.call.channel',
       what: '16 bytes each way through a libmem channel (two rings, wake-ups by notification), client and server each an isolated task in its own worker',
       iterations: 200_000,
@@ -286,6 +295,7 @@ export const group: RowGroup = {
   targets: [
     { kind: 'at-most', row: 'worker.call.kernel', reference: 'worker.sab.pingpong', factor: 2 },
     { kind: 'faster-by', row: 'worker.call.null', reference: 'worker.peers.comlink', factor: 10 },
+    { kind: 'faster-by', row: 'worker.call.session', reference: 'worker.peers.comlink', factor: 10 },
     { kind: 'faster-by', row: 'worker.call.channel', reference: 'worker.peers.comlink', factor: 10 },
     { kind: 'faster-by', row: 'worker.throughput.2pairs', reference: 'worker.throughput.1pair', factor: 1.5 },
   ],
