@@ -22,9 +22,9 @@ afterEach(async () => {
 });
 
 /** Start the isolated counter server; resolves with the slot in `home` of a cap to its counter. */
-async function counterServer(k: Kernel, home: Task): Promise<{ srv: IsolatedTask; cap: number }> {
+async function counterServer(k: Kernel, home: Task, sessions = false): Promise<{ srv: IsolatedTask; cap: number }> {
   const boot = k.createEndpoint(home);
-  const srv = isolated(k, 'srv', 'counterServer', { boot: 3 }, { quota: 1000 });
+  const srv = isolated(k, 'srv', 'counterServer', { boot: 3, sessions }, { quota: 1000, memQuota: sessions ? 1 << 20 : 0 });
   k.grant(home, boot, srv.task, { slot: 3 });
   const cap = await k.exec(home, function* (sys) {
     const slot = sys.allocSlot();
@@ -136,4 +136,29 @@ describe('a Bucket in an isolated task', () => {
     });
     expect(sum).toBe(5);
   });
+
+  it('sessions between isolated tasks: the same answers through shared memory; the server dying ends a session call with EPIPE', async () => {
+    const k = new Kernel();
+    const home = k.createTask('home');
+    const { srv, cap } = await counterServer(k, home, true);
+    const report = k.createEndpoint(home);
+    const next = (): Promise<[number, string]> =>
+      k.exec(home, function* (sys) {
+        const st: number = yield sys.recv(report, 20_000);
+        if (st !== Status.Ok) throw new Error(`no report (${st})`);
+        return [sys.utcb.label, String(sys.utcb.itemsIn[0] ?? '')] as [number, string];
+      });
+    const one = isolated(k, 'scli', 'sessionClient', { cap: 3, report: 4 }, { quota: 100, memQuota: 1 << 20 });
+    k.grant(home, cap, one.task, { slot: 3 });
+    k.grant(home, report, one.task, { slot: 4 });
+    const [, text] = await next();
+    expect(JSON.parse(text)).toEqual({ x: 100, shout: 'HÉLLO', fail: 'EINVAL', later: 42 });
+
+    const two = isolated(k, 'hcli', 'sessionClient', { cap: 3, report: 4, hang: true }, { quota: 100, memQuota: 1 << 20 });
+    k.grant(home, cap, two.task, { slot: 3 });
+    k.grant(home, report, two.task, { slot: 4 });
+    expect((await next())[0]).toBe(8);
+    await srv.kill();
+    expect(await next()).toEqual([9, 'EPIPE']);
+  }, 30_000);
 });
