@@ -20,7 +20,7 @@
 //
 // Close: when the client's ring goes (the client closed it or died: PeerGone), the
 // session's entry is gone (EBADF answered, then closed), the ring turns corrupt, or the
-// bucket ends, the thread unmaps the client's ring, deletes its own (the client's next
+// bucket ends (each seen within DEFAULT_SESSION_IDLE_CHECK_MS), the thread unmaps the client's ring, deletes its own (the client's next
 // call answers EPIPE) and the notifications, and gives the client's `sessions` back.
 
 import { CAP_SELF, PAGE_SIZE, Status, Utcb, type Sys, type SysGen } from '../core/index.ts';
@@ -60,6 +60,14 @@ export const DEFAULT_SESSION_ANSWERS: RingGeometry = { slots: 4, slotSize: 1024 
 export const DEFAULT_SESSION_WINDOW = 64 * 1024;
 /** Where session windows start in a server task's address space (its own maps go lowest first). */
 export const SESSION_WINDOW_BASE = 0xc000_0000;
+/**
+ * How often an idle session thread wakes to check that its client and its bucket are
+ * still there (ms): a client's death or close, or the bucket's end, is noticed within
+ * this. Longer than a waiting client's check (DEFAULT_CHANNEL_CHECK_MS) because every
+ * open session pays it while idle, and in a worker each wake is a syscall.
+ */
+export const DEFAULT_SESSION_IDLE_CHECK_MS = 1000;
+
 /** The spin of a session's side in an isolated task (adaptive: it shrinks when it misses). */
 export const DEFAULT_SESSION_SPINS = 20_000;
 
@@ -170,7 +178,7 @@ export function openSession(b: Bucket, sys: Sys): OpenAnswer {
     undo();
     return REFUSED((p & 0x3f) === Status.NotEnoughMemory ? ERRNO.ENOMEM : ERRNO.EIO);
   }
-  const ch = new ChannelServer(c, p);
+  const ch = new ChannelServer(c, p, DEFAULT_SESSION_IDLE_CHECK_MS);
   const session = new ServerSession(b, e, ch, { recv, own, window, views: landed.map((v) => v!.vaddr) });
   const st = b.spawnThread(sessionBody(b, session), `${b.name}.session`, true);
   if (st !== Status.Ok) {
@@ -261,7 +269,7 @@ function sessionBody(b: Bucket, s: ServerSession) {
     try {
       for (;;) {
         if (b.finishing || !b.host.alive()) break;
-        const st: number = yield* ch.next(sys, buf, DEFAULT_CHANNEL_CHECK_MS);
+        const st: number = yield* ch.next(sys, buf, DEFAULT_SESSION_IDLE_CHECK_MS);
         if (st === ChannelStatus.TimedOut) continue;
         if (st !== ChannelStatus.Ok) break; // PeerGone, Corrupt, Failed, TooBig (a ring this big is the client's lie)
         const seq = ch.lastSeq;

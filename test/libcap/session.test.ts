@@ -138,11 +138,11 @@ describe('sessions', () => {
       }
       // Closing one gives its place back once the server has seen it go.
       opened[0]!.close(sys);
-      yield sys.sleep(250);
+      yield sys.sleep(1100);
       const again = yield* openSession(sys, c.slot);
       got.push(isSession(again) ? 'open' : errorOf(again));
     });
-    w.k.advance(1000);
+    w.k.advance(2000);
     expect(got).toEqual(['open', 'open', 'EAGAIN', 'open']);
   });
 
@@ -194,7 +194,7 @@ describe('sessions', () => {
     const cl = w.bucket.clientList()[0]!;
     expect(cl.used('sessions')).toBe(1);
     w.k.deleteTask(c.task);
-    w.k.advance(300);
+    w.k.advance(1100);
     expect(w.bucket.clientList().every((x) => x.used('sessions') === 0)).toBe(true);
 
     const v = sessionWorld();
@@ -238,5 +238,22 @@ describe('sessions', () => {
     w.k.run();
     expect(label).toBe(22); // EINVAL
     expect(w.bucket.clientList().every((x) => x.used('sessions') === 0)).toBe(true);
+  });
+
+  it('an idle session costs one wake of its thread per DEFAULT_SESSION_IDLE_CHECK_MS, not a spin', () => {
+    const w = sessionWorld();
+    const c = client(w);
+    w.k.spawn(c.task, function* (sys: Sys) {
+      yield* open(sys, c.slot);
+      yield sys.sleep(NEVER);
+    });
+    w.k.advance(10);
+    const tr = new RecordingTracer();
+    w.k.setTracer(tr);
+    w.k.advance(10_000);
+    w.k.setTracer(null);
+    const wakes = tr.events.filter((e) => e.type === 'wake').length;
+    expect(wakes).toBeGreaterThanOrEqual(9);
+    expect(wakes).toBeLessThanOrEqual(12);
   });
 });
