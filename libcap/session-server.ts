@@ -24,7 +24,7 @@
 // call answers EPIPE) and the notifications, and gives the client's `sessions` back.
 
 import { CAP_SELF, PAGE_SIZE, Status, Utcb, type Sys, type SysGen } from '../core/index.ts';
-import { CHANNEL_OPEN, ChannelServer, ChannelStatus, consumerOf, DEFAULT_CHANNEL_CHECK_MS, prepareOffer, type RingGeometry } from '../libmem/index.ts';
+import { CHANNEL_OPEN, ChannelServer, ChannelStatus, consumerOf, DEFAULT_CHANNEL_CHECK_MS, offerSlots, prepareOffer, type RingGeometry } from '../libmem/index.ts';
 import { handlerFailed, type Bucket } from './bucket.ts';
 import type { Entry } from './client-table.ts';
 import { ERRNO } from './errno.ts';
@@ -129,7 +129,8 @@ const REFUSED = (errno: number): OpenAnswer => ({ label: errno, words: 0, caps: 
 
 /**
  * @internal A worker of `b` received a session open (in `sys`'s UTCB, with the bucket's
- * session window set). Take the client's ring, make the answer ring, start the session
+ * session window set). Two opens received at once by two workers share one window: the
+ * second finds it taken, its ring does not land, and it is answered EINVAL (open again). Take the client's ring, make the answer ring, start the session
  * thread; answers what to reply (the answer ring's offer, or an errno). The offer's caps
  * and mappings are the session's, or deleted on refusal.
  */
@@ -160,9 +161,8 @@ export function openSession(b: Bucket, sys: Sys): OpenAnswer {
     drop();
     return REFUSED(ERRNO[over]);
   }
-  const slots = { dataspace: b.ops.reserveSlot(), data: b.ops.reserveSlot(), space: b.ops.reserveSlot() };
-  for (const s of [slots.dataspace, slots.data, slots.space]) b.ops.unreserveSlot(s);
-  if (slots.dataspace === 0 || slots.data === 0 || slots.space === 0) {
+  const slots = offerSlots(sys);
+  if (slots === null) {
     e.client.release('sessions');
     drop();
     return REFUSED(ERRNO.ENOMEM);

@@ -13,8 +13,8 @@
 // `close()`; the server closes its side when it learns (its thread checks as often).
 
 import { CAP_SELF, NEVER, Status, Utcb, type Sys, type SysGen } from '../core/index.ts';
-import { ChannelClient, ChannelStatus, consumerOf, expectOffer, prepareOffer, type RingGeometry } from '../libmem/index.ts';
-import { invoke, kernelErrno, marshal, marshalled, nextSequence, replyResult, type CallOptions, type RpcResult, type ThreadClient } from './client.ts';
+import { ChannelClient, ChannelStatus, consumerOf, expectOffer, offerSlots, prepareOffer, type RingGeometry } from '../libmem/index.ts';
+import { invoke, kernelErrno, marshal, marshalled, nextSequence, NO_OPTIONS, replyResult, type CallOptions, type RpcResult, type ThreadClient } from './client.ts';
 import { errnoName, type ErrnoName } from './errno.ts';
 import { HEADER_WORDS, LABEL_CANCEL, type Interface, type MethodDef, type MethodSpecs } from './interface.ts';
 import { isIsolatedSys } from './isolated-host.ts';
@@ -82,8 +82,7 @@ export class Session {
 export function* openSession(sys: Sys, cap: number, opts: SessionOpenOptions = {}): SysGen<Session | RpcResult<never>> {
   const fail = (error: ErrnoName, message: string): RpcResult<never> => ({ ok: false, error, message: `session open: ${message}` });
   const task = sys.identify(CAP_SELF)?.object ?? 0;
-  const slots = { dataspace: sys.reserveSlot(), data: sys.reserveSlot(), space: sys.reserveSlot() };
-  for (const s of [slots.dataspace, slots.data, slots.space]) sys.unreserveSlot(s);
+  const slots = offerSlots(sys) ?? { dataspace: 0, data: 0, space: 0 };
   const recv: [number, number] = [sys.reserveSlot(), sys.reserveSlot()];
   const window = takeTaskWindow(task, DEFAULT_SESSION_WINDOW);
   const own = [slots.dataspace, slots.data, slots.space];
@@ -103,14 +102,15 @@ export function* openSession(sys: Sys, cap: number, opts: SessionOpenOptions = {
     return fail((p & 0x3f) === Status.NotEnoughMemory ? 'ENOMEM' : kernelErrno(p), 'cannot make the request ring');
   }
   const u = sys.utcb;
-  const saved = [u.recvSlots[0]!, u.recvSlots[1]!];
+  // The caller's receive windows (a server worker's, when a handler opens a session) go back after.
+  const saved = [u.recvSlots[0]!, u.recvSlots[1]!, u.memWindowBase, u.memWindowSize] as const;
   expectOffer(sys, { base: window, size: DEFAULT_SESSION_WINDOW }, recv);
   const timeout = opts.timeout ?? NEVER;
   const st: number = yield sys.call(cap, SESSION_OPEN, 2, 2, 3, timeout, timeout);
   const landed = [u.mapsIn[0], u.mapsIn[1], u.mapsIn[2]].filter((v) => v !== null && v !== undefined).map((v) => v!.vaddr);
-  u.recvSlots[0] = saved[0]!;
-  u.recvSlots[1] = saved[1]!;
-  u.setMemWindow(0, 0);
+  u.recvSlots[0] = saved[0];
+  u.recvSlots[1] = saved[1];
+  u.setMemWindow(saved[2], saved[3]);
   if (st !== Status.Ok || u.label !== SESSION_OPEN) {
     const error = st !== Status.Ok ? kernelErrno(st) : (errnoName(u.label) ?? 'EIO');
     undo(st === Status.Ok ? landed : []);
@@ -152,7 +152,7 @@ export function sessionStub<M extends MethodSpecs>(iface: Interface<M>, sys: Sys
 }
 
 /** One call through the session, or through the kernel when it cannot go there. */
-function* sessionCall(sys: Sys, s: Session, m: MethodDef, args: unknown, opts: CallOptions = {}): SysGen<RpcResult<unknown>> {
+function* sessionCall(sys: Sys, s: Session, m: MethodDef, args: unknown, opts: CallOptions = NO_OPTIONS): SysGen<RpcResult<unknown>> {
   if (s.closed || opts.signal !== undefined) return yield* invoke(sys, s.cap, m, args, opts);
   const u = s.req;
   const key = sys.threadId;

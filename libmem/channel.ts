@@ -169,7 +169,7 @@ export class ChannelClient {
       yield* send(sys, this.requests, seq, msg, length);
       const a = this.answers;
       for (;;) {
-        const st: ChannelStatusCode = yield* awaitMessage(sys, a, deadline === -1 ? timeout : Math.max(0, deadline === NEVER ? NEVER : deadline - sys.now()), this.checkMs);
+        const st: ChannelStatusCode = yield* awaitMessage(sys, a, deadline === -1 ? timeout : Math.max(0, deadline - sys.now()), this.checkMs);
         if (st !== ChannelStatus.Ok) return st;
         const got = a.data.getUint32(a.offset);
         const n = a.length - HEADER;

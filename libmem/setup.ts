@@ -84,6 +84,18 @@ export function* offerRing(
 }
 
 /**
+ * Three distinct free slots of the task for prepareOffer (the ring's dataspace and its two
+ * notifications), or null when its cap space has fewer. They are free, not reserved:
+ * call prepareOffer before anything else takes a slot.
+ */
+export function offerSlots(sys: Sys): { dataspace: number; data: number; space: number } | null {
+  const got = [sys.reserveSlot(), sys.reserveSlot(), sys.reserveSlot()];
+  for (const s of got) if (s !== 0) sys.unreserveSlot(s);
+  const [dataspace, data, space] = got as [number, number, number];
+  return got.includes(0) ? null : { dataspace, data, space };
+}
+
+/**
  * The producer's half of an offer without the message: create and map the ring, create
  * the notifications, and leave the offer in the UTCB (three map items, two caps, the
  * geometry in MR0-1: length 2, 2 caps, 3 items), for the caller to send, call or reply

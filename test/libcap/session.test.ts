@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { NEVER, RecordingTracer, Status, type IpcEvent, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { isSession, openSession, sessionStub, SESSION_OPEN, type RpcResult, type Session } from '../../libcap/index.ts';
+import { isSession, openSession, sessionStub, SESSION_OPEN, stub, type RpcResult, type Session } from '../../libcap/index.ts';
 import { Ctl, mustCreate, world, type World } from './harness.ts';
 
 /** A ctl world whose bucket serves sessions, its server task given memory for answer rings. */
@@ -153,7 +153,7 @@ describe('sessions', () => {
     w.k.spawn(c.task, function* (sys: Sys) {
       const s = yield* openSession(sys, c.slot);
       got.push(isSession(s) ? 'open' : errorOf(s));
-      got.push(show(yield* sessionStub(Ctl, sys, { cap: c.slot, closed: true } as Session).get()));
+      got.push(show(yield* stub(Ctl, sys, c.slot).get()));
     });
     w.k.run();
     expect(got).toEqual(['ENOMEM', { value: 0 }]);
