@@ -12,9 +12,13 @@ export const NullBench = defineInterface('bench.null', { nop: { op: 1 } });
 
 type Factory<A> = ((a: A) => (sys: Sys) => Generator<unknown, unknown, number>) & { factory?: boolean };
 
-/** Answer every call with its 4 words, MR0 incremented. */
-export const server: Factory<{ ep: number }> = ({ ep }) =>
+/**
+ * Answer every call with its 4 words, MR0 incremented; with `direct`, serving the
+ * endpoint directly (calls from isolated tasks skip the main thread: core/isolate/direct.ts).
+ */
+export const server: Factory<{ ep: number; direct?: boolean }> = ({ ep, direct = false }) =>
   function* (sys) {
+    if (direct && sys.serveDirect(ep) !== Status.Ok) throw new Error(`server: serveDirect answered ${sys.utcb.error?.message}`);
     const mr = sys.utcb.mr;
     let st = yield sys.recv(ep);
     while (st === Status.Ok) {

@@ -10,6 +10,15 @@ import { ThreadQueue } from './thread-queue.ts';
 /** What the queue holds. */
 export const EpState = { Idle: 0, Send: 1, Recv: 2 } as const;
 
+/**
+ * A thread serving the endpoint directly (core/isolate/direct.ts): told when a sender
+ * queues in the kernel and when a cap to the endpoint goes.
+ */
+export interface EndpointDirect {
+  senderBlocked(): void;
+  capRemoved(cap: Cap): void;
+}
+
 /** What an endpoint needs from the kernel when its caps change. */
 export interface EndpointHost {
   endpointDied(ep: Endpoint): void;
@@ -24,6 +33,8 @@ export class Endpoint extends KObject {
   dead = false;
   /** Badges of watched caps whose last derived cap went, not yet collected by the server. */
   readonly noSendersQueue: number[] = [];
+  /** Set while an isolated thread serves this endpoint directly (core/isolate/direct.ts). */
+  direct: EndpointDirect | null = null;
 
   constructor(
     id: number,
@@ -37,6 +48,7 @@ export class Endpoint extends KObject {
   }
 
   override onCapRemoved(cap: Cap): void {
+    if (this.direct !== null) this.direct.capRemoved(cap);
     if ((cap.rights & Rights.Read) !== 0 && --this.readers === 0 && !this.dead) {
       this.dead = true;
       this.host.endpointDied(this);

@@ -367,6 +367,8 @@ export function bind(t: Thread, target: Thread, notifSlot: number): number {
   if (n.waiters.length !== 0) return err(t, Status.IllegalOperation, 'notification has waiters');
   target.bound = n;
   n.boundThread = target;
+  // A thread serving directly spins outside the kernel, where a signal would not reach it.
+  if (target.directEnd !== null) target.directEnd();
   return Status.Ok;
 }
 

@@ -157,6 +157,8 @@ function blockSending(k: Kernel, t: Thread, ep: Endpoint, timeout: number): void
   ep.state = EpState.Send;
   k.armTimeout(t, timeout);
   if (k.tracer !== null) blockEvent(k, t, ep.id, t.a1);
+  // A thread serving the endpoint directly spins outside the kernel: call it back.
+  if (ep.direct !== null) ep.direct.senderBlocked();
 }
 
 /**

@@ -449,7 +449,12 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
   /** Attach (or with null detach) the tracer. */
   setTracer(tracer: Tracer | null): void {
     this.tracer = tracer;
+    // Direct calls between isolated tasks pass no tracer: they end when one attaches.
+    if (tracer !== null && this.directOff !== null) this.directOff();
   }
+
+  /** @internal Set by core/isolate/direct.ts: ends every direct call path. */
+  directOff: (() => void) | null = null;
 
   /** Current kernel time in ms. */
   now(): number {
@@ -971,6 +976,8 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
       return Status.IllegalOperation;
     }
     if (t === this.current) return Status.IllegalOperation;
+    // An isolated thread serving directly would go on answering outside the kernel.
+    if (t.directEnd !== null) t.directEnd();
     t.suspendedResult = this.detachThread(t);
     t.state = ThreadState.Suspended;
     if (this.tracer !== null) this.threadEvent(t, 'suspend');

@@ -359,6 +359,18 @@ export class Sys {
     return inv.setOwnFaultHandler(this.t, endpointSlot);
   }
 
+  /**
+   * Serve the endpoint in `slot` directly. For a thread of a task isolated in a worker
+   * (core/isolate/direct.ts) calls from other isolated tasks then skip the main thread;
+   * in-process every call already goes straight from thread to thread, so this only
+   * checks the cap: Ok, or InvalidCapability unless an endpoint cap with Read. (`spinNs`
+   * is the isolated server's: how long its receive looks at its links before sleeping.)
+   */
+  serveDirect(slot: number, _opts: { spinNs?: number } = {}): number {
+    const c = inv.lookup(this.t, slot, Kind.Endpoint, Rights.Read);
+    return typeof c === 'number' ? inv.err(this.t, c, 'endpoint (endpoint cap)', slot) : Status.Ok;
+  }
+
   /** Bind a notification to this thread (N5, N6). */
   bind(notification: number): number {
     return inv.bind(this.t, this.t, notification);

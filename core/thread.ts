@@ -128,6 +128,11 @@ export class Thread extends KObject {
   readonly cslots: (Cap | null)[];
   /** The syscall interface handed to the body; set by the kernel. */
   sys!: Sys;
+  /**
+   * @internal Set while the thread (an isolated one) serves an endpoint directly
+   * (core/isolate/direct.ts): binding a notification to it or suspending it ends that.
+   */
+  directEnd: (() => void) | null = null;
 
   // --- pending syscall (set by Sys, read by the kernel's dispatch)
   op: number = Op.None;

@@ -81,6 +81,8 @@ export const R = {
   hasCaller: 40,
   /** Bytes mapped by the map and grant items of the message received (utcb.mapped). */
   mapped: 41,
+  /** 1 when the kernel posted a direct-call link for the cap just called (direct.ts): take it off the port. */
+  newLink: 42,
 } as const;
 
 /**
@@ -290,6 +292,10 @@ export const RingOp = {
   Mappings: 141,
   /** The kernel's introspection snapshot through a host cap (JSON text, one string entry). */
   KernelSnapshot: 142,
+  /** Serve an endpoint directly (direct.ts): a0 the endpoint slot. */
+  ServeDirect: 143,
+  /** Stop serving directly (the worker starts a thread or binds a notification). */
+  StopDirect: 144,
 } as const;
 
 /** What the worker is started with (workerData). */

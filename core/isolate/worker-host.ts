@@ -35,6 +35,8 @@ import type { MapOptions } from '../dataspace-ops.ts';
 import { MAP_ITEM } from '../utcb.ts';
 import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
 import { WorkerSpaceHook, wireOf } from './shared-memory.ts';
+import { DEFAULT_DIRECT_LINKS, DEFAULT_DIRECT_LINKS_PER_CLIENT, directGone, directHost } from './direct.ts';
+import type { Endpoint } from '../endpoint.ts';
 
 /** Default watchdog: a worker that hands no request over for this long (ms) dies. */
 export const DEFAULT_WATCHDOG_MS = 5000;
@@ -238,6 +240,7 @@ function trackBody(iso: Iso, t: Thread, _first: boolean): void {
   iso.bodies.add(t);
   t.onExit = (_v, error, failed) => {
     iso.bodies.delete(t);
+    directGone(iso.k, t, !iso.task.alive);
     if (failed) {
       const why: IsolatedExit =
         error instanceof Error && error.name === 'ThreadKilledError' ? { reason: 'killed' } : { reason: 'threw', error };
@@ -370,6 +373,14 @@ function proxyBody(iso: Iso, ring: Ring) {
         }
         for (let i = 0; i < nitems; i++) u.items[i] = null;
         writeIpcResponse(ring, u, st);
+        // A call that went through to an endpoint a thread serves directly: the kernel
+        // may give the caller a link for its next calls through this slot (direct.ts).
+        if (op === Op.Call && st === Status.Ok && iso.bodies.size === 1) {
+          const c = t.task.cspace.get(cap);
+          if (c !== null && c.obj.kind === Kind.Endpoint && (c.obj as Endpoint).direct !== null && directHost(k).link(t, iso.port, cap, DEFAULT_DIRECT_LINKS_PER_CLIENT)) {
+            regs[R.newLink] = 1;
+          }
+        }
       } else if (op === RingOp.Exit) {
         regs[R.status] = Status.Ok;
         regs[R.hasError] = 0;
@@ -417,6 +428,7 @@ function writeIpcResponse(ring: Ring, u: Sys['utcb'], st: number): void {
   const mr = u.mr;
   for (let i = 0; i < len; i++) mrs[i] = mr[i]!;
   regs[R.mapped] = u.mapped;
+  regs[R.newLink] = 0;
   writeError(ring, u, ic > 0 ? u.itemsIn : [], ic, ic > 0 ? mapWires(u) : undefined);
 }
 
@@ -499,6 +511,17 @@ function invoke(iso: Iso, sys: Sys, t: Thread, ring: Ring, op: number): void {
       break;
     case RingOp.Move:
       st = sys.move(a0, a1);
+      // The cap left the slot a link was made for: the link goes (a delete tells the endpoint).
+      if (st === Status.Ok) directHost(k).slotChanged(t, a0);
+      break;
+    case RingOp.ServeDirect:
+      st = iso.bodies.size === 1 ? directHost(k).serve(t, iso.port, a0, DEFAULT_DIRECT_LINKS) : Status.IllegalOperation;
+      if (st === Status.IllegalOperation && iso.bodies.size !== 1) {
+        t.utcb.error = { status: st, argument: 'thread', message: 'only a task running one thread serves directly' };
+      }
+      break;
+    case RingOp.StopDirect:
+      directHost(k).stop(t);
       break;
     case RingOp.Delete:
       st = sys.delete(a0);

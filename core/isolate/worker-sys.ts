@@ -14,9 +14,9 @@
 // of the kernel.
 
 import { receiveMessageOnPort } from 'node:worker_threads';
-import type { ErrorDetail } from '../errors.ts';
+import { RECV_PHASE, Status, type ErrorDetail } from '../errors.ts';
 import type { CapIdentity, Result, TaskInfo } from '../invocations.ts';
-import { DEFAULT_PRIORITY, MAX_ITEM_LENGTH, NEVER } from '../limits.ts';
+import { DEFAULT_PRIORITY, MAX_ITEM_LENGTH, MR_COUNT, NEVER } from '../limits.ts';
 import { Rights } from '../rights.ts';
 import { Op, SYSCALL, type Continuation, type Syscall } from '../thread.ts';
 import type { MemView } from '../dataspace.ts';
@@ -24,6 +24,7 @@ import type { MapOptions, MappingInfo } from '../dataspace-ops.ts';
 import { MAP_ITEM, Utcb } from '../utcb.ts';
 import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type DataspaceMessage, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
 import { WorkerMemory, type WorkerMemView } from './worker-mem.ts';
+import { L_GONE, L_SLEEPING, L_STATE, L_STATUS, LinkState, LinkView, S_ALIVE, S_FLAG, S_GEN, ServeFlag, W_LABEL, W_LENGTH, W_MRS, type DirectMessage } from './direct.ts';
 
 /** What one thread's WorkerSys is made from. */
 export interface ThreadInit {
@@ -38,6 +39,51 @@ export interface ThreadInit {
 export interface ThreadParams {
   name?: string;
   priority?: number;
+}
+
+/** direct(): the syscall goes through the kernel. */
+export const NO_DIRECT = -1;
+
+/** A link as its server's worker keeps it: the badge is the kernel's word, not the link's. */
+interface ServerLink {
+  readonly index: number;
+  readonly view: LinkView;
+  readonly badge: number;
+}
+
+/** The endpoint this worker's thread serves directly, and its links. */
+interface Serving {
+  readonly slot: number;
+  readonly srv: Int32Array;
+  readonly list: ServerLink[];
+  /** The kernel's link generation last taken off the port. */
+  gen: number;
+  /** Where the next scan starts (round robin over the links). */
+  rr: number;
+  /** How long a receive looks at the links before it sleeps in the kernel (ns). */
+  spinNs: number;
+}
+
+/**
+ * Close a link before the server sleeps in the kernel: Listening becomes Closed, and an
+ * answer that left it open (RespOpen) is made a plain Resp (its client closes it). Returns
+ * the state it found; Req: a request came, to take.
+ */
+function closeLink(ctl: Int32Array): number {
+  for (;;) {
+    const s = Atomics.load(ctl, L_STATE);
+    if (s === LinkState.Listening || s === LinkState.RespOpen) {
+      const to = s === LinkState.Listening ? LinkState.Closed : LinkState.Resp;
+      if (Atomics.compareExchange(ctl, L_STATE, s, to) === s) return s;
+      continue;
+    }
+    return s;
+  }
+}
+
+/** Wake a client sleeping on its link (it says so in L_SLEEPING before it sleeps). */
+function wakeClient(ctl: Int32Array): void {
+  if (Atomics.load(ctl, L_SLEEPING) === 1) Atomics.notify(ctl, L_STATE);
 }
 
 /** A token the driver handles itself: the body awaits a promise of its own. */
@@ -60,6 +106,8 @@ export class WorkerSys {
   private readonly spinner: Spinner;
   /** Whether the thread holds an implicit reply cap (every response says). */
   private caller = false;
+  /** The direct caller this thread took from a link and has not answered (direct.ts). */
+  private directCaller: ServerLink | null = null;
 
   constructor(
     private readonly init: ThreadInit,
@@ -270,6 +318,8 @@ export class WorkerSys {
     u.unwrapped = regs[R.unwrapped]!;
     u.truncated = regs[R.truncated]!;
     this.caller = regs[R.hasCaller] === 1;
+    // The kernel gave this call's cap slot a direct link: it is on the port already.
+    if (regs[R.newLink] === 1) this.worker.drainPort();
     for (let i = 0; i < u.unwrappedBadges.length; i++) u.unwrappedBadges[i] = regs[R.unwrappedBadges + i]!;
     const mrs = this.ring.mrs;
     const mr = u.mr;
@@ -341,13 +391,297 @@ export class WorkerSys {
     return { ok: false, status: st, detail: this.utcb.error! } as Result<T>;
   }
 
+  // ---------------------------------------------------------------- direct calls (direct.ts)
+
+  /**
+   * Serve the endpoint in `slot` directly: calls from isolated tasks through caps to it
+   * reach this thread's recv and replyRecv on `slot` without the main thread, once the
+   * kernel has given each caller a link (after a first call through the kernel). For a
+   * task running one thread, whose calls taken that way are answered by reply or
+   * replyRecv with words only (saveCaller on one answers IllegalOperation). Ok, or
+   * InvalidCapability (not an endpoint cap with Read), IllegalOperation (already
+   * served directly, a bound notification, more than one thread). `spinNs`: how long a
+   * receive looks at the links before it sleeps in the kernel (default the worker's
+   * spin, 50 us); a call that comes later goes through the kernel, and the next ones
+   * through the link again.
+   */
+  serveDirect(slot: number, opts: { spinNs?: number } = {}): number {
+    const st = this.invoke(RingOp.ServeDirect, slot);
+    if (st === Status.Ok) {
+      this.worker.drainPort();
+      const sv = this.worker.serving;
+      if (sv !== null) sv.spinNs = opts.spinNs ?? this.init.spinNs;
+    }
+    return st;
+  }
+
+  /** Stop serving directly: close every link (a request not taken goes through the kernel). */
+  private stopServing(): void {
+    const sv = this.worker.serving;
+    if (sv === null) return;
+    this.worker.serving = null;
+    for (const l of sv.list) {
+      const ctl = l.view.ctl;
+      if (closeLink(ctl) === LinkState.Req && Atomics.compareExchange(ctl, L_STATE, LinkState.Req, LinkState.Retry) === LinkState.Req) wakeClient(ctl);
+    }
+    if (Atomics.load(sv.srv, S_FLAG) !== ServeFlag.Stop) this.invoke(RingOp.StopDirect);
+  }
+
+  /**
+   * @internal Perform the IPC syscall the body yielded without the kernel if a link can
+   * carry it: a call through a linked slot, or (serving directly) a receive that finds a
+   * request on a link, and the reply to a call taken from one. Returns its status, or
+   * NO_DIRECT to go through the kernel with the syscall as it now stands (a replyRecv
+   * whose reply went through a link continues as a recv).
+   */
+  direct(single: boolean): number {
+    const op = this.pending;
+    if (op === Op.Call) return single && this.worker.clientLinks.size !== 0 ? this.directCall() : NO_DIRECT;
+    if (op !== Op.Reply && op !== Op.ReplyRecv && op !== Op.Recv && op !== Op.NBRecv) return NO_DIRECT;
+    const sv = this.worker.serving;
+    if (this.directCaller === null && sv === null) return NO_DIRECT;
+    const a = this.a;
+    // Serving `slot` directly from here on: the receive phase looks at the links.
+    const served = single && sv !== null && a[0] === sv.slot && op !== Op.Reply;
+    if (op === Op.Reply || op === Op.ReplyRecv) {
+      if (this.directCaller !== null) {
+        // Answered through the link; going straight back to the receive, the server
+        // leaves the link open for the caller's next call (RespOpen).
+        const st = this.answerDirect(a[1]!, a[2]!, a[3]!, a[4]!, served && !this.caller);
+        if (op === Op.Reply || st !== Status.Ok) return st;
+        this.pending = Op.Recv;
+      } else if (this.caller) {
+        // A caller taken through the kernel is answered there, the whole replyRecv,
+        // unless serving: then the reply alone goes (it never blocks), the links opened
+        // first, so a linked caller answered through the kernel finds its link open.
+        if (!served) return NO_DIRECT;
+        this.openLinks(sv);
+        this.pending = Op.Reply;
+        const st = this.perform();
+        this.pending = Op.Recv;
+        if (st !== Status.Ok) return st;
+      }
+    }
+    // The receive phase. Receiving again without answering fails the caller (Decision 4).
+    if (this.directCaller !== null) this.answerStatus(this.directCaller, Status.Aborted | RECV_PHASE, false);
+    if (!served || this.caller) return NO_DIRECT;
+    const spin = op === Op.NBRecv || this.recvTimeout !== NEVER ? 0 : sv.spinNs;
+    return this.takeDirect(sv, spin) ? Status.Ok : NO_DIRECT;
+  }
+
+  /** A call through a linked slot: Ok and the answer, a dead server's status, or NO_DIRECT. */
+  private directCall(): number {
+    const a = this.a;
+    const links = this.worker.clientLinks;
+    const slot = a[0]!;
+    const link = links.get(slot);
+    if (link === undefined) return NO_DIRECT;
+    const label = a[1]!;
+    const len = a[2]!;
+    // Words only, no timeouts, a message the kernel would take as it is; else the kernel.
+    if (a[3] !== 0 || a[4] !== 0 || this.sendTimeout !== NEVER || this.recvTimeout !== NEVER) return NO_DIRECT;
+    if (label >>> 0 !== label || len >>> 0 !== len || len > MR_COUNT) return NO_DIRECT;
+    const mr = this.utcb.mr;
+    for (let i = 0; i < len; i++) if (mr[i]! >>> 0 !== mr[i]) return NO_DIRECT;
+    const ctl = link.ctl;
+    if (Atomics.load(ctl, L_GONE) !== 0) {
+      links.delete(slot);
+      return NO_DIRECT;
+    }
+    // The words first (only this side writes them while the link is not taken), then the
+    // request, which only a server in its receive (Listening) takes: else the kernel.
+    const w = link.words;
+    w[W_LABEL] = label;
+    w[W_LENGTH] = len;
+    for (let i = 0; i < len; i++) w[W_MRS + i] = mr[i]!;
+    if (Atomics.compareExchange(ctl, L_STATE, LinkState.Listening, LinkState.Req) !== LinkState.Listening) return NO_DIRECT;
+    let s: number;
+    for (;;) {
+      s = Atomics.load(ctl, L_STATE);
+      if (s === LinkState.Resp || s === LinkState.RespOpen) break;
+      if (s === LinkState.Retry) {
+        // Refused untaken (the cap went, or serving ended): the kernel answers this call.
+        Atomics.store(ctl, L_STATE, LinkState.Closed);
+        return NO_DIRECT;
+      }
+      const gone = Atomics.load(ctl, L_GONE);
+      if (gone > 0 && s === LinkState.Taken) {
+        links.delete(slot);
+        return gone;
+      }
+      if (this.spinner.spinWhileState(ctl, s, L_STATE)) continue;
+      Atomics.store(ctl, L_SLEEPING, 1);
+      if (Atomics.load(ctl, L_STATE) === s) {
+        // Not a hang: the watchdog waits for this like for a body's own promise.
+        this.idle(true);
+        Atomics.wait(ctl, L_STATE, s);
+        this.idle(false);
+      }
+      Atomics.store(ctl, L_SLEEPING, 0);
+    }
+    const st = Atomics.load(ctl, L_STATUS);
+    if (st === Status.Ok) {
+      const u = this.utcb;
+      const n = w[W_LENGTH]!;
+      u.label = w[W_LABEL]!;
+      u.length = n;
+      for (let i = 0; i < n; i++) mr[i] = w[W_MRS + i]!;
+      u.badge = 0;
+      u.capCount = 0;
+      u.itemCount = 0;
+      u.unwrapped = 0;
+      u.truncated = 0;
+      u.mapped = 0;
+    }
+    // Open for the next call if the server went straight back to its receive (and has
+    // not closed the link since, going to the kernel); else closed.
+    if (s !== LinkState.RespOpen || Atomics.compareExchange(ctl, L_STATE, LinkState.RespOpen, LinkState.Listening) !== LinkState.RespOpen) {
+      Atomics.store(ctl, L_STATE, LinkState.Closed);
+    }
+    return st;
+  }
+
+  /**
+   * Answer the direct caller with words: Ok, or InvalidArgument (the caller still waits).
+   * `open`: the server goes straight to its receive on the served endpoint.
+   */
+  private answerDirect(label: number, length: number, caps: number, items: number, open: boolean): number {
+    const l = this.directCaller!;
+    const u = this.utcb;
+    let bad: string | null = null;
+    if (caps !== 0 || items !== 0) bad = 'caps';
+    else if (label >>> 0 !== label) bad = 'label';
+    else if (length >>> 0 !== length) bad = 'length';
+    const len = length > MR_COUNT ? MR_COUNT : length;
+    for (let i = 0; bad === null && i < len; i++) if (u.mr[i]! >>> 0 !== u.mr[i]) bad = `mr[${i}]`;
+    if (bad !== null) {
+      const st = Status.InvalidArgument;
+      u.error = { status: st, argument: bad, message: bad === 'caps' ? 'a direct call (serveDirect) is answered with words only' : `${bad} is not a word` };
+      return st;
+    }
+    const w = l.view.words;
+    w[W_LABEL] = label;
+    w[W_LENGTH] = len;
+    for (let i = 0; i < len; i++) w[W_MRS + i] = u.mr[i]!;
+    this.answerStatus(l, Status.Ok, open);
+    return Status.Ok;
+  }
+
+  /** Hand the direct caller its answer (`status`; the words are in the link for Ok). */
+  private answerStatus(l: ServerLink, status: number, open: boolean): void {
+    this.directCaller = null;
+    const ctl = l.view.ctl;
+    Atomics.store(ctl, L_STATUS, status);
+    const resp = open ? LinkState.RespOpen : LinkState.Resp;
+    if (Atomics.compareExchange(ctl, L_STATE, LinkState.Taken, resp) === LinkState.Taken) wakeClient(ctl);
+  }
+
+  /**
+   * The receive on the directly served endpoint: open the links, look for a request for
+   * up to `spinNs`, then close them all (a request that came meanwhile is taken). True
+   * when a request was taken into the UTCB; false to receive through the kernel (also
+   * when a sender waits there, or serving ended).
+   */
+  private takeDirect(sv: Serving, spinNs: number): boolean {
+    const srv = sv.srv;
+    this.newLinks(sv);
+    if (Atomics.load(srv, S_FLAG) === ServeFlag.Stop) {
+      this.stopServing();
+      return false;
+    }
+    const list = sv.list;
+    const n = list.length;
+    if (n === 0) return false;
+    let until = -1;
+    for (let round = 0; ; round++) {
+      for (let j = 0; j < n; j++) {
+        const i = sv.rr + j < n ? sv.rr + j : sv.rr + j - n;
+        const l = list[i]!;
+        const ctl = l.view.ctl;
+        const s = Atomics.load(ctl, L_STATE);
+        if (s === LinkState.Req) {
+          if (this.takeLink(sv, l)) {
+            sv.rr = i + 1 < n ? i + 1 : 0;
+            return true;
+          }
+        } else if (s === LinkState.Closed) Atomics.compareExchange(ctl, L_STATE, LinkState.Closed, LinkState.Listening);
+      }
+      if (Atomics.load(srv, S_FLAG) !== ServeFlag.None || spinNs === 0) break;
+      if ((round & 15) === 15) {
+        const now = performance.now();
+        if (until < 0) until = now + spinNs / 1e6;
+        else if (now > until) break;
+      }
+    }
+    // Close every link before sleeping in the kernel; one that got a request meanwhile is served.
+    let waiting: ServerLink | null = null;
+    for (const l of list) if (closeLink(l.view.ctl) === LinkState.Req && waiting === null) waiting = l;
+    if (waiting !== null && this.takeLink(sv, waiting)) return true;
+    if (Atomics.load(srv, S_FLAG) === ServeFlag.Stop) this.stopServing();
+    else Atomics.compareExchange(srv, S_FLAG, ServeFlag.Kernel, ServeFlag.None);
+    return false;
+  }
+
+  /** Take the links the kernel posted since the last look. */
+  private newLinks(sv: Serving): void {
+    const gen = Atomics.load(sv.srv, S_GEN);
+    if (gen === sv.gen) return;
+    sv.gen = gen;
+    this.worker.drainPort();
+  }
+
+  /** Open every closed link (before a reply through the kernel). */
+  private openLinks(sv: Serving): void {
+    this.newLinks(sv);
+    if (Atomics.load(sv.srv, S_FLAG) === ServeFlag.Stop) return;
+    for (const l of sv.list) Atomics.compareExchange(l.view.ctl, L_STATE, LinkState.Closed, LinkState.Listening);
+  }
+
+  /** Take the request on `l` into the UTCB, unless the kernel took the link away (then it goes through the kernel). */
+  private takeLink(sv: Serving, l: ServerLink): boolean {
+    const ctl = l.view.ctl;
+    if (Atomics.compareExchange(ctl, L_STATE, LinkState.Req, LinkState.Taken) !== LinkState.Req) return false;
+    const w = l.view.words;
+    const label = w[W_LABEL]!;
+    const len = w[W_LENGTH]!;
+    let ok = Atomics.load(sv.srv, S_ALIVE + l.index) === 1 && label >>> 0 === label && len >>> 0 === len && len <= MR_COUNT;
+    const u = this.utcb;
+    const mr = u.mr;
+    for (let i = 0; ok && i < len; i++) {
+      const v = w[W_MRS + i]!;
+      if (v >>> 0 !== v) ok = false;
+      else mr[i] = v;
+    }
+    if (!ok) {
+      // The cap went, or the client wrote what the kernel would not take: it calls through the kernel.
+      Atomics.store(ctl, L_STATE, LinkState.Retry);
+      wakeClient(ctl);
+      return false;
+    }
+    u.label = label;
+    u.length = len;
+    u.badge = l.badge;
+    u.capCount = 0;
+    u.itemCount = 0;
+    u.unwrapped = 0;
+    u.truncated = 0;
+    u.mapped = 0;
+    this.directCaller = l;
+    return true;
+  }
+
   // ---------------------------------------------------------------- invocations
 
   saveCaller(slot: number): number {
+    if (this.directCaller !== null) {
+      const st = Status.IllegalOperation;
+      this.utcb.error = { status: st, argument: 'caller', slot, message: 'a direct call (serveDirect) is answered by reply or replyRecv, not saved' };
+      return st;
+    }
     return this.invoke(RingOp.SaveCaller, slot);
   }
   get hasCaller(): boolean {
-    return this.caller;
+    return this.caller || this.directCaller !== null;
   }
   allocSlot(from?: number): number {
     return this.invoke(RingOp.AllocSlot, from ?? -1);
@@ -401,6 +735,8 @@ export class WorkerSys {
    * it). Its body runs in this worker; the kernel gets a proxy thread and a new ring.
    */
   createThread(factory: number, task: number, dst: number, body: BodyFn, params: ThreadParams = {}): number {
+    // Direct serving needs the worker's one thread spinning in its receive: it ends here.
+    if (this.worker.serving !== null) this.stopServing();
     this.withString(params.name ?? '');
     const st = this.invoke(RingOp.CreateThread, factory, task, dst, params.priority ?? -1);
     if (st !== 0) return st;
@@ -562,6 +898,9 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, i: number, v: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
 
+/** What the kernel posts on the worker's port. */
+type PortMessage = NewThreadMessage | DataspaceMessage | DirectMessage;
+
 /** The scheduler of an isolated task's worker. */
 export class IsolatedWorker {
   private readonly threads: WThread[] = [];
@@ -576,12 +915,16 @@ export class IsolatedWorker {
   readonly memory: WorkerMemory;
   /** Rings of threads the kernel created, taken off the port, not yet adopted. */
   private readonly newThreads: NewThreadMessage[] = [];
+  /** Direct-call links of this worker's thread as a client, by cap slot (direct.ts). */
+  readonly clientLinks = new Map<number, LinkView>();
+  /** The endpoint its thread serves directly, or null. */
+  serving: Serving | null = null;
 
   constructor(private readonly init: WorkerInit) {
     this.memory = new WorkerMemory(init.mapWords, () => this.drainPort());
     // Messages also come while the body awaits (a dataspace to forget, above all): take
     // them then too. Unref'd: the port alone does not keep the worker alive.
-    init.port.on('message', (msg: NewThreadMessage | DataspaceMessage) => this.take(msg));
+    init.port.on('message', (msg: PortMessage) => this.take(msg));
     init.port.unref();
     this.bell = new Int32Array(init.doorbell);
     this.spinner = new Spinner(init.spinNs);
@@ -610,20 +953,46 @@ export class IsolatedWorker {
     this.push(new WorkerSys({ sab: msg.sab, taskId: this.init.taskId, threadId: msg.threadId, priority, spinNs: this.init.spinNs }, this), body);
   }
 
-  /** Take every message the kernel posted (it posts before answering): rings and dataspaces' memory. */
-  private drainPort(): void {
+  /** @internal Take every message the kernel posted (it posts before answering): rings, dataspaces' memory, links. */
+  drainPort(): void {
     for (;;) {
       const m = receiveMessageOnPort(this.init.port);
       if (m === undefined) return;
-      this.take(m.message as NewThreadMessage | DataspaceMessage);
+      this.take(m.message as PortMessage);
     }
   }
 
   /** One message of the kernel, taken off the port by drainPort or by the port's listener. */
-  private take(msg: NewThreadMessage | DataspaceMessage): void {
-    if (!('dataspace' in msg)) this.newThreads.push(msg);
+  private take(msg: PortMessage): void {
+    if ('direct' in msg) this.link(msg);
+    else if (!('dataspace' in msg)) this.newThreads.push(msg);
     else if ('forget' in msg) this.memory.forget(msg.dataspace);
     else this.memory.add(msg.dataspace, msg.memory);
+  }
+
+  /** A direct-call message of the kernel (direct.ts). */
+  private link(msg: DirectMessage): void {
+    switch (msg.direct) {
+      case 'serve': {
+        const srv = new Int32Array(msg.srv);
+        this.serving = { slot: msg.slot, srv, list: [], gen: Atomics.load(srv, S_GEN), rr: 0, spinNs: this.init.spinNs };
+        break;
+      }
+      case 'link':
+        this.serving?.list.push({ index: msg.index, view: new LinkView(msg.sab), badge: msg.badge });
+        break;
+      case 'unlink': {
+        const sv = this.serving;
+        if (sv === null) break;
+        const i = sv.list.findIndex((l) => l.index === msg.index);
+        if (i >= 0) sv.list.splice(i, 1);
+        sv.rr = 0;
+        break;
+      }
+      case 'client':
+        this.clientLinks.set(msg.slot, new LinkView(msg.sab));
+        break;
+    }
   }
 
   private push(sys: WorkerSys, body: BodyFn): void {
@@ -660,8 +1029,17 @@ export class IsolatedWorker {
           tok = r.value;
         }
         if (tok === SYSCALL) {
+          const single = this.threads.length === 1;
+          if (single || t.sys.hasCaller) {
+            // A link may carry it (direct.ts): no kernel, no main thread.
+            const st = t.sys.direct(single);
+            if (st !== NO_DIRECT) {
+              t.status = st;
+              continue;
+            }
+          }
           t.sys.write();
-          if (this.threads.length === 1) {
+          if (single) {
             // One thread: rendezvous at once, synchronously (the fastest hand-off).
             t.sys.post();
             this.waitOne(t.sys);

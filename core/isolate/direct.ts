@@ -1,0 +1,319 @@
+// Direct calls between isolated tasks: a call from one worker answered by a thread in
+// another worker without the main thread taking part, the kernel only setting up,
+// checking and tearing down (docs/isolation.md, "Direct calls").
+//
+// A server thread opts in with serveDirect(slot) on an endpoint it receives from. After
+// a client thread's call through a cap to that endpoint succeeds through the kernel (so
+// the kernel checked the cap, its rights and the rendezvous), the kernel gives the pair
+// a *link*: a small SharedArrayBuffer of its own, posted to both workers. From then on
+// the client's calls through that cap slot write the words into the link and the server,
+// while it waits in recv or replyRecv on that endpoint, takes them from there and answers
+// there. The kernel keeps the authority:
+// - the badge the server sees is the cap's, kept in the server's worker from the
+//   kernel's message, never read from the link;
+// - each link has an alive word in memory only the kernel and the server share: the
+//   kernel clears it when the cap goes (deleted, revoked, moved), and the server then
+//   refuses the request (the client makes the call through the kernel, which answers
+//   what it answers for that slot now);
+// - a server that dies holding a request fails its caller as the kernel would
+//   (DeadPartner or Aborted, receive phase); a request it did not take yet goes through
+//   the kernel;
+// - a sender queued on the endpoint through the kernel raises a word the server checks
+//   while it spins, so it goes back to the kernel and nobody waits behind direct calls.
+//
+// What a link may carry: a call of 0..64 words with no caps, no items, no timeouts, from
+// a worker running one thread; the answer is words only. Everything else goes through
+// the kernel as before. A link is one client thread and one cap slot; a hostile client
+// can write anything into its own link and so only make its own calls fail.
+//
+// The link's words: a state (Closed, Listening, Req, Taken, Resp, Retry), a gone word
+// (the kernel's: 0 while the link lives, -1 once closed, or the status a dead server
+// leaves its taken call with), the answer's status, and whether the client sleeps. Then
+// label, length and the 64 message registers, as float64.
+//
+// The hand-off: the server, in its receive, opens its links (Closed to Listening) and
+// spins over them for a bounded time; a client moves Listening to Req and spins, then
+// sleeps, on the state. Before the server sleeps in the kernel it closes every link
+// (Listening to Closed), so a client that finds its link closed calls through the kernel
+// and wakes it there. Each step is one compare-and-swap on the state, so the client's
+// Req and the server's close cannot both win.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { Cap } from '../cspace.ts';
+import type { Endpoint, EndpointDirect } from '../endpoint.ts';
+import { RECV_PHASE, Status } from '../errors.ts';
+import type { Kernel } from '../kernel.ts';
+import { Kind } from '../kobject.ts';
+import { MR_COUNT } from '../limits.ts';
+import { Rights } from '../rights.ts';
+import type { Thread } from '../thread.ts';
+
+/** Values of a link's state word. */
+export const LinkState = {
+  /** The server is not receiving on it: a client calls through the kernel. */
+  Closed: 0,
+  /** The server is in its receive and will see a request. */
+  Listening: 1,
+  /** The client wrote a request. */
+  Req: 2,
+  /** The server took it. */
+  Taken: 3,
+  /** The answer is there (status in L_STATUS). */
+  Resp: 4,
+  /** The request was refused untaken (the cap went): the client calls through the kernel. */
+  Retry: 5,
+  /** The answer is there, and the server went straight back to its receive: the client leaves the link Listening. */
+  RespOpen: 6,
+} as const;
+
+/** Int32 indices of a link's control words. */
+export const L_STATE = 0;
+export const L_GONE = 1;
+export const L_STATUS = 2;
+export const L_SLEEPING = 3;
+const L_CTRL_BYTES = 16;
+/** Float64 indices of the words: label, length, then the message registers. */
+export const W_LABEL = 0;
+export const W_LENGTH = 1;
+export const W_MRS = 2;
+/** Bytes of one link. */
+export const LINK_BYTES = L_CTRL_BYTES + (2 + MR_COUNT) * 8;
+
+/** Int32 indices of a serving thread's control words (shared by the kernel and the server only). */
+export const S_FLAG = 0;
+export const S_GEN = 1;
+/** First of the alive words, one per link index. */
+export const S_ALIVE = 2;
+/** Values of S_FLAG. */
+export const ServeFlag = {
+  None: 0,
+  /** A sender waits in the kernel: go back to the kernel's receive. */
+  Kernel: 1,
+  /** Direct serving ended (cap gone, tracer attached, thread bound): stop using links. */
+  Stop: 2,
+} as const;
+
+/** Most links one serving thread has (one per client thread and cap slot); past it calls go through the kernel. */
+export const DEFAULT_DIRECT_LINKS = 64;
+/** Most links one client thread has; past it its calls through further slots go through the kernel. */
+export const DEFAULT_DIRECT_LINKS_PER_CLIENT = 8;
+
+/** Typed views of one link. */
+export class LinkView {
+  readonly ctl: Int32Array;
+  readonly words: Float64Array;
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.ctl = new Int32Array(sab, 0, L_CTRL_BYTES >> 2);
+    this.words = new Float64Array(sab, L_CTRL_BYTES, 2 + MR_COUNT);
+  }
+}
+
+/** What the kernel posts on a worker's port about direct calls. */
+export type DirectMessage =
+  /** To a server: serve `slot` directly; `srv` holds the flag, generation and alive words. */
+  | { readonly direct: 'serve'; readonly slot: number; readonly srv: SharedArrayBuffer }
+  /** To a server: a new link, its index in the alive words, and the badge of the client's cap. */
+  | { readonly direct: 'link'; readonly index: number; readonly sab: SharedArrayBuffer; readonly badge: number }
+  /** To a server: the link at `index` is gone. */
+  | { readonly direct: 'unlink'; readonly index: number }
+  /** To a client: calls through `slot` may use this link. */
+  | { readonly direct: 'client'; readonly slot: number; readonly sab: SharedArrayBuffer };
+
+// ------------------------------------------------------------------ kernel side
+
+/** One link, as the kernel keeps it. */
+interface Link {
+  readonly index: number;
+  readonly view: LinkView;
+  readonly cap: Cap;
+  readonly client: Thread;
+  readonly slot: number;
+  readonly serving: Serving;
+}
+
+/** A thread serving an endpoint directly, and its links. */
+class Serving implements EndpointDirect {
+  private readonly links: (Link | null)[];
+  readonly srv: Int32Array;
+  ended = false;
+
+  constructor(
+    private readonly host: DirectHost,
+    readonly ep: Endpoint,
+    /** The server's own cap to the endpoint (its receive right). */
+    readonly cap: Cap,
+    readonly server: Thread,
+    private readonly port: MessagePort,
+    max: number,
+  ) {
+    this.links = new Array<Link | null>(max).fill(null);
+    this.srv = new Int32Array(new SharedArrayBuffer((S_ALIVE + max) * 4));
+    server.directEnd = () => this.end(0);
+  }
+
+  senderBlocked(): void {
+    Atomics.compareExchange(this.srv, S_FLAG, ServeFlag.None, ServeFlag.Kernel);
+  }
+
+  capRemoved(cap: Cap): void {
+    if (cap === this.cap) {
+      this.end(0);
+      return;
+    }
+    for (const l of this.links) if (l !== null && l.cap === cap) this.host.retire(l, 0);
+  }
+
+  /** A link for `client`'s calls through `slot` (`cap`), or null when the table is full. */
+  add(client: Thread, slot: number, cap: Cap): Link | null {
+    const index = this.links.indexOf(null);
+    if (index < 0) return null;
+    const link: Link = { index, view: new LinkView(new SharedArrayBuffer(LINK_BYTES)), cap, client, slot, serving: this };
+    this.links[index] = link;
+    Atomics.store(this.srv, S_ALIVE + index, 1);
+    const msg: DirectMessage = { direct: 'link', index, sab: link.view.sab, badge: cap.badge };
+    this.port.postMessage(msg);
+    Atomics.add(this.srv, S_GEN, 1);
+    return link;
+  }
+
+  /** Forget a retired link (its alive word is already cleared). */
+  drop(link: Link): void {
+    if (this.links[link.index] !== link) return;
+    this.links[link.index] = null;
+    if (this.ended) return;
+    const msg: DirectMessage = { direct: 'unlink', index: link.index };
+    this.port.postMessage(msg);
+    Atomics.add(this.srv, S_GEN, 1);
+  }
+
+  /**
+   * Stop serving directly. `status` 0: the links close, calls the server took still get
+   * their answers through them; otherwise the server is gone and a caller it holds gets
+   * `status`.
+   */
+  end(status: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.ep.direct === this) this.ep.direct = null;
+    if (this.server.directEnd !== null) this.server.directEnd = null;
+    Atomics.store(this.srv, S_FLAG, ServeFlag.Stop);
+    for (const l of this.links) if (l !== null) this.host.retire(l, status);
+    this.links.fill(null);
+    this.host.servers.delete(this.server);
+  }
+}
+
+/** The kernel's record of direct serving and links, one per kernel. */
+class DirectHost {
+  readonly servers = new Map<Thread, Serving>();
+  readonly clients = new Map<Thread, Set<Link>>();
+
+  constructor(private readonly k: Kernel) {
+    // Direct calls do not pass the kernel's tracer: attaching one ends them all, so
+    // every call is traced from then on.
+    k.directOff = () => {
+      for (const s of [...this.servers.values()]) s.end(0);
+    };
+  }
+
+  /**
+   * Take a link out of use. The client's next call goes through the kernel; a request
+   * not yet taken is sent back to it (Retry); with `status` a dead server's taken call
+   * fails with it.
+   */
+  retire(l: Link, status: number): void {
+    const v = l.view;
+    Atomics.store(v.ctl, L_GONE, status === 0 ? -1 : status);
+    Atomics.compareExchange(v.ctl, L_STATE, LinkState.Req, LinkState.Retry);
+    Atomics.notify(v.ctl, L_STATE);
+    Atomics.store(l.serving.srv, S_ALIVE + l.index, 0);
+    l.serving.drop(l);
+    const set = this.clients.get(l.client);
+    if (set !== undefined) {
+      set.delete(l);
+      if (set.size === 0) this.clients.delete(l.client);
+    }
+  }
+
+  serve(server: Thread, port: MessagePort, slot: number, max: number): number {
+    const cap = server.task.cspace.get(slot);
+    if (cap === null || cap.obj.kind !== Kind.Endpoint || (cap.rights & Rights.Read) === 0) {
+      server.utcb.error = { status: Status.InvalidCapability, argument: 'endpoint', slot, message: 'serveDirect needs an endpoint cap with Read' };
+      return Status.InvalidCapability;
+    }
+    const ep = cap.obj as Endpoint;
+    if (ep.direct !== null || this.servers.has(server)) {
+      server.utcb.error = { status: Status.IllegalOperation, argument: 'endpoint', slot, message: 'the endpoint, or this thread, is already served directly' };
+      return Status.IllegalOperation;
+    }
+    if (server.bound !== null) {
+      server.utcb.error = { status: Status.IllegalOperation, argument: 'thread', message: 'a thread bound to a notification cannot serve directly' };
+      return Status.IllegalOperation;
+    }
+    const s = new Serving(this, ep, cap, server, port, max);
+    if (this.k.tracer !== null) s.end(0); // traced: answered Ok, but no link is ever made
+    else {
+      ep.direct = s;
+      this.servers.set(server, s);
+    }
+    const msg: DirectMessage = { direct: 'serve', slot, srv: s.srv.buffer as SharedArrayBuffer };
+    port.postMessage(msg);
+    return Status.Ok;
+  }
+
+  /** After `client`'s call through `slot` succeeded: give it a link if it may have one. */
+  link(client: Thread, port: MessagePort, slot: number, perClient: number): boolean {
+    const cap = client.task.cspace.get(slot);
+    // As the kernel's call (E5, R3): an endpoint cap with Write and Grant or GrantReply.
+    if (cap === null || (cap.rights & Rights.Write) === 0 || (cap.rights & (Rights.Grant | Rights.GrantReply)) === 0) return false;
+    const ep = cap.obj as Endpoint;
+    const s = ep.kind === Kind.Endpoint ? (ep.direct as Serving | null) : null;
+    if (s === null || s.ended || s.server.task === client.task || this.k.tracer !== null) return false;
+    let set = this.clients.get(client);
+    if (set !== undefined) {
+      if (set.size >= perClient) return false;
+      for (const l of set) if (l.slot === slot) return false;
+    }
+    const l = s.add(client, slot, cap);
+    if (l === null) return false;
+    if (set === undefined) this.clients.set(client, (set = new Set()));
+    set.add(l);
+    const msg: DirectMessage = { direct: 'client', slot, sab: l.view.sab };
+    port.postMessage(msg);
+    return true;
+  }
+
+  /** The client's cap in `slot` moved away: its link goes. */
+  slotChanged(client: Thread, slot: number): void {
+    const set = this.clients.get(client);
+    if (set === undefined) return;
+    for (const l of [...set]) if (l.slot === slot) this.retire(l, 0);
+  }
+
+  /** A thread ended: as a server its callers get `status`; as a client its links go. */
+  gone(t: Thread, status: number): void {
+    this.servers.get(t)?.end(status);
+    const set = this.clients.get(t);
+    if (set !== undefined) for (const l of [...set]) this.retire(l, 0);
+  }
+
+  /** The server stops serving directly (it starts a thread, binds a notification, asks to). */
+  stop(t: Thread): void {
+    this.servers.get(t)?.end(0);
+  }
+}
+
+const hosts = new WeakMap<Kernel, DirectHost>();
+
+/** The kernel's direct-call record (made on first use). */
+export function directHost(k: Kernel): DirectHost {
+  let h = hosts.get(k);
+  if (h === undefined) hosts.set(k, (h = new DirectHost(k)));
+  return h;
+}
+
+/** Whether a thread serving directly, or a client with links, needs telling when it ends. */
+export function directGone(k: Kernel, t: Thread, dying: boolean): void {
+  const h = hosts.get(k);
+  if (h !== undefined) h.gone(t, (dying ? Status.DeadPartner : Status.Aborted) | RECV_PHASE);
+}

@@ -1,0 +1,205 @@
+// Direct calls between isolated tasks (core/isolate/direct.ts) on real time: a server
+// that serves its endpoint directly answers isolated clients worker to worker, with the
+// kernel's badges and statuses; the kernel keeps the authority (a cap that goes stops
+// the calls, a dying server fails its caller, a sender queued in the kernel is served,
+// a tracer ends it). Waits are bounded by vitest timeouts.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { Kernel, RECV_PHASE, RecordingTracer, Rights, Status, type Task } from '../../../core/index.ts';
+import { createIsolatedTask, type IsolatedTask } from '../../../core/isolate/index.ts';
+import { Ask, type Phase, type PhaseReport } from './fixtures/direct-bodies.ts';
+
+const BODIES = new URL('./fixtures/direct-bodies.ts', import.meta.url);
+const live: IsolatedTask[] = [];
+/**
+ * The server's receive looks at its links this long (10 s) before it sleeps in the
+ * kernel: every call after a client's first then takes its link, however loaded the
+ * machine, so the statuses below are those of direct calls.
+ */
+const SERVER_SPIN_NS = 10e9;
+
+afterEach(async () => {
+  await Promise.all(live.splice(0).map((it) => it.kill()));
+});
+
+interface Rig {
+  k: Kernel;
+  home: Task;
+  ep: number;
+  report: number;
+  go: number;
+  srv: IsolatedTask;
+  /** The server's three serveDirect statuses (its endpoint, again, an empty slot). */
+  serve: number[];
+}
+
+/** Receive on `report` until a message with `label`; answers its words and first item. */
+function take(k: Kernel, home: Task, report: number, label: number): Promise<{ words: number[]; item: unknown }> {
+  return k.exec(home, function* (sys) {
+    const u = sys.utcb;
+    for (;;) {
+      const st: number = yield sys.recv(report);
+      if (st !== Status.Ok) throw new Error(`report recv: ${st}`);
+      if (u.label === label) return { words: [u.mr[0]!, u.mr[1]!, u.mr[2]!], item: u.itemsIn[0] };
+    }
+  });
+}
+
+async function rig(): Promise<Rig> {
+  const k = new Kernel();
+  const home = k.createTask('home');
+  const ep = k.createEndpoint(home);
+  const report = k.createEndpoint(home);
+  const go = k.createNotification(home);
+  const srv = createIsolatedTask(k, 'srv', { module: BODIES, export: 'directServer', arg: { ep: 3, report: 4, spinNs: SERVER_SPIN_NS } });
+  live.push(srv);
+  k.grant(home, ep, srv.task, { slot: 3 });
+  k.grant(home, report, srv.task, { slot: 4 });
+  const { words } = await take(k, home, report, 1);
+  return { k, home, ep, report, go, srv, serve: words };
+}
+
+/** An isolated client with a cap (badge 9) to the endpoint in slot 3, running `phases`. */
+function client(r: Rig, phases: Phase[], name = 'cli'): IsolatedTask {
+  const cli = createIsolatedTask(r.k, name, { module: BODIES, export: 'directClient', arg: { ep: 3, report: 4, go: 5, phases } });
+  live.push(cli);
+  r.k.grant(r.home, r.ep, cli.task, { slot: 3, badge: 9, rights: Rights.Write | Rights.GrantReply });
+  r.k.grant(r.home, r.report, cli.task, { slot: 4 });
+  r.k.grant(r.home, r.go, cli.task, { slot: 5 });
+  return cli;
+}
+
+async function phase(r: Rig): Promise<PhaseReport> {
+  const { item } = await take(r.k, r.home, r.report, 8);
+  return JSON.parse(String(item)) as PhaseReport;
+}
+
+function go(r: Rig): Promise<unknown> {
+  return r.k.exec(r.home, function* (sys) {
+    yield sys.signal(r.go);
+  });
+}
+
+describe('direct calls between isolated tasks', () => {
+  it('serveDirect answers Ok once per endpoint, IllegalOperation again, InvalidCapability for an empty slot', async () => {
+    const r = await rig();
+    expect(r.serve).toEqual([Status.Ok, Status.IllegalOperation, Status.InvalidCapability]);
+  });
+
+  it('after a first call through the kernel, calls go worker to worker with the cap badge', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 1 }, { label: Ask.Echo, count: 2000 }]);
+    const first = await phase(r);
+    expect(first).toMatchObject({ statuses: [Status.Ok], good: 1, badge: 9 });
+    const switches = r.k.counters.switches;
+    await go(r);
+    const second = await phase(r);
+    expect(second).toMatchObject({ statuses: [Status.Ok], good: 2000, badge: 9, words: [2000, 9, r.srv.task.id] });
+    // Through the kernel each call is at least two switches; direct calls make none.
+    // (A server whose spin ran out goes back to the kernel for a call or two: fewer than one a call.)
+    expect(r.k.counters.switches - switches).toBeLessThan(2000);
+  });
+
+  it('a cap revoked in the kernel stops the direct calls: the next call answers InvalidCapability', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 200 }, { label: Ask.Echo, count: 1 }]);
+    expect(await phase(r)).toMatchObject({ good: 200 });
+    // Revoking home's cap deletes every cap derived from it, the client's too.
+    await r.k.exec(r.home, function* (sys) {
+      expect(sys.revoke(r.ep)).toBe(Status.Ok);
+    });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.InvalidCapability], good: 0 });
+  });
+
+  it('a cap the client moves away no longer calls from its old slot; from the new one it does', async () => {
+    const r = await rig();
+    client(r, [
+      { label: Ask.Echo, count: 100 },
+      { label: Ask.Echo, count: 1, moveTo: 10 },
+      { label: Ask.Echo, count: 100, slot: 10 },
+    ]);
+    expect(await phase(r)).toMatchObject({ good: 100 });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.InvalidCapability] });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 100, badge: 9 });
+  });
+
+  it('a server that dies holding a direct call fails it with DeadPartner (receive phase); others live on', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 50 }, { label: Ask.Die, count: 1 }]);
+    expect(await phase(r)).toMatchObject({ good: 50 });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.DeadPartner | RECV_PHASE] });
+    expect(await r.srv.done).toMatchObject({ reason: 'threw' });
+  });
+
+  it('a server body that ends holding a direct call fails it with Aborted (receive phase)', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 50 }, { label: Ask.Leave, count: 1 }]);
+    expect(await phase(r)).toMatchObject({ good: 50 });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Aborted | RECV_PHASE] });
+  });
+
+  it('receiving again without answering fails the direct caller with Aborted (receive phase), as Decision 4', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 50 }, { label: Ask.Drop, count: 1 }, { label: Ask.Echo, count: 10 }]);
+    expect(await phase(r)).toMatchObject({ good: 50 });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Aborted | RECV_PHASE] });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ good: 10 });
+  });
+
+  it('a direct call cannot be saved or answered with items: IllegalOperation, InvalidArgument, and the caller still gets words', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 50 }, { label: Ask.Misuse, count: 1 }]);
+    expect(await phase(r)).toMatchObject({ good: 50 });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], words: [Status.IllegalOperation, Status.InvalidArgument, 1] });
+  });
+
+  it('a sender queued in the kernel is served while an isolated client calls directly', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 20000 }]);
+    const done = phase(r);
+    const other = r.k.createTask('other');
+    const cep = r.k.grant(r.home, r.ep, other, { badge: 4 });
+    const got = await r.k.exec(other, function* (sys) {
+      const u = sys.utcb;
+      const out: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        u.mr[0] = 100 + i;
+        const st: number = yield sys.call(cep, Ask.Echo, 3);
+        out.push(st === Status.Ok && u.mr[1] === 4 ? u.mr[0]! : -st);
+      }
+      return out;
+    });
+    expect(got).toEqual(Array.from({ length: 20 }, (_, i) => 101 + i));
+    expect(await done).toMatchObject({ good: 20000 });
+  });
+
+  it('attaching a tracer ends direct calls: every call is traced again', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 100 }, { label: Ask.Echo, count: 100 }]);
+    expect(await phase(r)).toMatchObject({ good: 100 });
+    const tracer = new RecordingTracer();
+    r.k.setTracer(tracer);
+    await go(r);
+    expect(await phase(r)).toMatchObject({ good: 100 });
+    const calls = tracer.events.filter((e) => e.type === 'ipc' && (e as { op?: string }).op === 'call');
+    expect(calls.length).toBeGreaterThanOrEqual(100);
+  });
+
+  it('an in-process thread may ask serveDirect: Ok for an endpoint cap with Read, InvalidCapability otherwise', async () => {
+    const k = new Kernel();
+    const t = k.createTask('t');
+    const ep = k.createEndpoint(t);
+    const got = await k.exec(t, function* (sys) {
+      return [sys.serveDirect(ep), sys.serveDirect(ep + 50)];
+    });
+    expect(got).toEqual([Status.Ok, Status.InvalidCapability]);
+  });
+});
