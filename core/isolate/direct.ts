@@ -15,9 +15,10 @@
 //   kernel clears it when the cap goes (deleted, revoked, moved), and the server then
 //   refuses the request (the client makes the call through the kernel, which answers
 //   what it answers for that slot now);
-// - a server that dies holding a request fails its caller as the kernel would
-//   (DeadPartner or Aborted, receive phase); a request it did not take yet goes through
-//   the kernel;
+// - a server thread that ends answers the call it holds Aborted (receive phase, as
+//   Decision 4) and a request it did not take goes through the kernel; a server whose
+//   worker dies leaves every posted call DeadPartner (receive phase), taken or not (a
+//   dead worker cannot say);
 // - a sender queued on the endpoint through the kernel raises a word the server checks
 //   while it spins, so it goes back to the kernel and nobody waits behind direct calls.
 //
@@ -26,17 +27,16 @@
 // the kernel as before. A link is one client thread and one cap slot; a hostile client
 // can write anything into its own link and so only make its own calls fail.
 //
-// The link's words: a state (Closed, Listening, Req, Taken, Resp, Retry), a gone word
-// (the kernel's: 0 while the link lives, -1 once closed, or the status a dead server
-// leaves its taken call with), the answer's status, and whether the client sleeps. Then
-// label, length and the 64 message registers, as float64.
-//
-// The hand-off: the server, in its receive, opens its links (Closed to Listening) and
-// spins over them for a bounded time; a client moves Listening to Req and spins, then
-// sleeps, on the state. Before the server sleeps in the kernel it closes every link
-// (Listening to Closed), so a client that finds its link closed calls through the kernel
-// and wakes it there. Each step is one compare-and-swap on the state, so the client's
-// Req and the server's close cannot both win.
+// The hand-off (the words are laid out below, each area written by one side): the
+// server, in its receive, opens its links (an odd epoch in each) and looks at each
+// client's request word for a bounded time; a client that sees its link open writes the
+// words, publishes its request tagged with that epoch, and spins, then sleeps, on the
+// server's answer word. Before the server sleeps in the kernel it closes every link (an
+// even epoch), then reads each request word once more: a request of the epoch it closed
+// is accepted (served before the server sleeps) and recorded, and the close is
+// acknowledged. A client that finds the epoch changed after it posted waits for that
+// acknowledgement: accepted, or void (then it calls through the kernel, which wakes the
+// server there). Each side publishes with one atomic store after plain writes.
 
 import type { MessagePort } from 'node:worker_threads';
 import type { Cap } from '../cspace.ts';
@@ -44,40 +44,57 @@ import type { Endpoint, EndpointDirect } from '../endpoint.ts';
 import { RECV_PHASE, Status } from '../errors.ts';
 import type { Kernel } from '../kernel.ts';
 import { Kind } from '../kobject.ts';
-import { MR_COUNT } from '../limits.ts';
 import { Rights } from '../rights.ts';
 import type { Thread } from '../thread.ts';
 
-/** Values of a link's state word. */
-export const LinkState = {
-  /** The server is not receiving on it: a client calls through the kernel. */
-  Closed: 0,
-  /** The server is in its receive and will see a request. */
-  Listening: 1,
-  /** The client wrote a request. */
-  Req: 2,
-  /** The server took it. */
-  Taken: 3,
-  /** The answer is there (status in L_STATUS). */
-  Resp: 4,
-  /** The request was refused untaken (the cap went): the client calls through the kernel. */
-  Retry: 5,
-  /** The answer is there, and the server went straight back to its receive: the client leaves the link Listening. */
-  RespOpen: 6,
-} as const;
+/**
+ * A link's words (Int32, one SharedArrayBuffer per link), in areas each written by one
+ * side only, so a call costs one atomic store a side (a compare-and-swap or a second
+ * atomic store each cost about as much as the whole hand-off on the 2-core VM):
+ * - the client's: its request (C_REQ: a sequence number and the server's open epoch it
+ *   saw, published last), whether it sleeps, then label, length and the words;
+ * - the server's: its open epoch (odd while it looks at the link from its receive), the
+ *   last request answered (S_ANS, published last), the status, label, length and words;
+ * - the server's close record: the epoch it closed (K_ACK) and the request it accepted
+ *   while closing (K_TAKEN);
+ * - the kernel's: H_GONE, 0 while the link lives, REUSE_NO once the client must not post
+ *   (the cap went, serving ended), RETRY_LEFT when the server thread ended (a request it
+ *   did not answer goes through the kernel), or the status a dead server leaves a
+ *   posted call with.
+ * Words are uint32, stored as int32.
+ */
+export const C_REQ = 0;
+export const C_SLEEP = 1;
+export const C_LABEL = 2;
+export const C_LEN = 3;
+export const C_MR = 4;
+export const S_OPEN = 80;
+export const S_ANS = 81;
+export const S_STATUS = 82;
+export const S_LABEL = 83;
+export const S_LEN = 84;
+export const S_MR = 85;
+export const K_ACK = 160;
+export const K_TAKEN = 161;
+export const H_GONE = 176;
+/** Bytes of one link (each area on cache lines of its own). */
+export const LINK_BYTES = 768;
+/** H_GONE: the client must not post on the link any more (its calls go through the kernel). */
+export const REUSE_NO = -1;
+/** H_GONE: the server thread ended; a request it did not answer goes through the kernel. */
+export const RETRY_LEFT = -2;
+/** S_STATUS of a request the server refused untaken (the cap went): the client calls through the kernel. */
+export const REFUSED = -1;
+/** The open epoch's bits a request carries (the rest of C_REQ is its sequence number). */
+export const EPOCH_BITS = 0xff;
 
-/** Int32 indices of a link's control words. */
-export const L_STATE = 0;
-export const L_GONE = 1;
-export const L_STATUS = 2;
-export const L_SLEEPING = 3;
-const L_CTRL_BYTES = 16;
-/** Float64 indices of the words: label, length, then the message registers. */
-export const W_LABEL = 0;
-export const W_LENGTH = 1;
-export const W_MRS = 2;
-/** Bytes of one link. */
-export const LINK_BYTES = L_CTRL_BYTES + (2 + MR_COUNT) * 8;
+/** The Int32 view of one link. */
+export class LinkView {
+  readonly i32: Int32Array;
+  constructor(readonly sab: SharedArrayBuffer) {
+    this.i32 = new Int32Array(sab);
+  }
+}
 
 /** Int32 indices of a serving thread's control words (shared by the kernel and the server only). */
 export const S_FLAG = 0;
@@ -97,16 +114,6 @@ export const ServeFlag = {
 export const DEFAULT_DIRECT_LINKS = 64;
 /** Most links one client thread has; past it its calls through further slots go through the kernel. */
 export const DEFAULT_DIRECT_LINKS_PER_CLIENT = 8;
-
-/** Typed views of one link. */
-export class LinkView {
-  readonly ctl: Int32Array;
-  readonly words: Float64Array;
-  constructor(readonly sab: SharedArrayBuffer) {
-    this.ctl = new Int32Array(sab, 0, L_CTRL_BYTES >> 2);
-    this.words = new Float64Array(sab, L_CTRL_BYTES, 2 + MR_COUNT);
-  }
-}
 
 /** What the kernel posts on a worker's port about direct calls. */
 export type DirectMessage =
@@ -186,11 +193,7 @@ class Serving implements EndpointDirect {
     Atomics.add(this.srv, S_GEN, 1);
   }
 
-  /**
-   * Stop serving directly. `status` 0: the links close, calls the server took still get
-   * their answers through them; otherwise the server is gone and a caller it holds gets
-   * `status`.
-   */
+  /** Stop serving directly; the links retire with `status` (retire). */
   end(status: number): void {
     if (this.ended) return;
     this.ended = true;
@@ -217,15 +220,16 @@ class DirectHost {
   }
 
   /**
-   * Take a link out of use. The client's next call goes through the kernel; a request
-   * not yet taken is sent back to it (Retry); with `status` a dead server's taken call
-   * fails with it.
+   * Take a link out of use: the client posts no more on it. `status` 0: the server still
+   * answers what it took or accepted; RETRY_LEFT: the server thread ended, so what it did
+   * not answer goes through the kernel; otherwise the server is dead and a posted call
+   * not answered gets `status`.
    */
   retire(l: Link, status: number): void {
-    const v = l.view;
-    Atomics.store(v.ctl, L_GONE, status === 0 ? -1 : status);
-    Atomics.compareExchange(v.ctl, L_STATE, LinkState.Req, LinkState.Retry);
-    Atomics.notify(v.ctl, L_STATE);
+    const i32 = l.view.i32;
+    Atomics.store(i32, H_GONE, status === 0 ? REUSE_NO : status);
+    Atomics.notify(i32, S_ANS);
+    Atomics.notify(i32, K_ACK);
     Atomics.store(l.serving.srv, S_ALIVE + l.index, 0);
     l.serving.drop(l);
     const set = this.clients.get(l.client);
@@ -290,7 +294,7 @@ class DirectHost {
     for (const l of [...set]) if (l.slot === slot) this.retire(l, 0);
   }
 
-  /** A thread ended: as a server its callers get `status`; as a client its links go. */
+  /** A thread ended: as a server, its links retire with `status` (retire); as a client, its links go. */
   gone(t: Thread, status: number): void {
     this.servers.get(t)?.end(status);
     const set = this.clients.get(t);
@@ -315,5 +319,7 @@ export function directHost(k: Kernel): DirectHost {
 /** Whether a thread serving directly, or a client with links, needs telling when it ends. */
 export function directGone(k: Kernel, t: Thread, dying: boolean): void {
   const h = hosts.get(k);
-  if (h !== undefined) h.gone(t, (dying ? Status.DeadPartner : Status.Aborted) | RECV_PHASE);
+  // A thread that ended answered what it took (the worker does, Decision 4); what it did
+  // not take goes through the kernel. A dead worker answered nothing: DeadPartner.
+  if (h !== undefined) h.gone(t, dying ? Status.DeadPartner | RECV_PHASE : RETRY_LEFT);
 }

@@ -33,7 +33,7 @@ import type { Task } from '../task.ts';
 import { spaceOf, type Mapping, type MemView } from '../dataspace.ts';
 import type { MapOptions } from '../dataspace-ops.ts';
 import { MAP_ITEM } from '../utcb.ts';
-import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
+import { PROGRESS, Q, R, Ring, RingOp, RingState, Spinner, STATE, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
 import { WorkerSpaceHook, wireOf } from './shared-memory.ts';
 import { DEFAULT_DIRECT_LINKS, DEFAULT_DIRECT_LINKS_PER_CLIENT, directGone, directHost } from './direct.ts';
 import type { Endpoint } from '../endpoint.ts';
@@ -261,6 +261,7 @@ function proxyBody(iso: Iso, ring: Ring) {
     const t = (sys as unknown as { t: Thread }).t;
     const ownBuffers: (Uint8Array | null)[] = [null, null, null, null];
     let lastHandOver = performance.now();
+    let seenProgress = 0;
     const spinner = new Spinner(spinNs);
     for (;;) {
       // ---- wait for a request: spin briefly, then waitAsync (the kernel runs meanwhile).
@@ -273,6 +274,12 @@ function proxyBody(iso: Iso, ring: Ring) {
           if (cur === RingState.Req) break;
           const idle = cur === RingState.Idle;
           if (idle) lastHandOver = performance.now();
+          // Direct calls made or answered since the last look are progress too.
+          const progress = Atomics.load(i32, PROGRESS);
+          if (progress !== seenProgress) {
+            seenProgress = progress;
+            lastHandOver = performance.now();
+          }
           const left = idle ? Infinity : watchdogMs - (performance.now() - lastHandOver);
           if (left <= 0) {
             // Die as a task from outside this thread's turn (deleteTask kills it, so a

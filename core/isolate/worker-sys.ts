@@ -22,9 +22,33 @@ import { Op, SYSCALL, type Continuation, type Syscall } from '../thread.ts';
 import type { MemView } from '../dataspace.ts';
 import type { MapOptions, MappingInfo } from '../dataspace-ops.ts';
 import { MAP_ITEM, Utcb } from '../utcb.ts';
-import { Q, R, Ring, RingOp, RingState, Spinner, STATE, type DataspaceMessage, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
+import { PROGRESS, Q, R, Ring, RingOp, RingState, Spinner, STATE, type DataspaceMessage, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
 import { WorkerMemory, type WorkerMemView } from './worker-mem.ts';
-import { L_GONE, L_SLEEPING, L_STATE, L_STATUS, LinkState, LinkView, S_ALIVE, S_FLAG, S_GEN, ServeFlag, W_LABEL, W_LENGTH, W_MRS, type DirectMessage } from './direct.ts';
+import {
+  C_LABEL,
+  C_LEN,
+  C_MR,
+  C_REQ,
+  C_SLEEP,
+  EPOCH_BITS,
+  H_GONE,
+  K_ACK,
+  K_TAKEN,
+  LinkView,
+  REFUSED,
+  RETRY_LEFT,
+  S_ALIVE,
+  S_ANS,
+  S_FLAG,
+  S_GEN,
+  S_LABEL,
+  S_LEN,
+  S_MR,
+  S_OPEN,
+  S_STATUS,
+  ServeFlag,
+  type DirectMessage,
+} from './direct.ts';
 
 /** What one thread's WorkerSys is made from. */
 export interface ThreadInit {
@@ -41,6 +65,8 @@ export interface ThreadParams {
   priority?: number;
 }
 
+/** Default most a directly serving receive looks at its links before it sleeps in the kernel (ns). */
+export const DEFAULT_DIRECT_SPIN_NS = 1_000_000;
 /** direct(): the syscall goes through the kernel. */
 export const NO_DIRECT = -1;
 
@@ -49,7 +75,20 @@ interface ServerLink {
   readonly index: number;
   readonly view: LinkView;
   readonly badge: number;
+  /** The client's request word last looked at. */
+  seen: number;
+  /** A request accepted while closing, served before the server sleeps (NONE: none). */
+  accepted: number;
 }
+
+/** A client's link: its view and its request sequence number. */
+interface ClientLink {
+  readonly i32: Int32Array;
+  seq: number;
+}
+
+/** No request (ServerLink.accepted): request words always carry an odd epoch in their low bits. */
+const NONE = 0;
 
 /** The endpoint this worker's thread serves directly, and its links. */
 interface Serving {
@@ -60,30 +99,63 @@ interface Serving {
   gen: number;
   /** Where the next scan starts (round robin over the links). */
   rr: number;
-  /** How long a receive looks at the links before it sleeps in the kernel (ns). */
+  /** How long a receive looks at the links before it sleeps in the kernel (ns), adapting between the two bounds. */
   spinNs: number;
+  minSpinNs: number;
+  maxSpinNs: number;
+  /** When the links last closed (performance.now(), ms; -1: never). */
+  closedAt: number;
+  /** The open epoch: odd while the links are open. */
+  epoch: number;
 }
 
 /**
- * Close a link before the server sleeps in the kernel: Listening becomes Closed, and an
- * answer that left it open (RespOpen) is made a plain Resp (its client closes it). Returns
- * the state it found; Req: a request came, to take.
+ * A call came through the kernel while the links were closed: if soon after they closed,
+ * the receive's look was too short for this caller (double it); if after longer than the
+ * most, the server was idle (halve it).
  */
-function closeLink(ctl: Int32Array): number {
-  for (;;) {
-    const s = Atomics.load(ctl, L_STATE);
-    if (s === LinkState.Listening || s === LinkState.RespOpen) {
-      const to = s === LinkState.Listening ? LinkState.Closed : LinkState.Resp;
-      if (Atomics.compareExchange(ctl, L_STATE, s, to) === s) return s;
-      continue;
-    }
-    return s;
-  }
+function adaptSpin(sv: Serving): void {
+  if (sv.closedAt < 0 || sv.list.length === 0) return;
+  const gapNs = (performance.now() - sv.closedAt) * 1e6;
+  if (gapNs < sv.maxSpinNs) sv.spinNs = Math.min(sv.maxSpinNs, sv.spinNs * 2);
+  else sv.spinNs = Math.max(sv.minSpinNs, sv.spinNs / 2);
+  sv.closedAt = -1;
 }
 
-/** Wake a client sleeping on its link (it says so in L_SLEEPING before it sleeps). */
-function wakeClient(ctl: Int32Array): void {
-  if (Atomics.load(ctl, L_SLEEPING) === 1) Atomics.notify(ctl, L_STATE);
+function isOpen(sv: Serving): boolean {
+  return (sv.epoch & 1) === 1;
+}
+
+/** Open every link: a new odd epoch in each (once per stretch of direct serving, not per call). */
+function openAll(sv: Serving): void {
+  sv.epoch = (sv.epoch + 1) | 0;
+  for (const l of sv.list) Atomics.store(l.view.i32, S_OPEN, sv.epoch);
+}
+
+/**
+ * Close every link (an even epoch), then read each request word once more: a request of
+ * the epoch closed is accepted (recorded in K_TAKEN, served before sleeping), and the
+ * close is acknowledged (K_ACK), so a client that posted as the epoch closed learns which.
+ */
+function closeLinks(sv: Serving): void {
+  const closed = sv.epoch;
+  sv.epoch = (sv.epoch + 1) | 0;
+  const tag = closed & EPOCH_BITS;
+  for (const l of sv.list) {
+    const w = l.view.i32;
+    Atomics.store(w, S_OPEN, sv.epoch);
+    const req = Atomics.load(w, C_REQ);
+    // A request of the epoch closed is the server's: taken or refused already, or
+    // accepted now (new since the last look).
+    const ours = (req & EPOCH_BITS) === tag;
+    if (req !== l.seen) {
+      l.seen = req;
+      if (ours) l.accepted = req;
+    }
+    w[K_TAKEN] = ours ? req : NONE;
+    Atomics.store(w, K_ACK, closed);
+    Atomics.notify(w, K_ACK);
+  }
 }
 
 /** A token the driver handles itself: the body awaits a promise of its own. */
@@ -106,8 +178,9 @@ export class WorkerSys {
   private readonly spinner: Spinner;
   /** Whether the thread holds an implicit reply cap (every response says). */
   private caller = false;
-  /** The direct caller this thread took from a link and has not answered (direct.ts). */
+  /** The direct caller this thread took from a link and has not answered (direct.ts), and its request word. */
   private directCaller: ServerLink | null = null;
+  private directSeq = 0;
 
   constructor(
     private readonly init: ThreadInit,
@@ -400,31 +473,51 @@ export class WorkerSys {
    * task running one thread, whose calls taken that way are answered by reply or
    * replyRecv with words only (saveCaller on one answers IllegalOperation). Ok, or
    * InvalidCapability (not an endpoint cap with Read), IllegalOperation (already
-   * served directly, a bound notification, more than one thread). `spinNs`: how long a
-   * receive looks at the links before it sleeps in the kernel (default the worker's
-   * spin, 50 us); a call that comes later goes through the kernel, and the next ones
-   * through the link again.
+   * served directly, a bound notification, more than one thread). How long a receive
+   * looks at the links before it sleeps in the kernel adapts between the worker's spin
+   * (50 us) and DEFAULT_DIRECT_SPIN_NS (1 ms): it doubles when a call comes through the
+   * kernel soon after the server went to sleep there (a caller a little late pays a
+   * kernel round trip, tens of microseconds), and halves when the server slept longer
+   * than the most. `spinNs` fixes it instead. A call that comes later goes through the
+   * kernel, and the next ones through the link again.
    */
   serveDirect(slot: number, opts: { spinNs?: number } = {}): number {
     const st = this.invoke(RingOp.ServeDirect, slot);
     if (st === Status.Ok) {
       this.worker.drainPort();
       const sv = this.worker.serving;
-      if (sv !== null) sv.spinNs = opts.spinNs ?? this.init.spinNs;
+      if (sv !== null) {
+        sv.maxSpinNs = opts.spinNs ?? DEFAULT_DIRECT_SPIN_NS;
+        sv.minSpinNs = opts.spinNs ?? Math.min(this.init.spinNs, sv.maxSpinNs);
+        sv.spinNs = sv.minSpinNs;
+      }
     }
     return st;
   }
 
-  /** Stop serving directly: close every link (a request not taken goes through the kernel). */
+  /**
+   * Stop serving directly (starting a thread, the body ending, the kernel's Stop): close
+   * the links; requests accepted at the close are refused (their clients call through
+   * the kernel).
+   */
   private stopServing(): void {
     const sv = this.worker.serving;
     if (sv === null) return;
+    if (isOpen(sv)) closeLinks(sv);
     this.worker.serving = null;
     for (const l of sv.list) {
-      const ctl = l.view.ctl;
-      if (closeLink(ctl) === LinkState.Req && Atomics.compareExchange(ctl, L_STATE, LinkState.Req, LinkState.Retry) === LinkState.Req) wakeClient(ctl);
+      if (l.accepted !== NONE) this.answer(l, l.accepted, REFUSED);
+      l.accepted = NONE;
     }
     if (Atomics.load(sv.srv, S_FLAG) !== ServeFlag.Stop) this.invoke(RingOp.StopDirect);
+  }
+
+  /** @internal The body ended: answer the direct caller it holds (Decision 4) and stop serving. */
+  endDirect(): void {
+    const c = this.directCaller;
+    if (c !== null) this.answer(c, this.directSeq, Status.Aborted | RECV_PHASE);
+    this.directCaller = null;
+    this.stopServing();
   }
 
   /**
@@ -441,20 +534,18 @@ export class WorkerSys {
     const sv = this.worker.serving;
     if (this.directCaller === null && sv === null) return NO_DIRECT;
     const a = this.a;
-    // Serving `slot` directly from here on: the receive phase looks at the links.
     const served = single && sv !== null && a[0] === sv.slot && op !== Op.Reply;
     if (op === Op.Reply || op === Op.ReplyRecv) {
       if (this.directCaller !== null) {
-        // Answered through the link; going straight back to the receive, the server
-        // leaves the link open for the caller's next call (RespOpen).
-        const st = this.answerDirect(a[1]!, a[2]!, a[3]!, a[4]!, served && !this.caller);
+        const st = this.answerDirect(a[1]!, a[2]!, a[3]!, a[4]!);
         if (op === Op.Reply || st !== Status.Ok) return st;
         this.pending = Op.Recv;
       } else if (this.caller) {
-        // A caller taken through the kernel is answered there, the whole replyRecv,
-        // unless serving: then the reply alone goes (it never blocks), the links opened
-        // first, so a linked caller answered through the kernel finds its link open.
+        // A caller taken through the kernel is answered there: the whole replyRecv, or,
+        // serving, the reply alone (it never blocks), the links opened first so that a
+        // linked caller answered through the kernel finds its link open.
         if (!served) return NO_DIRECT;
+        adaptSpin(sv);
         this.openLinks(sv);
         this.pending = Op.Reply;
         const st = this.perform();
@@ -463,13 +554,16 @@ export class WorkerSys {
       }
     }
     // The receive phase. Receiving again without answering fails the caller (Decision 4).
-    if (this.directCaller !== null) this.answerStatus(this.directCaller, Status.Aborted | RECV_PHASE, false);
+    if (this.directCaller !== null) {
+      this.answer(this.directCaller, this.directSeq, Status.Aborted | RECV_PHASE);
+      this.directCaller = null;
+    }
     if (!served || this.caller) return NO_DIRECT;
     const spin = op === Op.NBRecv || this.recvTimeout !== NEVER ? 0 : sv.spinNs;
     return this.takeDirect(sv, spin) ? Status.Ok : NO_DIRECT;
   }
 
-  /** A call through a linked slot: Ok and the answer, a dead server's status, or NO_DIRECT. */
+  /** A call through a linked slot: its status and answer, or NO_DIRECT (the kernel takes it). */
   private directCall(): number {
     const a = this.a;
     const links = this.worker.clientLinks;
@@ -483,49 +577,53 @@ export class WorkerSys {
     if (label >>> 0 !== label || len >>> 0 !== len || len > MR_COUNT) return NO_DIRECT;
     const mr = this.utcb.mr;
     for (let i = 0; i < len; i++) if (mr[i]! >>> 0 !== mr[i]) return NO_DIRECT;
-    const ctl = link.ctl;
-    if (Atomics.load(ctl, L_GONE) !== 0) {
+    const w = link.i32;
+    if (Atomics.load(w, H_GONE) !== 0) {
       links.delete(slot);
       return NO_DIRECT;
     }
-    // The words first (only this side writes them while the link is not taken), then the
-    // request, which only a server in its receive (Listening) takes: else the kernel.
-    const w = link.words;
-    w[W_LABEL] = label;
-    w[W_LENGTH] = len;
-    for (let i = 0; i < len; i++) w[W_MRS + i] = mr[i]!;
-    if (Atomics.compareExchange(ctl, L_STATE, LinkState.Listening, LinkState.Req) !== LinkState.Listening) return NO_DIRECT;
-    let s: number;
+    const epoch = Atomics.load(w, S_OPEN);
+    if ((epoch & 1) === 0) return NO_DIRECT; // closed: the server sleeps in the kernel
+    // The words, then the request (tagged with the epoch seen open), published last.
+    w[C_LABEL] = label;
+    w[C_LEN] = len;
+    for (let i = 0; i < len; i++) w[C_MR + i] = mr[i]!;
+    link.seq = (link.seq + 1) & 0x7fffff;
+    const req = (link.seq << 8) | (epoch & EPOCH_BITS);
+    Atomics.store(w, C_REQ, req);
+    if (Atomics.load(w, S_OPEN) !== epoch && !this.acceptedAtClose(w, epoch, req)) return NO_DIRECT;
+    // Wait for the answer: spin, then sleep on the answer word.
     for (;;) {
-      s = Atomics.load(ctl, L_STATE);
-      if (s === LinkState.Resp || s === LinkState.RespOpen) break;
-      if (s === LinkState.Retry) {
-        // Refused untaken (the cap went, or serving ended): the kernel answers this call.
-        Atomics.store(ctl, L_STATE, LinkState.Closed);
-        return NO_DIRECT;
-      }
-      const gone = Atomics.load(ctl, L_GONE);
-      if (gone > 0 && s === LinkState.Taken) {
+      const ans = Atomics.load(w, S_ANS);
+      if (ans === req) break;
+      const gone = Atomics.load(w, H_GONE);
+      if (gone > 0) {
         links.delete(slot);
         return gone;
       }
-      if (this.spinner.spinWhileState(ctl, s, L_STATE)) continue;
-      Atomics.store(ctl, L_SLEEPING, 1);
-      if (Atomics.load(ctl, L_STATE) === s) {
+      if (gone === RETRY_LEFT) {
+        links.delete(slot);
+        return NO_DIRECT;
+      }
+      if (this.spinner.spinWhileState(w, ans, S_ANS)) continue;
+      Atomics.store(w, C_SLEEP, 1);
+      if (Atomics.load(w, S_ANS) === ans && Atomics.load(w, H_GONE) === 0) {
         // Not a hang: the watchdog waits for this like for a body's own promise.
         this.idle(true);
-        Atomics.wait(ctl, L_STATE, s);
+        Atomics.wait(w, S_ANS, ans);
         this.idle(false);
       }
-      Atomics.store(ctl, L_SLEEPING, 0);
+      Atomics.store(w, C_SLEEP, 0);
     }
-    const st = Atomics.load(ctl, L_STATUS);
+    const st = w[S_STATUS]!;
+    this.progress();
+    if (st === REFUSED) return NO_DIRECT; // the cap went: the kernel answers for the slot now
     if (st === Status.Ok) {
       const u = this.utcb;
-      const n = w[W_LENGTH]!;
-      u.label = w[W_LABEL]!;
+      const n = w[S_LEN]!;
+      u.label = w[S_LABEL]! >>> 0;
       u.length = n;
-      for (let i = 0; i < n; i++) mr[i] = w[W_MRS + i]!;
+      for (let i = 0; i < n; i++) mr[i] = w[S_MR + i]! >>> 0;
       u.badge = 0;
       u.capCount = 0;
       u.itemCount = 0;
@@ -533,19 +631,29 @@ export class WorkerSys {
       u.truncated = 0;
       u.mapped = 0;
     }
-    // Open for the next call if the server went straight back to its receive (and has
-    // not closed the link since, going to the kernel); else closed.
-    if (s !== LinkState.RespOpen || Atomics.compareExchange(ctl, L_STATE, LinkState.RespOpen, LinkState.Listening) !== LinkState.RespOpen) {
-      Atomics.store(ctl, L_STATE, LinkState.Closed);
-    }
     return st;
   }
 
   /**
-   * Answer the direct caller with words: Ok, or InvalidArgument (the caller still waits).
-   * `open`: the server goes straight to its receive on the served endpoint.
+   * The server closed the epoch the request was tagged with while it was posted: wait for
+   * its close record (a few instructions away, unless the server died) and say whether
+   * it accepted the request (else the request is void and the kernel takes the call).
    */
-  private answerDirect(label: number, length: number, caps: number, items: number, open: boolean): number {
+  private acceptedAtClose(w: Int32Array, epoch: number, req: number): boolean {
+    for (;;) {
+      const ack = Atomics.load(w, K_ACK);
+      if (ack === epoch) return w[K_TAKEN] === req;
+      // A later close (this side was slow to look): a request the server took or accepted
+      // was answered before it closed again, so unanswered means void.
+      if (((ack - epoch) | 0) > 0) return Atomics.load(w, S_ANS) === req;
+      // A dead worker acknowledges nothing: the wait for the answer reports its death.
+      if (Atomics.load(w, H_GONE) > 0) return true;
+      Atomics.wait(w, K_ACK, ack, 1);
+    }
+  }
+
+  /** Answer the direct caller with words: Ok, or InvalidArgument (the caller still waits). */
+  private answerDirect(label: number, length: number, caps: number, items: number): number {
     const l = this.directCaller!;
     const u = this.utcb;
     let bad: string | null = null;
@@ -559,28 +667,28 @@ export class WorkerSys {
       u.error = { status: st, argument: bad, message: bad === 'caps' ? 'a direct call (serveDirect) is answered with words only' : `${bad} is not a word` };
       return st;
     }
-    const w = l.view.words;
-    w[W_LABEL] = label;
-    w[W_LENGTH] = len;
-    for (let i = 0; i < len; i++) w[W_MRS + i] = u.mr[i]!;
-    this.answerStatus(l, Status.Ok, open);
+    const w = l.view.i32;
+    w[S_LABEL] = label;
+    w[S_LEN] = len;
+    for (let i = 0; i < len; i++) w[S_MR + i] = u.mr[i]!;
+    this.directCaller = null;
+    this.answer(l, this.directSeq, Status.Ok);
     return Status.Ok;
   }
 
-  /** Hand the direct caller its answer (`status`; the words are in the link for Ok). */
-  private answerStatus(l: ServerLink, status: number, open: boolean): void {
-    this.directCaller = null;
-    const ctl = l.view.ctl;
-    Atomics.store(ctl, L_STATUS, status);
-    const resp = open ? LinkState.RespOpen : LinkState.Resp;
-    if (Atomics.compareExchange(ctl, L_STATE, LinkState.Taken, resp) === LinkState.Taken) wakeClient(ctl);
+  /** Publish the answer to request `req` on `l` (`status`; for Ok the words are written). */
+  private answer(l: ServerLink, req: number, status: number): void {
+    const w = l.view.i32;
+    w[S_STATUS] = status;
+    Atomics.store(w, S_ANS, req);
+    if (Atomics.load(w, C_SLEEP) === 1) Atomics.notify(w, S_ANS);
   }
 
   /**
    * The receive on the directly served endpoint: open the links, look for a request for
-   * up to `spinNs`, then close them all (a request that came meanwhile is taken). True
-   * when a request was taken into the UTCB; false to receive through the kernel (also
-   * when a sender waits there, or serving ended).
+   * up to `spinNs`, then close them all (requests of the closed epoch are accepted and
+   * served first). True when a request was taken into the UTCB; false to receive
+   * through the kernel (also when a sender waits there, or serving ended).
    */
   private takeDirect(sv: Serving, spinNs: number): boolean {
     const srv = sv.srv;
@@ -591,35 +699,48 @@ export class WorkerSys {
     }
     const list = sv.list;
     const n = list.length;
-    if (n === 0) return false;
+    for (let i = 0; i < n; i++) if (list[i]!.accepted !== NONE && this.takeAccepted(sv, list[i]!)) return true;
+    if (n === 0) {
+      // No link yet: closed, so one the kernel makes while this thread sleeps there starts closed.
+      if (isOpen(sv)) sv.epoch = (sv.epoch + 1) | 0;
+      return false;
+    }
+    if (!isOpen(sv)) openAll(sv);
+    const tag = sv.epoch & EPOCH_BITS;
     let until = -1;
     for (let round = 0; ; round++) {
       for (let j = 0; j < n; j++) {
         const i = sv.rr + j < n ? sv.rr + j : sv.rr + j - n;
         const l = list[i]!;
-        const ctl = l.view.ctl;
-        const s = Atomics.load(ctl, L_STATE);
-        if (s === LinkState.Req) {
-          if (this.takeLink(sv, l)) {
-            sv.rr = i + 1 < n ? i + 1 : 0;
-            return true;
-          }
-        } else if (s === LinkState.Closed) Atomics.compareExchange(ctl, L_STATE, LinkState.Closed, LinkState.Listening);
+        const req = Atomics.load(l.view.i32, C_REQ);
+        if (req === l.seen) continue;
+        l.seen = req;
+        if ((req & EPOCH_BITS) === tag && this.takeLink(sv, l, req)) {
+          sv.rr = i + 1 < n ? i + 1 : 0;
+          return true;
+        }
       }
       if (Atomics.load(srv, S_FLAG) !== ServeFlag.None || spinNs === 0) break;
       if ((round & 15) === 15) {
         const now = performance.now();
         if (until < 0) until = now + spinNs / 1e6;
         else if (now > until) break;
+        this.progress(); // looking at its links for callers: not hung
       }
     }
-    // Close every link before sleeping in the kernel; one that got a request meanwhile is served.
-    let waiting: ServerLink | null = null;
-    for (const l of list) if (closeLink(l.view.ctl) === LinkState.Req && waiting === null) waiting = l;
-    if (waiting !== null && this.takeLink(sv, waiting)) return true;
+    // Close every link before sleeping in the kernel; requests that came meanwhile are served first.
+    closeLinks(sv);
+    sv.closedAt = performance.now();
+    for (let i = 0; i < n; i++) if (list[i]!.accepted !== NONE && this.takeAccepted(sv, list[i]!)) return true;
     if (Atomics.load(srv, S_FLAG) === ServeFlag.Stop) this.stopServing();
     else Atomics.compareExchange(srv, S_FLAG, ServeFlag.Kernel, ServeFlag.None);
     return false;
+  }
+
+  private takeAccepted(sv: Serving, l: ServerLink): boolean {
+    const req = l.accepted;
+    l.accepted = NONE;
+    return this.takeLink(sv, l, req);
   }
 
   /** Take the links the kernel posted since the last look. */
@@ -630,32 +751,27 @@ export class WorkerSys {
     this.worker.drainPort();
   }
 
-  /** Open every closed link (before a reply through the kernel). */
+  /** Open the links (before a reply through the kernel). */
   private openLinks(sv: Serving): void {
     this.newLinks(sv);
-    if (Atomics.load(sv.srv, S_FLAG) === ServeFlag.Stop) return;
-    for (const l of sv.list) Atomics.compareExchange(l.view.ctl, L_STATE, LinkState.Closed, LinkState.Listening);
+    if (Atomics.load(sv.srv, S_FLAG) !== ServeFlag.Stop && !isOpen(sv)) openAll(sv);
   }
 
-  /** Take the request on `l` into the UTCB, unless the kernel took the link away (then it goes through the kernel). */
-  private takeLink(sv: Serving, l: ServerLink): boolean {
-    const ctl = l.view.ctl;
-    if (Atomics.compareExchange(ctl, L_STATE, LinkState.Req, LinkState.Taken) !== LinkState.Req) return false;
-    const w = l.view.words;
-    const label = w[W_LABEL]!;
-    const len = w[W_LENGTH]!;
-    let ok = Atomics.load(sv.srv, S_ALIVE + l.index) === 1 && label >>> 0 === label && len >>> 0 === len && len <= MR_COUNT;
+  /**
+   * Take request `req` on `l` into the UTCB. The kernel took the link away (its alive
+   * word), or the client wrote what the kernel would not take: refused, and its client
+   * calls through the kernel.
+   */
+  private takeLink(sv: Serving, l: ServerLink, req: number): boolean {
+    const w = l.view.i32;
+    const label = w[C_LABEL]! >>> 0;
+    const len = w[C_LEN]!;
+    let ok = Atomics.load(sv.srv, S_ALIVE + l.index) === 1 && len >= 0 && len <= MR_COUNT;
     const u = this.utcb;
     const mr = u.mr;
-    for (let i = 0; ok && i < len; i++) {
-      const v = w[W_MRS + i]!;
-      if (v >>> 0 !== v) ok = false;
-      else mr[i] = v;
-    }
+    for (let i = 0; ok && i < len; i++) mr[i] = w[C_MR + i]! >>> 0;
     if (!ok) {
-      // The cap went, or the client wrote what the kernel would not take: it calls through the kernel.
-      Atomics.store(ctl, L_STATE, LinkState.Retry);
-      wakeClient(ctl);
+      this.answer(l, req, REFUSED);
       return false;
     }
     u.label = label;
@@ -667,7 +783,15 @@ export class WorkerSys {
     u.truncated = 0;
     u.mapped = 0;
     this.directCaller = l;
+    this.directSeq = req;
+    this.progress();
     return true;
+  }
+
+  /** Count a direct call for the watchdog (a plain store: only the kernel side reads it, now and then). */
+  private progress(): void {
+    const i32 = this.i32;
+    i32[PROGRESS] = (i32[PROGRESS]! + 1) | 0;
   }
 
   // ---------------------------------------------------------------- invocations
@@ -916,7 +1040,7 @@ export class IsolatedWorker {
   /** Rings of threads the kernel created, taken off the port, not yet adopted. */
   private readonly newThreads: NewThreadMessage[] = [];
   /** Direct-call links of this worker's thread as a client, by cap slot (direct.ts). */
-  readonly clientLinks = new Map<number, LinkView>();
+  readonly clientLinks = new Map<number, ClientLink>();
   /** The endpoint its thread serves directly, or null. */
   serving: Serving | null = null;
 
@@ -975,12 +1099,19 @@ export class IsolatedWorker {
     switch (msg.direct) {
       case 'serve': {
         const srv = new Int32Array(msg.srv);
-        this.serving = { slot: msg.slot, srv, list: [], gen: Atomics.load(srv, S_GEN), rr: 0, spinNs: this.init.spinNs };
+        const spin = this.init.spinNs;
+        this.serving = { slot: msg.slot, srv, list: [], gen: Atomics.load(srv, S_GEN), rr: 0, spinNs: spin, minSpinNs: spin, maxSpinNs: spin, closedAt: -1, epoch: 0 };
         break;
       }
-      case 'link':
-        this.serving?.list.push({ index: msg.index, view: new LinkView(msg.sab), badge: msg.badge });
+      case 'link': {
+        const sv = this.serving;
+        if (sv === null) break;
+        const view = new LinkView(msg.sab);
+        // A link made while the others are open opens too.
+        if (isOpen(sv)) Atomics.store(view.i32, S_OPEN, sv.epoch);
+        sv.list.push({ index: msg.index, view, badge: msg.badge, seen: Atomics.load(view.i32, C_REQ), accepted: NONE });
         break;
+      }
       case 'unlink': {
         const sv = this.serving;
         if (sv === null) break;
@@ -990,7 +1121,7 @@ export class IsolatedWorker {
         break;
       }
       case 'client':
-        this.clientLinks.set(msg.slot, new LinkView(msg.sab));
+        this.clientLinks.set(msg.slot, { i32: new Int32Array(msg.sab), seq: 0 });
         break;
     }
   }
@@ -1077,6 +1208,7 @@ export class IsolatedWorker {
   }
 
   private end(t: WThread): boolean {
+    t.sys.endDirect();
     t.sys.exit();
     const i = this.threads.indexOf(t);
     if (i >= 0) this.threads.splice(i, 1);

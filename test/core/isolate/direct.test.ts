@@ -12,11 +12,12 @@ import { Ask, type Phase, type PhaseReport } from './fixtures/direct-bodies.ts';
 const BODIES = new URL('./fixtures/direct-bodies.ts', import.meta.url);
 const live: IsolatedTask[] = [];
 /**
- * The server's receive looks at its links this long (10 s) before it sleeps in the
+ * The server's receive looks at its links this long (3 s) before it sleeps in the
  * kernel: every call after a client's first then takes its link, however loaded the
- * machine, so the statuses below are those of direct calls.
+ * machine, so the statuses below are those of direct calls. (It counts as progress for
+ * the watchdog, whose default is 5 s.)
  */
-const SERVER_SPIN_NS = 10e9;
+const SERVER_SPIN_NS = 3e9;
 
 afterEach(async () => {
   await Promise.all(live.splice(0).map((it) => it.kill()));
@@ -163,7 +164,7 @@ describe('direct calls between isolated tasks', () => {
 
   it('a sender queued in the kernel is served while an isolated client calls directly', async () => {
     const r = await rig();
-    client(r, [{ label: Ask.Echo, count: 20000 }]);
+    client(r, [{ label: Ask.Echo, count: 5000 }]);
     const done = phase(r);
     const other = r.k.createTask('other');
     const cep = r.k.grant(r.home, r.ep, other, { badge: 4 });
@@ -178,7 +179,21 @@ describe('direct calls between isolated tasks', () => {
       return out;
     });
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => 101 + i));
-    expect(await done).toMatchObject({ good: 20000 });
+    expect(await done).toMatchObject({ good: 5000 });
+  });
+
+  it('a client that scribbles over its own link hurts only itself: the server answers another client throughout', async () => {
+    const r = await rig();
+    const bad = createIsolatedTask(r.k, 'bad', { module: BODIES, export: 'hostileClient', arg: { ep: 3, report: 4, rounds: 1000 } });
+    live.push(bad);
+    r.k.grant(r.home, r.ep, bad.task, { slot: 3, badge: 66 });
+    r.k.grant(r.home, r.report, bad.task, { slot: 4 });
+    client(r, [{ label: Ask.Echo, count: 2000 }]);
+    // (The hostile client may hang itself on its own link; only the honest one is waited for.)
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 2000, badge: 9 });
+    // The server still serves: another honest client, through the kernel and then its link.
+    client(r, [{ label: Ask.Echo, count: 100 }], 'cli2');
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 100, badge: 9 });
   });
 
   it('attaching a tracer ends direct calls: every call is traced again', async () => {
