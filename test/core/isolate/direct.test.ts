@@ -46,13 +46,18 @@ function take(k: Kernel, home: Task, report: number, label: number): Promise<{ w
   });
 }
 
-async function rig(): Promise<Rig> {
+async function rig(watchdogMs?: number): Promise<Rig> {
   const k = new Kernel();
   const home = k.createTask('home');
   const ep = k.createEndpoint(home);
   const report = k.createEndpoint(home);
   const go = k.createNotification(home);
-  const srv = createIsolatedTask(k, 'srv', { module: BODIES, export: 'directServer', arg: { ep: 3, report: 4, spinNs: SERVER_SPIN_NS } });
+  const srv = createIsolatedTask(k, 'srv', {
+    module: BODIES,
+    export: 'directServer',
+    arg: { ep: 3, report: 4, spinNs: SERVER_SPIN_NS },
+    ...(watchdogMs === undefined ? {} : { watchdogMs }),
+  });
   live.push(srv);
   k.grant(home, ep, srv.task, { slot: 3 });
   k.grant(home, report, srv.task, { slot: 4 });
@@ -61,8 +66,13 @@ async function rig(): Promise<Rig> {
 }
 
 /** An isolated client with a cap (badge 9) to the endpoint in slot 3, running `phases`. */
-function client(r: Rig, phases: Phase[], name = 'cli'): IsolatedTask {
-  const cli = createIsolatedTask(r.k, name, { module: BODIES, export: 'directClient', arg: { ep: 3, report: 4, go: 5, phases } });
+function client(r: Rig, phases: Phase[], name = 'cli', watchdogMs?: number): IsolatedTask {
+  const cli = createIsolatedTask(r.k, name, {
+    module: BODIES,
+    export: 'directClient',
+    arg: { ep: 3, report: 4, go: 5, phases },
+    ...(watchdogMs === undefined ? {} : { watchdogMs }),
+  });
   live.push(cli);
   r.k.grant(r.home, r.ep, cli.task, { slot: 3, badge: 9, rights: Rights.Write | Rights.GrantReply });
   r.k.grant(r.home, r.report, cli.task, { slot: 4 });
@@ -194,6 +204,16 @@ describe('direct calls between isolated tasks', () => {
     // The server still serves: another honest client, through the kernel and then its link.
     client(r, [{ label: Ask.Echo, count: 100 }], 'cli2');
     expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 100, badge: 9 });
+  });
+
+  it('direct calls are progress for the watchdog: a server and a client busy with them for longer than it live on', async () => {
+    const r = await rig(100);
+    const cli = client(r, [{ label: Ask.Echo, count: 400_000 }], 'cli', 100);
+    const t0 = performance.now();
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 400_000 });
+    // (Only meaningful when the calls took longer than the watchdog, as they do here.)
+    expect(performance.now() - t0).toBeGreaterThan(100);
+    expect(r.srv.task.alive && cli.task.alive).toBe(true);
   });
 
   it('attaching a tracer ends direct calls: every call is traced again', async () => {
