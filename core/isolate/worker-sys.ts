@@ -1107,9 +1107,11 @@ export class IsolatedWorker {
         const sv = this.serving;
         if (sv === null) break;
         const view = new LinkView(msg.sab);
-        // A link made while the others are open opens too.
-        if (isOpen(sv)) Atomics.store(view.i32, S_OPEN, sv.epoch);
+        // The request word as it stands is not a request (the client posts only on an open
+        // link): read it first, then open the link if the others are open. (Read after
+        // opening, a request posted in between would count as seen and never be taken.)
         sv.list.push({ index: msg.index, view, badge: msg.badge, seen: Atomics.load(view.i32, C_REQ), accepted: NONE });
+        if (isOpen(sv)) Atomics.store(view.i32, S_OPEN, sv.epoch);
         break;
       }
       case 'unlink': {
