@@ -71,7 +71,7 @@ describe.concurrent('examples run standalone', () => {
   it('every example is covered here', () => {
     const all = readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts') && f !== 'is-main.ts');
     // two-nodes.ts runs as processes over nats-server in test/examples/two-nodes.test.ts.
-    expect(all.sort()).toEqual([...deterministic, 'benchmark-your-rpc.ts', 'start.ts', 'trace-to-perfetto.ts', 'two-nodes.ts'].sort());
+    expect(all.sort()).toEqual([...deterministic, 'benchmark-your-rpc.ts', 'direct-calls.ts', 'start.ts', 'trace-to-perfetto.ts', 'two-nodes.ts'].sort());
   });
 
   for (const name of deterministic) {
@@ -90,6 +90,15 @@ describe.concurrent('examples run standalone', () => {
     expect(proc.code).toBe(0);
     expect(proc.stdout).toMatch(/^kv\.get, in-thread stub: +\d+ ns per call \([\d.]+x an await\), MAD [\d.]+, p99 \d+$/m);
     expect(proc.stdout).toMatch(/^kv\.get\.host +\d+ +±[\d.]+ /m);
+  }, TEST_TIMEOUT_MS);
+
+  it('direct-calls.ts calls worker to worker until the kernel revokes the cap (its workers load it too)', async () => {
+    const proc = await run('direct-calls.ts');
+    expect(proc.stderr).toBe('');
+    expect(proc.code).toBe(0);
+    expect(proc.stdout).toContain('first call, through the kernel: Ok, answer 1, badge 7');
+    expect(proc.stdout).toMatch(/^100000 calls, worker to worker: 100000 answered, [\d.]+ us a call, \d+ kernel switches in all$/m);
+    expect(proc.stdout).toContain("after the kernel revoked the client's cap: InvalidCapability");
   }, TEST_TIMEOUT_MS);
 
   it('trace-to-perfetto.ts prints the decoded lines and writes trace.json where it runs', async () => {
