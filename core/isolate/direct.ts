@@ -114,6 +114,8 @@ export const ServeFlag = {
 export const DEFAULT_DIRECT_LINKS = 64;
 /** Most links one client thread has; past it its calls through further slots go through the kernel. */
 export const DEFAULT_DIRECT_LINKS_PER_CLIENT = 8;
+/** Most a directly serving receive looks at its links before it sleeps in the kernel (ns); the look adapts from the worker's spin up to this. */
+export const DEFAULT_DIRECT_SPIN_NS = 1_000_000;
 
 /** What the kernel posts on a worker's port about direct calls. */
 export type DirectMessage =

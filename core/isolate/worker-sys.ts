@@ -30,6 +30,7 @@ import {
   C_MR,
   C_REQ,
   C_SLEEP,
+  DEFAULT_DIRECT_SPIN_NS,
   EPOCH_BITS,
   H_GONE,
   K_ACK,
@@ -65,8 +66,6 @@ export interface ThreadParams {
   priority?: number;
 }
 
-/** Default most a directly serving receive looks at its links before it sleeps in the kernel (ns). */
-export const DEFAULT_DIRECT_SPIN_NS = 1_000_000;
 /** direct(): the syscall goes through the kernel. */
 export const NO_DIRECT = -1;
 
