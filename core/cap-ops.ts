@@ -75,4 +75,5 @@ export function relocate(cap: Cap, dstSpace: CSpace, dstSlot: number): void {
   const from = cap.cspace;
   if (from !== null) from.take(cap.slot);
   dstSpace.place(dstSlot, cap);
+  cap.obj.onCapMoved(cap);
 }

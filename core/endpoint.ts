@@ -12,7 +12,8 @@ export const EpState = { Idle: 0, Send: 1, Recv: 2 } as const;
 
 /**
  * A thread serving the endpoint directly (core/isolate/direct.ts): told when a sender
- * queues in the kernel and when a cap to the endpoint goes.
+ * queues in the kernel and when a cap to the endpoint leaves its slot (deleted, revoked,
+ * moved, granted away in a message).
  */
 export interface EndpointDirect {
   senderBlocked(): void;
@@ -53,6 +54,11 @@ export class Endpoint extends KObject {
       this.dead = true;
       this.host.endpointDied(this);
     }
+  }
+
+  /** A moved cap no longer names the slot a direct-call link was made for: the link goes. */
+  override onCapMoved(cap: Cap): void {
+    if (this.direct !== null) this.direct.capRemoved(cap);
   }
 
   protected override onDestroy(): void {

@@ -56,6 +56,8 @@ export abstract class KObject {
   onCapRemoved(_cap: Cap): void {}
   /** Called after every descendant of `cap` was deleted by a revoke (dataspaces unmap derived mappings). */
   onRevoke(_cap: Cap): void {}
+  /** Called after a cap to this object moved to another slot or cap space (move, a granted cap in a message). */
+  onCapMoved(_cap: Cap): void {}
   /** Called once when the last cap is gone; subclasses release waiters. */
   protected onDestroy(): void {}
 

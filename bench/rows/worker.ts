@@ -1,7 +1,8 @@
 // Worker rows: isolated tasks (core/isolate) against the floor they are built on and
 // against what users would pick. worker.sab.pingpong is a raw SharedArrayBuffer round
 // trip between two workers with the isolated tasks' hand-off (spin, then Atomics.wait);
-// worker.call.* are kernel and libcap calls between isolated tasks, and calls through a
+// worker.call.* are kernel calls between isolated tasks (direct, and relayed by the main
+// thread), libcap calls (through the kernel and through a session), and calls through a
 // libmem channel (shared memory, the kernel only for wake-ups); worker.peers.comlink
 // is Comlink between the same two workers; worker.throughput.* sum over client/server
 // pairs, each task in its own worker; worker.memory.idle is what an idle isolated task costs.
@@ -275,7 +276,7 @@ export const group: RowGroup = {
     },
     {
       name: 'worker.throughput.1pair',
-      what: 'ns per RPC summed over clients: one isolated client/server pair, 4-word calls',
+      what: 'ns per RPC summed over clients: one isolated client/server pair, 4-word calls, the server serving directly (as worker.call.kernel)',
       iterations: 50_000,
       samples: 5,
       warmup: 1,
@@ -283,7 +284,7 @@ export const group: RowGroup = {
     },
     {
       name: 'worker.throughput.2pairs',
-      what: 'ns per RPC summed over clients: two isolated client/server pairs at once, 4-word calls',
+      what: 'ns per RPC summed over clients: two isolated client/server pairs at once, 4-word calls, each server serving directly (as worker.call.kernel)',
       iterations: 50_000,
       samples: 5,
       warmup: 1,

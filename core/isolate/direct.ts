@@ -12,7 +12,8 @@
 // - the badge the server sees is the cap's, kept in the server's worker from the
 //   kernel's message, never read from the link;
 // - each link has an alive word in memory only the kernel and the server share: the
-//   kernel clears it when the cap goes (deleted, revoked, moved), and the server then
+//   kernel clears it when the cap leaves its slot (deleted, revoked, moved, granted
+//   away in a message: Endpoint.onCapRemoved and onCapMoved), and the server then
 //   refuses the request (the client makes the call through the kernel, which answers
 //   what it answers for that slot now);
 // - a server thread that ends answers the call it holds Aborted (receive phase, as
@@ -88,14 +89,6 @@ export const REFUSED = -1;
 /** The open epoch's bits a request carries (the rest of C_REQ is its sequence number). */
 export const EPOCH_BITS = 0xff;
 
-/** The Int32 view of one link. */
-export class LinkView {
-  readonly i32: Int32Array;
-  constructor(readonly sab: SharedArrayBuffer) {
-    this.i32 = new Int32Array(sab);
-  }
-}
-
 /** Int32 indices of a serving thread's control words (shared by the kernel and the server only). */
 export const S_FLAG = 0;
 export const S_GEN = 1;
@@ -133,7 +126,8 @@ export type DirectMessage =
 /** One link, as the kernel keeps it. */
 interface Link {
   readonly index: number;
-  readonly view: LinkView;
+  /** The link's words (over a SharedArrayBuffer of LINK_BYTES). */
+  readonly i32: Int32Array;
   readonly cap: Cap;
   readonly client: Thread;
   readonly slot: number;
@@ -176,10 +170,10 @@ class Serving implements EndpointDirect {
   add(client: Thread, slot: number, cap: Cap): Link | null {
     const index = this.links.indexOf(null);
     if (index < 0) return null;
-    const link: Link = { index, view: new LinkView(new SharedArrayBuffer(LINK_BYTES)), cap, client, slot, serving: this };
+    const link: Link = { index, i32: new Int32Array(new SharedArrayBuffer(LINK_BYTES)), cap, client, slot, serving: this };
     this.links[index] = link;
     Atomics.store(this.srv, S_ALIVE + index, 1);
-    const msg: DirectMessage = { direct: 'link', index, sab: link.view.sab, badge: cap.badge };
+    const msg: DirectMessage = { direct: 'link', index, sab: link.i32.buffer as SharedArrayBuffer, badge: cap.badge };
     this.port.postMessage(msg);
     Atomics.add(this.srv, S_GEN, 1);
     return link;
@@ -200,10 +194,10 @@ class Serving implements EndpointDirect {
     if (this.ended) return;
     this.ended = true;
     if (this.ep.direct === this) this.ep.direct = null;
-    if (this.server.directEnd !== null) this.server.directEnd = null;
+    this.server.directEnd = null;
     Atomics.store(this.srv, S_FLAG, ServeFlag.Stop);
+    // retire() drops each link from the table.
     for (const l of this.links) if (l !== null) this.host.retire(l, status);
-    this.links.fill(null);
     this.host.servers.delete(this.server);
   }
 }
@@ -228,7 +222,7 @@ class DirectHost {
    * not answered gets `status`.
    */
   retire(l: Link, status: number): void {
-    const i32 = l.view.i32;
+    const i32 = l.i32;
     Atomics.store(i32, H_GONE, status === 0 ? REUSE_NO : status);
     Atomics.notify(i32, S_ANS);
     Atomics.notify(i32, K_ACK);
@@ -284,16 +278,9 @@ class DirectHost {
     if (l === null) return false;
     if (set === undefined) this.clients.set(client, (set = new Set()));
     set.add(l);
-    const msg: DirectMessage = { direct: 'client', slot, sab: l.view.sab };
+    const msg: DirectMessage = { direct: 'client', slot, sab: l.i32.buffer as SharedArrayBuffer };
     port.postMessage(msg);
     return true;
-  }
-
-  /** The client's cap in `slot` moved away: its link goes. */
-  slotChanged(client: Thread, slot: number): void {
-    const set = this.clients.get(client);
-    if (set === undefined) return;
-    for (const l of [...set]) if (l.slot === slot) this.retire(l, 0);
   }
 
   /** A thread ended: as a server, its links retire with `status` (retire); as a client, its links go. */
@@ -318,7 +305,7 @@ export function directHost(k: Kernel): DirectHost {
   return h;
 }
 
-/** Whether a thread serving directly, or a client with links, needs telling when it ends. */
+/** A thread ended: its direct serving ends and its links as a client go (if it had any). */
 export function directGone(k: Kernel, t: Thread, dying: boolean): void {
   const h = hosts.get(k);
   // A thread that ended answered what it took (the worker does, Decision 4); what it did

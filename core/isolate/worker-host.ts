@@ -518,12 +518,11 @@ function invoke(iso: Iso, sys: Sys, t: Thread, ring: Ring, op: number): void {
       break;
     case RingOp.Move:
       st = sys.move(a0, a1);
-      // The cap left the slot a link was made for: the link goes (a delete tells the endpoint).
-      if (st === Status.Ok) directHost(k).slotChanged(t, a0);
       break;
     case RingOp.ServeDirect:
-      st = iso.bodies.size === 1 ? directHost(k).serve(t, iso.port, a0, DEFAULT_DIRECT_LINKS) : Status.IllegalOperation;
-      if (st === Status.IllegalOperation && iso.bodies.size !== 1) {
+      if (iso.bodies.size === 1) st = directHost(k).serve(t, iso.port, a0, DEFAULT_DIRECT_LINKS);
+      else {
+        st = Status.IllegalOperation;
         t.utcb.error = { status: st, argument: 'thread', message: 'only a task running one thread serves directly' };
       }
       break;

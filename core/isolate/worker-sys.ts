@@ -35,7 +35,6 @@ import {
   H_GONE,
   K_ACK,
   K_TAKEN,
-  LinkView,
   REFUSED,
   RETRY_LEFT,
   S_ALIVE,
@@ -72,7 +71,8 @@ export const NO_DIRECT = -1;
 /** A link as its server's worker keeps it: the badge is the kernel's word, not the link's. */
 interface ServerLink {
   readonly index: number;
-  readonly view: LinkView;
+  /** The link's words. */
+  readonly i32: Int32Array;
   readonly badge: number;
   /** The client's request word last looked at. */
   seen: number;
@@ -121,6 +121,12 @@ function adaptSpin(sv: Serving): void {
   sv.closedAt = -1;
 }
 
+/** Index of the first of `n` registers that is not a word (uint32, as the kernel's decode asks), or -1. */
+function firstNonWord(mr: ArrayLike<number>, n: number): number {
+  for (let i = 0; i < n; i++) if (mr[i]! >>> 0 !== mr[i]) return i;
+  return -1;
+}
+
 function isOpen(sv: Serving): boolean {
   return (sv.epoch & 1) === 1;
 }
@@ -128,7 +134,7 @@ function isOpen(sv: Serving): boolean {
 /** Open every link: a new odd epoch in each (once per stretch of direct serving, not per call). */
 function openAll(sv: Serving): void {
   sv.epoch = (sv.epoch + 1) | 0;
-  for (const l of sv.list) Atomics.store(l.view.i32, S_OPEN, sv.epoch);
+  for (const l of sv.list) Atomics.store(l.i32, S_OPEN, sv.epoch);
 }
 
 /**
@@ -141,7 +147,7 @@ function closeLinks(sv: Serving): void {
   sv.epoch = (sv.epoch + 1) | 0;
   const tag = closed & EPOCH_BITS;
   for (const l of sv.list) {
-    const w = l.view.i32;
+    const w = l.i32;
     Atomics.store(w, S_OPEN, sv.epoch);
     const req = Atomics.load(w, C_REQ);
     // A request of the epoch closed is the server's: taken or refused already, or
@@ -575,7 +581,7 @@ export class WorkerSys {
     if (a[3] !== 0 || a[4] !== 0 || this.sendTimeout !== NEVER || this.recvTimeout !== NEVER) return NO_DIRECT;
     if (label >>> 0 !== label || len >>> 0 !== len || len > MR_COUNT) return NO_DIRECT;
     const mr = this.utcb.mr;
-    for (let i = 0; i < len; i++) if (mr[i]! >>> 0 !== mr[i]) return NO_DIRECT;
+    if (firstNonWord(mr, len) >= 0) return NO_DIRECT;
     const w = link.i32;
     if (Atomics.load(w, H_GONE) !== 0) {
       links.delete(slot);
@@ -660,13 +666,14 @@ export class WorkerSys {
     else if (label >>> 0 !== label) bad = 'label';
     else if (length >>> 0 !== length) bad = 'length';
     const len = length > MR_COUNT ? MR_COUNT : length;
-    for (let i = 0; bad === null && i < len; i++) if (u.mr[i]! >>> 0 !== u.mr[i]) bad = `mr[${i}]`;
+    const nonWord = bad === null ? firstNonWord(u.mr, len) : -1;
+    if (nonWord >= 0) bad = `mr[${nonWord}]`;
     if (bad !== null) {
       const st = Status.InvalidArgument;
       u.error = { status: st, argument: bad, message: bad === 'caps' ? 'a direct call (serveDirect) is answered with words only' : `${bad} is not a word` };
       return st;
     }
-    const w = l.view.i32;
+    const w = l.i32;
     w[S_LABEL] = label;
     w[S_LEN] = len;
     for (let i = 0; i < len; i++) w[S_MR + i] = u.mr[i]!;
@@ -677,7 +684,7 @@ export class WorkerSys {
 
   /** Publish the answer to request `req` on `l` (`status`; for Ok the words are written). */
   private answer(l: ServerLink, req: number, status: number): void {
-    const w = l.view.i32;
+    const w = l.i32;
     w[S_STATUS] = status;
     Atomics.store(w, S_ANS, req);
     if (Atomics.load(w, C_SLEEP) === 1) Atomics.notify(w, S_ANS);
@@ -711,7 +718,7 @@ export class WorkerSys {
       for (let j = 0; j < n; j++) {
         const i = sv.rr + j < n ? sv.rr + j : sv.rr + j - n;
         const l = list[i]!;
-        const req = Atomics.load(l.view.i32, C_REQ);
+        const req = Atomics.load(l.i32, C_REQ);
         if (req === l.seen) continue;
         l.seen = req;
         if ((req & EPOCH_BITS) === tag && this.takeLink(sv, l, req)) {
@@ -762,7 +769,7 @@ export class WorkerSys {
    * calls through the kernel.
    */
   private takeLink(sv: Serving, l: ServerLink, req: number): boolean {
-    const w = l.view.i32;
+    const w = l.i32;
     const label = w[C_LABEL]! >>> 0;
     const len = w[C_LEN]!;
     let ok = Atomics.load(sv.srv, S_ALIVE + l.index) === 1 && len >= 0 && len <= MR_COUNT;
@@ -1105,12 +1112,12 @@ export class IsolatedWorker {
       case 'link': {
         const sv = this.serving;
         if (sv === null) break;
-        const view = new LinkView(msg.sab);
+        const i32 = new Int32Array(msg.sab);
         // The request word as it stands is not a request (the client posts only on an open
         // link): read it first, then open the link if the others are open. (Read after
         // opening, a request posted in between would count as seen and never be taken.)
-        sv.list.push({ index: msg.index, view, badge: msg.badge, seen: Atomics.load(view.i32, C_REQ), accepted: NONE });
-        if (isOpen(sv)) Atomics.store(view.i32, S_OPEN, sv.epoch);
+        sv.list.push({ index: msg.index, i32, badge: msg.badge, seen: Atomics.load(i32, C_REQ), accepted: NONE });
+        if (isOpen(sv)) Atomics.store(i32, S_OPEN, sv.epoch);
         break;
       }
       case 'unlink': {

@@ -137,6 +137,26 @@ describe('direct calls between isolated tasks', () => {
     expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 100, badge: 9 });
   });
 
+  it('a cap the client grants away in a message no longer calls from its slot; its new holder calls through it', async () => {
+    const r = await rig();
+    client(r, [{ label: Ask.Echo, count: 100 }, { label: Ask.Echo, count: 1, grantVia: 4 }]);
+    expect(await phase(r)).toMatchObject({ good: 100 });
+    await go(r);
+    // Home takes the granted cap, then calls through it itself.
+    const got = await r.k.exec(r.home, function* (sys) {
+      const u = sys.utcb;
+      const slot = sys.allocSlot();
+      u.recvSlots[0] = slot;
+      const st: number = yield sys.recv(r.report);
+      if (st !== Status.Ok || u.label !== 11 || u.capCount !== 1) return { st, label: u.label, caps: u.capCount };
+      u.mr[0] = 41;
+      const call: number = yield sys.call(slot, Ask.Echo, 3);
+      return { call, answer: u.mr[0], badge: u.mr[1] };
+    });
+    expect(got).toEqual({ call: Status.Ok, answer: 42, badge: 9 });
+    expect(await phase(r)).toMatchObject({ statuses: [Status.InvalidCapability] });
+  });
+
   it('a server that dies holding a direct call fails it with DeadPartner (receive phase); others live on', async () => {
     const r = await rig();
     client(r, [{ label: Ask.Echo, count: 50 }, { label: Ask.Die, count: 1 }]);
