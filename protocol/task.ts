@@ -1,6 +1,7 @@
 // The task server's interface (the Hurd's proc server, reduced): create and kill tasks,
-// list them, a ps listing of threads and what they wait for, and task-death
-// subscriptions delivered as "exit" events through a notify sender cap.
+// know tasks created elsewhere (a filesystem's translators), list them, a ps listing of
+// threads and what they wait for, and task-death subscriptions delivered as "exit" events
+// through a notify sender cap.
 
 import { defineInterface, t, type Infer } from '../libcap/index.ts';
 
@@ -91,6 +92,13 @@ export const Tasks = defineInterface(
       errors: ['ESRCH', 'EPERM'],
       doc: 'Set the free-text note list and ps show for task `pid` (e.g. where a translator is attached). Its creator may set it, an admin any task\'s; EINVAL for a note that is not well-formed UTF-16.',
     },
+    adopt: {
+      op: 8,
+      args: { task: t.cap(), uid: t.u32 },
+      reply: { pid: t.u32 },
+      errors: ['EPERM', 'ESRCH', 'EEXIST'],
+      doc: 'Know a task created elsewhere, running for `uid`, as the Hurd\'s fshelp_start_translator tells proc with proc_child and proc_setowner (a filesystem says so of each translator it starts as its node\'s owner): list and ps show it with that uid, an admin may kill it, its death is posted. The server keeps a copy of `task`. Admin caps only (EPERM); EINVAL when `task` is not a task cap with Read and Write, ESRCH when the task is dead, EEXIST when the server knows it already.',
+    },
   },
-  { doc: 'Task lifecycle: create, kill, list, ps, death subscriptions.' },
+  { doc: 'Task lifecycle: create, kill, adopt, list, ps, death subscriptions.' },
 );

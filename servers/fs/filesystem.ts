@@ -1,7 +1,8 @@
 // One filesystem server instance's state, shared by its RPC files: the node store over
 // its memfs volume, its bucket and classes, its options, the caps it was given (auth,
-// notify), the translators it started, and small helpers every handler uses (making
-// protids, posting change events). Not the protocol: that is in the *-rpcs files.
+// notify, launcher, task), the translators it started, and small helpers every handler
+// uses (making protids, posting change events). Not the protocol: that is in the *-rpcs
+// files.
 
 import type { Kernel, Task } from '../../core/index.ts';
 import { after, RpcFailure, withTimeout, type Bucket, type CapClass, type CapObject, type Client, type Rpc, type SpecsOf } from '../../libcap/index.ts';
@@ -62,6 +63,8 @@ export class Filesystem {
   readonly notifySlot: number;
   /** The launcher its composer serves it (an isolated filesystem's exec server); 0 when none. */
   readonly launcherSlot: number;
+  /** An admin cap to the system's task server, told whom each translator runs for; 0 when none. */
+  readonly taskSlot: number;
   /** True while mounted read-only (--readonly). */
   readonly = false;
   /** Active translators on this server's nodes, with their boxes (asked to go away when it goes). */
@@ -103,6 +106,7 @@ export class Filesystem {
     this.authSlot = caps.get('auth') ?? 0;
     this.notifySlot = caps.get('notify') ?? 0;
     this.launcherSlot = caps.get('launcher') ?? 0;
+    this.taskSlot = caps.get('task') ?? 0;
     const bySlot = new Map<number, ChangeWatchers>();
     this.route = {
       bySlot,

@@ -3,8 +3,10 @@
 // and its attach point, with its own factory quota, tethered to the server's task so it
 // ends when the server does: translator-tether.ts) as the node's owner: an auth handle made with
 // makeauth from the server's auth cap, the ids, and a protid on the node itself (the
-// Hurd's realnode). One start at a time per node: later lookups join it. The start is
-// bounded by the translator timeout; a start that fails or times out deletes the task.
+// Hurd's realnode). The system's task server, when the fs was given one, adopts the task
+// as the owner's (translator-owner.ts). One start at a time per node: later lookups join
+// it. The start is bounded by the translator timeout; a start that fails or times out
+// deletes the task.
 
 import type { Task } from '../../core/index.ts';
 import { Status } from '../../core/index.ts';
@@ -18,6 +20,7 @@ import { NodeStore, type MLink } from './node-store.ts';
 import { PerOpen } from './peropen.ts';
 import type { ActiveTranslator, TransBox } from './trans-box.ts';
 import type { TranslatorEnv, TranslatorInstance } from './translator.ts';
+import { recordOwner } from './translator-owner.ts';
 import { tether } from './translator-tether.ts';
 import { User } from './user.ts';
 
@@ -75,7 +78,8 @@ async function doStart(fs: Filesystem, link: MLink, box: TransBox): Promise<Acti
     return 'EIO';
   }
   const caps = new Map<string, number>();
-  const handle = await authHandle(fs, ids);
+  // While auth makes the owner's handle, the task server learns whom the task runs for (ps's USER).
+  const [handle] = await Promise.all([authHandle(fs, ids), recordOwner(fs, task, node.uid)]);
   if (typeof handle === 'string') {
     destroyTask(fs, task);
     return handle;
@@ -230,6 +234,9 @@ async function launch(fs: Filesystem, link: MLink, box: TransBox, argv: readonly
     return 'EIO';
   }
   const { control, task: taskCap } = v;
+  // The task server learns whom the task runs for (ps's USER), before the checks below see
+  // whether the fs or the translator went meanwhile.
+  await recordOwner(fs, taskCap, node.uid);
   // Its task's client record: the ".." ports it is given are its own, and go when it does.
   // (clientForTaskCap owns the copy, and deletes it on failure.)
   const watch = fs.ops.allocSlot();

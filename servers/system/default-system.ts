@@ -1,9 +1,10 @@
 // The system hurdle boots by default: the name server, auth, the notification service,
 // the task server, and a filesystem on memfs that can start every stock translator (it
-// uses a root auth handle to start translators as their nodes' owners; isolated, it
-// starts them through boot's launcher, which holds the registry). Extension
-// points: `notify` and `fs` (another factory, or false for none), and `extra` for more
-// children, e.g. a shell or a program:
+// uses a root auth handle to start translators as their nodes' owners, and an admin cap
+// to the task server to say so, so ps shows their users; isolated, it starts them
+// through boot's launcher, which holds the registry). Extension points: `notify` and
+// `fs` (another factory, or false for none), and `extra` for more children, e.g. a shell
+// or a program:
 //   defaultSystem({ extra: {
 //     shell: { program: shellBody, uses: { fs: { service: 'fs', params: { uid: 1000, gid: 100 } },
 //              task: 'task', auth: { service: 'auth', params: { uid: 1000, gid: 100 } } } } } })
@@ -76,6 +77,8 @@ export function defaultSystem(opts: DefaultSystemOptions = {}): SystemSpec {
   const fs = opts.fs ?? fsServer({ registry: defaultRegistry() });
   const fsUses = {
     auth: { service: 'auth', params: ROOT_IDS },
+    // An admin cap: the fs tells the task server whom each translator it starts runs for.
+    task: { service: 'task', params: { admin: true } },
     ...(notify === false ? {} : { notify: 'notify' }),
   };
   const spec: SystemSpec = {

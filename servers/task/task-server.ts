@@ -22,10 +22,11 @@
 // well-formed in listings.
 //
 // Users. Every record carries the uid the task runs for (its creator's, from install
-// params; 0 for the composer's tasks) and a note its creator may set (Tasks.note): ps
-// shows both.
+// params; 0 for the composer's tasks; the one an admin names when it adopts a task made
+// elsewhere, as a filesystem does for each translator it starts as its node's owner) and
+// a note its creator may set (Tasks.note): ps shows both.
 
-import { CAP_FACTORY, grantHost, MAX_SNAPSHOT_LENGTH, Rights, SnapshotScope, Status, type Snapshot, type Sys, type SysGen, type Task } from '../../core/index.ts';
+import { CAP_FACTORY, grantHost, Kind, MAX_SNAPSHOT_LENGTH, Rights, SnapshotScope, Status, type Snapshot, type Sys, type SysGen, type Task } from '../../core/index.ts';
 import {
   Bucket,
   defineClass,
@@ -387,6 +388,24 @@ export function serveTasks(bucket: Bucket, slots: TaskSlots, limits: TaskLimits 
         if (!isWellFormed(note) || note.length > MAX_TASK_NOTE) return ctx.fail('EINVAL', 'a note must be well-formed UTF-16');
         rec.note = note;
         return {};
+      },
+      adopt(ctx, { task, uid }) {
+        const v = ctx.data;
+        if (!v.admin) return ctx.fail('EPERM', 'only an admin may say whom a task runs for');
+        const id = ops.identify(task);
+        const both = Rights.Read | Rights.Write;
+        if (id === null || id.kind !== Kind.Task || (id.rights & both) !== both) return ctx.fail('EINVAL', 'task must be a task cap with Read and Write');
+        const info = ops.taskInfo(task);
+        if (!info.ok || !info.value.alive) return ctx.fail('ESRCH', 'the task is dead');
+        if (table.get(info.value.id) !== undefined) return ctx.fail('EEXIST', `the server knows task ${info.value.id} already`);
+        // The received copy becomes the record's cap (table.add watches its death).
+        ctx.keep(task);
+        const rec = table.add(task, Math.max(0, v.taskId), true, uid);
+        if (rec === null) {
+          ops.delete(task);
+          return ctx.fail('EIO');
+        }
+        return { pid: rec.pid };
       },
     },
   });

@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../core/index.ts';
+import type { TaskInstance } from '../../servers/task/index.ts';
 import { Shell } from '../../tools/shell/index.ts';
 import { bootHurdle, shellFs } from '../../tools/start/system.ts';
 
@@ -93,6 +94,24 @@ describe('Hurd habits in the default system', () => {
     const inst = h.system.instance('task') as { about?: unknown };
     if (typeof inst.about === 'function') expect(header).toMatch(/^PID +USER +TASK/);
     else expect(header).toMatch(/^PID +TASK/);
+    await h.shutdown();
+  });
+
+  it('ps shows a translator task with the user it runs as: its node\'s owner, not root', async () => {
+    const { h, run } = await session({ uid: 1000, gid: 100 });
+    expect((await run('settrans -c /home/user/greet /hurd/hello --contents=hi; cat /home/user/greet /hello')).out).toBe('hiHello, world!\n');
+    const ps = (await run('ps')).out.split('\n');
+    expect(ps[0]).toMatch(/^PID +USER +TASK/);
+    // One row per thread ('fs:/hurd/hello /home/user/greet'): every row of the user's
+    // translator says user, of root's root.
+    const rows = (where: string): string[][] => ps.filter((l) => l.includes(`hello ${where}`)).map((l) => l.trim().split(/ +/));
+    expect(rows('/home/user/greet').length).toBeGreaterThan(0);
+    expect(rows('/home/user/greet').map((r) => r[1])).toEqual(rows('/home/user/greet').map(() => 'user'));
+    expect(rows('/hello').length).toBeGreaterThan(0);
+    expect(rows('/hello').map((r) => r[1])).toEqual(rows('/hello').map(() => 'root'));
+    // The task server's own record says so: the fs told it through its admin cap (Tasks.adopt).
+    const pid = Number(rows('/home/user/greet')[0]![0]);
+    expect(h.system.instance<TaskInstance>('task').about(pid)?.uid).toBe(1000);
     await h.shutdown();
   });
 

@@ -64,18 +64,25 @@ describe('npm start --isolate', () => {
     expect(isolated[9]!.err).toBe('kill: (99999) - No such process\n');
   }, 60_000);
 
-  it('ps with the task server isolated: every task, a USER column from its records; kill of another\'s task is refused', async () => {
+  it('ps with the task server isolated: every task, a USER column from its records (a translator\'s is its node owner\'s); kill of another\'s task is refused', async () => {
     const h = await bootHurdle({ uid: 1000, gid: 100, isolate: true });
     try {
       const out: string[] = [];
       const err: string[] = [];
       const shell = new Shell({ fs: shellFs(h.fs), system: h.shellSystem, cwd: '/home/user', out: (t) => out.push(t), err: (t) => err.push(t) });
       expect(await shell.run('cat /hello')).toBe(0); // starts the hello translator
+      // The user's own translator, started by the isolated fs through boot's launcher.
+      expect(await shell.run('settrans -c /home/user/greet /hurd/hello; cat /home/user/greet')).toBe(0);
       out.length = 0;
       expect(await shell.run('ps')).toBe(0);
       const ps = out.join('').split('\n');
       expect(ps[0]).toMatch(/^PID +USER +TASK/);
       for (const name of ['task', 'auth', 'notify', 'fs', 'shell', 'fs:hello']) expect(ps.some((l) => l.includes(` ${name}`))).toBe(true);
+      // Each translator task with the user it runs as (the fs told the task server: Tasks.adopt).
+      const users = (where: string): string[] => ps.filter((l) => l.includes(`hello ${where}`)).map((l) => l.trim().split(/ +/)[1]!);
+      expect(users('/home/user/greet').length).toBeGreaterThan(0);
+      expect(new Set(users('/home/user/greet'))).toEqual(new Set(['user']));
+      expect(new Set(users('/hello'))).toEqual(new Set(['root']));
       expect(await shell.run(`kill ${h.system.task('auth').id}`)).toBe(1);
       expect(err.join('')).toMatch(/^kill: \(\d+\) - (Operation not permitted|No such process)\n$/);
       expect(h.system.task('auth').alive).toBe(true);

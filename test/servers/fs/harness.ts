@@ -62,11 +62,14 @@ export function virtualKernel(): Kernel {
   return new Kernel({ clock: new VirtualClock(true) });
 }
 
-/** A world with an auth server and a filesystem server given the auth cap (and `caps`). */
 /** The fs task's memory quota in the test worlds unless `extra.memQuota` says otherwise (as boot's default). */
 export const TEST_FS_MEM_QUOTA = 64 << 20;
 
-export async function fsWorld(opts: FsServerOptions = {}, extra: { k?: Kernel; notifyFor?: (t: Task) => number; memQuota?: number } = {}): Promise<FsWorld> {
+/** A world with an auth server and a filesystem server given the auth cap (and notify and task caps, when asked). */
+export async function fsWorld(
+  opts: FsServerOptions = {},
+  extra: { k?: Kernel; notifyFor?: (t: Task) => number; taskFor?: (t: Task) => number; memQuota?: number } = {},
+): Promise<FsWorld> {
   const k = extra.k ?? virtualKernel();
   const authTask = k.createTask('auth', { quota: 100_000, slots: 1 << 14 });
   const auth = (await authServer()({ kernel: k, task: authTask, caps: new Map() })) as AuthInstance;
@@ -74,6 +77,7 @@ export async function fsWorld(opts: FsServerOptions = {}, extra: { k?: Kernel; n
   const caps = new Map<string, number>();
   caps.set('auth', installService(auth, fsTask, idsFor(0, 0)));
   if (extra.notifyFor !== undefined) caps.set('notify', extra.notifyFor(fsTask));
+  if (extra.taskFor !== undefined) caps.set('task', extra.taskFor(fsTask));
   const fs = fsServer(opts)({ kernel: k, task: fsTask, caps });
   const world: FsWorld = {
     k,

@@ -1,20 +1,23 @@
 // The translator machinery of the filesystem server, with raw Protid and Fsys stubs:
 // passive translators started on first access (one start at a time, in a new task, as
-// the node's owner with an auth handle and the node itself), active ones attached by
+// the node's owner with an auth handle and the node itself, known to the system's task
+// server as the owner's), active ones attached by
 // their owner, lookups continuing in the translator, O_NOTRANS, showtrans / settrans /
 // fsysopts on the server side, goaway with and without force, dead translators cleared
 // and restarted, and the faults a translator can cause (never starting, never answering
 // getroot, dying mid-read, throwing): clear errors, bounded by the timeout, no hang.
 
 import { describe, expect, it } from 'vitest';
-import type { Task } from '../../../core/index.ts';
+import { snapshot, type Task } from '../../../core/index.ts';
 import { connect, type ErrnoName } from '../../../libcap/index.ts';
 import { Auth } from '../../../protocol/auth.ts';
 import { FS_TRANS, FSYS_GOAWAY, O, Protid } from '../../../protocol/fs.ts';
 import { TranslatorRegistry, type TranslatorEnv, type TranslatorFactory } from '../../../servers/fs/translator.ts';
 import { readFrom, trivfs } from '../../../servers/fs/trivfs.ts';
 import { defaultRegistry, hello } from '../../../servers/translators/index.ts';
-import { errorOf, fsWorld, type Client, type FsWorld } from './harness.ts';
+import { psRows, taskServer, type TaskInstance } from '../../../servers/task/index.ts';
+import { startServer } from '../system/harness.ts';
+import { errorOf, fsWorld, virtualKernel, type Client, type FsWorld } from './harness.ts';
 
 const TIMEOUT = 1000;
 
@@ -94,6 +97,43 @@ describe('passive translators', () => {
     expect((await under.stat()).stat.uid).toBe(1000);
     // The translator's file is owned by the node owner too.
     expect((await alice.protid(await alice.open('mine')).stat()).stat.uid).toBe(1000);
+  });
+
+  it('are known to the system\'s task server as their node owner\'s (Tasks.adopt), so ps shows that user, not root', async () => {
+    const k = virtualKernel();
+    const { inst: tasks } = await startServer<TaskInstance>(k, 'task', taskServer());
+    const w = await fsWorld({ registry: registry(), root: { mode: 0o777 } }, { k, taskFor: (t) => tasks.install(t, { admin: true }) });
+    const alice = w.client('alice', { uid: 1000, gid: 100 });
+    const root = w.client('root');
+    await settrans(alice, 'mine', ['hello']);
+    await settrans(root, 'ours', ['hello']);
+    expect(await alice.readFile('mine')).toBe('Hello, world!\n');
+    expect(await root.readFile('ours')).toBe('Hello, world!\n');
+    const task = (name: string): Task => translatorTasks(w).find((t) => t.name === name)!;
+    expect(tasks.about(task('fs:hello /mine').id)).toEqual({ uid: 1000, note: '' });
+    expect(tasks.about(task('fs:hello /ours').id)).toEqual({ uid: 0, note: '' });
+    const rows = psRows(snapshot(k), (t) => t.id === task('fs:hello /mine').id, tasks.about);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.uid === 1000)).toBe(true);
+    // A translator that goes takes its record with it.
+    await alice.protid(await alice.open('mine', O.PATH | O.NOTRANS)).setTranslator({ passive: [], flags: FS_TRANS.SET_GOAWAY | FS_TRANS.FORCE });
+    await w.settle();
+    expect(translatorTasks(w).map((t) => t.name)).toEqual(['fs:hello /ours']);
+    expect(tasks.known()).toEqual([task('fs:hello /ours').id]);
+  });
+
+  it('start all the same without a task server, or with one that refuses to hear of them (not an admin cap: EPERM)', async () => {
+    const k = virtualKernel();
+    const { inst: tasks } = await startServer<TaskInstance>(k, 'task', taskServer());
+    const w = await fsWorld({ registry: registry(), root: { mode: 0o777 } }, { k, taskFor: (t) => tasks.install(t, { admin: false }) });
+    const alice = w.client('alice', { uid: 1000, gid: 100 });
+    await settrans(alice, 'mine', ['hello']);
+    expect(await alice.readFile('mine')).toBe('Hello, world!\n');
+    expect(tasks.known()).toEqual([]);
+    const alone = await fsWorld({ registry: registry(), root: { mode: 0o777 } });
+    const bob = alone.client('bob', { uid: 1001, gid: 100 });
+    await settrans(bob, 'his', ['hello']);
+    expect(await bob.readFile('his')).toBe('Hello, world!\n');
   });
 
   it('a trailing slash on a translated name asks for a directory: ENOTDIR from a file translator', async () => {

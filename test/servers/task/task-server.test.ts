@@ -5,7 +5,7 @@
 // it created. Every declared error is produced here.
 
 import { describe, expect, it } from 'vitest';
-import { CAP_FACTORY, CAP_FIRST_FREE, HostSys, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../../core/index.ts';
+import { CAP_FACTORY, CAP_FIRST_FREE, CAP_SELF, HostSys, Rights, Status, type Kernel, type Sys, type SysGen, type Task } from '../../../core/index.ts';
 import { connect, type AsyncClient, type SpecsOf } from '../../../libcap/index.ts';
 import { Mailbox, Notify, notifyServer, type NotifyInstance } from '../../../servers/notify/index.ts';
 import { namesServer, Namespace, type NamesInstance } from '../../../servers/names/index.ts';
@@ -154,6 +154,66 @@ describe('Tasks.kill, list and ps', () => {
     expect(names.bucket.stats()).toMatchObject({ clients: 0, outstanding: 0, inflight: 0 });
     expect(space.waiters.size).toBe(0);
     expect(q.done).toBe(true);
+  });
+});
+
+describe('Tasks.adopt', () => {
+  /** A task made elsewhere (as a filesystem makes a translator's) and a cap to it in `holder`'s space. */
+  function elsewhere(w: World, holder: Task, rights = Rights.Read | Rights.Write): { task: Task; cap: number } {
+    const task = w.k.createTask('fs:hello /home/user/x');
+    return { task, cap: w.k.grant(task, CAP_SELF, holder, { rights }) };
+  }
+
+  it('an admin has the server know a task made elsewhere, running for the uid it names: list and ps show it; kill and death as for any task', async () => {
+    const w = await world();
+    const admin = w.client('admin', true);
+    const a = elsewhere(w, admin.task);
+    const { pid } = await admin.ts.adopt({ task: a.cap, uid: 1000 });
+    expect(pid).toBe(a.task.id);
+    expect((await admin.ts.list()).tasks.find((t) => t.pid === pid)).toEqual({ pid, name: 'fs:hello /home/user/x', threads: 0, owner: admin.task.id, uid: 1000, note: '' });
+    expect((await admin.ts.ps()).threads.find((r) => r.pid === pid)).toMatchObject({ uid: 1000, state: 'no threads' });
+    expect(w.tasks.about(pid)).toEqual({ uid: 1000, note: '' });
+    // The caller keeps its copy.
+    expect(admin.task.cspace.get(a.cap)).not.toBeNull();
+    await admin.ts.kill({ pid });
+    expect(a.task.alive).toBe(false);
+    // Its death is seen as any task's: the record goes.
+    const b = elsewhere(w, admin.task);
+    await admin.ts.adopt({ task: b.cap, uid: 7 });
+    w.k.deleteTask(b.task);
+    await settle(w.k);
+    expect(w.tasks.known()).not.toContain(b.task.id);
+    expect(w.tasks.known()).not.toContain(pid);
+  });
+
+  it('answers EPERM to a non-admin, EINVAL for a cap that is not a task cap with Read and Write, ESRCH for a dead task, EEXIST for a task it knows', async () => {
+    const w = await world();
+    const admin = w.client('admin', true);
+    const user = w.client('user');
+    const mine = elsewhere(w, user.task);
+    expect(await user.ts.attempt.adopt({ task: mine.cap, uid: 0 })).toMatchObject({ ok: false, error: 'EPERM' });
+    const readOnly = elsewhere(w, admin.task, Rights.Read);
+    expect(await admin.ts.attempt.adopt({ task: readOnly.cap, uid: 0 })).toMatchObject({ ok: false, error: 'EINVAL' });
+    const ep = admin.task.cspace.allocSlot();
+    expect(new HostSys(w.k, admin.task).createEndpoint(CAP_FACTORY, ep)).toBe(Status.Ok);
+    expect(await admin.ts.attempt.adopt({ task: ep, uid: 0 })).toMatchObject({ ok: false, error: 'EINVAL' });
+    const dead = elsewhere(w, admin.task);
+    w.k.deleteTask(dead.task);
+    expect(await admin.ts.attempt.adopt({ task: dead.cap, uid: 0 })).toMatchObject({ ok: false, error: 'ESRCH' });
+    const { pid } = await user.ts.create({ name: 'created', slots: 0 });
+    const created = elsewhere(w, admin.task);
+    const again = w.k.grant(w.k.tasks.get(pid)!, CAP_SELF, admin.task, { rights: Rights.Read | Rights.Write });
+    expect(await admin.ts.attempt.adopt({ task: again, uid: 0 })).toMatchObject({ ok: false, error: 'EEXIST' });
+    await admin.ts.adopt({ task: created.cap, uid: 5 });
+    expect(await admin.ts.attempt.adopt({ task: created.cap, uid: 6 })).toMatchObject({ ok: false, error: 'EEXIST' });
+    // Nothing refused left a record or a cap behind; the created task keeps its creator's uid.
+    expect(w.tasks.known().sort((x, y) => x - y)).toEqual([pid, created.task.id]);
+    for (const [holder, cap] of [[user.task, mine.cap], [admin.task, readOnly.cap], [admin.task, ep], [admin.task, dead.cap], [admin.task, again]] as const) {
+      expect(slotsHoldingCopyOf(holder, cap, w.serverTask)).toEqual([]);
+    }
+    expect(slotsHoldingCopyOf(admin.task, created.cap, w.serverTask)).toHaveLength(1);
+    expect(w.tasks.about(pid)?.uid).toBe(65534);
+    expect(w.tasks.about(created.task.id)?.uid).toBe(5);
   });
 });
 
