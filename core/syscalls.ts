@@ -182,6 +182,16 @@ export class Sys {
     return this.t.hostValue as T;
   }
 
+  /**
+   * @internal Park until `p` settles, as await does, but evaluate to the wake's status
+   * instead of throwing: an isolated client's kernel thread, parked on its ring, may be
+   * woken by the answer to a direct call the kernel adopted from it (direct.ts).
+   */
+  waitHost(p: PromiseLike<unknown>): Syscall {
+    this.t.hostPromise = p;
+    return this.ipc(Op.HostWait, 0, 0, 0, 0, 0);
+  }
+
   // ---------------------------------------------------------------- reply caps
 
   /** Move the implicit reply cap into `slot`; answer later with send(slot, ...). */

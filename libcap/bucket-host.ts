@@ -43,6 +43,12 @@ export interface BucketHost {
   noSendersQueue(endpointSlot: number): readonly number[] | null;
   /** Whether the task is alive. */
   alive(): boolean;
+  /**
+   * Wake the worker that serves the endpoint directly, if it waits in its receive outside
+   * the kernel (an isolated task's, with its links open), as a message with `label` and
+   * badge 0 would: true when it did (else a kick through the kernel reaches a waiting worker).
+   */
+  kickDirect(label: number): boolean;
   /** The kernel's clock (ms): host time in-process, a syscall in an isolated task. */
   now(): number;
   /** The op of the IPC syscall the thread of `sys` last yielded (Op.Call, Op.Send, ...). */
@@ -79,6 +85,7 @@ export function kernelHost(kernel: Kernel, task: Task): BucketHost {
       return id === null ? null : ((kernel.object(id.object) as unknown as { noSendersQueue?: readonly number[] }).noSendersQueue ?? null);
     },
     alive: () => task.alive,
+    kickDirect: () => false,
     now: () => kernel.now(),
     opOf: (sys) => (sys as unknown as { t: { op: number } }).t.op,
   };

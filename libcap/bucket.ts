@@ -95,6 +95,14 @@ export interface BucketOptions {
    * gives (session.ts; `true` for the defaults). Default off: an open is answered ENOSYS.
    */
   sessions?: SessionOptions | boolean;
+  /**
+   * In an isolated task, serve calls of isolated clients worker to worker (serveDirect;
+   * docs/isolation.md, "Direct calls"): one worker thread takes them from its links, the
+   * others receive through the kernel. Default true; no effect in a task of the kernel's
+   * heap, where calls already go thread to thread. `{ spinNs }` fixes how long the
+   * serving worker's receive looks at its links before it sleeps in the kernel (serveDirect).
+   */
+  direct?: boolean | { spinNs?: number };
 }
 
 /** Bits of the manager's notification. */
@@ -144,6 +152,10 @@ export class Bucket {
   readonly limits: ResolvedLimits;
   /** How sessions are served (null: not at all). */
   readonly sessions: ResolvedSessionOptions | null;
+  /** Whether a worker serves the endpoint directly (BucketOptions.direct, isolated tasks only), and its serveDirect options. */
+  private readonly direct: { spinNs?: number } | null;
+  /** @internal A worker serves the endpoint directly now. */
+  directServed = false;
   /**
    * @internal Where the next session open's ring lands in the server task (the memory
    * window every worker sets before it receives; 0 without sessions).
@@ -198,6 +210,8 @@ export class Bucket {
     this.clientRights = opts.clientRights ?? Rights.CallGrant;
     this.limits = resolveLimits(opts.limits, `bucket ${this.name}`);
     this.sessions = resolveSessionOptions(opts.sessions);
+    const direct = opts.direct ?? true;
+    this.direct = direct === false || host.kernel !== null ? null : direct === true ? {} : direct;
     this.ops = host.ops;
     this.ep = host.createEndpoint();
     this.notif = host.createNotification();
@@ -305,6 +319,16 @@ export class Bucket {
   }
 
   // ------------------------------------------------------------------ workers
+
+  /**
+   * @internal A worker starts: true when it is to serve the endpoint directly (the first
+   * one while none does), and then it has asked the kernel to.
+   */
+  serveDirectly(sys: Sys): boolean {
+    if (this.direct === null || this.directServed) return false;
+    this.directServed = sys.serveDirect(this.ep, this.direct) === Status.Ok;
+    return this.directServed;
+  }
 
   /** @internal Start a worker thread (through the task's factory when it has one). */
   spawnWorker(): void {

@@ -10,6 +10,8 @@ import type { BucketHost, BucketOps } from './bucket-host.ts';
 
 /** How many between-request peeks at the no-senders queue one crossing serves (see noSendersPending). */
 const NOSENDERS_PEEK_EVERY = 16;
+/** The least time between two such peeks (ms). */
+const NOSENDERS_PEEK_MS = 10;
 
 /** True when `sys` is a thread of an isolated task (a WorkerSys). */
 export function isIsolatedSys(sys: unknown): boolean {
@@ -96,6 +98,7 @@ export function isolatedHost(sys: Sys): BucketHost {
   const info = ops.taskInfo(CAP_SELF);
   const taskName = info.ok ? info.value.name : `task${ws.taskId}`;
   let peeks = 0;
+  let lastPeek = -Infinity;
   const newSlot = (what: string): number => {
     const s = ops.allocSlot();
     if (s === 0) throw new Error(`${taskName}: no free slot for ${what}`);
@@ -130,15 +133,21 @@ export function isolatedHost(sys: Sys): BucketHost {
     },
     capSerial: (slot) => ops.identify(slot)?.serial ?? 0,
     windowKept: (slot) => w.ops.slotReserved(slot),
-    // Every request peeks in-process; here a peek is a crossing, so one in
-    // NOSENDERS_PEEK_EVERY asks (the manager hears every no-senders anyway, by its notification).
+    // Every request peeks in-process; here a peek is a crossing (tens of microseconds,
+    // while a direct call takes one or two), so one in NOSENDERS_PEEK_EVERY asks, at most
+    // once in NOSENDERS_PEEK_MS. The manager hears every no-senders anyway, by its
+    // notification, and the worker's loop runs it beside the workers (it has no priorities).
     noSendersPending(slot: number): boolean {
       if (++peeks < NOSENDERS_PEEK_EVERY) return false;
       peeks = 0;
+      const now = performance.now();
+      if (now - lastPeek < NOSENDERS_PEEK_MS) return false;
+      lastPeek = now;
       return w.ops.noSendersPending(slot);
     },
     noSendersQueue: () => null,
     alive: () => true,
+    kickDirect: (label) => w.kickDirect(label),
     now: () => w.ops.now(),
     opOf: (s) => (s as unknown as WorkerSys).pendingOp,
   };

@@ -92,5 +92,6 @@ function* flush(b: Bucket, sys: Sys): SysGen<void> {
   }
   const kicks = b.kicks;
   b.kicks = 0;
-  for (let i = 0; i < kicks; i++) yield sys.nbsend(b.ep, LABEL_KICK);
+  // A worker serving directly waits outside the kernel (an isolated task's): kicked in its worker.
+  for (let i = 0; i < kicks; i++) if (!b.host.kickDirect(LABEL_KICK)) yield sys.nbsend(b.ep, LABEL_KICK);
 }

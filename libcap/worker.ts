@@ -51,6 +51,8 @@ export function workerBody(b: Bucket): ThreadBody {
     let windowsUsed = true;
     /** Blocked in an outgoing call of its handler: counted in b.lent, not against maxWorkers. */
     let lent = false;
+    /** This worker serves the endpoint directly (an isolated task's first worker; Bucket.serveDirectly). */
+    let direct = false;
 
     function prepareWindows(): void {
       if (windowsUsed) {
@@ -61,6 +63,8 @@ export function workerBody(b: Bucket): ThreadBody {
 
     function exit(): null {
       b.releaseWindows(u);
+      // Its direct serving ends with the thread: the next worker to start takes it on.
+      if (direct) b.directServed = false;
       return null;
     }
 
@@ -304,6 +308,7 @@ export function workerBody(b: Bucket): ThreadBody {
           return stepGen(status);
         case Phase.Start:
           b.starting--;
+          direct = b.serveDirectly(sys);
           return afterWork();
         case Phase.Sent:
         case Phase.Replied:

@@ -24,9 +24,12 @@
 //   while it spins, so it goes back to the kernel and nobody waits behind direct calls.
 //
 // What a link may carry: a call of 0..64 words with no caps, no items, no timeouts, from
-// a worker running one thread; the answer is words only. Everything else goes through
-// the kernel as before. A link is one client thread and one cap slot; a hostile client
-// can write anything into its own link and so only make its own calls fail.
+// a worker running one thread, made while its receive windows are the ones the kernel
+// last got; the answer is words only. A server that must answer otherwise (saveCaller,
+// caps or items) first hands the call to the kernel (adopt): the client's kernel thread
+// then waits for the reply as for any call, and the client collects it there. Everything
+// else goes through the kernel as before. A link is one client thread and one cap slot; a
+// hostile client can write anything into its own link and so only make its own calls fail.
 //
 // The hand-off (the words are laid out below, each area written by one side): the
 // server, in its receive, opens its links (an odd epoch in each) and looks at each
@@ -46,7 +49,7 @@ import { RECV_PHASE, Status } from '../errors.ts';
 import type { Kernel } from '../kernel.ts';
 import { Kind } from '../kobject.ts';
 import { Rights } from '../rights.ts';
-import type { Thread } from '../thread.ts';
+import { ThreadState, type Thread } from '../thread.ts';
 
 /**
  * A link's words (Int32, one SharedArrayBuffer per link), in areas each written by one
@@ -86,6 +89,12 @@ export const REUSE_NO = -1;
 export const RETRY_LEFT = -2;
 /** S_STATUS of a request the server refused untaken (the cap went): the client calls through the kernel. */
 export const REFUSED = -1;
+/**
+ * S_STATUS of a request the server handed to the kernel (adopt): the client's kernel
+ * thread waits there for the answer as for any call it made, and the client collects it
+ * with RingOp.AwaitAdopted.
+ */
+export const ADOPTED = -2;
 /** The open epoch's bits a request carries (the rest of C_REQ is its sequence number). */
 export const EPOCH_BITS = 0xff;
 
@@ -114,8 +123,8 @@ export const DEFAULT_DIRECT_SPIN_NS = 1_000_000;
 export type DirectMessage =
   /** To a server: serve `slot` directly; `srv` holds the flag, generation and alive words. */
   | { readonly direct: 'serve'; readonly slot: number; readonly srv: SharedArrayBuffer }
-  /** To a server: a new link, its index in the alive words, and the badge of the client's cap. */
-  | { readonly direct: 'link'; readonly index: number; readonly sab: SharedArrayBuffer; readonly badge: number }
+  /** To a server: a new link, its index in the alive words, its id (adopt names it), and the badge of the client's cap. */
+  | { readonly direct: 'link'; readonly index: number; readonly id: number; readonly sab: SharedArrayBuffer; readonly badge: number }
   /** To a server: the link at `index` is gone. */
   | { readonly direct: 'unlink'; readonly index: number }
   /** To a client: calls through `slot` may use this link. */
@@ -126,6 +135,8 @@ export type DirectMessage =
 /** One link, as the kernel keeps it. */
 interface Link {
   readonly index: number;
+  /** Unique in the kernel (an index is reused once its link is gone). */
+  readonly id: number;
   /** The link's words (over a SharedArrayBuffer of LINK_BYTES). */
   readonly i32: Int32Array;
   readonly cap: Cap;
@@ -170,13 +181,20 @@ class Serving implements EndpointDirect {
   add(client: Thread, slot: number, cap: Cap): Link | null {
     const index = this.links.indexOf(null);
     if (index < 0) return null;
-    const link: Link = { index, i32: new Int32Array(new SharedArrayBuffer(LINK_BYTES)), cap, client, slot, serving: this };
+    const id = this.host.nextId++;
+    const link: Link = { index, id, i32: new Int32Array(new SharedArrayBuffer(LINK_BYTES)), cap, client, slot, serving: this };
     this.links[index] = link;
     Atomics.store(this.srv, S_ALIVE + index, 1);
-    const msg: DirectMessage = { direct: 'link', index, sab: link.i32.buffer as SharedArrayBuffer, badge: cap.badge };
+    const msg: DirectMessage = { direct: 'link', index, id, sab: link.i32.buffer as SharedArrayBuffer, badge: cap.badge };
     this.port.postMessage(msg);
     Atomics.add(this.srv, S_GEN, 1);
     return link;
+  }
+
+  /** The live link at `index` with id `id`, or null. */
+  linkAt(index: number, id: number): Link | null {
+    const l = index >= 0 && index < this.links.length ? this.links[index]! : null;
+    return l !== null && l.id === id ? l : null;
   }
 
   /** Forget a retired link (its alive word is already cleared). */
@@ -206,6 +224,10 @@ class Serving implements EndpointDirect {
 class DirectHost {
   readonly servers = new Map<Thread, Serving>();
   readonly clients = new Map<Thread, Set<Link>>();
+  /** Client threads whose direct call the kernel adopted and that have not woken since (adopt). */
+  readonly adopting = new Set<Thread>();
+  /** The next link id. */
+  nextId = 1;
 
   constructor(private readonly k: Kernel) {
     // Direct calls do not pass the kernel's tracer: attaching one ends them all, so
@@ -283,8 +305,43 @@ class DirectHost {
     return true;
   }
 
+  /**
+   * The server thread `server` hands the direct call it took (request `req` on link `id`
+   * at `index`) to the kernel, because it must answer it as only a kernel call can be
+   * answered (saveCaller, caps or items in the answer). The client's kernel thread,
+   * idle in its worker's ring while the worker waits on the link, is made to wait for a
+   * reply as if its call had come through the kernel, and `server` holds the implicit
+   * reply cap for it; the server then tells the client, on the link, to collect the
+   * answer from the kernel (ADOPTED, RingOp.AwaitAdopted). Ok, or IllegalOperation
+   * (not serving, the link went, the request is not the client's outstanding one, the
+   * client's kernel thread is stopped): the server answers the call Aborted then.
+   */
+  adopt(server: Thread, id: number, index: number, req: number): number {
+    const s = this.servers.get(server);
+    const l = s === undefined ? null : s.linkAt(index, id);
+    const c = l === null ? null : l.client;
+    if (l === null || c === null || Atomics.load(l.i32, C_REQ) !== req || Atomics.load(l.i32, S_ANS) === req || (c.state !== ThreadState.Ready && c.state !== ThreadState.HostWait)) {
+      server.utcb.error = { status: Status.IllegalOperation, argument: 'caller', message: 'the direct call cannot be handed to the kernel (its link or client went)' };
+      return Status.IllegalOperation;
+    }
+    const k = this.k;
+    // A caller the server still held through the kernel is dropped, as a new receive drops it (Decision 4).
+    if (server.replyTo !== null) k.abortCaller(server, Status.Aborted | RECV_PHASE);
+    k.detachThread(c);
+    c.callSeq = ++k.callCounter;
+    c.savedReply = null;
+    c.state = ThreadState.BlockedReply;
+    server.replyTo = c;
+    server.replySeq = c.callSeq;
+    // R5: the answer may carry caps when the server's receive cap has Grant.
+    server.replyCanGrant = (s!.cap.rights & Rights.Grant) !== 0;
+    this.adopting.add(c);
+    return Status.Ok;
+  }
+
   /** A thread ended: as a server, its links retire with `status` (retire); as a client, its links go. */
   gone(t: Thread, status: number): void {
+    this.adopting.delete(t);
     this.servers.get(t)?.end(status);
     const set = this.clients.get(t);
     if (set !== undefined) for (const l of [...set]) this.retire(l, 0);
@@ -303,6 +360,15 @@ export function directHost(k: Kernel): DirectHost {
   let h = hosts.get(k);
   if (h === undefined) hosts.set(k, (h = new DirectHost(k)));
   return h;
+}
+
+/**
+ * The kernel thread `t` (an isolated client's) woke: true when the wake answers the
+ * direct call the kernel adopted from it (its status is that call's).
+ */
+export function adoptedWake(k: Kernel, t: Thread): boolean {
+  const h = hosts.get(k);
+  return h !== undefined && h.adopting.delete(t);
 }
 
 /** A thread ended: its direct serving ends and its links as a client go (if it had any). */

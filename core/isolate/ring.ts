@@ -300,8 +300,12 @@ export const RingOp = {
   KernelSnapshot: 142,
   /** Serve an endpoint directly (direct.ts): a0 the endpoint slot. */
   ServeDirect: 143,
-  /** Stop serving directly (the worker starts a thread or binds a notification). */
+  /** Stop serving directly (the body ends, or asks). */
   StopDirect: 144,
+  /** Hand the direct call the thread holds to the kernel (direct.ts, adopt): a0 link id, a1 link index, a2 request word. */
+  AdoptDirect: 145,
+  /** Collect the answer to a direct call the server handed to the kernel (ADOPTED), as a call's response. */
+  AwaitAdopted: 146,
 } as const;
 
 /** What the worker is started with (workerData). */

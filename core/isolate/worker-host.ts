@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { Status } from '../errors.ts';
+import { RECV_PHASE, Status } from '../errors.ts';
 import { Kind } from '../kobject.ts';
 import type { Notification } from '../notification.ts';
 import { Rights } from '../rights.ts';
@@ -35,7 +35,7 @@ import type { MapOptions } from '../dataspace-ops.ts';
 import { MAP_ITEM } from '../utcb.ts';
 import { PROGRESS, Q, R, Ring, RingOp, RingState, Spinner, STATE, type MapWire, type NewThreadMessage, type WorkerInit } from './ring.ts';
 import { WorkerSpaceHook, wireOf } from './shared-memory.ts';
-import { DEFAULT_DIRECT_LINKS, DEFAULT_DIRECT_LINKS_PER_CLIENT, directGone, directHost } from './direct.ts';
+import { adoptedWake, DEFAULT_DIRECT_LINKS, DEFAULT_DIRECT_LINKS_PER_CLIENT, directGone, directHost } from './direct.ts';
 import type { Endpoint } from '../endpoint.ts';
 
 /** Default watchdog: a worker that hands no request over for this long (ms) dies. */
@@ -263,6 +263,8 @@ function proxyBody(iso: Iso, ring: Ring) {
     let lastHandOver = performance.now();
     let seenProgress = 0;
     const spinner = new Spinner(spinNs);
+    /** The status of the direct call the kernel adopted from this thread and answered, until collected (-1: none). */
+    let adopted = -1;
     for (;;) {
       // ---- wait for a request: spin briefly, then waitAsync (the kernel runs meanwhile).
       // (A ring marked idle, the host context's or a body awaiting its own promise, is
@@ -288,13 +290,18 @@ function proxyBody(iso: Iso, ring: Ring) {
             for (;;) yield sys.park();
           }
           const w = waitAsync(i32, STATE, cur, left);
-          if (w.async) yield* sys.await(w.value);
+          if (w.async) {
+            const st = yield sys.waitHost(w.value);
+            // The wake may answer a direct call the kernel adopted from this client (direct.ts).
+            if (adoptedWake(k, t)) adopted = st;
+          }
         }
       }
       // ---- perform it (taken: the worker may run its other threads now).
       Atomics.store(i32, STATE, RingState.Taken);
       Atomics.notify(i32, STATE);
       const op = regs[Q.op]!;
+      if (op !== RingOp.AwaitAdopted) adopted = -1;
       if (op < RingOp.Exit) {
         const cap = regs[Q.a0]!;
         const label = regs[Q.a1]!;
@@ -395,6 +402,16 @@ function proxyBody(iso: Iso, ring: Ring) {
         iso.bodies.delete(t);
         handOver(i32, bell);
         return;
+      } else if (op === RingOp.AwaitAdopted) {
+        // The answer the adopted call got is in the UTCB already (direct.ts, adopt).
+        if (adopted === -1) {
+          u.length = 0;
+          u.capCount = 0;
+          u.itemCount = 0;
+          u.error = { status: Status.Aborted | RECV_PHASE, argument: 'caller', message: 'no direct call of this thread was handed to the kernel' };
+        }
+        writeIpcResponse(ring, u, adopted === -1 ? Status.Aborted | RECV_PHASE : adopted);
+        adopted = -1;
       } else {
         u.error = null;
         invoke(iso, sys, t, ring, op);
@@ -520,14 +537,13 @@ function invoke(iso: Iso, sys: Sys, t: Thread, ring: Ring, op: number): void {
       st = sys.move(a0, a1);
       break;
     case RingOp.ServeDirect:
-      if (iso.bodies.size === 1) st = directHost(k).serve(t, iso.port, a0, DEFAULT_DIRECT_LINKS);
-      else {
-        st = Status.IllegalOperation;
-        t.utcb.error = { status: st, argument: 'thread', message: 'only a task running one thread serves directly' };
-      }
+      st = directHost(k).serve(t, iso.port, a0, DEFAULT_DIRECT_LINKS);
       break;
     case RingOp.StopDirect:
       directHost(k).stop(t);
+      break;
+    case RingOp.AdoptDirect:
+      st = directHost(k).adopt(t, a0, a1, a2);
       break;
     case RingOp.Delete:
       st = sys.delete(a0);

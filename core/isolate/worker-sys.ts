@@ -47,6 +47,7 @@ import {
   S_OPEN,
   S_STATUS,
   ServeFlag,
+  ADOPTED,
   type DirectMessage,
 } from './direct.ts';
 
@@ -67,10 +68,18 @@ export interface ThreadParams {
 
 /** direct(): the syscall goes through the kernel. */
 export const NO_DIRECT = -1;
+/**
+ * direct(): the serving thread of a worker running several threads waits in its receive
+ * with its links open; the worker's loop looks at them between its other threads
+ * (pollDirect) and, after the thread's look, sends the receive to the kernel.
+ */
+export const PARK_DIRECT = -2;
 
 /** A link as its server's worker keeps it: the badge is the kernel's word, not the link's. */
 interface ServerLink {
   readonly index: number;
+  /** The kernel's id of the link (adopt names it). */
+  readonly id: number;
   /** The link's words. */
   readonly i32: Int32Array;
   readonly badge: number;
@@ -92,6 +101,10 @@ const NONE = 0;
 /** The endpoint this worker's thread serves directly, and its links. */
 interface Serving {
   readonly slot: number;
+  /** The thread that serves (the one that called serveDirect). */
+  owner: WorkerSys | null;
+  /** When its receive started looking at the links (performance.now(), ms), parked in a worker running several threads. */
+  parkedAt: number;
   readonly srv: Int32Array;
   readonly list: ServerLink[];
   /** The kernel's link generation last taken off the port. */
@@ -109,9 +122,10 @@ interface Serving {
 }
 
 /**
- * A call came through the kernel while the links were closed: if soon after they closed,
- * the receive's look was too short for this caller (double it); if after longer than the
- * most, the server was idle (halve it).
+ * The serving thread receives again after its look ended and it went to the kernel
+ * (where a call came, or a kick, or a timeout): if soon after the links closed, the look
+ * was too short for the callers (double it); if after longer than the most, the server
+ * was idle (halve it).
  */
 function adaptSpin(sv: Serving): void {
   if (sv.closedAt < 0 || sv.list.length === 0) return;
@@ -119,6 +133,18 @@ function adaptSpin(sv: Serving): void {
   if (gapNs < sv.maxSpinNs) sv.spinNs = Math.min(sv.maxSpinNs, sv.spinNs * 2);
   else sv.spinNs = Math.max(sv.minSpinNs, sv.spinNs / 2);
   sv.closedAt = -1;
+}
+
+/** A message of words only landed in `u` (its words are in u.mr): label, length, badge, and nothing else. */
+function wordsReceived(u: Utcb, label: number, length: number, badge: number): void {
+  u.label = label;
+  u.length = length;
+  u.badge = badge;
+  u.capCount = 0;
+  u.itemCount = 0;
+  u.unwrapped = 0;
+  u.truncated = 0;
+  u.mapped = 0;
 }
 
 /** Index of the first of `n` registers that is not a word (uint32, as the kernel's decode asks), or -1. */
@@ -186,6 +212,9 @@ export class WorkerSys {
   /** The direct caller this thread took from a link and has not answered (direct.ts), and its request word. */
   private directCaller: ServerLink | null = null;
   private directSeq = 0;
+  /** The receive windows the kernel last got (windows). */
+  private readonly sentWindows: number[] = [];
+  private readonly nowWindows: number[] = [];
 
   constructor(
     private readonly init: ThreadInit,
@@ -314,6 +343,8 @@ export class WorkerSys {
     const regs = this.regs;
     const u = this.utcb;
     const a = this.a;
+    // A send through a saved reply cap uses it up (a send anywhere else leaves no entry to drop).
+    if (op === Op.Send || op === Op.NBSend) this.worker.savedReplies.delete(a[0]!);
     regs[Q.op] = op;
     regs[Q.a0] = a[0]!;
     regs[Q.a1] = a[1]!;
@@ -338,6 +369,7 @@ export class WorkerSys {
     for (let i = 0; i < n; i++) mrs[i] = mr[i]!;
     regs[Q.memBase] = u.memWindowBase;
     regs[Q.memSize] = u.memWindowSize;
+    this.windows(true);
     const cnt = items > 0 && items <= u.items.length ? items : 0;
     let maps: (MapWire | null)[] | undefined;
     for (let i = 0; i < cnt; i++) {
@@ -350,6 +382,31 @@ export class WorkerSys {
           : { vaddr: m.vaddr, length: m.length, rights: m.rights, grant: m.grant === true, offset: 0, dataspace: 0, word: 0, gen: 0 };
     }
     this.ring.writeEntries(u.items, cnt, maps);
+  }
+
+  /**
+   * Note (`note`) the receive windows the kernel gets with this request, or say whether
+   * they are still the ones it last got: a direct call needs them current, since the
+   * kernel delivers an answer it adopted (adopt) into them.
+   */
+  private windows(note: boolean): boolean {
+    const u = this.utcb;
+    const c = this.nowWindows;
+    let n = 0;
+    for (let i = 0; i < u.recvSlots.length; i++) c[n++] = u.recvSlots[i]!;
+    for (let i = 0; i < u.buffers.length; i++) {
+      const b = u.buffers[i];
+      c[n++] = b === null || b === undefined ? -1 : b.length;
+    }
+    c[n++] = u.itemWindow;
+    c[n++] = u.memWindowBase;
+    c[n++] = u.memWindowSize;
+    const w = this.sentWindows;
+    for (let i = 0; i < n; i++) {
+      if (note) w[i] = c[i]!;
+      else if (w[i] !== c[i]) return false;
+    }
+    return true;
   }
 
   /** @internal Hand the written request over. */
@@ -474,16 +531,16 @@ export class WorkerSys {
   /**
    * Serve the endpoint in `slot` directly: calls from isolated tasks through caps to it
    * reach this thread's recv and replyRecv on `slot` without the main thread, once the
-   * kernel has given each caller a link (after a first call through the kernel). For a
-   * task running one thread, whose calls taken that way are answered by reply or
-   * replyRecv with words only (saveCaller on one answers IllegalOperation). Ok, or
-   * InvalidCapability (not an endpoint cap with Read), IllegalOperation (already
-   * served directly, a bound notification, more than one thread). How long a receive
-   * looks at the links before it sleeps in the kernel adapts between the worker's spin
-   * (50 us) and DEFAULT_DIRECT_SPIN_NS (1 ms): it doubles when a call comes through the
-   * kernel soon after the server went to sleep there (a caller a little late pays a
-   * kernel round trip, tens of microseconds), and halves when the server slept longer
-   * than the most. `spinNs` fixes it instead. A call that comes later goes through the
+   * kernel has given each caller a link (after a first call through the kernel). A call
+   * taken that way and answered with words goes back through the link; saveCaller on
+   * it, or an answer with caps or items, hands it to the kernel first (adopt). The
+   * task's other threads receive through the kernel. Ok, or InvalidCapability (not an
+   * endpoint cap with Read), IllegalOperation (already served directly, a bound
+   * notification). How long a receive looks at the links before it sleeps in the kernel
+   * adapts between the worker's spin (50 us) and DEFAULT_DIRECT_SPIN_NS (1 ms): it
+   * doubles when the thread receives again soon after its look ended (a caller a little
+   * late paid a kernel round trip, tens of microseconds), and halves when it slept in
+   * the kernel longer than the most. `spinNs` fixes it instead. A call that comes later goes through the
    * kernel, and the next ones through the link again.
    */
   serveDirect(slot: number, opts: { spinNs?: number } = {}): number {
@@ -492,6 +549,7 @@ export class WorkerSys {
       this.worker.drainPort();
       const sv = this.worker.serving;
       if (sv !== null) {
+        sv.owner = this;
         sv.maxSpinNs = opts.spinNs ?? DEFAULT_DIRECT_SPIN_NS;
         sv.minSpinNs = opts.spinNs ?? Math.min(this.init.spinNs, sv.maxSpinNs);
         sv.spinNs = sv.minSpinNs;
@@ -522,7 +580,7 @@ export class WorkerSys {
     const c = this.directCaller;
     if (c !== null) this.answer(c, this.directSeq, Status.Aborted | RECV_PHASE);
     this.directCaller = null;
-    this.stopServing();
+    if (this.worker.serving?.owner === this) this.stopServing();
   }
 
   /**
@@ -539,18 +597,26 @@ export class WorkerSys {
     const sv = this.worker.serving;
     if (this.directCaller === null && sv === null) return NO_DIRECT;
     const a = this.a;
-    const served = single && sv !== null && a[0] === sv.slot && op !== Op.Reply;
+    const served = sv !== null && sv.owner === this && a[0] === sv.slot && op !== Op.Reply;
     if (op === Op.Reply || op === Op.ReplyRecv) {
       if (this.directCaller !== null) {
+        // NO_DIRECT: the answer carries caps or items, so the call was handed to the
+        // kernel (adopt) and is answered there like one taken through it (below).
         const st = this.answerDirect(a[1]!, a[2]!, a[3]!, a[4]!);
-        if (op === Op.Reply || st !== Status.Ok) return st;
-        this.pending = Op.Recv;
-      } else if (this.caller) {
+        if (st !== NO_DIRECT) {
+          if (op === Op.Reply || st !== Status.Ok) return st;
+          this.pending = Op.Recv;
+        } else if (op === Op.Reply) return NO_DIRECT;
+      }
+      if (this.pending !== Op.Recv && this.caller) {
         // A caller taken through the kernel is answered there: the whole replyRecv, or,
         // serving, the reply alone (it never blocks), the links opened first so that a
-        // linked caller answered through the kernel finds its link open.
-        if (!served) return NO_DIRECT;
-        adaptSpin(sv);
+        // linked caller answered through the kernel finds its link open (else, with two
+        // callers, each one's call through the kernel would close the links to the other).
+        if (!served) {
+          if (op === Op.Reply && sv !== null && sv.owner === this) this.openLinks(sv);
+          return NO_DIRECT;
+        }
         this.openLinks(sv);
         this.pending = Op.Reply;
         const st = this.perform();
@@ -564,8 +630,86 @@ export class WorkerSys {
       this.directCaller = null;
     }
     if (!served || this.caller) return NO_DIRECT;
-    const spin = op === Op.NBRecv || this.recvTimeout !== NEVER ? 0 : sv.spinNs;
-    return this.takeDirect(sv, spin) ? Status.Ok : NO_DIRECT;
+    if (op === Op.NBRecv || this.recvTimeout <= 0) return this.takeDirect(sv, 0) ? Status.Ok : NO_DIRECT;
+    // Back from the kernel since the last look ended: was the look long enough?
+    if (sv.closedAt >= 0) adaptSpin(sv);
+    sv.parkedAt = performance.now();
+    if (single) {
+      if (this.takeDirect(sv, this.lookNs(sv))) return Status.Ok;
+      this.spendTimeout(sv);
+      return NO_DIRECT;
+    }
+    // Several threads: one look, then wait with the links open while the worker runs the
+    // others and looks at them in between (pollDirect); the thread's look ends in the kernel.
+    const st = this.pollDirect();
+    return st === PARK_DIRECT || st === Status.Ok ? st : NO_DIRECT;
+  }
+
+  /** How long the receive looks at its links (ns): the serving look, within its own timeout. */
+  private lookNs(sv: Serving): number {
+    return this.recvTimeout === NEVER ? sv.spinNs : Math.min(sv.spinNs, this.recvTimeout * 1e6);
+  }
+
+  /** @internal The look at the links ended without a request: the kernel's receive waits what is left of the timeout. */
+  spendTimeout(sv: Serving | null = this.worker.serving): void {
+    if (this.recvTimeout === NEVER || sv === null) return;
+    this.recvTimeout = Math.max(0, this.recvTimeout - (performance.now() - sv.parkedAt));
+  }
+
+  /**
+   * @internal The serving thread waits parked in its receive (PARK_DIRECT): look at its
+   * links once. Ok (a request is in the UTCB), PARK_DIRECT (nothing yet), or NO_DIRECT
+   * (a sender waits in the kernel, serving ended, or `end`: the look is over; the links
+   * are closed and the receive goes to the kernel).
+   */
+  pollDirect(end = false): number {
+    const sv = this.worker.serving;
+    if (sv === null || sv.owner !== this) return NO_DIRECT;
+    this.newLinks(sv);
+    const list = sv.list;
+    const n = list.length;
+    for (let i = 0; i < n; i++) if (list[i]!.accepted !== NONE && this.takeAccepted(sv, list[i]!)) return Status.Ok;
+    if (n !== 0 && Atomics.load(sv.srv, S_FLAG) === ServeFlag.None && !end) {
+      if (!isOpen(sv)) openAll(sv);
+      if (this.scan(sv)) return Status.Ok;
+      if (Atomics.load(sv.srv, S_FLAG) === ServeFlag.None) {
+        this.progress(); // looking at its links for callers: not hung
+        return PARK_DIRECT;
+      }
+    }
+    return this.closeDirect(sv) ? Status.Ok : NO_DIRECT;
+  }
+
+  /** @internal The receive of this parked thread answers a kick from its own task (IsolatedWorker.kickDirect). */
+  kicked(label: number): void {
+    wordsReceived(this.utcb, label, 0, 0);
+  }
+
+  /** @internal When the parked serving thread's look ends (performance.now(), ms). */
+  get parkedUntil(): number {
+    const sv = this.worker.serving;
+    return sv === null ? 0 : sv.parkedAt + this.lookNs(sv) / 1e6;
+  }
+
+  /**
+   * @internal The serving thread makes a syscall through the kernel other than its
+   * served receive that may block (a call of its handler, a receive elsewhere, a send to
+   * an endpoint): close its links so no caller waits behind it, and refuse the requests
+   * accepted at the close (untaken, their callers call through the kernel, where another
+   * thread may take them). Syscalls that never block leave them open: reply, nbsend,
+   * signal, poll, yield, nbrecv, and a send through a reply cap saved in this task.
+   */
+  leaveLinks(): void {
+    const sv = this.worker.serving;
+    if (sv === null || sv.owner !== this || !isOpen(sv)) return;
+    const op = this.pending;
+    if (op === Op.Reply || op === Op.NBSend || op === Op.Signal || op === Op.Poll || op === Op.Yield || op === Op.NBRecv) return;
+    if (op === Op.Send && this.worker.savedReplies.has(this.a[0]!)) return;
+    closeLinks(sv);
+    for (const l of sv.list) {
+      if (l.accepted !== NONE) this.answer(l, l.accepted, REFUSED);
+      l.accepted = NONE;
+    }
   }
 
   /** A call through a linked slot: its status and answer, or NO_DIRECT (the kernel takes it). */
@@ -581,7 +725,7 @@ export class WorkerSys {
     if (a[3] !== 0 || a[4] !== 0 || this.sendTimeout !== NEVER || this.recvTimeout !== NEVER) return NO_DIRECT;
     if (label >>> 0 !== label || len >>> 0 !== len || len > MR_COUNT) return NO_DIRECT;
     const mr = this.utcb.mr;
-    if (firstNonWord(mr, len) >= 0) return NO_DIRECT;
+    if (firstNonWord(mr, len) >= 0 || !this.windows(false)) return NO_DIRECT;
     const w = link.i32;
     if (Atomics.load(w, H_GONE) !== 0) {
       links.delete(slot);
@@ -623,20 +767,25 @@ export class WorkerSys {
     const st = w[S_STATUS]!;
     this.progress();
     if (st === REFUSED) return NO_DIRECT; // the cap went: the kernel answers for the slot now
+    if (st === ADOPTED) return this.awaitAdopted(slot);
     if (st === Status.Ok) {
-      const u = this.utcb;
       const n = w[S_LEN]!;
-      u.label = w[S_LABEL]! >>> 0;
-      u.length = n;
       for (let i = 0; i < n; i++) mr[i] = w[S_MR + i]! >>> 0;
-      u.badge = 0;
-      u.capCount = 0;
-      u.itemCount = 0;
-      u.unwrapped = 0;
-      u.truncated = 0;
-      u.mapped = 0;
+      wordsReceived(this.utcb, w[S_LABEL]! >>> 0, n, 0);
     }
     return st;
+  }
+
+  /**
+   * The server handed this call to the kernel (ADOPTED): this thread's kernel thread
+   * waits there for the reply; collect it as a call's response.
+   */
+  private awaitAdopted(slot: number): number {
+    const regs = this.regs;
+    regs[Q.op] = RingOp.AwaitAdopted;
+    regs[Q.a0] = slot;
+    this.exchange();
+    return this.readIpcResponse();
   }
 
   /**
@@ -657,20 +806,24 @@ export class WorkerSys {
     }
   }
 
-  /** Answer the direct caller with words: Ok, or InvalidArgument (the caller still waits). */
+  /**
+   * Answer the direct caller with words: Ok, or InvalidArgument (the caller still waits).
+   * An answer with caps or items hands the call to the kernel (adopt) and returns
+   * NO_DIRECT: the kernel takes the reply as for any caller.
+   */
   private answerDirect(label: number, length: number, caps: number, items: number): number {
     const l = this.directCaller!;
     const u = this.utcb;
+    if (caps !== 0 || items !== 0) return this.adopt() ? NO_DIRECT : Status.Ok;
     let bad: string | null = null;
-    if (caps !== 0 || items !== 0) bad = 'caps';
-    else if (label >>> 0 !== label) bad = 'label';
+    if (label >>> 0 !== label) bad = 'label';
     else if (length >>> 0 !== length) bad = 'length';
     const len = length > MR_COUNT ? MR_COUNT : length;
     const nonWord = bad === null ? firstNonWord(u.mr, len) : -1;
     if (nonWord >= 0) bad = `mr[${nonWord}]`;
     if (bad !== null) {
       const st = Status.InvalidArgument;
-      u.error = { status: st, argument: bad, message: bad === 'caps' ? 'a direct call (serveDirect) is answered with words only' : `${bad} is not a word` };
+      u.error = { status: st, argument: bad, message: `${bad} is not a word` };
       return st;
     }
     const w = l.i32;
@@ -712,20 +865,9 @@ export class WorkerSys {
       return false;
     }
     if (!isOpen(sv)) openAll(sv);
-    const tag = sv.epoch & EPOCH_BITS;
     let until = -1;
     for (let round = 0; ; round++) {
-      for (let j = 0; j < n; j++) {
-        const i = sv.rr + j < n ? sv.rr + j : sv.rr + j - n;
-        const l = list[i]!;
-        const req = Atomics.load(l.i32, C_REQ);
-        if (req === l.seen) continue;
-        l.seen = req;
-        if ((req & EPOCH_BITS) === tag && this.takeLink(sv, l, req)) {
-          sv.rr = i + 1 < n ? i + 1 : 0;
-          return true;
-        }
-      }
+      if (this.scan(sv)) return true;
       if (Atomics.load(srv, S_FLAG) !== ServeFlag.None || spinNs === 0) break;
       if ((round & 15) === 15) {
         const now = performance.now();
@@ -734,10 +876,38 @@ export class WorkerSys {
         this.progress(); // looking at its links for callers: not hung
       }
     }
-    // Close every link before sleeping in the kernel; requests that came meanwhile are served first.
-    closeLinks(sv);
+    return this.closeDirect(sv);
+  }
+
+  /** One look at every open link, round robin: true when a request was taken into the UTCB. */
+  private scan(sv: Serving): boolean {
+    const list = sv.list;
+    const n = list.length;
+    const tag = sv.epoch & EPOCH_BITS;
+    for (let j = 0; j < n; j++) {
+      const i = sv.rr + j < n ? sv.rr + j : sv.rr + j - n;
+      const l = list[i]!;
+      const req = Atomics.load(l.i32, C_REQ);
+      if (req === l.seen) continue;
+      l.seen = req;
+      if ((req & EPOCH_BITS) === tag && this.takeLink(sv, l, req)) {
+        sv.rr = i + 1 < n ? i + 1 : 0;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Close every link before sleeping in the kernel: true when a request that came
+   * meanwhile was taken (it is served first); false to receive through the kernel.
+   */
+  private closeDirect(sv: Serving): boolean {
+    const srv = sv.srv;
+    const list = sv.list;
+    if (isOpen(sv)) closeLinks(sv);
     sv.closedAt = performance.now();
-    for (let i = 0; i < n; i++) if (list[i]!.accepted !== NONE && this.takeAccepted(sv, list[i]!)) return true;
+    for (let i = 0; i < list.length; i++) if (list[i]!.accepted !== NONE && this.takeAccepted(sv, list[i]!)) return true;
     if (Atomics.load(srv, S_FLAG) === ServeFlag.Stop) this.stopServing();
     else Atomics.compareExchange(srv, S_FLAG, ServeFlag.Kernel, ServeFlag.None);
     return false;
@@ -780,14 +950,7 @@ export class WorkerSys {
       this.answer(l, req, REFUSED);
       return false;
     }
-    u.label = label;
-    u.length = len;
-    u.badge = l.badge;
-    u.capCount = 0;
-    u.itemCount = 0;
-    u.unwrapped = 0;
-    u.truncated = 0;
-    u.mapped = 0;
+    wordsReceived(u, label, len, l.badge);
     this.directCaller = l;
     this.directSeq = req;
     this.progress();
@@ -803,12 +966,31 @@ export class WorkerSys {
   // ---------------------------------------------------------------- invocations
 
   saveCaller(slot: number): number {
-    if (this.directCaller !== null) {
-      const st = Status.IllegalOperation;
-      this.utcb.error = { status: st, argument: 'caller', slot, message: 'a direct call (serveDirect) is answered by reply or replyRecv, not saved' };
+    // A direct caller is handed to the kernel first: saved there like any other.
+    if (this.directCaller !== null && !this.adopt()) {
+      const st = Status.FailedLookup;
+      this.utcb.error = { status: st, argument: 'caller', slot, message: 'the direct caller went before it could be saved' };
       return st;
     }
-    return this.invoke(RingOp.SaveCaller, slot);
+    const st = this.invoke(RingOp.SaveCaller, slot);
+    if (st === Status.Ok) this.worker.savedReplies.add(slot);
+    return st;
+  }
+
+  /**
+   * Hand the direct caller to the kernel (direct.ts, adopt): the kernel makes the
+   * client's thread wait there for a reply, as if its call had come through the kernel,
+   * and this thread holds the implicit reply cap for it; then the link tells the client
+   * to collect its answer from the kernel. True when it did; false when the kernel could
+   * not (the link or the client went): the call is answered Aborted (receive phase).
+   */
+  private adopt(): boolean {
+    const l = this.directCaller!;
+    const req = this.directSeq;
+    this.directCaller = null;
+    const st = this.invoke(RingOp.AdoptDirect, l.id, l.index, req);
+    this.answer(l, req, st === Status.Ok ? ADOPTED : Status.Aborted | RECV_PHASE);
+    return st === Status.Ok;
   }
   get hasCaller(): boolean {
     return this.caller || this.directCaller !== null;
@@ -829,9 +1011,11 @@ export class WorkerSys {
     return this.invoke(RingOp.Mint, src, dst, Rights.All, 0);
   }
   move(src: number, dst: number): number {
+    this.worker.savedReplies.delete(src);
     return this.invoke(RingOp.Move, src, dst);
   }
   delete(slot: number): number {
+    this.worker.savedReplies.delete(slot);
     return this.invoke(RingOp.Delete, slot);
   }
   revoke(slot: number): number {
@@ -865,8 +1049,6 @@ export class WorkerSys {
    * it). Its body runs in this worker; the kernel gets a proxy thread and a new ring.
    */
   createThread(factory: number, task: number, dst: number, body: BodyFn, params: ThreadParams = {}): number {
-    // Direct serving needs the worker's one thread spinning in its receive: it ends here.
-    if (this.worker.serving !== null) this.stopServing();
     this.withString(params.name ?? '');
     const st = this.invoke(RingOp.CreateThread, factory, task, dst, params.priority ?? -1);
     if (st !== 0) return st;
@@ -1012,6 +1194,8 @@ export type BodyFn = (sys: WorkerSys) => Generator<unknown, unknown, number> | C
 const READY = 0;
 const BLOCKED = 1;
 const AWAITING = 2;
+/** The serving thread waits in its receive with its links open (PARK_DIRECT). */
+const PARKED = 3;
 
 /** One thread of the task in this worker. */
 interface WThread {
@@ -1049,6 +1233,13 @@ export class IsolatedWorker {
   readonly clientLinks = new Map<number, ClientLink>();
   /** The endpoint its thread serves directly, or null. */
   serving: Serving | null = null;
+  /**
+   * Slots where this task's threads saved a caller (saveCaller) and have not sent, moved
+   * or deleted it since: a send there never blocks (WorkerSys.leaveLinks).
+   */
+  readonly savedReplies = new Set<number>();
+  /** The serving thread, parked in its receive with its links open, or null. */
+  private parked: WThread | null = null;
 
   constructor(private readonly init: WorkerInit) {
     this.memory = new WorkerMemory(init.mapWords, () => this.drainPort());
@@ -1106,7 +1297,7 @@ export class IsolatedWorker {
       case 'serve': {
         const srv = new Int32Array(msg.srv);
         const spin = this.init.spinNs;
-        this.serving = { slot: msg.slot, srv, list: [], gen: Atomics.load(srv, S_GEN), rr: 0, spinNs: spin, minSpinNs: spin, maxSpinNs: spin, closedAt: -1, epoch: 0 };
+        this.serving = { slot: msg.slot, owner: null, parkedAt: 0, srv, list: [], gen: Atomics.load(srv, S_GEN), rr: 0, spinNs: spin, minSpinNs: spin, maxSpinNs: spin, closedAt: -1, epoch: 0 };
         break;
       }
       case 'link': {
@@ -1116,7 +1307,7 @@ export class IsolatedWorker {
         // The request word as it stands is not a request (the client posts only on an open
         // link): read it first, then open the link if the others are open. (Read after
         // opening, a request posted in between would count as seen and never be taken.)
-        sv.list.push({ index: msg.index, i32, badge: msg.badge, seen: Atomics.load(i32, C_REQ), accepted: NONE });
+        sv.list.push({ index: msg.index, id: msg.id, i32, badge: msg.badge, seen: Atomics.load(i32, C_REQ), accepted: NONE });
         if (isOpen(sv)) Atomics.store(i32, S_OPEN, sv.epoch);
         break;
       }
@@ -1169,26 +1360,31 @@ export class IsolatedWorker {
         }
         if (tok === SYSCALL) {
           const single = this.threads.length === 1;
-          if (single || t.sys.hasCaller) {
+          const sv = this.serving;
+          if (single || t.sys.hasCaller || (sv !== null && sv.owner === t.sys)) {
             // A link may carry it (direct.ts): no kernel, no main thread.
             const st = t.sys.direct(single);
+            if (st === PARK_DIRECT) {
+              t.state = PARKED;
+              this.parked = t;
+              return true;
+            }
             if (st !== NO_DIRECT) {
               t.status = st;
               continue;
             }
           }
-          t.sys.write();
-          if (single) {
-            // One thread: rendezvous at once, synchronously (the fastest hand-off).
-            t.sys.post();
-            this.waitOne(t.sys);
-            t.status = t.sys.take();
-            continue;
+          t.sys.leaveLinks();
+          if (!single) {
+            this.toKernel(t);
+            return true;
           }
+          // One thread: rendezvous at once, synchronously (the fastest hand-off).
+          t.sys.write();
           t.sys.post();
-          t.sys.waitTaken();
-          t.state = BLOCKED;
-          return true;
+          this.waitOne(t.sys);
+          t.status = t.sys.take();
+          continue;
         }
         if (tok === AWAIT) {
           const sys = t.sys;
@@ -1212,6 +1408,60 @@ export class IsolatedWorker {
       }
     } finally {
       this.current = null;
+    }
+  }
+
+  /**
+   * @internal Another thread of this task wakes the serving thread parked in its receive
+   * (a bucket's manager kicking an idle worker toward queued work): the receive answers
+   * Ok with `label`, badge 0 and no words, as a kick message through the kernel would.
+   * False when no thread is parked (it waits in the kernel, or is busy).
+   */
+  kickDirect(label: number): boolean {
+    const p = this.parked;
+    if (p === null) return false;
+    this.parked = null;
+    p.sys.kicked(label);
+    p.status = Status.Ok;
+    p.state = READY;
+    this.poke();
+    return true;
+  }
+
+  /** Post `t`'s syscall to the kernel; it runs again when the answer comes. */
+  private toKernel(t: WThread): void {
+    t.sys.write();
+    t.sys.post();
+    t.sys.waitTaken();
+    t.state = BLOCKED;
+  }
+
+  /** Look at the parked serving thread's links (`end`: its look is over). */
+  private lookParked(t: WThread, end: boolean): void {
+    const st = t.sys.pollDirect(end);
+    if (st === PARK_DIRECT) return;
+    this.parked = null;
+    if (st === NO_DIRECT) {
+      t.sys.spendTimeout();
+      this.toKernel(t);
+    } else {
+      t.status = st;
+      t.state = READY;
+    }
+  }
+
+  /** Nothing else can run: look at the parked thread's links until its look ends or another thread's answer comes. */
+  private spinParked(t: WThread, seen: number): void {
+    const bell = this.bell;
+    const until = t.sys.parkedUntil;
+    for (let round = 0; ; round++) {
+      if (Atomics.load(bell, 0) !== seen) return;
+      this.lookParked(t, false);
+      if (t.state !== PARKED) return;
+      if ((round & 15) === 15 && performance.now() > until) {
+        this.lookParked(t, true);
+        return;
+      }
     }
   }
 
@@ -1257,13 +1507,17 @@ export class IsolatedWorker {
         if (t.state === BLOCKED && t.sys.answered) {
           t.status = t.sys.take();
           t.state = READY;
-        }
+        } else if (t.state === PARKED) this.lookParked(t, false);
         if (t.state === READY) {
           progressed = true;
           this.step(t);
         }
       }
       if (progressed || this.threads.length === 0) continue;
+      if (this.parked !== null) {
+        this.spinParked(this.parked, seen);
+        continue;
+      }
       // Nothing can run: wait for a response (the doorbell) or a promise of a body.
       if (this.spinBell(seen)) continue;
       const awaiting = this.threads.some((t) => t.state === AWAITING);

@@ -22,9 +22,9 @@ afterEach(async () => {
 });
 
 /** Start the isolated counter server; resolves with the slot in `home` of a cap to its counter. */
-async function counterServer(k: Kernel, home: Task, sessions = false): Promise<{ srv: IsolatedTask; cap: number }> {
+async function counterServer(k: Kernel, home: Task, sessions = false, directSpinNs?: number): Promise<{ srv: IsolatedTask; cap: number }> {
   const boot = k.createEndpoint(home);
-  const srv = isolated(k, 'srv', 'counterServer', { boot: 3, sessions }, { quota: 1000, memQuota: sessions ? 1 << 20 : 0 });
+  const srv = isolated(k, 'srv', 'counterServer', { boot: 3, sessions, directSpinNs }, { quota: 1000, memQuota: sessions ? 1 << 20 : 0 });
   k.grant(home, boot, srv.task, { slot: 3 });
   const cap = await k.exec(home, function* (sys) {
     const slot = sys.allocSlot();
@@ -79,6 +79,48 @@ describe('a Bucket in an isolated task', () => {
       return sys.utcb.itemsIn[0] as string;
     });
     expect(JSON.parse(text)).toEqual({ x: 100, shout: 'HÉLLO', fail: 'EINVAL' });
+  });
+
+  it('isolated clients call it worker to worker (direct calls); a deferred answer and a call that never ends hold up nobody', async () => {
+    const k = new Kernel();
+    const home = k.createTask('home');
+    // The serving worker's receive looks at its links for up to 3 s, so that the calls
+    // below take their links however loaded the machine is (as in direct.test.ts).
+    const { cap } = await counterServer(k, home, false, 3e9);
+    const report = k.createEndpoint(home);
+    const start = (name: string, exp: string, arg: Record<string, unknown>): IsolatedTask => {
+      const it = isolated(k, name, exp, { cap: 3, report: 4, ...arg });
+      k.grant(home, cap, it.task, { slot: 3 });
+      k.grant(home, report, it.task, { slot: 4 });
+      return it;
+    };
+    const results = (count: number): Promise<string[]> =>
+      k.exec(home, function* (sys) {
+        const out: string[] = [];
+        while (out.length < count) {
+          yield sys.recv(report);
+          out.push(sys.utcb.itemsIn[0] as string);
+        }
+        return out;
+      });
+    // One caller's call never ends (its answer never comes: the server saved its caller)...
+    const hanger = start('hanger', 'hangClient', {});
+    const blocked = (t: Thread): boolean => t.state === ThreadState.BlockedReply;
+    await until('the hang call in flight', () => blocked(hanger.thread));
+    // ...while two others make 3000 calls each, then a deferred one and a string one.
+    const msgs = k.nMsgs;
+    start('c1', 'incLoop', { n: 3000 });
+    start('c2', 'incLoop', { n: 3000 });
+    const got = (await results(2)).map((t) => JSON.parse(t) as unknown);
+    expect(got).toEqual([
+      { x: 3000, later: 42, shout: 'DIRECT' },
+      { x: 3000, later: 42, shout: 'DIRECT' },
+    ]);
+    // Most calls never crossed the kernel's IPC: each client's first went through it and
+    // gave it a link; the rest went worker to worker (the server's look at its links
+    // sometimes ends, and a call then goes through the kernel once).
+    expect(k.nMsgs - msgs).toBeLessThan(1500);
+    expect(blocked(hanger.thread)).toBe(true);
   });
 
   it('its worker dying gives its clients EPIPE; the rest keep running', async () => {

@@ -184,12 +184,22 @@ describe('direct calls between isolated tasks', () => {
     expect(await phase(r)).toMatchObject({ good: 10 });
   });
 
-  it('a direct call cannot be saved or answered with items: IllegalOperation, InvalidArgument, and the caller still gets words', async () => {
+  it('a direct call the server saves, or answers with an item or a cap, is handed to the kernel and answered there', async () => {
     const r = await rig();
-    client(r, [{ label: Ask.Echo, count: 50 }, { label: Ask.Misuse, count: 1 }]);
-    expect(await phase(r)).toMatchObject({ good: 50 });
+    client(r, [
+      { label: Ask.Save, count: 50 },
+      { label: Ask.Item, count: 50 },
+      { label: Ask.Cap, count: 50, recvSlot: 60 },
+      { label: Ask.Echo, count: 50 },
+    ]);
+    // Saved (saveCaller Ok, no implicit caller left), then answered through the saved cap.
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 50, words: [50, Status.Ok, 0] });
     await go(r);
-    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], words: [Status.IllegalOperation, Status.InvalidArgument, 1] });
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 50, items: 50 });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 50, caps: 50 });
+    await go(r);
+    expect(await phase(r)).toMatchObject({ statuses: [Status.Ok], good: 50, badge: 9 });
   });
 
   it('a sender queued in the kernel is served while an isolated client calls directly', async () => {
