@@ -244,6 +244,9 @@ export class Dataspace extends KObject {
   }
 }
 
+/** Rights that let a view read: Read, or Write (a writable mapping is readable too). */
+const READABLE = Rights.Read | Rights.Write;
+
 /** One range of a dataspace placed in one task's address space. */
 export class Mapping {
   live = true;
@@ -254,6 +257,12 @@ export class Mapping {
   /** In an isolated task's space: index of the mapping's live word (-1: none), and its value while live. */
   word = -1;
   gen = 0;
+  /**
+   * How far a read (readLimit) or a write (writeLimit) may reach: the length while the
+   * mapping is live and has the right, else -1. A view's check is one compare with it.
+   */
+  readLimit: number;
+  writeLimit: number;
 
   constructor(
     readonly ds: Dataspace,
@@ -265,7 +274,10 @@ export class Mapping {
     readonly rights: number,
     /** The cap a root mapping was made through; null for a mapping that came by IPC. */
     readonly cap: Cap | null,
-  ) {}
+  ) {
+    this.readLimit = (rights & READABLE) !== 0 ? length : -1;
+    this.writeLimit = (rights & Rights.Write) !== 0 ? length : -1;
+  }
 
   get end(): number {
     return this.vaddr + this.length;
@@ -365,6 +377,8 @@ export function attach(m: Mapping, parent: Mapping | null): void {
 /** Take one mapping out of its space and the tree (its children must be gone). */
 function detach(m: Mapping): void {
   m.live = false;
+  m.readLimit = -1;
+  m.writeLimit = -1;
   if (m.word >= 0) m.space.hook?.detached(m);
   m.space.remove(m);
   m.ds.mappings--;
@@ -426,7 +440,17 @@ export function memEvent(k: Kernel, op: MemEvent['op'], m: Mapping, fromTask: nu
   });
 }
 
-const READABLE = Rights.Read | Rights.Write;
+/** Words in an Int32Array are in the platform's byte order; a dataspace's are little-endian. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * @internal The little-endian unsigned word at byte `a` of `u8` (`i32` over the same
+ * buffer from byte 0): one word load when aligned on a little-endian platform, else bytes.
+ */
+export function wordAt(u8: Uint8Array, i32: Int32Array, a: number): number {
+  if (LITTLE_ENDIAN && (a & 3) === 0) return i32[a >> 2]! >>> 0;
+  return (u8[a]! | (u8[a + 1]! << 8) | (u8[a + 2]! << 16) | (u8[a + 3]! << 24)) >>> 0;
+}
 
 /**
  * A task's access to one mapping: byte, word and bulk reads and writes, each checked
@@ -464,7 +488,7 @@ export class MemView {
   private at(off: number, n: number, write: boolean): number {
     const m = this.m;
     // The common case in one test; everything unusual goes to fault().
-    if (m.live && off >= 0 && off + n <= m.length && (m.rights & (write ? Rights.Write : READABLE)) !== 0 && Number.isInteger(off)) {
+    if (off >= 0 && off + n <= (write ? m.writeLimit : m.readLimit) && Number.isInteger(off)) {
       const ds = m.ds;
       if (ds.u8.length !== ds.size) ds.heal();
       return m.offset + off;
@@ -491,8 +515,8 @@ export class MemView {
   }
   getUint32(off: number): number {
     const a = this.at(off, 4, false);
-    const b = this.m.ds.u8;
-    return (b[a]! | (b[a + 1]! << 8) | (b[a + 2]! << 16) | (b[a + 3]! << 24)) >>> 0;
+    const ds = this.m.ds;
+    return wordAt(ds.u8, ds.i32, a);
   }
   setUint32(off: number, v: number): void {
     const a = this.at(off, 4, true);

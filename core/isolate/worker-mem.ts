@@ -7,7 +7,7 @@
 // as in-process. raw() gives an unchecked array over the shared memory, which nothing
 // can take back (docs/dataspaces.md): the checked view is the default.
 
-import { PageFault, type MemAccess } from '../dataspace.ts';
+import { PageFault, wordAt, type MemAccess } from '../dataspace.ts';
 import { Rights } from '../rights.ts';
 import type { MapWire } from './ring.ts';
 
@@ -135,9 +135,7 @@ export class WorkerMemView implements MemAccess {
     this.u8[this.at(off, 1, true)] = v;
   }
   getUint32(off: number): number {
-    const a = this.at(off, 4, false);
-    const b = this.u8;
-    return (b[a]! | (b[a + 1]! << 8) | (b[a + 2]! << 16) | (b[a + 3]! << 24)) >>> 0;
+    return wordAt(this.u8, this.i32, this.at(off, 4, false));
   }
   setUint32(off: number, v: number): void {
     const a = this.at(off, 4, true);
