@@ -153,6 +153,11 @@ function firstNonWord(mr: ArrayLike<number>, n: number): number {
   return -1;
 }
 
+/** A receive buffer as the kernel's request carries it: its length, -1 for none. */
+function bufferWindow(b: Uint8Array | null | undefined): number {
+  return b === null || b === undefined ? -1 : b.length;
+}
+
 function isOpen(sv: Serving): boolean {
   return (sv.epoch & 1) === 1;
 }
@@ -212,9 +217,8 @@ export class WorkerSys {
   /** The direct caller this thread took from a link and has not answered (direct.ts), and its request word. */
   private directCaller: ServerLink | null = null;
   private directSeq = 0;
-  /** The receive windows the kernel last got (windows). */
+  /** The receive windows the kernel last got (noteWindows). */
   private readonly sentWindows: number[] = [];
-  private readonly nowWindows: number[] = [];
 
   constructor(
     private readonly init: ThreadInit,
@@ -359,17 +363,14 @@ export class WorkerSys {
     regs[Q.itemWindow] = u.itemWindow;
     for (let i = 0; i < u.caps.length; i++) regs[Q.caps + i] = u.caps[i]!;
     for (let i = 0; i < u.recvSlots.length; i++) regs[Q.recvSlots + i] = u.recvSlots[i]!;
-    for (let i = 0; i < u.buffers.length; i++) {
-      const b = u.buffers[i];
-      regs[Q.bufLens + i] = b === null || b === undefined ? -1 : b.length;
-    }
+    for (let i = 0; i < u.buffers.length; i++) regs[Q.bufLens + i] = bufferWindow(u.buffers[i]);
     const n = length > 64 || length < 0 ? 0 : length;
     const mrs = this.ring.mrs;
     const mr = u.mr;
     for (let i = 0; i < n; i++) mrs[i] = mr[i]!;
     regs[Q.memBase] = u.memWindowBase;
     regs[Q.memSize] = u.memWindowSize;
-    this.windows(true);
+    this.noteWindows();
     const cnt = items > 0 && items <= u.items.length ? items : 0;
     let maps: (MapWire | null)[] | undefined;
     for (let i = 0; i < cnt; i++) {
@@ -385,28 +386,28 @@ export class WorkerSys {
   }
 
   /**
-   * Note (`note`) the receive windows the kernel gets with this request, or say whether
-   * they are still the ones it last got: a direct call needs them current, since the
-   * kernel delivers an answer it adopted (adopt) into them.
+   * The receive windows as the kernel got them with the last request (noteWindows): a
+   * direct call needs them unchanged since (windowsCurrent), as the kernel delivers an
+   * answer it adopted (adopt) into them.
    */
-  private windows(note: boolean): boolean {
+  private noteWindows(): void {
     const u = this.utcb;
-    const c = this.nowWindows;
-    let n = 0;
-    for (let i = 0; i < u.recvSlots.length; i++) c[n++] = u.recvSlots[i]!;
-    for (let i = 0; i < u.buffers.length; i++) {
-      const b = u.buffers[i];
-      c[n++] = b === null || b === undefined ? -1 : b.length;
-    }
-    c[n++] = u.itemWindow;
-    c[n++] = u.memWindowBase;
-    c[n++] = u.memWindowSize;
     const w = this.sentWindows;
-    for (let i = 0; i < n; i++) {
-      if (note) w[i] = c[i]!;
-      else if (w[i] !== c[i]) return false;
-    }
-    return true;
+    let n = 0;
+    for (let i = 0; i < u.recvSlots.length; i++) w[n++] = u.recvSlots[i]!;
+    for (let i = 0; i < u.buffers.length; i++) w[n++] = bufferWindow(u.buffers[i]);
+    w[n++] = u.itemWindow;
+    w[n++] = u.memWindowBase;
+    w[n] = u.memWindowSize;
+  }
+
+  private windowsCurrent(): boolean {
+    const u = this.utcb;
+    const w = this.sentWindows;
+    let n = 0;
+    for (let i = 0; i < u.recvSlots.length; i++) if (w[n++] !== u.recvSlots[i]) return false;
+    for (let i = 0; i < u.buffers.length; i++) if (w[n++] !== bufferWindow(u.buffers[i])) return false;
+    return w[n++] === u.itemWindow && w[n++] === u.memWindowBase && w[n] === u.memWindowSize;
   }
 
   /** @internal Hand the written request over. */
@@ -633,12 +634,15 @@ export class WorkerSys {
     if (op === Op.NBRecv || this.recvTimeout <= 0) return this.takeDirect(sv, 0) ? Status.Ok : NO_DIRECT;
     // Back from the kernel since the last look ended: was the look long enough?
     if (sv.closedAt >= 0) adaptSpin(sv);
-    sv.parkedAt = performance.now();
     if (single) {
+      // The clock only for a receive with a timeout to spend: a read costs 60-70 ns on the
+      // VM, on every call's path (takeDirect times its look from its own first read).
+      if (this.recvTimeout !== NEVER) sv.parkedAt = performance.now();
       if (this.takeDirect(sv, this.lookNs(sv))) return Status.Ok;
       this.spendTimeout(sv);
       return NO_DIRECT;
     }
+    sv.parkedAt = performance.now();
     // Several threads: one look, then wait with the links open while the worker runs the
     // others and looks at them in between (pollDirect); the thread's look ends in the kernel.
     const st = this.pollDirect();
@@ -725,7 +729,7 @@ export class WorkerSys {
     if (a[3] !== 0 || a[4] !== 0 || this.sendTimeout !== NEVER || this.recvTimeout !== NEVER) return NO_DIRECT;
     if (label >>> 0 !== label || len >>> 0 !== len || len > MR_COUNT) return NO_DIRECT;
     const mr = this.utcb.mr;
-    if (firstNonWord(mr, len) >= 0 || !this.windows(false)) return NO_DIRECT;
+    if (firstNonWord(mr, len) >= 0 || !this.windowsCurrent()) return NO_DIRECT;
     const w = link.i32;
     if (Atomics.load(w, H_GONE) !== 0) {
       links.delete(slot);
@@ -869,7 +873,7 @@ export class WorkerSys {
     for (let round = 0; ; round++) {
       if (this.scan(sv)) return true;
       if (Atomics.load(srv, S_FLAG) !== ServeFlag.None || spinNs === 0) break;
-      if ((round & 15) === 15) {
+      if ((round & 63) === 63) {
         const now = performance.now();
         if (until < 0) until = now + spinNs / 1e6;
         else if (now > until) break;
