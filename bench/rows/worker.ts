@@ -18,7 +18,7 @@ const BODIES = new URL('../worker-bodies.ts', import.meta.url);
 /** Plain-JS worker code for the raw floor: A times `n` round trips against B. */
 const PINGPONG = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { sab, role, n, spinNs } = workerData;
+const { sab, role, n, spinNs, warm } = workerData;
 const s = new Int32Array(sab);
 function waitFor(v) {
   if (Atomics.load(s, 0) === v) return;
@@ -32,11 +32,11 @@ function waitFor(v) {
 }
 function put(v) { Atomics.store(s, 0, v); Atomics.notify(s, 0); }
 if (role === 'b') {
-  for (let i = 0; i < n + 1000; i++) { waitFor(1); s[1] = s[1] + 1; put(2); }
+  for (let i = 0; i < n + warm; i++) { waitFor(1); s[1] = s[1] + 1; put(2); }
 } else {
   let t0 = 0;
-  for (let i = 0; i < n + 1000; i++) {
-    if (i === 1000) t0 = performance.now();
+  for (let i = 0; i < n + warm; i++) {
+    if (i === warm) t0 = performance.now();
     put(1); waitFor(2); Atomics.store(s, 0, 0);
   }
   parentPort.postMessage({ ms: performance.now() - t0, count: s[1] });
@@ -63,6 +63,16 @@ if (role === 'b') {
 }
 `;
 
+/**
+ * Round trips (pingpong) or calls (each client of pairsRun) before the timed ones. Every
+ * sample starts fresh workers, so this is the row's warm-up: enough for V8 to have
+ * compiled both sides' paths with its optimizing compiler (its background compiles
+ * otherwise run during the timed calls and, on two cores, take a core from one of the
+ * two spinning sides). The relayed row, at 50-160 us a call, warms with RELAY_WARM_CALLS.
+ */
+const WARM_CALLS = 50_000;
+const RELAY_WARM_CALLS = 2000;
+
 function once<T>(w: Worker): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     w.once('message', resolve);
@@ -73,11 +83,12 @@ function once<T>(w: Worker): Promise<T> {
 async function pingpong(n: number): Promise<number> {
   const sab = new SharedArrayBuffer(8);
   const spinNs = DEFAULT_WORKER_SPIN_NS;
-  const b = new Worker(PINGPONG, { eval: true, workerData: { sab, role: 'b', n, spinNs } });
-  const a = new Worker(PINGPONG, { eval: true, workerData: { sab, role: 'a', n, spinNs } });
+  const warm = WARM_CALLS;
+  const b = new Worker(PINGPONG, { eval: true, workerData: { sab, role: 'b', n, spinNs, warm } });
+  const a = new Worker(PINGPONG, { eval: true, workerData: { sab, role: 'a', n, spinNs, warm } });
   try {
     const r = await once<{ ms: number; count: number }>(a);
-    if (r.count !== n + 1000) throw new Error(`worker.sab.pingpong: ${r.count} answers, expected ${n + 1000}`);
+    if (r.count !== n + warm) throw new Error(`worker.sab.pingpong: ${r.count} answers, expected ${n + warm}`);
     return nsPer(r.ms, n);
   } finally {
     await Promise.all([a.terminate(), b.terminate()]);
@@ -152,7 +163,7 @@ async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'relay' | 'nu
       const cli = createIsolatedTask(k, `cli${p}`, {
         module: BODIES,
         export: 'caller',
-        arg: { ep: 3, report: 4, go: 5, warm: 2000, n: each, kind: kind === 'relay' ? 'kernel' : kind, spins: CHANNEL_SPINS },
+        arg: { ep: 3, report: 4, go: 5, warm: kind === 'relay' ? RELAY_WARM_CALLS : WARM_CALLS, n: each, kind: kind === 'relay' ? 'kernel' : kind, spins: CHANNEL_SPINS },
         ...(kind === 'channel' || kind === 'session' ? { quota: 100, memQuota: 1 << 20 } : {}),
       });
       live.push(cli);
