@@ -332,19 +332,19 @@ export const group: RowGroup = {
     {
       name: 'kernel.send.1k',
       what: 'one-way send of a 1 KiB byte item into the receive buffer of a waiting, higher-priority receiver, per message',
-      iterations: 300_000,
+      iterations: 600_000,
       run: sendItemLoop,
     },
     {
       name: 'mem.ring.1k',
       what: '1 KiB messages through a 64-slot libmem ring between two tasks, zero copy: built in place in the slot (tryReserve, the sequence word written through the producer\'s raw array, publish), checked in place through the consumer\'s read-only view; notifications for wake-ups, each side asking once per batch whether the other sleeps; consumer at a higher priority (as kernel.send.1k\'s receiver), per message',
-      iterations: 1_000_000,
+      iterations: 3_000_000,
       run: (n) => ringLoop(n, 'inplace'),
     },
     {
       name: 'mem.ring.1k.put',
       what: 'mem.ring.1k with the producer copying each message in from its own buffer (tryPut), read in place',
-      iterations: 1_000_000,
+      iterations: 1_500_000,
       run: (n) => ringLoop(n, 'put'),
     },
     {
