@@ -3,30 +3,50 @@
 // waits for a go signal, a libcap stub client, and the two ends of a libmem ring. Each
 // export is a body factory (`factory = true`) given the cap slots.
 
-import { NEVER, Status, type Sys } from '../core/index.ts';
+import { NEVER, Status, type Continuation, type Sys } from '../core/index.ts';
 import { Bucket, defineClass, defineInterface, isSession, openSession, RpcFailure, sessionStub, stub } from '../libcap/index.ts';
 import { acceptChannel, acceptRing, CHANNEL_OPEN, ChannelStatus, expectOffer, offerRing, openChannel, RingConsumer, RingProducer, RingStatus, type ChannelSlots } from '../libmem/index.ts';
 
 /** The interface of the null RPC rows. */
 export const NullBench = defineInterface('bench.null', { nop: { op: 1 } });
 
-type Factory<A> = ((a: A) => (sys: Sys) => Generator<unknown, unknown, number>) & { factory?: boolean };
+type Factory<A> = ((a: A) => (sys: Sys) => Generator<unknown, unknown, number> | Continuation) & { factory?: boolean };
 
 /**
  * Answer every call with its 4 words, MR0 incremented; with `direct`, serving the
  * endpoint directly (calls from isolated tasks skip the main thread: core/isolate/direct.ts).
+ * A continuation thread (as kernel.call.fast's), or with `gen` a generator.
  */
-export const server: Factory<{ ep: number; direct?: boolean }> = ({ ep, direct = false }) =>
-  function* (sys) {
-    if (direct && sys.serveDirect(ep) !== Status.Ok) throw new Error(`server: serveDirect answered ${sys.utcb.error?.message}`);
-    const mr = sys.utcb.mr;
-    let st = yield sys.recv(ep);
-    while (st === Status.Ok) {
-      mr[0] = mr[0]! + 1;
-      st = yield sys.replyRecv(ep, 0, 4);
-    }
-  };
+export const server: Factory<{ ep: number; direct?: boolean; gen?: boolean }> = ({ ep, direct = false, gen = false }) =>
+  gen
+    ? function* (sys) {
+        serveDirectly(sys, ep, direct);
+        const mr = sys.utcb.mr;
+        let st = yield sys.recv(ep);
+        while (st === Status.Ok) {
+          mr[0] = mr[0]! + 1;
+          st = yield sys.replyRecv(ep, 0, 4);
+        }
+      }
+    : (sys) => {
+        serveDirectly(sys, ep, direct);
+        const mr = sys.utcb.mr;
+        let started = false;
+        return (st) => {
+          if (!started) {
+            started = true;
+            return sys.recv(ep);
+          }
+          if (st !== Status.Ok) return null;
+          mr[0] = mr[0]! + 1;
+          return sys.replyRecv(ep, 0, 4);
+        };
+      };
 server.factory = true;
+
+function serveDirectly(sys: Sys, ep: number, direct: boolean): void {
+  if (direct && sys.serveDirect(ep) !== Status.Ok) throw new Error(`server: serveDirect answered ${sys.utcb.error?.message}`);
+}
 
 interface CallerArg {
   ep: number;
@@ -42,6 +62,8 @@ interface CallerArg {
   kind: 'kernel' | 'null' | 'session' | 'channel';
   /** Re-checks of the channel's rings before a side sleeps ('channel'). */
   spins?: number;
+  /** 'kernel' as a generator thread (else a continuation, as kernel.call.fast's). */
+  gen?: boolean;
 }
 
 /** Geometry of the channel rows' rings: a few slots of 16 bytes and the header. */
@@ -72,8 +94,64 @@ export const channelServer: Factory<{ ep: number; spins: number }> = ({ ep, spin
 channelServer.factory = true;
 
 /** Warm up, report ready (label 8), wait for go, make `n` calls, report the ms taken (label 9, a string item). */
-export const caller: Factory<CallerArg> = ({ ep, report, go, warm, n, kind, spins }) =>
-  function* (sys) {
+export const caller: Factory<CallerArg> = (arg) => (arg.kind === 'kernel' && arg.gen !== true ? (sys) => kernelCaller(sys, arg) : callerGen(arg));
+caller.factory = true;
+
+/** The caller's phases as a continuation: warm-up calls, ready sent, waiting for go, timed calls, report sent. */
+const Warm = 0;
+const Ready = 1;
+const Go = 2;
+const Timed = 3;
+const Reported = 4;
+
+/** `caller` for 4-word kernel calls, as a continuation thread (as kernel.call.fast's client). */
+function kernelCaller(sys: Sys, { ep, report, go, warm, n }: CallerArg): Continuation {
+  const u = sys.utcb;
+  const mr = u.mr;
+  let phase = Warm;
+  let left = warm;
+  let calling = false;
+  let x = 0;
+  let ok = 0;
+  let t0 = 0;
+  return (st) => {
+    if (calling) {
+      calling = false;
+      if (st === Status.Ok && mr[0] === x + 1) ok++;
+      x = mr[0]!;
+    }
+    if (phase === Ready) {
+      phase = Go;
+      return sys.wait(go);
+    }
+    if (phase === Go) {
+      phase = Timed;
+      left = n;
+      ok = 0;
+      t0 = performance.now();
+    }
+    if (phase === Reported) return null;
+    if (left > 0) {
+      left--;
+      mr[0] = x;
+      mr[1] = 1;
+      mr[2] = 2;
+      mr[3] = 3;
+      calling = true;
+      return sys.call(ep, 1, 4);
+    }
+    if (phase === Warm) {
+      phase = Ready;
+      return sys.send(report, 8, 0);
+    }
+    u.items[0] = JSON.stringify({ ok, ms: performance.now() - t0 });
+    phase = Reported;
+    return sys.send(report, 9, 0, 0, 1);
+  };
+}
+
+function callerGen({ ep, report, go, warm, n, kind, spins }: CallerArg): (sys: Sys) => Generator<unknown, unknown, number> {
+  return function* (sys) {
     const u = sys.utcb;
     let s = stub(NullBench, sys, ep);
     if (kind === 'session') {
@@ -122,7 +200,7 @@ export const caller: Factory<CallerArg> = ({ ep, report, go, warm, n, kind, spin
     u.items[0] = JSON.stringify({ ok, ms });
     yield sys.send(report, 9, 0, 0, 1);
   };
-caller.factory = true;
+}
 
 /**
  * The null RPC server: a Bucket started in this (isolated) task as in any other (serving

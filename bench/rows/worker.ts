@@ -122,7 +122,7 @@ const CHANNEL_SPINS = availableParallelism() >= 2 ? 20_000 : 0;
  * main thread for 'null'), `n` calls in all. The clients warm up, report ready, and are
  * released together; the figure is wall time over all calls (ns per RPC summed over clients).
  */
-async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'relay' | 'null' | 'session' | 'channel', row: string): Promise<number> {
+async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'kernel.gen' | 'relay' | 'null' | 'session' | 'channel', row: string): Promise<number> {
   const k = new Kernel();
   const home = k.createTask('home');
   const report = k.createEndpoint(home);
@@ -132,11 +132,12 @@ async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'relay' | 'nu
   try {
     for (let p = 0; p < pairs; p++) {
       let clientEp: { from: Task; slot: number };
-      if (kind === 'kernel' || kind === 'relay' || kind === 'channel') {
+      const gen = kind === 'kernel.gen';
+      if (kind === 'kernel' || gen || kind === 'relay' || kind === 'channel') {
         const ep = k.createEndpoint(home);
         const srv =
           kind !== 'channel'
-            ? createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'server', arg: { ep: 3, direct: kind === 'kernel' } })
+            ? createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'server', arg: { ep: 3, direct: kind !== 'relay', gen } })
             : createIsolatedTask(k, `srv${p}`, { module: BODIES, export: 'channelServer', arg: { ep: 3, spins: CHANNEL_SPINS }, quota: 100, memQuota: 1 << 20 });
         live.push(srv);
         k.grant(home, ep, srv.task, { slot: 3 });
@@ -163,7 +164,7 @@ async function pairsRun(n: number, pairs: number, kind: 'kernel' | 'relay' | 'nu
       const cli = createIsolatedTask(k, `cli${p}`, {
         module: BODIES,
         export: 'caller',
-        arg: { ep: 3, report: 4, go: 5, warm: kind === 'relay' ? RELAY_WARM_CALLS : WARM_CALLS, n: each, kind: kind === 'relay' ? 'kernel' : kind, spins: CHANNEL_SPINS },
+        arg: { ep: 3, report: 4, go: 5, warm: kind === 'relay' ? RELAY_WARM_CALLS : WARM_CALLS, n: each, kind: kind === 'relay' || gen ? 'kernel' : kind, gen, spins: CHANNEL_SPINS },
         ...(kind === 'channel' || kind === 'session' ? { quota: 100, memQuota: 1 << 20 } : {}),
       });
       live.push(cli);
@@ -239,11 +240,19 @@ export const group: RowGroup = {
     },
     {
       name: 'worker.call.kernel',
-      what: 'call + replyRecv, 4 words, client and server each an isolated task in its own worker, the server serving its endpoint directly (serveDirect: after a first call through the kernel the calls go worker to worker through a link)',
+      what: 'call + replyRecv, 4 words, continuation threads (as kernel.call.fast), client and server each an isolated task in its own worker, the server serving its endpoint directly (serveDirect: after a first call through the kernel the calls go worker to worker through a link)',
       iterations: 200_000,
       samples: 5,
       warmup: 1,
       run: (n) => pairsRun(n, 1, 'kernel', 'worker.call.kernel'),
+    },
+    {
+      name: 'worker.call.kernel.gen',
+      what: 'worker.call.kernel with generator threads on both sides (as kernel.call.fast.gen)',
+      iterations: 200_000,
+      samples: 5,
+      warmup: 1,
+      run: (n) => pairsRun(n, 1, 'kernel.gen', 'worker.call.kernel.gen'),
     },
     {
       name: 'worker.call.relay',
