@@ -496,6 +496,17 @@ export class MemView {
     throw this.fault(off, n, write);
   }
 
+  /**
+   * The check of a word read (getUint32, load32) without the heal: a buffer a raw holder
+   * detached reads as zeros through those two (a detached Int32Array reads undefined,
+   * made 0 by `>>> 0`), which is what healing it would give; the next write heals it.
+   */
+  private wordRead(off: number): number {
+    const m = this.m;
+    if (off >= 0 && off + 4 <= m.readLimit && Number.isInteger(off)) return m.offset + off;
+    throw this.fault(off, 4, false);
+  }
+
   private fault(off: number, n: number, write: boolean): PageFault {
     const m = this.m;
     const access = write ? 'write' : 'read';
@@ -514,7 +525,7 @@ export class MemView {
     this.m.ds.u8[a] = v;
   }
   getUint32(off: number): number {
-    const a = this.at(off, 4, false);
+    const a = this.wordRead(off);
     const ds = this.m.ds;
     return wordAt(ds.u8, ds.i32, a);
   }
@@ -533,7 +544,7 @@ export class MemView {
    * so what the peer wrote before its store32 is visible after this load sees it.
    */
   load32(off: number): number {
-    const a = this.at(off, 4, false);
+    const a = this.wordRead(off);
     if ((a & 3) !== 0) throw new RangeError('load32: offset not a multiple of 4');
     // Memory no other thread can see needs no atomic access (and a plain one is cheaper).
     const ds = this.m.ds;

@@ -505,11 +505,17 @@ describe('dataspaces: raw arrays (the escape hatch)', () => {
     expect(() => ro.raw()).toThrow(/rights/);
     const rw = k.map(a, ds);
     rw.setUint8(1, 7);
+    rw.setUint32(8, 0xdeadbeef);
     const raw = rw.raw();
     const stolen = structuredClone(raw.buffer as ArrayBuffer, { transfer: [raw.buffer as ArrayBuffer] });
     expect(new Uint8Array(stolen)[1]).toBe(7);
+    // The word reads (which skip the heal) see the zeros healing gives, before anything heals.
+    expect([ro.getUint32(8), ro.load32(8), ro.getUint32(1)]).toEqual([0, 0, 0]);
     expect(ro.getUint8(1)).toBe(0);
     expect(ro.length).toBe(P);
+    // The memory works again: a write lands and every accessor reads it.
+    rw.setUint32(8, 0x01020304);
+    expect([ro.getUint32(8), ro.load32(8), ro.getUint8(8)]).toEqual([0x01020304, 0x01020304, 4]);
   });
 });
 
