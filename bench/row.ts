@@ -49,6 +49,15 @@ export interface RowGroup {
   readonly targets?: readonly Target[];
 }
 
+/**
+ * The module `rel` (named with its .ts source) beside the module at `base`: .ts under a
+ * TypeScript loader, .js when `base` runs built (the package's hurdle-bench), so that
+ * isolated tasks load their bodies without tsx.
+ */
+export function moduleBeside(rel: string, base: string): URL {
+  return new URL(base.endsWith('.ts') ? rel : rel.replace(/\.ts$/, '.js'), base);
+}
+
 /** Nanoseconds per iteration of `ms` milliseconds spent on `iterations` iterations. */
 export function nsPer(ms: number, iterations: number): number {
   return (ms * 1e6) / iterations;

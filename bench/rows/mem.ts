@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Kernel, NEVER, Rights, Status, ThreadState, VirtualClock, type Sys } from '../../core/index.ts';
 import { createIsolatedTask, type IsolatedTask } from '../../core/isolate/index.ts';
 import { createRing, RingStatus } from '../../libmem/index.ts';
-import { nsPer, type RowGroup } from '../row.ts';
+import { moduleBeside, nsPer, type RowGroup } from '../row.ts';
 
 const KIB = 1024;
 
@@ -213,7 +213,7 @@ function sendItemLoop(n: number): number {
   return nsPer(ms, n);
 }
 
-const WORKER_BODIES = new URL('../worker-bodies.ts', import.meta.url);
+const WORKER_BODIES = moduleBeside('../worker-bodies.ts', import.meta.url);
 
 /**
  * Most re-checks of the ring a side in a worker makes before it announces a sleep (the

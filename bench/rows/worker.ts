@@ -11,9 +11,9 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Kernel, Status, ThreadState, type Task } from '../../core/index.ts';
 import { createIsolatedTask, DEFAULT_WORKER_SPIN_NS, type IsolatedTask } from '../../core/isolate/index.ts';
-import { nsPer, type RowGroup } from '../row.ts';
+import { moduleBeside, nsPer, type RowGroup } from '../row.ts';
 
-const BODIES = new URL('../worker-bodies.ts', import.meta.url);
+const BODIES = moduleBeside('../worker-bodies.ts', import.meta.url);
 
 /** Plain-JS worker code for the raw floor: A times `n` round trips against B. */
 const PINGPONG = `

@@ -220,6 +220,11 @@ describe('the npm package', () => {
     const mine = await run(bin('hurdle-bench'), ['--file', 'rows.mjs', '--samples', '1'], project);
     expect(mine.code).toBe(0);
     expect(mine.stdout).toMatch(/^consumer\.add +[\d.]+ +±[\d.]+ /m);
+    // A row of isolated tasks: their workers load the bench's thread bodies as compiled
+    // JavaScript, with no tsx in the project.
+    const worker = await run(bin('hurdle-bench'), ['--only', 'worker.call.kernel.gen', '--samples', '1'], project);
+    expect(worker.code).toBe(0);
+    expect(worker.stdout).toMatch(/^worker\.call\.kernel\.gen +[\d.]+ +±[\d.]+ /m);
   }, STEP_TIMEOUT_MS);
 
   it("type-checks a TypeScript consumer with tsc --init's settings against the shipped .d.ts", async () => {
