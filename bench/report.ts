@@ -167,7 +167,7 @@ export function jsonReport(machine: Machine, run: RunInfo, outcomes: readonly Ou
       if (!o.ok) return { name: o.name, error: o.error };
       const r = o.result;
       const value = r.unit === 'ns' ? { ns: r.median } : { bytes: r.median };
-      return { name: r.name, ...value, unit: r.unit, per: r.per, min: r.min, max: r.max, iterations: r.iterations, samples: r.samples };
+      return { name: r.name, ...value, unit: r.unit, per: r.per, min: r.min, max: r.max, iterations: r.iterations, samples: r.samples, processes: r.processes ?? 1 };
     }),
     targets: verdicts.map((v) => ({ target: v.label, measured: v.measured, measuredMin: v.measuredMin, pass: v.pass })),
   };

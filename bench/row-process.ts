@@ -9,6 +9,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Outcome } from './report.ts';
 import type { RowResult } from './sample.ts';
+import { summarize } from './stats.ts';
 
 /** A row's process is killed after this long. */
 export const ROW_TIMEOUT_MS = 120_000;
@@ -50,4 +51,28 @@ export function runRowProcess(name: string, opts: RowProcessOptions = {}): Promi
       else resolve({ ok: false, name, error: a.error });
     });
   });
+}
+
+/**
+ * Run one row in `processes` fresh processes, one after another, and pool their samples:
+ * the median then follows the speed most processes land on, where a row is bimodal per
+ * process (what V8 inlines differs between processes). The first failure is the answer.
+ */
+export async function runRowProcesses(name: string, processes: number, opts: RowProcessOptions = {}): Promise<Outcome> {
+  if (!(Number.isInteger(processes) && processes >= 1)) throw new RangeError('processes must be a positive integer');
+  const results: RowResult[] = [];
+  for (let i = 0; i < processes; i++) {
+    const o = await runRowProcess(name, opts);
+    if (!o.ok) return o;
+    results.push(o.result);
+  }
+  return { ok: true, result: poolResults(results) };
+}
+
+/** One result from several processes' results of the same row: their samples pooled and summarised again. */
+export function poolResults(results: readonly RowResult[]): RowResult {
+  if (results.length === 0) throw new RangeError('pooling needs at least one result');
+  if (results.length === 1) return results[0]!;
+  const samples = results.flatMap((r) => r.samples);
+  return { ...results[0]!, ...summarize(samples), samples, processes: results.length };
 }

@@ -5,12 +5,14 @@
 import { resolve } from 'node:path';
 import type { Outcome } from './report.ts';
 import type { BenchRow } from './row.ts';
-import { runRowProcess } from './row-process.ts';
+import { runRowProcesses } from './row-process.ts';
 import { loadBenchFile } from './user-file.ts';
 
 export interface RunBenchOptions {
   /** Samples per row (each row's own count, default 7, when absent). */
   readonly samples?: number;
+  /** Processes per row, one after another, their samples pooled (default 1; row-process.ts, runRowProcesses). */
+  readonly processes?: number;
   /** Run only the rows whose name starts with one of these. */
   readonly only?: readonly string[];
   /**
@@ -35,7 +37,7 @@ export async function runBench(file: string, opts: RunBenchOptions = {}): Promis
   const rows = (opts.rows ?? (await loadBenchFile(full))).filter((r) => prefixes.length === 0 || prefixes.some((p) => r.name.startsWith(p)));
   const out: Outcome[] = [];
   for (const r of rows) {
-    const o = await runRowProcess(r.name, { samples: opts.samples, file: full });
+    const o = await runRowProcesses(r.name, opts.processes ?? 1, { samples: opts.samples, file: full });
     opts.onRow?.(o);
     out.push(o);
   }

@@ -7,6 +7,7 @@
 //   npm run bench -- --json out.json   also write {"machine", "rows", "targets"} to a file
 //   npm run bench -- --list            list the rows and what each measures
 //   npm run bench -- --samples 3       fewer samples per row (quicker, noisier)
+//   npm run bench -- --processes 3     each row in 3 processes, their samples pooled
 //   npm run bench -- --help            this usage
 //
 // A row's process is this file again with `--child <row>`: a fresh V8 (no JIT state from
@@ -18,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchFileError, loadBenchFile } from './user-file.ts';
-import { runRowProcess, type ChildMessage } from './row-process.ts';
+import { runRowProcesses, type ChildMessage } from './row-process.ts';
 import type { BenchRow } from './row.ts';
 import { allRows, allTargets, loadGroups, selectRows } from './registry.ts';
 import {
@@ -36,13 +37,16 @@ import {
 import { sampleRow, type RowResult, type SampleOptions } from './sample.ts';
 
 
-const USAGE = `usage: hurdle-bench [--file ROWS] [--only PREFIX]... [--json FILE] [--samples N] [--list] [--help]
+const USAGE = `usage: hurdle-bench [--file ROWS] [--only PREFIX]... [--json FILE] [--samples N] [--processes N] [--list] [--help]
        (in the repository: npm run bench -- [options])
   --file ROWS     run the rows of your own file (export default defineBench([...]) from
                   'hurdle/bench') instead of hurdle's; a .ts file needs tsx to load
   --only PREFIX   run the rows whose name starts with PREFIX (repeatable), e.g. --only kernel.
   --json FILE     also write {"machine", "run", "rows", "targets"} to FILE
   --samples N     samples per row (fewer: quicker and noisier)
+  --processes N   run each row in N processes one after another and pool their samples
+                  (default 1); a row whose speed differs between processes then reports
+                  the speed most processes land on
   --list          list the rows and what each measures, run nothing
   --help          this text
 Each row runs in its own Node process; the exit status is 1 when a row failed.`;
@@ -50,11 +54,16 @@ Each row runs in its own Node process; the exit status is 1 when a row failed.`;
 /** A mistake in the command line: reported as one line, never a stack trace. */
 class UsageError extends Error {}
 
+/** A positive integer option's value (`fallback` when absent). */
+function positive(option: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${option} needs a positive integer, not ${value}`);
+  return n;
+}
+
 function sampleOptions(samples: string | undefined): SampleOptions {
-  if (samples === undefined) return {};
-  const n = Number(samples);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--samples needs a positive integer, not ${samples}`);
-  return { samples: n };
+  return samples === undefined ? {} : { samples: positive('samples', samples, 0) };
 }
 
 type Values = {
@@ -64,6 +73,7 @@ type Values = {
   json?: string | undefined;
   list?: boolean | undefined;
   samples?: string | undefined;
+  processes?: string | undefined;
   help?: boolean | undefined;
 };
 
@@ -78,6 +88,7 @@ function parseCommandLine(argv: string[]): Values {
         json: { type: 'string' },
         list: { type: 'boolean' },
         samples: { type: 'string' },
+        processes: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -114,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const opts = sampleOptions(values.samples);
+  const processes = positive('processes', values.processes, 1);
   if (values.child !== undefined) {
     await runChild(values.child, opts, values.file);
     return 0;
@@ -135,7 +147,8 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const machine = describeMachine();
-  console.error(`hurdle bench: ${rows.length} rows, each in its own process (${formatMachine(machine)})`);
+  const each = processes === 1 ? 'each in its own process' : `each in ${processes} processes of its own`;
+  console.error(`hurdle bench: ${rows.length} rows, ${each} (${formatMachine(machine)})`);
   const busy = busyWarning(machine);
   if (busy !== null) console.error(busy);
   const outcomes: Outcome[] = [];
@@ -148,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
       continue;
     }
     const t0 = performance.now();
-    const o = await runRowProcess(r.name, { samples: opts.samples, file });
+    const o = await runRowProcesses(r.name, processes, { samples: opts.samples, file });
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     console.error(`  ${r.name.padEnd(26)} ${o.ok ? 'done' : 'FAILED'} in ${secs} s`);
     if (!o.ok) console.error(o.error.replace(/^/gm, '    '));

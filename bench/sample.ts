@@ -29,6 +29,8 @@ export interface RowResult {
   readonly p75: number;
   readonly p99: number;
   readonly samples: readonly number[];
+  /** Processes the samples came from (pooled: row-process.ts); absent for one. */
+  readonly processes?: number;
 }
 
 export interface SampleOptions {

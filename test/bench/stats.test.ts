@@ -3,6 +3,8 @@
 // timing here).
 
 import { describe, expect, it } from 'vitest';
+import { poolResults } from '../../bench/row-process.ts';
+import type { RowResult } from '../../bench/sample.ts';
 import { median, quantile, summarize } from '../../bench/stats.ts';
 
 describe('bench statistics', () => {
@@ -37,5 +39,15 @@ describe('bench statistics', () => {
   it('one sample: every figure is that sample, the MAD 0', () => {
     expect(summarize([42])).toEqual({ median: 42, min: 42, max: 42, mad: 0, p75: 42, p99: 42 });
     expect(() => summarize([])).toThrow(RangeError);
+  });
+
+  it('pooling processes: the samples of all, summarised again, so the median follows the speed most processes land on', () => {
+    const one = (samples: number[]): RowResult => ({ name: 'r', unit: 'ns', per: 'op', iterations: 10, ...summarize(samples), samples });
+    const fast = one([30, 31, 32]);
+    const slow = one([58, 59, 60]);
+    const pooled = poolResults([fast, slow, one([31, 32, 33])]);
+    expect(pooled.samples).toEqual([30, 31, 32, 58, 59, 60, 31, 32, 33]);
+    expect([pooled.median, pooled.min, pooled.max, pooled.processes]).toEqual([32, 30, 60, 3]);
+    expect(poolResults([slow])).toBe(slow);
   });
 });

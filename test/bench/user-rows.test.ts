@@ -4,7 +4,7 @@
 // line on stderr, never a stack trace. No timing is asserted.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,21 @@ export default defineBench([
     expect(only.stdout).not.toMatch(/^mine\.add /m);
   }, 2 * PROCESS_TIMEOUT_MS);
 
+  it('--processes N runs each row in N processes and pools their samples', async () => {
+    const rows = file(
+      'pooled.ts',
+      `import { bench, defineBench } from ${JSON.stringify(INDEX)};
+export default defineBench([bench('mine.noop', () => () => 1, { iterations: 100, warmup: 0 })]);
+`,
+    );
+    const out = join(dir, 'pooled.json');
+    const r = await cli(['--file', rows, '--samples', '2', '--processes', '3', '--json', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('each in 3 processes of its own');
+    const row = (JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; samples: number[]; processes: number }[] }).rows[0]!;
+    expect([row.name, row.samples.length, row.processes]).toEqual(['mine.noop', 6, 3]);
+  }, 4 * PROCESS_TIMEOUT_MS);
+
   it('a row that throws is FAILED and the exit status 1', async () => {
     const rows = file('failing.ts', `import { bench, defineBench } from ${JSON.stringify(INDEX)};
 export default defineBench([bench('boom', () => () => { throw new Error('boom here'); })]);
@@ -105,7 +120,7 @@ export default defineBench([bench('boom', () => () => { throw new Error('boom he
     expect(help.stdout).toMatch(/^usage: hurdle-bench /);
     expect(help.stdout).toContain('--file ROWS');
     const notRows = file('not-rows.ts', 'export const x = 1;\n');
-    for (const args of [['--file', join(dir, 'missing.ts')], ['--file', notRows], ['--samples', 'many'], ['--frobnicate']]) {
+    for (const args of [['--file', join(dir, 'missing.ts')], ['--file', notRows], ['--samples', 'many'], ['--processes', '0'], ['--frobnicate']]) {
       const r = await cli(args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
