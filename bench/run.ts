@@ -54,16 +54,15 @@ Each row runs in its own Node process; the exit status is 1 when a row failed.`;
 /** A mistake in the command line: reported as one line, never a stack trace. */
 class UsageError extends Error {}
 
-/** A positive integer option's value (`fallback` when absent). */
-function positive(option: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+/** A positive integer option's value. */
+function positive(option: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${option} needs a positive integer, not ${value}`);
   return n;
 }
 
 function sampleOptions(samples: string | undefined): SampleOptions {
-  return samples === undefined ? {} : { samples: positive('samples', samples, 0) };
+  return samples === undefined ? {} : { samples: positive('samples', samples) };
 }
 
 type Values = {
@@ -125,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const opts = sampleOptions(values.samples);
-  const processes = positive('processes', values.processes, 1);
+  const processes = values.processes === undefined ? 1 : positive('processes', values.processes);
   if (values.child !== undefined) {
     await runChild(values.child, opts, values.file);
     return 0;
