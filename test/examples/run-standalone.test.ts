@@ -71,7 +71,7 @@ describe.concurrent('examples run standalone', () => {
   it('every example is covered here', () => {
     const all = readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts') && f !== 'is-main.ts');
     // two-nodes.ts runs as processes over nats-server in test/examples/two-nodes.test.ts.
-    expect(all.sort()).toEqual([...deterministic, 'benchmark-your-rpc.ts', 'direct-calls.ts', 'start.ts', 'trace-to-perfetto.ts', 'two-nodes.ts'].sort());
+    expect(all.sort()).toEqual([...deterministic, 'benchmark-your-rpc.ts', 'direct-calls.ts', 'shared-memory.ts', 'start.ts', 'trace-to-perfetto.ts', 'two-nodes.ts'].sort());
   });
 
   for (const name of deterministic) {
@@ -99,6 +99,14 @@ describe.concurrent('examples run standalone', () => {
     expect(proc.stdout).toContain('first call, through the kernel: Ok, answer 1, badge 7');
     expect(proc.stdout).toMatch(/^100000 calls, worker to worker: 100000 answered, [\d.]+ us a call, \d+ kernel switches in all$/m);
     expect(proc.stdout).toContain("after the kernel revoked the client's cap: InvalidCapability");
+  }, TEST_TIMEOUT_MS);
+
+  it('shared-memory.ts shares a ring with a consumer in a worker until the producer revokes its cap', async () => {
+    const proc = await run('shared-memory.ts');
+    expect(proc.stderr).toBe('');
+    expect(proc.code).toBe(0);
+    expect(proc.stdout).toMatch(/^1000 messages: 1024000 bytes arrived, 0 wrong; \d+ wake-ups through the kernel$/m);
+    expect(proc.stdout).toContain("the consumer's next look at the ring: PageFault (unmapped)");
   }, TEST_TIMEOUT_MS);
 
   it('trace-to-perfetto.ts prints the decoded lines and writes trace.json where it runs', async () => {

@@ -123,6 +123,8 @@ import { boot, defaultSystem, Kernel, VirtualClock, createFsClient, defineInterf
 import type { Sys, SysGen } from 'hurdle/core';
 import { connect, RpcFailure, Bucket } from 'hurdle/libcap';
 import { toChromeTrace, type ChromeTrace } from 'hurdle/tools/rpctrace';
+import { ringBytes, type RingGeometry } from 'hurdle/libmem';
+import type { IsolatedTask } from 'hurdle/isolate';
 
 function* holder(_sys: Sys): SysGen<void> {}
 export async function main(): Promise<string> {
@@ -143,7 +145,68 @@ export async function main(): Promise<string> {
   await kv.get({ key: 5 });
   const empty: ChromeTrace | null = null;
   void toChromeTrace;
-  return text + n + String(empty);
+  const g: RingGeometry = { slots: 4, slotSize: 64 };
+  const bytes: number = ringBytes(g);
+  const none: IsolatedTask | null = null;
+  return text + n + String(empty) + bytes + String(none);
+}
+`;
+
+/**
+ * Shared memory across protection domains from the package: a ring (hurdle/libmem) over
+ * a dataspace between a producer in the main thread and a consumer isolated in a worker
+ * (hurdle/isolate) that loads this very file for its body; then revocation.
+ */
+const SHARED = `
+import { isMainThread } from 'node:worker_threads';
+import { Kernel, NEVER, PageFault, statusName } from 'hurdle/core';
+import { createIsolatedTask } from 'hurdle/isolate';
+import { acceptRing, offerRing, RingConsumer, RingProducer, RingStatus } from 'hurdle/libmem';
+
+const G = { slots: 8, slotSize: 260 };
+export function* consumer(sys) {
+  const c = yield* acceptRing(sys, 3, { base: 0x40000000, size: 1 << 20 }, [10, 11]);
+  if (!(c instanceof RingConsumer)) throw new Error('acceptRing: ' + statusName(c));
+  const msg = new Uint8Array(256);
+  let sum = 0;
+  for (let i = 0; i < 500; i++) {
+    if ((yield* c.take(sys, msg)) !== RingStatus.Ok) break;
+    for (let j = 0; j < c.length; j++) sum += msg[j];
+  }
+  sys.utcb.mr[0] = sum;
+  yield sys.send(4, 1, 1);
+  yield sys.wait(5, NEVER);
+  try { c.tryPeek(); sys.utcb.mr[0] = 0; } catch (e) { sys.utcb.mr[0] = e instanceof PageFault ? 1 : 2; }
+  yield sys.send(4, 2, 1);
+}
+
+if (isMainThread) {
+  const k = new Kernel();
+  const home = k.createTask('home');
+  const [ep, report, go] = [k.createEndpoint(home), k.createEndpoint(home), k.createNotification(home)];
+  const producer = k.createTask('producer', { quota: 100, memQuota: 1 << 20 });
+  k.grant(home, ep, producer, { slot: 3 });
+  const cons = createIsolatedTask(k, 'consumer', { module: new URL(import.meta.url), export: 'consumer' });
+  k.grant(home, ep, cons.task, { slot: 3 });
+  k.grant(home, report, cons.task, { slot: 4 });
+  k.grant(home, go, cons.task, { slot: 5 });
+  const next = () => k.exec(home, function* (sys) { yield sys.recv(report); return sys.utcb.mr[0]; });
+  const sent = k.exec(producer, function* (sys) {
+    const p = yield* offerRing(sys, 3, G, { dataspace: 10, data: 11, space: 12 });
+    if (!(p instanceof RingProducer)) throw new Error('offerRing: ' + statusName(p));
+    const msg = new Uint8Array(256);
+    for (let i = 0; i < 500; i++) { msg.fill(i & 0xff); yield* p.put(sys, msg, NEVER); }
+  });
+  const sum = await next();
+  await sent;
+  let want = 0;
+  for (let i = 0; i < 500; i++) want += 256 * (i & 0xff);
+  console.log('ring through a worker: ' + (sum === want ? 'every byte' : sum + ' != ' + want));
+  await k.exec(producer, function* (sys) { sys.revoke(10); });
+  const after = next();
+  await k.exec(home, function* (sys) { yield sys.signal(go); });
+  console.log('after revoke: ' + ['no fault', 'PageFault', 'another error'][await after]);
+  await cons.kill();
 }
 `;
 
@@ -165,6 +228,7 @@ describe('the npm package', () => {
     writeFileSync(join(project, 'app.mjs'), APP);
     writeFileSync(join(project, 'typed.ts'), TYPED);
     writeFileSync(join(project, 'rows.mjs'), ROWS);
+    writeFileSync(join(project, 'shared.mjs'), SHARED);
     ok(await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], project), 'npm ci --offline');
   }, SETUP_TIMEOUT_MS);
 
@@ -173,7 +237,7 @@ describe('the npm package', () => {
   it('ships compiled JavaScript, .d.ts, the LICENSE and the docs, and no tests, sources or CI', () => {
     const files = packed!.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/core/index.js', 'dist/examples/start.js', 'docs/hurd-semantics.md']));
-    expect(files.filter((f) => /^(test|\.ci|node_modules|bench|core|libcap|servers|tools|examples)\//.test(f) || /(?<!\.d)\.ts$/.test(f))).toEqual([]);
+    expect(files.filter((f) => /^(test|\.ci|node_modules|bench|core|libcap|libmem|servers|tools|examples)\//.test(f) || /(?<!\.d)\.ts$/.test(f))).toEqual([]);
   }, STEP_TIMEOUT_MS);
 
   it('runs from plain node: boots the default system, reads through the fs client, serves its own interface', async () => {
@@ -188,6 +252,12 @@ describe('the npm package', () => {
       'status 0: Ok, fsServer: function',
       'shutdown clean: true',
     ]);
+  }, STEP_TIMEOUT_MS);
+
+  it('runs isolated tasks and shared memory from plain node: a ring between the main thread and a worker, then revocation', async () => {
+    const r = await run(process.execPath, ['shared.mjs'], project);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toEqual(['ring through a worker: every byte', 'after revoke: PageFault']);
   }, STEP_TIMEOUT_MS);
 
   it('needs no tsx at run time: nothing in dist imports it, and it is no dependency', () => {
