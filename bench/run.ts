@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // npm run bench (the package's `hurdle-bench`): runs every registered row (bench/rows/*.ts, see registry.ts) in its own
 // Node process, one after another, and prints the table, the targets and the machine.
+// `npm run bench` builds first (tsc, as `npm run build`) and runs the compiled harness,
+// the code the package ships; `npm run bench:source` (or `npx tsx bench/run.ts`) runs
+// the TypeScript sources through tsx, with no build, at the speed tsx's output runs.
 //
 //   npm run bench                      all rows
 //   npm run bench -- --only kernel.    rows whose name starts with a prefix (repeatable)
@@ -11,7 +14,7 @@
 //   npm run bench -- --help            this usage
 //
 // A row's process is this file again with `--child <row>`: a fresh V8 (no JIT state from
-// another row), the tsx loader inherited through execArgv, and --expose-gc for the memory
+// another row), the parent's execArgv (the tsx loader, when it has one), and --expose-gc for the memory
 // rows. It sends its RowResult back over the IPC channel. The exit code is 1 when a row
 // failed (threw, or its process died); a missed target is reported, not an error.
 
@@ -35,6 +38,15 @@ import {
   type RunInfo,
 } from './report.ts';
 import { sampleRow, type RowResult, type SampleOptions } from './sample.ts';
+
+/**
+ * What code the rows run: the compiled JavaScript (`npm run bench`, and the package's
+ * hurdle-bench), or the TypeScript sources through tsx (`npx tsx bench/run.ts`). The two
+ * differ in speed: esbuild's output is not tsc's, and tsx's loader detaches an
+ * ArrayBuffer as it starts (`node --trace-protector-invalidation`), after which V8 checks
+ * every typed-array access in the process for detachment (docs/dataspaces.md).
+ */
+const RUNS = import.meta.url.endsWith('.ts') ? 'running the TypeScript sources through tsx' : 'running the compiled JavaScript';
 
 
 const USAGE = `usage: hurdle-bench [--file ROWS] [--only PREFIX]... [--json FILE] [--samples N] [--processes N] [--list] [--help]
@@ -147,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
 
   const machine = describeMachine();
   const each = processes === 1 ? 'each in its own process' : `each in ${processes} processes of its own`;
-  console.error(`hurdle bench: ${rows.length} rows, ${each} (${formatMachine(machine)})`);
+  console.error(`hurdle bench: ${rows.length} rows, ${each}, ${RUNS} (${formatMachine(machine)})`);
   const busy = busyWarning(machine);
   if (busy !== null) console.error(busy);
   const outcomes: Outcome[] = [];
