@@ -3,8 +3,8 @@
 // a BenchFileError with one line saying what, for the CLI to print without a stack trace.
 
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchFile } from './define.ts';
 import type { BenchRow } from './row.ts';
 
@@ -21,7 +21,9 @@ export async function loadBenchFile(path: string): Promise<BenchRow[]> {
   } catch (e) {
     const code = (e as { code?: unknown } | null)?.code;
     if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(full)) {
-      throw new BenchFileError(`${path} is TypeScript: run hurdle-bench through tsx (npx tsx node_modules/hurdle/dist/bench/run.js --file ${path}) or compile it`);
+      // Only the compiled harness gets here (tsx loads TypeScript): name its run.js as found from here.
+      const harness = relative(process.cwd(), fileURLToPath(new URL('./run.js', import.meta.url)));
+      throw new BenchFileError(`${path} is TypeScript: run hurdle-bench through tsx (npx tsx ${harness} --file ${path}) or compile it`);
     }
     const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new BenchFileError(`cannot load ${path}: ${first}`);

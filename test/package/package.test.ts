@@ -290,6 +290,11 @@ describe('the npm package', () => {
     const mine = await run(bin('hurdle-bench'), ['--file', 'rows.mjs', '--samples', '1'], project);
     expect(mine.code).toBe(0);
     expect(mine.stdout).toMatch(/^consumer\.add +[\d.]+ +±[\d.]+ /m);
+    // A TypeScript rows file needs tsx: the message names the command, from where it runs.
+    writeFileSync(join(project, 'rows.ts'), ROWS);
+    const ts = await run(bin('hurdle-bench'), ['--file', 'rows.ts', '--samples', '1'], project);
+    expect(ts.code).not.toBe(0);
+    expect(ts.stderr).toContain('rows.ts is TypeScript: run hurdle-bench through tsx (npx tsx node_modules/hurdle/dist/bench/run.js --file rows.ts)');
     // A row of isolated tasks: their workers load the bench's thread bodies as compiled
     // JavaScript, with no tsx in the project.
     const worker = await run(bin('hurdle-bench'), ['--only', 'worker.call.kernel.gen', '--samples', '1'], project);
