@@ -50,7 +50,8 @@ const RUNS = import.meta.url.endsWith('.ts') ? 'running the TypeScript sources t
 
 
 const USAGE = `usage: hurdle-bench [--file ROWS] [--only PREFIX]... [--json FILE] [--samples N] [--processes N] [--list] [--help]
-       (in the repository: npm run bench -- [options])
+       (in the repository: npm run bench -- [options], which builds first and runs the
+        compiled harness; npm run bench:source -- [options] runs the sources through tsx)
   --file ROWS     run the rows of your own file (export default defineBench([...]) from
                   'hurdle/bench') instead of hurdle's; a .ts file needs tsx to load
   --only PREFIX   run the rows whose name starts with PREFIX (repeatable), e.g. --only kernel.
