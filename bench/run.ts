@@ -48,7 +48,6 @@ import { sampleRow, type RowResult, type SampleOptions } from './sample.ts';
  */
 const RUNS = import.meta.url.endsWith('.ts') ? 'running the TypeScript sources through tsx' : 'running the compiled JavaScript';
 
-
 const USAGE = `usage: hurdle-bench [--file ROWS] [--only PREFIX]... [--json FILE] [--samples N] [--processes N] [--list] [--help]
        (in the repository: npm run bench -- [options], which builds first and runs the
         compiled harness; npm run bench:source -- [options] runs the sources through tsx)
