@@ -58,8 +58,28 @@ export type ResolvedLimits = { readonly [K in BuiltinLimit]: number } & { readon
 /** The bucket's limits: the defaults with `given` laid over them (checked: integers >= 0). */
 export function resolveLimits(given: ClientLimits | undefined, where: string): ResolvedLimits {
   if (given !== undefined) checkLimits(given, where);
-  return Object.freeze({ ...DEFAULT_LIMITS, ...stripUndefined(given) }) as ResolvedLimits;
+  // Built with one literal, every built-in in the same order, so that every bucket's
+  // limits share one hidden class. A spread of the defaults gave the 10th and later
+  // buckets of a process a new class each, and the request path's read of a limit then
+  // deoptimised once per bucket and went megamorphic (libcap.rpc.null ran 30% slower).
+  const g = given ?? NO_LIMITS;
+  const d = DEFAULT_LIMITS;
+  const out: Record<string, number> = {
+    caps: g.caps ?? d.caps,
+    rpcs: g.rpcs ?? d.rpcs,
+    deferred: g.deferred ?? d.deferred,
+    kept: g.kept ?? d.kept,
+    watchers: g.watchers ?? d.watchers,
+    waiters: g.waiters ?? d.waiters,
+    bytes: g.bytes ?? d.bytes,
+    sessions: g.sessions ?? d.sessions,
+  } satisfies Record<BuiltinLimit, number>;
+  // A server's own kinds go after the built-ins.
+  for (const [k, v] of Object.entries(g)) if (v !== undefined && !Object.prototype.hasOwnProperty.call(d, k)) out[k] = v;
+  return Object.freeze(out) as ResolvedLimits;
 }
+
+const NO_LIMITS: ClientLimits = Object.freeze({});
 
 /** Check a (partial) set of limits: each a non-negative integer or Infinity. */
 export function checkLimits(given: ClientLimits, where: string): void {
@@ -74,12 +94,6 @@ export function checkLimits(given: ClientLimits, where: string): void {
 /** The errno reaching limit `kind` answers. */
 export function limitErrno(kind: LimitKind): LimitErrno {
   return (LIMIT_ERRNO as Record<string, LimitErrno>)[kind] ?? 'EAGAIN';
-}
-
-function stripUndefined(o: ClientLimits | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (o !== undefined) for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out;
 }
 
 /**

@@ -8,7 +8,12 @@ import { resolve } from 'node:path';
 import type { RowGroup } from '../row.ts';
 
 const [groupName, rowName, nArg] = process.argv.slice(2);
-const mod = (await import(pathToFileURL(resolve(import.meta.dirname, `../rows/${groupName}.ts`)).href)) as { group: RowGroup };
+// Compiled (dist/bench/probes/instructions.js) it loads the compiled rows; run through tsx, the sources.
+const ext = import.meta.url.endsWith('.js') ? 'js' : 'ts';
+const mod = (await import(pathToFileURL(resolve(import.meta.dirname, `../rows/${groupName}.${ext}`)).href)) as { group: RowGroup };
 const row = mod.group.rows.find((r) => r.name === rowName);
-if (row === undefined) throw new Error(`no row ${rowName} in bench/rows/${groupName}.ts`);
-await row.run(Number(nArg));
+if (row === undefined) throw new Error(`no row ${rowName} in bench/rows/${groupName}.${ext}`);
+// RUNS=k runs the row k times (each run builds its own kernel and servers, as the
+// harness's samples do): what only shows once a process has built many of them.
+const runs = Number(process.env.RUNS ?? 1);
+for (let i = 0; i < runs; i++) await row.run(Number(nArg));
