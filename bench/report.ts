@@ -4,6 +4,7 @@
 import { arch, cpus, loadavg, release, type as osType } from 'node:os';
 import type { Target } from './row.ts';
 import type { RowResult } from './sample.ts';
+import { median } from './stats.ts';
 
 /** Rows every ns/op figure is compared with, as table columns. */
 export const REFERENCE_ROWS = ['baseline.await', 'kernel.call.fast', 'libcap.rpc.null'] as const;
@@ -123,6 +124,55 @@ export function formatResults(outcomes: readonly Outcome[], cols: ResultColumns 
   return table(head, rows, align);
 }
 
+/** A row whose samples ran at different speeds on different CPUs: its median on each. */
+export interface CpuSplit {
+  readonly row: RowResult;
+  readonly byCpu: ReadonlyMap<number, number>;
+}
+
+/** How much faster one CPU's samples of a row must be before the report says so. */
+export const CPU_SPLIT = 1.2;
+
+/**
+ * Rows whose samples ran on CPUs of different speeds: for each, the median on each CPU
+ * that ran at least two of its samples, when the slowest is CPU_SPLIT times the fastest
+ * or more. A shared virtual machine's CPUs can differ for minutes at a time (a busy
+ * neighbour on one host core); a process mostly stays on one, so a row then looks
+ * bimodal between processes for a reason outside the code.
+ */
+export function cpuSplits(outcomes: readonly Outcome[]): CpuSplit[] {
+  const out: CpuSplit[] = [];
+  for (const o of outcomes) {
+    if (!o.ok || o.result.cpus === undefined) continue;
+    const r = o.result;
+    const groups = new Map<number, number[]>();
+    r.cpus!.forEach((cpu, i) => {
+      const g = groups.get(cpu);
+      if (g === undefined) groups.set(cpu, [r.samples[i]!]);
+      else g.push(r.samples[i]!);
+    });
+    const byCpu = new Map<number, number>();
+    for (const [cpu, xs] of [...groups].sort((a, b) => a[0] - b[0])) if (xs.length >= 2) byCpu.set(cpu, median(xs));
+    if (byCpu.size < 2) continue;
+    const ms = [...byCpu.values()];
+    if (Math.max(...ms) >= CPU_SPLIT * Math.min(...ms)) out.push({ row: r, byCpu });
+  }
+  return out;
+}
+
+/** The lines saying which rows ran at different speeds on different CPUs, or null. */
+export function formatCpuSplits(outcomes: readonly Outcome[]): string | null {
+  const splits = cpuSplits(outcomes);
+  if (splits.length === 0) return null;
+  const lines = splits.map((s) => `  ${s.row.name}: ${[...s.byCpu].map(([cpu, m]) => `${fmtValue(s.row, m)} on cpu${cpu}`).join(', ')}`);
+  return [
+    'rows whose samples ran at different speeds on different CPUs (medians per CPU; a process mostly stays on one):',
+    ...lines,
+    'the same code ran at both speeds: on a shared virtual machine one CPU can be slower for minutes at a time.',
+    'More processes (--processes) pool past it; taskset -c N pins a run of single-threaded rows to one CPU.',
+  ].join('\n');
+}
+
 export function formatTargets(verdicts: readonly TargetVerdict[]): string {
   const rows = verdicts.map((v): string[] => {
     if (v.measured === null || v.measuredMin === null || v.pass === null) return [v.label, '-', '-', 'not run'];
@@ -167,7 +217,8 @@ export function jsonReport(machine: Machine, run: RunInfo, outcomes: readonly Ou
       if (!o.ok) return { name: o.name, error: o.error };
       const r = o.result;
       const value = r.unit === 'ns' ? { ns: r.median } : { bytes: r.median };
-      return { name: r.name, ...value, unit: r.unit, per: r.per, min: r.min, max: r.max, iterations: r.iterations, samples: r.samples, processes: r.processes ?? 1 };
+      const onCpus = r.cpus === undefined ? {} : { cpus: r.cpus };
+      return { name: r.name, ...value, unit: r.unit, per: r.per, min: r.min, max: r.max, iterations: r.iterations, samples: r.samples, ...onCpus, processes: r.processes ?? 1 };
     }),
     targets: verdicts.map((v) => ({ target: v.label, measured: v.measured, measuredMin: v.measuredMin, pass: v.pass })),
   };

@@ -74,5 +74,7 @@ export function poolResults(results: readonly RowResult[]): RowResult {
   if (results.length === 0) throw new RangeError('pooling needs at least one result');
   if (results.length === 1) return results[0]!;
   const samples = results.flatMap((r) => r.samples);
-  return { ...results[0]!, ...summarize(samples), samples, processes: results.length };
+  const { cpus: _first, ...first } = results[0]!;
+  const cpus = results.every((r) => r.cpus !== undefined) ? { cpus: results.flatMap((r) => r.cpus!) } : {};
+  return { ...first, ...summarize(samples), samples, processes: results.length, ...cpus };
 }

@@ -28,6 +28,7 @@ import { allRows, allTargets, loadGroups, selectRows } from './registry.ts';
 import {
   busyWarning,
   describeMachine,
+  formatCpuSplits,
   formatMachine,
   formatResults,
   formatTargets,
@@ -188,6 +189,8 @@ async function main(argv: string[]): Promise<number> {
   console.log('');
   // A user's file: its rows are their own references; the spread in full (p75, p99).
   console.log(formatResults(outcomes, file === undefined ? {} : { references: [], percentiles: true }));
+  const splits = formatCpuSplits(outcomes);
+  if (splits !== null) console.log(`\n${splits}`);
   if (verdicts.length > 0) console.log(`\n${formatTargets(verdicts)}`);
   const run: RunInfo = { seconds: Math.round(performance.now() - started) / 1000, loadAfter: loadNow() };
   // The row running keeps about one core busy, so only load beyond that is someone else's.

@@ -10,6 +10,7 @@
 // (kernel.call.fast.mixed), where the run loop's call site sees many bodies. Memory rows
 // (unit 'bytes') are preceded by a full collection.
 
+import { readFileSync } from 'node:fs';
 import type { BenchRow, Unit } from './row.ts';
 import { summarize } from './stats.ts';
 
@@ -31,6 +32,25 @@ export interface RowResult {
   readonly samples: readonly number[];
   /** Processes the samples came from (pooled: row-process.ts); absent for one. */
   readonly processes?: number;
+  /**
+   * The CPU the process was on as each sample ended (Linux: /proc/self/stat), one per
+   * sample; absent where the system does not tell. On a virtual machine whose CPUs run
+   * at different speeds, this is what tells a row's two speeds apart (report.ts).
+   */
+  readonly cpus?: readonly number[];
+}
+
+/** The CPU this process last ran on, or null where /proc/self/stat does not say. */
+export function currentCpu(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // Fields after the command name (in parentheses, which may hold spaces): the 3rd
+    // field of the line is the first here, and the 39th ('processor') is at index 36.
+    const cpu = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[36]);
+    return Number.isInteger(cpu) && cpu >= 0 ? cpu : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface SampleOptions {
@@ -47,12 +67,15 @@ export async function sampleRow(row: BenchRow, opts: SampleOptions = {}): Promis
   if (!(count >= 1)) throw new RangeError('a row needs at least one sample');
   for (let i = 0; i < warmup; i++) await row.run(iterations);
   const samples: number[] = [];
+  const cpus: number[] = [];
   const collect = row.unit === 'bytes';
   for (let i = 0; i < count; i++) {
     if (collect) globalThis.gc?.();
     const v = await row.run(iterations);
     if (!Number.isFinite(v)) throw new Error(`${row.name} returned ${v}`);
     samples.push(v);
+    const cpu = currentCpu();
+    if (cpu !== null) cpus.push(cpu);
   }
   return {
     name: row.name,
@@ -62,5 +85,6 @@ export async function sampleRow(row: BenchRow, opts: SampleOptions = {}): Promis
     iterations: opts.iterations ?? row.iterations,
     ...summarize(samples),
     samples,
+    ...(cpus.length === samples.length ? { cpus } : {}),
   };
 }

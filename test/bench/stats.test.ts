@@ -3,8 +3,9 @@
 // timing here).
 
 import { describe, expect, it } from 'vitest';
+import { cpuSplits, formatCpuSplits, type Outcome } from '../../bench/report.ts';
 import { poolResults } from '../../bench/row-process.ts';
-import type { RowResult } from '../../bench/sample.ts';
+import { currentCpu, type RowResult } from '../../bench/sample.ts';
 import { median, quantile, summarize } from '../../bench/stats.ts';
 
 describe('bench statistics', () => {
@@ -49,5 +50,32 @@ describe('bench statistics', () => {
     expect(pooled.samples).toEqual([30, 31, 32, 58, 59, 60, 31, 32, 33]);
     expect([pooled.median, pooled.min, pooled.max, pooled.processes]).toEqual([32, 30, 60, 3]);
     expect(poolResults([slow])).toBe(slow);
+  });
+
+  it('pooling keeps the CPU of every sample, in the samples\' order, when every process told it', () => {
+    const one = (samples: number[], cpus?: number[]): RowResult => ({ name: 'r', unit: 'ns', per: 'op', iterations: 10, ...summarize(samples), samples, ...(cpus ? { cpus } : {}) });
+    expect(poolResults([one([1, 2], [0, 0]), one([3, 4], [1, 0])]).cpus).toEqual([0, 0, 1, 0]);
+    expect(poolResults([one([1, 2], [0, 0]), one([3, 4])]).cpus).toBeUndefined();
+  });
+
+  it('rows whose samples ran at different speeds on different CPUs are named, with the median on each', () => {
+    const ok = (name: string, samples: number[], cpus?: number[]): Outcome => ({ ok: true, result: { name, unit: 'ns', per: 'op', iterations: 10, ...summarize(samples), samples, ...(cpus ? { cpus } : {}) } });
+    const outcomes = [
+      ok('split', [52, 53, 54, 88, 90, 91], [0, 0, 0, 1, 1, 1]),
+      ok('even', [52, 53, 54, 55, 53, 54], [0, 0, 0, 1, 1, 1]),
+      ok('one.cpu', [52, 90, 54], [1, 1, 1]),
+      ok('lone.sample', [52, 53, 90], [0, 0, 1]),
+      ok('not.told', [52, 90]),
+    ];
+    const splits = cpuSplits(outcomes);
+    expect(splits.map((s) => [s.row.name, [...s.byCpu]])).toEqual([['split', [[0, 53], [1, 90]]]]);
+    expect(formatCpuSplits(outcomes)).toContain('  split: 53.0 on cpu0, 90.0 on cpu1');
+    expect(formatCpuSplits(outcomes.slice(1))).toBeNull();
+  });
+
+  it('currentCpu: a CPU number where /proc/self/stat tells it (Linux), else null', () => {
+    const cpu = currentCpu();
+    if (process.platform === 'linux') expect(cpu !== null && Number.isInteger(cpu) && cpu >= 0 && cpu < 4096).toBe(true);
+    else expect(cpu).toBeNull();
   });
 });
