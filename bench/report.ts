@@ -43,6 +43,12 @@ export interface TargetVerdict {
   readonly measuredMin: number | null;
   /** Judged on the medians. */
   readonly pass: boolean | null;
+  /**
+   * The factor on each CPU that ran at least two samples of both rows (their medians on
+   * that CPU): like against like where a machine's CPUs run at different speeds (cpuSplits).
+   * Empty where the samples do not say their CPU.
+   */
+  readonly byCpu: ReadonlyMap<number, number>;
 }
 
 function label(t: Target): string {
@@ -56,14 +62,34 @@ export function judge(targets: readonly Target[], results: ReadonlyMap<string, R
     const row = results.get(t.row);
     const ref = results.get(t.reference);
     if (row === undefined || ref === undefined) {
-      return { target: t, label: label(t), measured: null, measuredMin: null, pass: null };
+      return { target: t, label: label(t), measured: null, measuredMin: null, pass: null, byCpu: new Map() };
     }
     const factor = (rowValue: number, refValue: number): number =>
       t.kind === 'at-most' ? rowValue / refValue : refValue / rowValue;
     const measured = factor(row.median, ref.median);
     const pass = t.kind === 'at-most' ? measured <= t.factor : measured >= t.factor;
-    return { target: t, label: label(t), measured, measuredMin: factor(row.min, ref.min), pass };
+    const byCpu = new Map<number, number>();
+    const refByCpu = mediansByCpu(ref);
+    for (const [cpu, m] of mediansByCpu(row)) {
+      const r = refByCpu.get(cpu);
+      if (r !== undefined) byCpu.set(cpu, factor(m, r));
+    }
+    return { target: t, label: label(t), measured, measuredMin: factor(row.min, ref.min), pass, byCpu };
   });
+}
+
+/** A row's median on each CPU that ran at least two of its samples, by CPU number (empty when not told). */
+export function mediansByCpu(r: RowResult): Map<number, number> {
+  const out = new Map<number, number>();
+  if (r.cpus === undefined) return out;
+  const groups = new Map<number, number[]>();
+  r.cpus.forEach((cpu, i) => {
+    const g = groups.get(cpu);
+    if (g === undefined) groups.set(cpu, [r.samples[i]!]);
+    else g.push(r.samples[i]!);
+  });
+  for (const [cpu, xs] of [...groups].sort((a, b) => a[0] - b[0])) if (xs.length >= 2) out.set(cpu, median(xs));
+  return out;
 }
 
 function fmtValue(r: RowResult, v: number): string {
@@ -143,16 +169,9 @@ export const CPU_SPLIT = 1.2;
 export function cpuSplits(outcomes: readonly Outcome[]): CpuSplit[] {
   const out: CpuSplit[] = [];
   for (const o of outcomes) {
-    if (!o.ok || o.result.cpus === undefined) continue;
+    if (!o.ok) continue;
     const r = o.result;
-    const groups = new Map<number, number[]>();
-    r.cpus!.forEach((cpu, i) => {
-      const g = groups.get(cpu);
-      if (g === undefined) groups.set(cpu, [r.samples[i]!]);
-      else g.push(r.samples[i]!);
-    });
-    const byCpu = new Map<number, number>();
-    for (const [cpu, xs] of [...groups].sort((a, b) => a[0] - b[0])) if (xs.length >= 2) byCpu.set(cpu, median(xs));
+    const byCpu = mediansByCpu(r);
     if (byCpu.size < 2) continue;
     const ms = [...byCpu.values()];
     if (Math.max(...ms) >= CPU_SPLIT * Math.min(...ms)) out.push({ row: r, byCpu });
@@ -175,15 +194,16 @@ export function formatCpuSplits(outcomes: readonly Outcome[]): string | null {
 
 export function formatTargets(verdicts: readonly TargetVerdict[]): string {
   const rows = verdicts.map((v): string[] => {
-    if (v.measured === null || v.measuredMin === null || v.pass === null) return [v.label, '-', '-', 'not run'];
+    if (v.measured === null || v.measuredMin === null || v.pass === null) return [v.label, '-', '-', 'not run', '-'];
     const t = v.target;
     let verdict: string;
     if (v.pass) verdict = 'pass';
     else if (t.kind === 'at-most') verdict = `MISS (${((v.measured / t.factor - 1) * 100).toFixed(0)}% over)`;
     else verdict = `MISS (${((1 - v.measured / t.factor) * 100).toFixed(0)}% short)`;
-    return [v.label, fmtRatio(v.measured), fmtRatio(v.measuredMin), verdict];
+    const sameCpu = v.byCpu.size === 0 ? '-' : [...v.byCpu].map(([cpu, f]) => `${fmtRatio(f)} cpu${cpu}`).join(', ');
+    return [v.label, fmtRatio(v.measured), fmtRatio(v.measuredMin), verdict, sameCpu];
   });
-  return table(['target (judged on medians)', 'median', 'min', 'result'], rows, [false, true, true, false]);
+  return table(['target (judged on medians)', 'median', 'min', 'result', 'on one CPU'], rows, [false, true, true, false, false]);
 }
 
 export function formatMachine(m: Machine): string {
@@ -220,6 +240,6 @@ export function jsonReport(machine: Machine, run: RunInfo, outcomes: readonly Ou
       const onCpus = r.cpus === undefined ? {} : { cpus: r.cpus };
       return { name: r.name, ...value, unit: r.unit, per: r.per, min: r.min, max: r.max, iterations: r.iterations, samples: r.samples, ...onCpus, processes: r.processes ?? 1 };
     }),
-    targets: verdicts.map((v) => ({ target: v.label, measured: v.measured, measuredMin: v.measuredMin, pass: v.pass })),
+    targets: verdicts.map((v) => ({ target: v.label, measured: v.measured, measuredMin: v.measuredMin, pass: v.pass, byCpu: Object.fromEntries(v.byCpu) })),
   };
 }

@@ -3,7 +3,7 @@
 // timing here).
 
 import { describe, expect, it } from 'vitest';
-import { cpuSplits, formatCpuSplits, type Outcome } from '../../bench/report.ts';
+import { cpuSplits, formatCpuSplits, formatTargets, judge, type Outcome } from '../../bench/report.ts';
 import { poolResults } from '../../bench/row-process.ts';
 import { currentCpu, type RowResult } from '../../bench/sample.ts';
 import { median, quantile, summarize } from '../../bench/stats.ts';
@@ -77,5 +77,22 @@ describe('bench statistics', () => {
     const cpu = currentCpu();
     if (process.platform === 'linux') expect(cpu !== null && Number.isInteger(cpu) && cpu >= 0 && cpu < 4096).toBe(true);
     else expect(cpu).toBeNull();
+  });
+
+  it('a target is also judged on each CPU that ran both rows, like against like', () => {
+    const res = (name: string, samples: number[], cpus?: number[]): RowResult => ({ name, unit: 'ns', per: 'op', iterations: 10, ...summarize(samples), samples, ...(cpus ? { cpus } : {}) });
+    // The row ran on the slow CPU 1 mostly, its reference on the fast CPU 0 mostly: the
+    // pooled medians say 3.5x, each CPU says 2x.
+    const results = new Map([
+      ['row', res('row', [100, 101, 180, 181, 182], [0, 0, 1, 1, 1])],
+      ['ref', res('ref', [50, 50, 51, 90, 91], [0, 0, 0, 1, 1])],
+    ]);
+    const [v] = judge([{ kind: 'at-most', row: 'row', reference: 'ref', factor: 2.1 }], results);
+    expect(v!.pass).toBe(false);
+    expect(v!.measured).toBeCloseTo(180 / 51, 10);
+    expect([...v!.byCpu].map(([cpu, f]) => [cpu, Number(f.toFixed(3))])).toEqual([[0, 2.01], [1, 2]]);
+    expect(formatTargets([v!])).toContain('2.01x cpu0, 2.00x cpu1');
+    const [untold] = judge([{ kind: 'at-most', row: 'row', reference: 'ref', factor: 2 }], new Map([['row', res('row', [1, 2])], ['ref', res('ref', [1, 2])]]));
+    expect(untold!.byCpu.size).toBe(0);
   });
 });
