@@ -169,7 +169,8 @@ export const CPU_SPLIT = 1.2;
 export function cpuSplits(outcomes: readonly Outcome[]): CpuSplit[] {
   const out: CpuSplit[] = [];
   for (const o of outcomes) {
-    if (!o.ok) continue;
+    // Timings only: a memory row's bytes do not move with a CPU's speed (and may be negative).
+    if (!o.ok || o.result.unit !== 'ns') continue;
     const r = o.result;
     const byCpu = mediansByCpu(r);
     if (byCpu.size < 2) continue;

@@ -60,12 +60,13 @@ describe('bench statistics', () => {
 
   it('rows whose samples ran at different speeds on different CPUs are named, with the median on each', () => {
     const ok = (name: string, samples: number[], cpus?: number[]): Outcome => ({ ok: true, result: { name, unit: 'ns', per: 'op', iterations: 10, ...summarize(samples), samples, ...(cpus ? { cpus } : {}) } });
-    const outcomes = [
+    const outcomes: Outcome[] = [
       ok('split', [52, 53, 54, 88, 90, 91], [0, 0, 0, 1, 1, 1]),
       ok('even', [52, 53, 54, 55, 53, 54], [0, 0, 0, 1, 1, 1]),
       ok('one.cpu', [52, 90, 54], [1, 1, 1]),
       ok('lone.sample', [52, 53, 90], [0, 0, 1]),
       ok('not.told', [52, 90]),
+      { ok: true, result: { name: 'bytes', unit: 'bytes', per: 'op', iterations: 10, ...summarize([-1500, -1600, -6000, -5900]), samples: [-1500, -1600, -6000, -5900], cpus: [0, 0, 1, 1] } },
     ];
     const splits = cpuSplits(outcomes);
     expect(splits.map((s) => [s.row.name, [...s.byCpu]])).toEqual([['split', [[0, 53], [1, 90]]]]);
