@@ -100,8 +100,11 @@ export default defineBench([bench('mine.noop', () => () => 1, { iterations: 100,
     const r = await cli(['--file', rows, '--samples', '2', '--processes', '3', '--json', out]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('each in 3 processes of its own');
-    const row = (JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; samples: number[]; processes: number }[] }).rows[0]!;
+    const row = (JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; samples: number[]; cpus?: number[]; processes: number }[] }).rows[0]!;
     expect([row.name, row.samples.length, row.processes]).toEqual(['mine.noop', 6, 3]);
+    // Each sample's CPU, in the samples' order (Linux: /proc/self/stat).
+    if (process.platform === 'linux') expect(row.cpus?.length).toBe(6);
+    else expect(row.cpus).toBeUndefined();
   }, 4 * PROCESS_TIMEOUT_MS);
 
   it('a row that throws is FAILED and the exit status 1', async () => {
