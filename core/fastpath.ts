@@ -36,30 +36,6 @@ const MAX_FAST_WORDS = FASTPATH_MRS;
 const traceIpc = ipcEvent;
 const traceBlock = blockEvent;
 
-/**
- * True when the pending message of `t` is register-sized (label a1, length a2 <= 4, no
- * caps a3, no items a4) and every word is a uint32. Unrolled: this runs twice per RPC.
- */
-function fastMessage(t: Thread): boolean {
-  const len = t.a2;
-  if (t.a3 !== 0 || t.a4 !== 0 || !(t.a1 >>> 0 === t.a1)) return false;
-  const mr = t.utcb.mr;
-  switch (len) {
-    case 0:
-      return true;
-    case 1:
-      return mr[0]! >>> 0 === mr[0];
-    case 2:
-      return mr[0]! >>> 0 === mr[0] && mr[1]! >>> 0 === mr[1];
-    case 3:
-      return mr[0]! >>> 0 === mr[0] && mr[1]! >>> 0 === mr[1] && mr[2]! >>> 0 === mr[2];
-    case 4:
-      return mr[0]! >>> 0 === mr[0] && mr[1]! >>> 0 === mr[1] && mr[2]! >>> 0 === mr[2] && mr[3]! >>> 0 === mr[3];
-    default:
-      return false;
-  }
-}
-
 /** Copy a register-sized message and set the receiver's tag exactly as the slow path does. */
 function copyWords(t: Thread, ru: Utcb, badge: number): void {
   const len = t.a2;
@@ -101,7 +77,31 @@ export function fastCall(k: Kernel, t: Thread): Thread | undefined {
   const q = ep.queue;
   const r = q.head!;
   if (k.runq.count !== 0 && r.prio < k.runq.highest()) return undefined;
-  if (!fastMessage(t)) return undefined;
+  // The message is register-sized (label a1, length a2 <= 4, no caps a3, no items a4)
+  // and every word a uint32 (the slow path answers InvalidArgument otherwise). Written
+  // out here and again in fastReplyRecv, not called: as a function of its own (it was
+  // fastMessage) V8 called it twice per round trip instead of inlining it, and read each
+  // word twice. Inline, kernel.call.fast measured about 2 ns (4%) faster, pinned to one
+  // CPU and alternated with the old build five times.
+  const len = t.a2;
+  if (t.a3 !== 0 || t.a4 !== 0 || !(t.a1 >>> 0 === t.a1) || !(len >>> 0 === len) || len > MAX_FAST_WORDS) return undefined;
+  if (len !== 0) {
+    const smr = t.utcb.mr;
+    const w0 = smr[0]!;
+    if (w0 >>> 0 !== w0) return undefined;
+    if (len > 1) {
+      const w1 = smr[1]!;
+      if (w1 >>> 0 !== w1) return undefined;
+      if (len > 2) {
+        const w2 = smr[2]!;
+        if (w2 >>> 0 !== w2) return undefined;
+        if (len > 3) {
+          const w3 = smr[3]!;
+          if (w3 >>> 0 !== w3) return undefined;
+        }
+      }
+    }
+  }
 
   q.shift();
   if (q.length === 0) ep.state = EP_IDLE;
@@ -134,7 +134,26 @@ export function fastReplyRecv(k: Kernel, t: Thread): Thread | undefined {
   const n = t.bound;
   if (n !== null && n.pending) return undefined;
   if (k.runq.count !== 0 && c.prio < k.runq.highest()) return undefined;
-  if (!fastMessage(t)) return undefined;
+  // Register-sized and every word a uint32: as in fastCall (written out there and here).
+  const len = t.a2;
+  if (t.a3 !== 0 || t.a4 !== 0 || !(t.a1 >>> 0 === t.a1) || !(len >>> 0 === len) || len > MAX_FAST_WORDS) return undefined;
+  if (len !== 0) {
+    const smr = t.utcb.mr;
+    const w0 = smr[0]!;
+    if (w0 >>> 0 !== w0) return undefined;
+    if (len > 1) {
+      const w1 = smr[1]!;
+      if (w1 >>> 0 !== w1) return undefined;
+      if (len > 2) {
+        const w2 = smr[2]!;
+        if (w2 >>> 0 !== w2) return undefined;
+        if (len > 3) {
+          const w3 = smr[3]!;
+          if (w3 >>> 0 !== w3) return undefined;
+        }
+      }
+    }
+  }
 
   if (c.deadline !== INF) k.timers.cancel(c);
   copyWords(t, c.utcb, 0);
