@@ -82,7 +82,7 @@ export function fastCall(k: Kernel, t: Thread): Thread | undefined {
   // out here and again in fastReplyRecv, not called: as a function of its own (it was
   // fastMessage) V8 called it twice per round trip instead of inlining it, and read each
   // word twice. Inline, kernel.call.fast measured about 2 ns (4%) faster, pinned to one
-  // CPU and alternated with the old build five times.
+  // CPU and alternated with the old build six times.
   const len = t.a2;
   if (t.a3 !== 0 || t.a4 !== 0 || !(t.a1 >>> 0 === t.a1) || !(len >>> 0 === len) || len > MAX_FAST_WORDS) return undefined;
   if (len !== 0) {
