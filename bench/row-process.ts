@@ -56,7 +56,8 @@ export function runRowProcess(name: string, opts: RowProcessOptions = {}): Promi
 /**
  * Run one row in `processes` fresh processes, one after another, and pool their samples:
  * the median then follows the speed most processes land on, where a row is bimodal per
- * process (what V8 inlines differs between processes). The first failure is the answer.
+ * process (what V8 inlines differs between processes, or the CPU a process runs on is
+ * slower for a while: report.ts, cpuSplits). The first failure is the answer.
  */
 export async function runRowProcesses(name: string, processes: number, opts: RowProcessOptions = {}): Promise<Outcome> {
   if (!(Number.isInteger(processes) && processes >= 1)) throw new RangeError('processes must be a positive integer');
