@@ -36,22 +36,12 @@ const MAX_FAST_WORDS = FASTPATH_MRS;
 const traceIpc = ipcEvent;
 const traceBlock = blockEvent;
 
-/** Copy a register-sized message and set the receiver's tag exactly as the slow path does. */
-function copyWords(t: Thread, ru: Utcb, badge: number): void {
-  const len = t.a2;
-  const smr = t.utcb.mr;
-  const rmr = ru.mr;
-  if (len > 0) {
-    rmr[0] = smr[0]!;
-    if (len > 1) {
-      rmr[1] = smr[1]!;
-      if (len > 2) {
-        rmr[2] = smr[2]!;
-        if (len > 3) rmr[3] = smr[3]!;
-      }
-    }
-  }
-  ru.label = t.a1;
+/**
+ * Set the receiver's tag exactly as the slow path does; the words were copied by the
+ * caller (each read once, in the check that they are uint32 words).
+ */
+function setTag(ru: Utcb, label: number, len: number, badge: number): void {
+  ru.label = label;
   ru.length = len;
   ru.badge = badge;
   // Items past itemCount are always null; clear the ones the last message left.
@@ -85,18 +75,22 @@ export function fastCall(k: Kernel, t: Thread): Thread | undefined {
   // CPU and alternated with the old build six times.
   const len = t.a2;
   if (t.a3 !== 0 || t.a4 !== 0 || !(t.a1 >>> 0 === t.a1) || !(len >>> 0 === len) || len > MAX_FAST_WORDS) return undefined;
+  let w0 = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let w3 = 0;
   if (len !== 0) {
     const smr = t.utcb.mr;
-    const w0 = smr[0]!;
+    w0 = smr[0]!;
     if (w0 >>> 0 !== w0) return undefined;
     if (len > 1) {
-      const w1 = smr[1]!;
+      w1 = smr[1]!;
       if (w1 >>> 0 !== w1) return undefined;
       if (len > 2) {
-        const w2 = smr[2]!;
+        w2 = smr[2]!;
         if (w2 >>> 0 !== w2) return undefined;
         if (len > 3) {
-          const w3 = smr[3]!;
+          w3 = smr[3]!;
           if (w3 >>> 0 !== w3) return undefined;
         }
       }
@@ -107,7 +101,19 @@ export function fastCall(k: Kernel, t: Thread): Thread | undefined {
   if (q.length === 0) ep.state = EP_IDLE;
   if (r.deadline !== INF) k.timers.cancel(r);
   const badge = cap.badge;
-  copyWords(t, r.utcb, badge);
+  const ru = r.utcb;
+  if (len !== 0) {
+    const rmr = ru.mr;
+    rmr[0] = w0;
+    if (len > 1) {
+      rmr[1] = w1;
+      if (len > 2) {
+        rmr[2] = w2;
+        if (len > 3) rmr[3] = w3;
+      }
+    }
+  }
+  setTag(ru, t.a1, len, badge);
   // What the slow path's deliver() leaves behind for a call; nothing else is read later.
   const id = ++k.callCounter;
   t.callSeq = id;
@@ -137,18 +143,22 @@ export function fastReplyRecv(k: Kernel, t: Thread): Thread | undefined {
   // Register-sized and every word a uint32: as in fastCall (written out there and here).
   const len = t.a2;
   if (t.a3 !== 0 || t.a4 !== 0 || !(t.a1 >>> 0 === t.a1) || !(len >>> 0 === len) || len > MAX_FAST_WORDS) return undefined;
+  let w0 = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let w3 = 0;
   if (len !== 0) {
     const smr = t.utcb.mr;
-    const w0 = smr[0]!;
+    w0 = smr[0]!;
     if (w0 >>> 0 !== w0) return undefined;
     if (len > 1) {
-      const w1 = smr[1]!;
+      w1 = smr[1]!;
       if (w1 >>> 0 !== w1) return undefined;
       if (len > 2) {
-        const w2 = smr[2]!;
+        w2 = smr[2]!;
         if (w2 >>> 0 !== w2) return undefined;
         if (len > 3) {
-          const w3 = smr[3]!;
+          w3 = smr[3]!;
           if (w3 >>> 0 !== w3) return undefined;
         }
       }
@@ -156,7 +166,19 @@ export function fastReplyRecv(k: Kernel, t: Thread): Thread | undefined {
   }
 
   if (c.deadline !== INF) k.timers.cancel(c);
-  copyWords(t, c.utcb, 0);
+  const cu = c.utcb;
+  if (len !== 0) {
+    const rmr = cu.mr;
+    rmr[0] = w0;
+    if (len > 1) {
+      rmr[1] = w1;
+      if (len > 2) {
+        rmr[2] = w2;
+        if (len > 3) rmr[3] = w3;
+      }
+    }
+  }
+  setTag(cu, t.a1, len, 0);
   t.replyTo = null;
   k.nFast++;
   if (k.tracer !== null) traceIpc(k, 'reply', t, c, -1, 0, c.callSeq);
