@@ -14,7 +14,8 @@ import { Rights } from './rights.ts';
 import { ThreadState, type Thread } from './thread.ts';
 import { blockEvent } from './ipc.ts';
 
-// Bound locally, as in fastpath.ts: these are read on every signal and wait.
+// Bound locally, as for the IPC fast path in the run loop (kernel.ts): these are read on
+// every signal and wait.
 const INF = Number.POSITIVE_INFINITY;
 const OK = Status.Ok;
 const NOTIFICATION = Kind.Notification;

@@ -1,14 +1,14 @@
 // The IPC slow path: send, nbsend, call, recv, nbrecv, reply, replyRecv, signal, wait,
 // poll, sleep, yield. Each op decodes and validates its whole request first, then
 // performs it; each returns the thread to run next (see the switch policy in kernel.ts).
-// The fast path (fastpath.ts) short-cuts call and replyRecv and must be indistinguishable
-// from what these functions do.
+// The fast path (written out in Kernel.runFrom, kernel.ts) short-cuts call and replyRecv
+// and must be indistinguishable from what these functions do; a syscall that comes here
+// (the fast path declined it, or it is restarted) takes the slow path.
 
 import { deleteCap } from './cap-ops.ts';
 import { Cap } from './cspace.ts';
 import { Endpoint, EpState } from './endpoint.ts';
 import { RECV_PHASE, Status } from './errors.ts';
-import { fastCall, fastReplyRecv } from './fastpath.ts';
 import { faultReplied, sendFault } from './fault.ts';
 import type { Kernel } from './kernel.ts';
 import { Kind } from './kobject.ts';
@@ -19,8 +19,7 @@ import { Rights } from './rights.ts';
 import { Op, ThreadState, type Thread } from './thread.ts';
 import { decodeMessage, transferMessage, type DecodeFault } from './transfer.ts';
 
-// The dispatch switch runs on every syscall: its constants and the fast-path entry points
-// are bound locally (V8 does not constant-fold imported bindings).
+// The dispatch switch runs on every syscall: its constants are bound locally (V8 does not constant-fold imported bindings).
 const OP_NONE = Op.None;
 const OP_SEND = Op.Send;
 const OP_NBSEND = Op.NBSend;
@@ -38,8 +37,6 @@ const OP_HOST_WAIT = Op.HostWait;
 const OP_PARK = Op.Park;
 const OP_FAULT = Op.Fault;
 const PARKED = ThreadState.Parked;
-const tryFastCall = fastCall;
-const tryFastReplyRecv = fastReplyRecv;
 
 /** Perform the syscall `t` yielded; returns the thread to run next, or null. */
 export function dispatch(k: Kernel, t: Thread): Thread | null {
@@ -47,16 +44,8 @@ export function dispatch(k: Kernel, t: Thread): Thread | null {
   t.op = OP_NONE;
     switch (op) {
     case OP_CALL:
-      if (k.fastpathEnabled === true) {
-        const next = tryFastCall(k, t);
-        if (next !== undefined) return next;
-      }
       return doCall(k, t);
     case OP_REPLY_RECV:
-      if (k.fastpathEnabled === true) {
-        const next = tryFastReplyRecv(k, t);
-        if (next !== undefined) return next;
-      }
       return doReplyRecv(k, t);
     case OP_SEND:
       return doSend(k, t, false);
