@@ -60,14 +60,45 @@ export function runRowProcess(name: string, opts: RowProcessOptions = {}): Promi
  * slower for a while: report.ts, cpuSplits). The first failure is the answer.
  */
 export async function runRowProcesses(name: string, processes: number, opts: RowProcessOptions = {}): Promise<Outcome> {
+  return (await runRowsInRounds([name], processes, opts))[0]!;
+}
+
+/** What runRowsInRounds tells as it goes. */
+export interface RoundHooks {
+  /** After each row process (round counts from 1). */
+  readonly onProcess?: (name: string, round: number, outcome: Outcome, ms: number) => void;
+  /** When a row is done: its pooled result after its last round, or its first failure. */
+  readonly onRow?: (outcome: Outcome) => void;
+}
+
+/**
+ * Run every row of `names` in `processes` fresh processes, in rounds: one process of each
+ * row in order, then the next round, and pool each row's samples. A row's processes are
+ * then spread over the whole run instead of one after another: this VM's CPUs (and many
+ * shared machines') change speed for minutes at a time, and rows run back to back can land
+ * in different phases, so two rows a target compares would be judged on different
+ * machines. In rounds each row samples every phase the run went through. A row that fails
+ * is not run again; its first failure is its Outcome. One Outcome per name, in order.
+ */
+export async function runRowsInRounds(names: readonly string[], processes: number, opts: RowProcessOptions = {}, hooks: RoundHooks = {}): Promise<Outcome[]> {
   if (!(Number.isInteger(processes) && processes >= 1)) throw new RangeError('processes must be a positive integer');
-  const results: RowResult[] = [];
-  for (let i = 0; i < processes; i++) {
-    const o = await runRowProcess(name, opts);
-    if (!o.ok) return o;
-    results.push(o.result);
+  const results: RowResult[][] = names.map(() => []);
+  const done: (Outcome | null)[] = names.map(() => null);
+  for (let round = 1; round <= processes; round++) {
+    for (let i = 0; i < names.length; i++) {
+      if (done[i] !== null) continue;
+      const t0 = performance.now();
+      const o = await runRowProcess(names[i]!, opts);
+      hooks.onProcess?.(names[i]!, round, o, performance.now() - t0);
+      if (o.ok) results[i]!.push(o.result);
+      if (!o.ok || round === processes) {
+        const row: Outcome = o.ok ? { ok: true, result: poolResults(results[i]!) } : o;
+        done[i] = row;
+        hooks.onRow?.(row);
+      }
+    }
   }
-  return { ok: true, result: poolResults(results) };
+  return done.map((o) => o!);
 }
 
 /** One result from several processes' results of the same row: their samples pooled and summarised again. */

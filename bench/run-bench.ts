@@ -1,17 +1,18 @@
 // runBench: the CLI's `--file` as a library call. Every row of a user's rows file runs in
 // its own Node process (row-process.ts) with the harness's sampling (sample.ts), one
-// after another; the answer is one Outcome per row, in the file's order.
+// after another (in rounds with several processes a row); the answer is one Outcome per
+// row, in the file's order.
 
 import { resolve } from 'node:path';
 import type { Outcome } from './report.ts';
 import type { BenchRow } from './row.ts';
-import { runRowProcesses } from './row-process.ts';
+import { runRowsInRounds } from './row-process.ts';
 import { loadBenchFile } from './user-file.ts';
 
 export interface RunBenchOptions {
   /** Samples per row (each row's own count, default 7, when absent). */
   readonly samples?: number;
-  /** Processes per row, one after another, their samples pooled (default 1; row-process.ts, runRowProcesses). */
+  /** Processes per row, their samples pooled (default 1), run in rounds of one process a row (row-process.ts, runRowsInRounds). */
   readonly processes?: number;
   /** Run only the rows whose name starts with one of these. */
   readonly only?: readonly string[];
@@ -35,11 +36,7 @@ export async function runBench(file: string, opts: RunBenchOptions = {}): Promis
   const full = resolve(file);
   const prefixes = opts.only ?? [];
   const rows = (opts.rows ?? (await loadBenchFile(full))).filter((r) => prefixes.length === 0 || prefixes.some((p) => r.name.startsWith(p)));
-  const out: Outcome[] = [];
-  for (const r of rows) {
-    const o = await runRowProcesses(r.name, opts.processes ?? 1, { samples: opts.samples, file: full });
-    opts.onRow?.(o);
-    out.push(o);
-  }
-  return out;
+  const names = rows.map((r) => r.name);
+  const onRow = opts.onRow;
+  return runRowsInRounds(names, opts.processes ?? 1, { samples: opts.samples, file: full }, onRow === undefined ? {} : { onRow });
 }

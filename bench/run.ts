@@ -10,7 +10,7 @@
 //   npm run bench -- --json out.json   also write {"machine", "rows", "targets"} to a file
 //   npm run bench -- --list            list the rows and what each measures
 //   npm run bench -- --samples 3       fewer samples per row (quicker, noisier)
-//   npm run bench -- --processes 3     each row in 3 processes, their samples pooled
+//   npm run bench -- --processes 3     each row in 3 processes (3 rounds of all rows), samples pooled
 //   npm run bench -- --help            this usage
 //
 // A row's process is this file again with `--child <row>`: a fresh V8 (no JIT state from
@@ -22,7 +22,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchFileError, loadBenchFile } from './user-file.ts';
-import { runRowProcesses, type ChildMessage } from './row-process.ts';
+import { runRowsInRounds, type ChildMessage } from './row-process.ts';
 import type { BenchRow } from './row.ts';
 import { allRows, allTargets, loadGroups, selectRows } from './registry.ts';
 import {
@@ -57,9 +57,9 @@ const USAGE = `usage: hurdle-bench [--file ROWS] [--only PREFIX]... [--json FILE
   --only PREFIX   run the rows whose name starts with PREFIX (repeatable), e.g. --only kernel.
   --json FILE     also write {"machine", "run", "rows", "targets"} to FILE
   --samples N     samples per row (fewer: quicker and noisier)
-  --processes N   run each row in N processes one after another and pool their samples
-                  (default 1); a row whose speed differs between processes then reports
-                  the speed most processes land on
+  --processes N   run each row in N processes and pool their samples (default 1), in N
+                  rounds of one process a row, so that each row samples the whole run; a
+                  row whose speed differs between processes reports the speed most land on
   --list          list the rows and what each measures, run nothing
   --help          this text
 Each row runs in its own Node process; the exit status is 1 when a row failed.`;
@@ -163,22 +163,25 @@ async function main(argv: string[]): Promise<number> {
   console.error(`hurdle bench: ${rows.length} rows, ${each}, ${RUNS} (${formatMachine(machine)})`);
   const busy = busyWarning(machine);
   if (busy !== null) console.error(busy);
-  const outcomes: Outcome[] = [];
   const started = performance.now();
+  const skips = new Map<string, Outcome>();
   for (const r of rows) {
     const skipped = r.skip?.() ?? null;
-    if (skipped !== null) {
-      console.error(`  ${r.name.padEnd(26)} skipped: ${skipped}`);
-      outcomes.push({ ok: false, name: r.name, error: skipped, skipped: true });
-      continue;
-    }
-    const t0 = performance.now();
-    const o = await runRowProcesses(r.name, processes, { samples: opts.samples, file });
-    const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    console.error(`  ${r.name.padEnd(26)} ${o.ok ? 'done' : 'FAILED'} in ${secs} s`);
-    if (!o.ok) console.error(o.error.replace(/^/gm, '    '));
-    outcomes.push(o);
+    if (skipped === null) continue;
+    console.error(`  ${r.name.padEnd(26)} skipped: ${skipped}`);
+    skips.set(r.name, { ok: false, name: r.name, error: skipped, skipped: true });
   }
+  // With --processes N the rows run in N rounds (row-process.ts, runRowsInRounds).
+  const runnable = rows.filter((r) => !skips.has(r.name)).map((r) => r.name);
+  const ran = await runRowsInRounds(runnable, processes, { samples: opts.samples, file }, {
+    onProcess(name, round, o, ms) {
+      const of = processes === 1 ? '' : ` (round ${round} of ${processes})`;
+      console.error(`  ${name.padEnd(26)} ${o.ok ? 'done' : 'FAILED'} in ${(ms / 1000).toFixed(1)} s${of}`);
+      if (!o.ok) console.error(o.error.replace(/^/gm, '    '));
+    },
+  });
+  const byName = new Map(runnable.map((name, i) => [name, ran[i]!]));
+  const outcomes: Outcome[] = rows.map((r) => skips.get(r.name) ?? byName.get(r.name)!);
 
   const results = new Map<string, RowResult>();
   for (const o of outcomes) if (o.ok) results.set(o.result.name, o.result);

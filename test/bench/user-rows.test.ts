@@ -89,23 +89,32 @@ export default defineBench([
     expect(only.stdout).not.toMatch(/^mine\.add /m);
   }, 2 * PROCESS_TIMEOUT_MS);
 
-  it('--processes N runs each row in N processes and pools their samples', async () => {
+  it('--processes N runs each row in N processes, in rounds of one process a row, and pools their samples', async () => {
     const rows = file(
       'pooled.ts',
       `import { bench, defineBench } from ${JSON.stringify(INDEX)};
-export default defineBench([bench('mine.noop', () => () => 1, { iterations: 100, warmup: 0 })]);
+export default defineBench([
+  bench('mine.noop', () => () => 1, { iterations: 100, warmup: 0 }),
+  bench('mine.other', () => () => 2, { iterations: 100, warmup: 0 }),
+]);
 `,
     );
     const out = join(dir, 'pooled.json');
     const r = await cli(['--file', rows, '--samples', '2', '--processes', '3', '--json', out]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('each in 3 processes of its own');
-    const row = (JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; samples: number[]; cpus?: number[]; processes: number }[] }).rows[0]!;
-    expect([row.name, row.samples.length, row.processes]).toEqual(['mine.noop', 6, 3]);
-    // Each sample's CPU, in the samples' order (Linux: /proc/self/stat).
-    if (process.platform === 'linux') expect(row.cpus?.length).toBe(6);
-    else expect(row.cpus).toBeUndefined();
-  }, 4 * PROCESS_TIMEOUT_MS);
+    // Round by round: each row's processes are spread over the run, not back to back.
+    const progress = [...r.stderr.matchAll(/^ +(mine\.\w+) +done in [\d.]+ s \(round (\d) of 3\)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(progress).toEqual(['mine.noop 1', 'mine.other 1', 'mine.noop 2', 'mine.other 2', 'mine.noop 3', 'mine.other 3']);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as { rows: { name: string; samples: number[]; cpus?: number[]; processes: number }[] };
+    for (const [i, name] of ['mine.noop', 'mine.other'].entries()) {
+      const row = json.rows[i]!;
+      expect([row.name, row.samples.length, row.processes]).toEqual([name, 6, 3]);
+      // Each sample's CPU, in the samples' order (Linux: /proc/self/stat).
+      if (process.platform === 'linux') expect(row.cpus?.length).toBe(6);
+      else expect(row.cpus).toBeUndefined();
+    }
+  }, 7 * PROCESS_TIMEOUT_MS);
 
   it('a row that throws is FAILED and the exit status 1', async () => {
     const rows = file('failing.ts', `import { bench, defineBench } from ${JSON.stringify(INDEX)};
