@@ -19,7 +19,36 @@ import { Rights } from './rights.ts';
 import { Op, ThreadState, type Thread } from './thread.ts';
 import { decodeMessage, transferMessage, type DecodeFault } from './transfer.ts';
 
-// The dispatch switch runs on every syscall: its constants are bound locally (V8 does not constant-fold imported bindings).
+// Enum members bound locally (V8 does not constant-fold imported bindings): read on
+// every slow-path syscall.
+const EP_IDLE = EpState.Idle;
+const EP_RECV = EpState.Recv;
+const EP_SEND = EpState.Send;
+const K_ENDPOINT = Kind.Endpoint;
+const K_NOTIFICATION = Kind.Notification;
+const K_REPLY = Kind.Reply;
+const R_ALL = Rights.All;
+const R_GRANT = Rights.Grant;
+const R_GRANT_REPLY = Rights.GrantReply;
+const R_READ = Rights.Read;
+const R_WRITE = Rights.Write;
+const ABORTED = Status.Aborted;
+const DEAD_PARTNER = Status.DeadPartner;
+const FAILED_LOOKUP = Status.FailedLookup;
+const ILLEGAL_OPERATION = Status.IllegalOperation;
+const INVALID_ARGUMENT = Status.InvalidArgument;
+const INVALID_CAPABILITY = Status.InvalidCapability;
+const NOTIFICATION = Status.Notification;
+const OK = Status.Ok;
+const TIMEOUT = Status.Timeout;
+const TS_BLOCKED_NOTIFICATION = ThreadState.BlockedNotification;
+const TS_BLOCKED_RECV = ThreadState.BlockedRecv;
+const TS_BLOCKED_REPLY = ThreadState.BlockedReply;
+const TS_BLOCKED_SEND = ThreadState.BlockedSend;
+const TS_PARKED = ThreadState.Parked;
+const TS_SLEEPING = ThreadState.Sleeping;
+
+// The dispatch switch runs on every syscall: its constants are bound locally too.
 const OP_NONE = Op.None;
 const OP_SEND = Op.Send;
 const OP_NBSEND = Op.NBSend;
@@ -36,7 +65,6 @@ const OP_YIELD = Op.Yield;
 const OP_HOST_WAIT = Op.HostWait;
 const OP_PARK = Op.Park;
 const OP_FAULT = Op.Fault;
-const PARKED = ThreadState.Parked;
 
 /** Perform the syscall `t` yielded; returns the thread to run next, or null. */
 export function dispatch(k: Kernel, t: Thread): Thread | null {
@@ -68,12 +96,12 @@ export function dispatch(k: Kernel, t: Thread): Thread | null {
     case OP_SLEEP:
       return doSleep(k, t);
     case OP_YIELD:
-      t.result = Status.Ok;
+      t.result = OK;
       if (k.runq.count === 0 || k.runq.highest() < t.prio) return t;
-      k.makeReady(t, Status.Ok);
+      k.makeReady(t, OK);
       return null;
     case OP_PARK:
-      t.state = PARKED;
+      t.state = TS_PARKED;
       return null;
     case OP_FAULT:
       return sendFault(k, t);
@@ -101,26 +129,26 @@ function doSend(k: Kernel, t: Thread, nb: boolean): Thread | null {
   const cap = t.task.cspace.get(t.a0);
   // E5 / E2: a send through a bad cap is silent.
   if (cap === null) return ok(t);
-  if (cap.obj.kind === Kind.Reply) return sendOnReply(k, t, cap);
-  if (cap.obj.kind !== Kind.Endpoint || (cap.rights & Rights.Write) === 0) return ok(t);
+  if (cap.obj.kind === K_REPLY) return sendOnReply(k, t, cap);
+  if (cap.obj.kind !== K_ENDPOINT || (cap.rights & R_WRITE) === 0) return ok(t);
   const timeout = nb ? 0 : t.sendTimeout;
-  if (!isValidTimeout(timeout)) return k.fail(t, Status.InvalidArgument, 'timeout');
-  const canGrant = (cap.rights & Rights.Grant) !== 0;
+  if (!isValidTimeout(timeout)) return k.fail(t, INVALID_ARGUMENT, 'timeout');
+  const canGrant = (cap.rights & R_GRANT) !== 0;
   const bad = decodeMessage(t);
   if (bad !== null) return failDecode(k, t, bad, 0);
   const ep = cap.obj as Endpoint;
   // Decision 10: a blocking send to a dead endpoint fails at once; nbsend stays silent.
-  if (ep.dead) return nb ? ok(t) : k.fail(t, Status.DeadPartner, 'cap', { slot: t.a0 });
+  if (ep.dead) return nb ? ok(t) : k.fail(t, DEAD_PARTNER, 'cap', { slot: t.a0 });
   t.sendBadge = cap.badge;
   t.sendCanGrant = canGrant;
   t.sendIsCall = false;
   t.inFault = false;
-  if (ep.state === EpState.Recv) {
+  if (ep.state === EP_RECV) {
     const r = takeHead(ep);
     k.timers.cancel(r);
     deliver(k, t, r, ep, false);
-    t.result = Status.Ok;
-    return k.wakeBeside(t, r, Status.Ok);
+    t.result = OK;
+    return k.wakeBeside(t, r, OK);
   }
   if (isOver(k, timeout)) return ok(t); // E2: dropped, and the sender cannot tell.
   blockSending(k, t, ep, timeout);
@@ -128,22 +156,22 @@ function doSend(k: Kernel, t: Thread, nb: boolean): Thread | null {
 }
 
 function ok(t: Thread): Thread {
-  t.result = Status.Ok;
+  t.result = OK;
   return t;
 }
 
 /** Dequeue the first waiter of an endpoint, leaving the queue state right. */
 function takeHead(ep: Endpoint): Thread {
   const r = ep.queue.shift()!;
-  if (ep.queue.length === 0) ep.state = EpState.Idle;
+  if (ep.queue.length === 0) ep.state = EP_IDLE;
   return r;
 }
 
 function blockSending(k: Kernel, t: Thread, ep: Endpoint, timeout: number): void {
-  t.state = ThreadState.BlockedSend;
+  t.state = TS_BLOCKED_SEND;
   t.blockedOn = ep;
   ep.queue.enqueue(t);
-  ep.state = EpState.Send;
+  ep.state = EP_SEND;
   k.armTimeout(t, timeout);
   if (k.tracer !== null) blockEvent(k, t, ep.id, t.a1);
   // A thread serving the endpoint directly spins outside the kernel: call it back.
@@ -167,12 +195,12 @@ export function deliver(k: Kernel, s: Thread, r: Thread, ep: Endpoint, isCall: b
     r.replyCanGrant = r.recvCanGrant;
     s.blockedOn = null;
     if (waitsForReply(k, s)) {
-      s.state = ThreadState.BlockedReply;
+      s.state = TS_BLOCKED_REPLY;
       k.armTimeout(s, s.recvTimeout);
     }
   }
   if (k.tracer !== null) ipcEvent(k, isCall ? 'call' : 'send', s, r, ep.id, s.sendBadge, callId);
-  if (isCall && s.state !== ThreadState.BlockedReply) zeroReplyWait(k, s);
+  if (isCall && s.state !== TS_BLOCKED_REPLY) zeroReplyWait(k, s);
 }
 
 /**
@@ -203,7 +231,7 @@ function isOver(k: Kernel, ms: number): boolean {
  */
 function zeroReplyWait(k: Kernel, s: Thread): void {
   s.callSeq = ++k.callCounter;
-  s.result = Status.Timeout | RECV_PHASE;
+  s.result = TIMEOUT | RECV_PHASE;
 }
 
 // ------------------------------------------------------------------ call
@@ -212,19 +240,19 @@ function doCall(k: Kernel, t: Thread): Thread | null {
   k.nSlow++;
   const cs = t.task.cspace;
   const cap = cs.get(t.a0);
-  if (cap === null) return k.fail(t, cs.missStatus(t.a0, Status.InvalidCapability), 'cap', { slot: t.a0 });
+  if (cap === null) return k.fail(t, cs.missStatus(t.a0, INVALID_CAPABILITY), 'cap', { slot: t.a0 });
   const r = cap.rights;
   // E5, R3: call needs an endpoint cap with Write and Grant or GrantReply.
-  if (cap.obj.kind !== Kind.Endpoint || (r & Rights.Write) === 0 || (r & (Rights.Grant | Rights.GrantReply)) === 0) {
-    return k.fail(t, Status.InvalidCapability, 'cap', { slot: t.a0 });
+  if (cap.obj.kind !== K_ENDPOINT || (r & R_WRITE) === 0 || (r & (R_GRANT | R_GRANT_REPLY)) === 0) {
+    return k.fail(t, INVALID_CAPABILITY, 'cap', { slot: t.a0 });
   }
-  if (!isValidTimeout(t.sendTimeout)) return k.fail(t, Status.InvalidArgument, 'sendTimeout');
-  if (!isValidTimeout(t.recvTimeout)) return k.fail(t, Status.InvalidArgument, 'recvTimeout');
-  const canGrant = (r & Rights.Grant) !== 0;
+  if (!isValidTimeout(t.sendTimeout)) return k.fail(t, INVALID_ARGUMENT, 'sendTimeout');
+  if (!isValidTimeout(t.recvTimeout)) return k.fail(t, INVALID_ARGUMENT, 'recvTimeout');
+  const canGrant = (r & R_GRANT) !== 0;
   const bad = decodeMessage(t);
   if (bad !== null) return failDecode(k, t, bad, 0);
   const ep = cap.obj as Endpoint;
-  if (ep.dead) return k.fail(t, Status.DeadPartner, 'cap', { slot: t.a0 });
+  if (ep.dead) return k.fail(t, DEAD_PARTNER, 'cap', { slot: t.a0 });
   t.sendBadge = cap.badge;
   t.sendCanGrant = canGrant;
   t.sendIsCall = true;
@@ -234,15 +262,15 @@ function doCall(k: Kernel, t: Thread): Thread | null {
 
 /** The send phase of a decoded call (also the kernel-made call of a fault, F1). */
 export function callOn(k: Kernel, t: Thread, ep: Endpoint): Thread | null {
-  if (ep.state === EpState.Recv) {
+  if (ep.state === EP_RECV) {
     const r = takeHead(ep);
     k.timers.cancel(r);
     deliver(k, t, r, ep, true);
     // A zero receive phase leaves the caller runnable with Timeout (T1).
-    if (t.state !== ThreadState.BlockedReply) return k.wakeBeside(t, r, Status.Ok);
-    return k.switchToWoken(r, Status.Ok);
+    if (t.state !== TS_BLOCKED_REPLY) return k.wakeBeside(t, r, OK);
+    return k.switchToWoken(r, OK);
   }
-  if (isOver(k, t.sendTimeout)) return k.fail(t, Status.Timeout, 'sendTimeout');
+  if (isOver(k, t.sendTimeout)) return k.fail(t, TIMEOUT, 'sendTimeout');
   blockSending(k, t, ep, t.sendTimeout);
   return null;
 }
@@ -255,35 +283,35 @@ export function callOn(k: Kernel, t: Thread, ep: Endpoint): Thread | null {
  */
 function recvPhase(k: Kernel, t: Thread, timeout: number, woken: Thread | null): Thread | null {
   // Decision 4: receiving again without replying fails the stranded caller.
-  if (t.replyTo !== null) k.abortCaller(t, Status.Aborted | RECV_PHASE);
+  if (t.replyTo !== null) k.abortCaller(t, ABORTED | RECV_PHASE);
   const cs = t.task.cspace;
   const cap = cs.get(t.a0);
   let err = 0;
-  if (cap === null) err = cs.missStatus(t.a0, Status.InvalidCapability);
-  else if (cap.obj.kind !== Kind.Endpoint || (cap.rights & Rights.Read) === 0) err = Status.InvalidCapability;
-  else if (!isValidTimeout(timeout)) err = Status.InvalidArgument;
+  if (cap === null) err = cs.missStatus(t.a0, INVALID_CAPABILITY);
+  else if (cap.obj.kind !== K_ENDPOINT || (cap.rights & R_READ) === 0) err = INVALID_CAPABILITY;
+  else if (!isValidTimeout(timeout)) err = INVALID_ARGUMENT;
   if (err !== 0) {
-    k.fail(t, err | RECV_PHASE, err === Status.InvalidArgument ? 'timeout' : 'cap', { slot: t.a0 });
+    k.fail(t, err | RECV_PHASE, err === INVALID_ARGUMENT ? 'timeout' : 'cap', { slot: t.a0 });
     return continueWith(k, t, woken);
   }
   const ep = (cap as Cap).obj as Endpoint;
-  t.recvCanGrant = ((cap as Cap).rights & Rights.Grant) !== 0;
+  t.recvCanGrant = ((cap as Cap).rights & R_GRANT) !== 0;
   // N5: a pending bound notification comes before queued senders.
   const n = t.bound;
   if (n !== null && n.pending) {
     t.utcb.badge = n.consume();
-    t.result = Status.Notification;
+    t.result = NOTIFICATION;
     return continueWith(k, t, woken);
   }
-  if (ep.state === EpState.Send) {
+  if (ep.state === EP_SEND) {
     const s = takeHead(ep);
     k.timers.cancel(s);
     deliver(k, s, t, ep, s.sendIsCall);
-    t.result = Status.Ok;
+    t.result = OK;
     let next = continueWith(k, t, woken);
     // A sender, or a caller with a zero receive phase (its status is set), runs on.
-    if (s.state !== ThreadState.BlockedReply) {
-      const st = s.sendIsCall ? s.result : Status.Ok;
+    if (s.state !== TS_BLOCKED_REPLY) {
+      const st = s.sendIsCall ? s.result : OK;
       if (next === t) next = k.wakeBeside(t, s, st);
       else k.makeReady(s, st);
     }
@@ -291,13 +319,13 @@ function recvPhase(k: Kernel, t: Thread, timeout: number, woken: Thread | null):
   }
   if (isOver(k, timeout)) {
     // E3: nothing received, reported as a receive-phase timeout, never as a message.
-    t.result = Status.Timeout | RECV_PHASE;
+    t.result = TIMEOUT | RECV_PHASE;
     return continueWith(k, t, woken);
   }
-  t.state = ThreadState.BlockedRecv;
+  t.state = TS_BLOCKED_RECV;
   t.blockedOn = ep;
   ep.queue.enqueue(t);
-  ep.state = EpState.Recv;
+  ep.state = EP_RECV;
   k.armTimeout(t, timeout);
   if (k.tracer !== null) blockEvent(k, t, ep.id, 0);
   return woken === null ? null : k.switchToWoken(woken, woken.result);
@@ -317,7 +345,7 @@ function doReply(k: Kernel, t: Thread): Thread | null {
   const bad = decodeMessage(t);
   if (bad !== null) return failDecode(k, t, bad, 0);
   const c = replyPart(k, t);
-  t.result = Status.Ok;
+  t.result = OK;
   return continueWith(k, t, c);
 }
 
@@ -337,7 +365,7 @@ function replyPart(k: Kernel, t: Thread): Thread | null {
   const c = t.replyTo;
   t.replyTo = null;
   // P1, P2, Decision 3: only a caller still waiting for this very call gets it.
-  if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== t.replySeq) return null;
+  if (c === null || c.state !== TS_BLOCKED_REPLY || c.callSeq !== t.replySeq) return null;
   return deliverReply(k, t, c, t.replyCanGrant);
 }
 
@@ -349,7 +377,7 @@ function deliverReply(k: Kernel, s: Thread, c: Thread, canGrant: boolean): Threa
   c.savedReply = null;
   if (k.tracer !== null) ipcEvent(k, 'reply', s, c, -1, 0, c.callSeq);
   if (c.inFault) return faultReplied(k, c);
-  c.result = Status.Ok;
+  c.result = OK;
   return c;
 }
 
@@ -359,12 +387,12 @@ function sendOnReply(k: Kernel, t: Thread, cap: Cap): Thread | null {
   const bad = decodeMessage(t);
   if (bad !== null) return failDecode(k, t, bad, 0);
   const c = r.caller;
-  const live = r.live && c !== null && c.state === ThreadState.BlockedReply;
+  const live = r.live && c !== null && c.state === TS_BLOCKED_REPLY;
   r.caller = null; // used: deleting the cap must not fail the caller
   deleteCap(cap);
   if (!live) return ok(t);
   const w = deliverReply(k, t, c, r.canGrant);
-  t.result = Status.Ok;
+  t.result = OK;
   return continueWith(k, t, w);
 }
 
@@ -372,32 +400,32 @@ function sendOnReply(k: Kernel, t: Thread, cap: Cap): Thread | null {
 export function saveCaller(k: Kernel, t: Thread, slot: number): number {
   const cs = t.task.cspace;
   const free = cs.checkFree(slot);
-  if (free !== Status.Ok) return free;
+  if (free !== OK) return free;
   const c = t.replyTo;
   t.replyTo = null;
-  if (c === null || c.state !== ThreadState.BlockedReply || c.callSeq !== t.replySeq) return Status.FailedLookup;
+  if (c === null || c.state !== TS_BLOCKED_REPLY || c.callSeq !== t.replySeq) return FAILED_LOOKUP;
   const r = k.makeReply(c, t.replySeq, t.replyCanGrant);
   c.savedReply = r;
-  cs.put(slot, new Cap(r, Rights.All, 0));
-  return Status.Ok;
+  cs.put(slot, new Cap(r, R_ALL, 0));
+  return OK;
 }
 
 // ------------------------------------------------------------------ notifications
 
 // Signal and wait run per event: their constants are bound locally.
-const NOTIFICATION_KIND = Kind.Notification;
-const WRITE_RIGHT = Rights.Write;
-const READ_RIGHT = Rights.Read;
-const BLOCKED_NOTIFICATION = ThreadState.BlockedNotification;
-const STATUS_OK = Status.Ok;
-const RECV_TIMEOUT = Status.Timeout | RECV_PHASE;
+const NOTIFICATION_KIND = K_NOTIFICATION;
+const WRITE_RIGHT = R_WRITE;
+const READ_RIGHT = R_READ;
+const BLOCKED_NOTIFICATION = TS_BLOCKED_NOTIFICATION;
+const STATUS_OK = OK;
+const RECV_TIMEOUT = TIMEOUT | RECV_PHASE;
 const FOREVER_MS = Number.POSITIVE_INFINITY;
 
 function notificationCap(t: Thread, need: number): Cap | number {
   const cs = t.task.cspace;
   const cap = cs.get(t.a0);
-  if (cap === null) return cs.missStatus(t.a0, Status.InvalidCapability);
-  if (cap.obj.kind !== NOTIFICATION_KIND || (cap.rights & need) === 0) return Status.InvalidCapability;
+  if (cap === null) return cs.missStatus(t.a0, INVALID_CAPABILITY);
+  if (cap.obj.kind !== NOTIFICATION_KIND || (cap.rights & need) === 0) return INVALID_CAPABILITY;
   return cap;
 }
 
@@ -419,9 +447,9 @@ function doWait(k: Kernel, t: Thread, poll: boolean): Thread | null {
   const forever = timeout === FOREVER_MS;
   const cap = notificationCap(t, READ_RIGHT);
   if (typeof cap === 'number') return k.fail(t, cap | RECV_PHASE, 'cap', { slot: t.a0 });
-  if (!forever && !isValidTimeout(timeout)) return k.fail(t, Status.InvalidArgument | RECV_PHASE, 'timeout');
+  if (!forever && !isValidTimeout(timeout)) return k.fail(t, INVALID_ARGUMENT | RECV_PHASE, 'timeout');
   const n = cap.obj as Notification;
-  if (n.boundThread !== null && n.boundThread !== t) return k.fail(t, Status.IllegalOperation | RECV_PHASE, 'cap');
+  if (n.boundThread !== null && n.boundThread !== t) return k.fail(t, ILLEGAL_OPERATION | RECV_PHASE, 'cap');
   if (n.pending) {
     t.utcb.badge = n.consume();
     t.result = STATUS_OK;
@@ -443,13 +471,13 @@ function doWait(k: Kernel, t: Thread, poll: boolean): Thread | null {
 
 function doSleep(k: Kernel, t: Thread): Thread | null {
   const ms = t.recvTimeout;
-  if (!isValidTimeout(ms)) return k.fail(t, Status.InvalidArgument | RECV_PHASE, 'timeout');
+  if (!isValidTimeout(ms)) return k.fail(t, INVALID_ARGUMENT | RECV_PHASE, 'timeout');
   // T2: sleep is a receive that cannot be satisfied; it ends in a receive timeout.
   if (isOver(k, ms)) {
-    t.result = Status.Timeout | RECV_PHASE;
+    t.result = TIMEOUT | RECV_PHASE;
     return t;
   }
-  t.state = ThreadState.Sleeping;
+  t.state = TS_SLEEPING;
   k.armTimeout(t, ms);
   if (k.tracer !== null) blockEvent(k, t, -1, 0);
   return null;

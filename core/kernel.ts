@@ -937,7 +937,7 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
   /** @internal Queue `t` as Ready with the status its syscall returns. */
   makeReady(t: Thread, status: number): void {
     t.result = status;
-    t.state = ThreadState.Ready;
+    t.state = READY;
     t.blockedOn = null;
     this.runq.push(t);
   }
@@ -947,10 +947,10 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     w.result = status;
     w.blockedOn = null;
     if (this.runq.count === 0 || w.prio >= this.runq.highest()) {
-      w.state = ThreadState.Running;
+      w.state = RUNNING;
       return w;
     }
-    w.state = ThreadState.Ready;
+    w.state = READY;
     this.runq.push(w);
     return null;
   }
@@ -964,12 +964,12 @@ export class Kernel implements EndpointHost, NotificationHost, ReplyHost {
     w.result = status;
     w.blockedOn = null;
     if (w.prio > cur.prio && (this.runq.count === 0 || w.prio >= this.runq.highest())) {
-      cur.state = ThreadState.Ready;
+      cur.state = READY;
       this.runq.pushFront(cur);
-      w.state = ThreadState.Running;
+      w.state = RUNNING;
       return w;
     }
-    w.state = ThreadState.Ready;
+    w.state = READY;
     this.runq.push(w);
     return cur;
   }

@@ -13,6 +13,14 @@ import type { Thread } from './thread.ts';
 import { MAP_ITEM, type Item } from './utcb.ts';
 import { decodeMapItem, landMaps } from './dataspace-ops.ts';
 
+// Enum members bound locally (V8 does not constant-fold imported bindings): read on
+// every slow-path syscall.
+const K_REPLY = Kind.Reply;
+const FAILED_LOOKUP = Status.FailedLookup;
+const ILLEGAL_OPERATION = Status.IllegalOperation;
+const INVALID_ARGUMENT = Status.InvalidArgument;
+const OK = Status.Ok;
+
 /** Where decode found a problem, for the thread's error detail. */
 export interface DecodeFault {
   status: number;
@@ -40,13 +48,13 @@ function clampCount(n: number, max: number): number | null {
  * the message is good, otherwise what is wrong.
  */
 export function decodeMessage(t: Thread): DecodeFault | null {
-  if (!isWord(t.a1)) return { status: Status.InvalidArgument, argument: 'label' };
+  if (!isWord(t.a1)) return { status: INVALID_ARGUMENT, argument: 'label' };
   const len = clampCount(t.a2, MR_COUNT);
-  if (len === null) return { status: Status.InvalidArgument, argument: 'length' };
+  if (len === null) return { status: INVALID_ARGUMENT, argument: 'length' };
   const ncaps = clampCount(t.a3, MAX_CAPS);
-  if (ncaps === null) return { status: Status.InvalidArgument, argument: 'caps' };
+  if (ncaps === null) return { status: INVALID_ARGUMENT, argument: 'caps' };
   const nitems = clampCount(t.a4, MAX_ITEMS);
-  if (nitems === null) return { status: Status.InvalidArgument, argument: 'items' };
+  if (nitems === null) return { status: INVALID_ARGUMENT, argument: 'items' };
   t.a2 = len;
   t.a3 = ncaps;
   t.a4 = nitems;
@@ -54,7 +62,7 @@ export function decodeMessage(t: Thread): DecodeFault | null {
   const mr = u.mr;
   let maps = 0;
   for (let i = 0; i < len; i++) {
-    if (!isWord(mr[i]!)) return { status: Status.InvalidArgument, argument: `mr[${i}]`, item: i };
+    if (!isWord(mr[i]!)) return { status: INVALID_ARGUMENT, argument: `mr[${i}]`, item: i };
   }
   for (let i = 0; i < nitems; i++) {
     const it = u.items[i];
@@ -65,7 +73,7 @@ export function decodeMessage(t: Thread): DecodeFault | null {
       continue;
     }
     if (typeof it !== 'string' && !(it instanceof Uint8Array)) {
-      return { status: Status.InvalidArgument, argument: `items[${i}]`, item: i };
+      return { status: INVALID_ARGUMENT, argument: `items[${i}]`, item: i };
     }
   }
   u.sendMaps = maps;
@@ -73,8 +81,8 @@ export function decodeMessage(t: Thread): DecodeFault | null {
   for (let i = 0; i < ncaps; i++) {
     const name = u.caps[i]!;
     const c = cs.get(name);
-    if (c === null) return { status: cs.missStatus(name, Status.FailedLookup), argument: `caps[${i}]`, item: i, slot: name };
-    if (c.obj.kind === Kind.Reply) return { status: Status.IllegalOperation, argument: `caps[${i}]`, item: i, slot: name };
+    if (c === null) return { status: cs.missStatus(name, FAILED_LOOKUP), argument: `caps[${i}]`, item: i, slot: name };
+    if (c.obj.kind === K_REPLY) return { status: ILLEGAL_OPERATION, argument: `caps[${i}]`, item: i, slot: name };
   }
   return null;
 }
@@ -106,11 +114,9 @@ export function transferMessage(
 
   const nitems = s.a4;
   let truncated = 0;
-  for (let i = 0; i < MAX_ITEMS; i++) {
-    if (i >= nitems) {
-      ru.itemsIn[i] = null;
-      continue;
-    }
+  // Items past itemCount are always null: clear only the ones the last message left.
+  for (let i = nitems; i < ru.itemCount; i++) ru.itemsIn[i] = null;
+  for (let i = 0; i < nitems; i++) {
     const item = su.items[i] as Item;
     if (item === MAP_ITEM) {
       ru.itemsIn[i] = MAP_ITEM;
@@ -148,7 +154,7 @@ export function transferMessage(
     for (let i = 0; i < ncaps; i++) {
       const cap = scs.get(su.caps[i]!);
       // Deleted while the sender was blocked, or a reply cap: stop here (Decision 9).
-      if (cap === null || cap.obj.kind === Kind.Reply) break;
+      if (cap === null || cap.obj.kind === K_REPLY) break;
       if (ep !== null && cap.obj === ep) {
         ru.unwrapped |= 1 << i;
         ru.unwrappedBadges[i] = cap.badge;
@@ -158,7 +164,7 @@ export function transferMessage(
       }
       if (nextSlot >= MAX_CAPS) break;
       const dst = ru.recvSlots[nextSlot++]!;
-      if (rcs.checkFree(dst) !== Status.Ok) break;
+      if (rcs.checkFree(dst) !== OK) break;
       if ((su.grantMask & (1 << i)) !== 0) {
         relocate(cap, rcs, dst);
         if (onCap !== null) onCap('grant', s, r, cap, dst);

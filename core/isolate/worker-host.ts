@@ -407,6 +407,8 @@ function proxyBody(iso: Iso, ring: Ring) {
         if (adopted === -1) {
           u.length = 0;
           u.capCount = 0;
+          // Items past itemCount are always null (the kernel clears only the ones it counts).
+          for (let i = 0; i < u.itemCount; i++) u.itemsIn[i] = null;
           u.itemCount = 0;
           u.error = { status: Status.Aborted | RECV_PHASE, argument: 'caller', message: 'no direct call of this thread was handed to the kernel' };
         }
