@@ -53,16 +53,6 @@ export function runRowProcess(name: string, opts: RowProcessOptions = {}): Promi
   });
 }
 
-/**
- * Run one row in `processes` fresh processes, one after another, and pool their samples:
- * the median then follows the speed most processes land on, where a row is bimodal per
- * process (what V8 inlines differs between processes, or the CPU a process runs on is
- * slower for a while: report.ts, cpuSplits). The first failure is the answer.
- */
-export async function runRowProcesses(name: string, processes: number, opts: RowProcessOptions = {}): Promise<Outcome> {
-  return (await runRowsInRounds([name], processes, opts))[0]!;
-}
-
 /** What runRowsInRounds tells as it goes. */
 export interface RoundHooks {
   /** After each row process (round counts from 1). */

@@ -412,12 +412,7 @@ export function saveCaller(k: Kernel, t: Thread, slot: number): number {
 
 // ------------------------------------------------------------------ notifications
 
-// Signal and wait run per event: their constants are bound locally.
-const NOTIFICATION_KIND = K_NOTIFICATION;
-const WRITE_RIGHT = R_WRITE;
-const READ_RIGHT = R_READ;
-const BLOCKED_NOTIFICATION = TS_BLOCKED_NOTIFICATION;
-const STATUS_OK = OK;
+// Signal and wait run per event (the enum members they read are bound at the top).
 const RECV_TIMEOUT = TIMEOUT | RECV_PHASE;
 const FOREVER_MS = Number.POSITIVE_INFINITY;
 
@@ -425,15 +420,15 @@ function notificationCap(t: Thread, need: number): Cap | number {
   const cs = t.task.cspace;
   const cap = cs.get(t.a0);
   if (cap === null) return cs.missStatus(t.a0, INVALID_CAPABILITY);
-  if (cap.obj.kind !== NOTIFICATION_KIND || (cap.rights & need) === 0) return INVALID_CAPABILITY;
+  if (cap.obj.kind !== K_NOTIFICATION || (cap.rights & need) === 0) return INVALID_CAPABILITY;
   return cap;
 }
 
 function doSignal(k: Kernel, t: Thread): Thread | null {
-  const cap = notificationCap(t, WRITE_RIGHT);
+  const cap = notificationCap(t, R_WRITE);
   if (typeof cap === 'number') return k.fail(t, cap, 'cap', { slot: t.a0 });
   const w = k.signalCore(cap.obj as Notification, cap.badge, t);
-  t.result = STATUS_OK;
+  t.result = OK;
   return w === null ? t : k.wakeBeside(t, w, w.result);
 }
 
@@ -445,14 +440,14 @@ function doWait(k: Kernel, t: Thread, poll: boolean): Thread | null {
   const timeout = poll ? 0 : t.recvTimeout;
   // The usual wait has no timeout: it calls none of the helpers that take one.
   const forever = timeout === FOREVER_MS;
-  const cap = notificationCap(t, READ_RIGHT);
+  const cap = notificationCap(t, R_READ);
   if (typeof cap === 'number') return k.fail(t, cap | RECV_PHASE, 'cap', { slot: t.a0 });
   if (!forever && !isValidTimeout(timeout)) return k.fail(t, INVALID_ARGUMENT | RECV_PHASE, 'timeout');
   const n = cap.obj as Notification;
   if (n.boundThread !== null && n.boundThread !== t) return k.fail(t, ILLEGAL_OPERATION | RECV_PHASE, 'cap');
   if (n.pending) {
     t.utcb.badge = n.consume();
-    t.result = STATUS_OK;
+    t.result = OK;
     return t;
   }
   if (!forever && isOver(k, timeout)) {
@@ -461,7 +456,7 @@ function doWait(k: Kernel, t: Thread, poll: boolean): Thread | null {
     t.result = RECV_TIMEOUT;
     return t;
   }
-  t.state = BLOCKED_NOTIFICATION;
+  t.state = TS_BLOCKED_NOTIFICATION;
   t.blockedOn = n;
   n.waiters.enqueue(t);
   if (!forever) k.armTimeout(t, timeout);

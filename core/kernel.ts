@@ -38,13 +38,13 @@ import { Notification, type NotificationHost } from './notification.ts';
 import { Reply, type ReplyHost } from './reply.ts';
 import { Rights } from './rights.ts';
 import { RunQueues } from './scheduler.ts';
-import type { Utcb } from './utcb.ts';
 import { Sys } from './syscalls.ts';
 import { Task } from './task.ts';
 import { FaultKind, Op, SYSCALL, Thread, ThreadState, type ThreadBody } from './thread.ts';
 import { TimerQueue } from './timers.ts';
 import type { TraceEvent, Tracer } from './trace.ts';
 import { type CapTransferHook } from './transfer.ts';
+import type { Utcb } from './utcb.ts';
 import { faultHandlerStatus, haltThread, raiseFault, stopForGood } from './fault.ts';
 import { MemView, unmapTask } from './dataspace.ts';
 import { makeDataspace, mapCap, type MapOptions } from './dataspace-ops.ts';
@@ -123,6 +123,12 @@ const TOKEN = SYSCALL;
 const dispatchSyscall = dispatch;
 const tryFastSignal = fastSignal;
 const tryFastWait = fastWait;
+const OP_NONE = Op.None;
+const OP_CALL = Op.Call;
+const OP_REPLY_RECV = Op.ReplyRecv;
+const OP_SIGNAL = Op.Signal;
+const OP_WAIT = Op.Wait;
+
 // The IPC fast path, as seL4 takes it: call and replyRecv with a register-sized message
 // (at most 4 words, no caps, no items), the partner already waiting, a valid cap with the
 // needed rights, infinite timeouts, and no higher-priority thread ready. It copies the
@@ -169,11 +175,6 @@ function putTag(ru: Utcb, label: number, len: number, badge: number): void {
   ru.unwrapped = 0;
   ru.truncated = 0;
 }
-const OP_NONE = Op.None;
-const OP_CALL = Op.Call;
-const OP_REPLY_RECV = Op.ReplyRecv;
-const OP_SIGNAL = Op.Signal;
-const OP_WAIT = Op.Wait;
 
 /**
  * Called with every kernel created in this process (tools attach tracers this way, e.g.

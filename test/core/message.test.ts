@@ -59,6 +59,50 @@ describe('message format', () => {
     expect(got).toMatchObject({ badge: 0xabc, label: 3, length: 1, words: [5] });
   });
 
+  it('M2: items past itemCount are null after a message with fewer items, on the slow path and the fast path', () => {
+    const { k, srv, cli, ep, cep } = clientServer(Rights.Write | Rights.Grant);
+    const seen: { count: number; items: unknown[] }[] = [];
+    const snap = (sys: Sys) => seen.push({ count: sys.utcb.itemCount, items: [...sys.utcb.itemsIn] });
+    k.spawn(srv, function* (sys) {
+      // Three sends (slow path: 3 items, then 1, then none), then a call answered with 2
+      // items (slow) and one answered with none (fast path: 0 words, server in replyRecv).
+      for (let i = 0; i < 3; i++) {
+        yield sys.recv(ep);
+        snap(sys);
+      }
+      yield sys.recv(ep);
+      sys.utcb.items[0] = 'r0';
+      sys.utcb.items[1] = 'r1';
+      yield sys.replyRecv(ep, 0, 0, 0, 2);
+      yield sys.replyRecv(ep, 0, 0, 0, 0);
+    });
+    k.spawn(cli, function* (sys) {
+      const u = sys.utcb;
+      u.items[0] = 'a';
+      u.items[1] = 'b';
+      u.items[2] = 'c';
+      yield sys.send(cep, 1, 0, 0, 3);
+      yield sys.send(cep, 1, 0, 0, 1);
+      yield sys.send(cep, 1, 0, 0, 0);
+      yield sys.call(cep, 1, 0);
+      snap(sys);
+      yield sys.call(cep, 1, 0);
+      snap(sys);
+    });
+    const fast0 = k.counters.fastpath;
+    k.run();
+    const none = new Array(MAX_ITEMS).fill(null);
+    expect(seen).toEqual([
+      { count: 3, items: ['a', 'b', 'c', ...none].slice(0, MAX_ITEMS) },
+      { count: 1, items: ['a', ...none].slice(0, MAX_ITEMS) },
+      { count: 0, items: none },
+      { count: 2, items: ['r0', 'r1', ...none].slice(0, MAX_ITEMS) },
+      { count: 0, items: none },
+    ]);
+    // The last reply went by the fast path (the case the fast path's clearing covers).
+    expect(k.counters.fastpath - fast0).toBeGreaterThan(0);
+  });
+
   it('M2: all 64 message registers copy directly from sender to receiver', () => {
     const { k, srv, cli, ep, cep } = clientServer(Rights.Write);
     const { got, body } = recorder(ep);
