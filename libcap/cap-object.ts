@@ -26,17 +26,25 @@ export class CapObject<D = unknown> {
 
   /** Take a reference. */
   ref(): void {
-    if (!this.alive) throw new Error(`object ${this.id} of ${this.cls.name} used after release`);
+    // The messages are built out of line: ref and unref are on every RPC's path, and
+    // small enough for V8 to inline only without them.
+    if (!this.alive) misuse(this, 'used after release');
     this.refs++;
   }
 
   /** Drop a reference; the last one releases the object to its class. */
   unref(): void {
-    if (this.refs <= 0) throw new Error(`object ${this.id} of ${this.cls.name}: reference count underflow`);
-    if (--this.refs === 0) {
-      this.alive = false;
-      this.cls.objects.delete(this as unknown as CapObject<never>);
-      this.cls.release(this.data);
-    }
+    if (this.refs <= 0) misuse(this, 'reference count underflow');
+    if (--this.refs === 0) this.released();
   }
+
+  private released(): void {
+    this.alive = false;
+    this.cls.objects.delete(this as unknown as CapObject<never>);
+    this.cls.release(this.data);
+  }
+}
+
+function misuse(obj: CapObject, what: string): never {
+  throw new Error(`object ${obj.id} of ${obj.cls.name}: ${what}`);
 }
