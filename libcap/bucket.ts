@@ -51,6 +51,13 @@ import { Deferred, DEFERRED, Rpc, RpcFailure, RpcState } from './rpc.ts';
 import { managerBody } from './manager.ts';
 import { workerBody } from './worker.ts';
 
+/**
+ * @internal The workers' null lane (worker.ts) on (the default) or off for buckets
+ * started from now on: off, every request goes the general way. The equivalence tests
+ * turn it off to compare the two ways (test/libcap/lane.test.ts).
+ */
+export const nullLane = { on: true };
+
 // Bound locally: read on every request (V8 does not constant-fold imported bindings).
 const SERVING = InhibitState.Serving;
 const ENDED = InhibitState.Ended;
@@ -174,8 +181,11 @@ export class Bucket {
   readonly parked: Rpc[] = [];
   /** @internal Deferred answers waiting to be sent. */
   readonly completions: Completion[] = [];
-  /** @internal A finished RPC whose handler never saw it, for the next request to reuse. */
-  private spare: Rpc | null = null;
+  /**
+   * @internal A finished RPC whose handler never saw it, for the next argument-less
+   * request to reuse (acceptRequest, and the worker's null lane).
+   */
+  spare: Rpc | null = null;
   /** @internal Kick messages the manager still has to send to idle workers. */
   kicks = 0;
 
@@ -189,6 +199,12 @@ export class Bucket {
   outstanding = 0;
   /** Counters for stats() and benchmarks. */
   served = 0;
+  /**
+   * @internal Whether the workers serve null requests in their lane (worker.ts), as
+   * nullLane.on was when the bucket started, and how many they served there.
+   */
+  readonly lane = nullLane.on;
+  laneServed = 0;
   private endWaiters: (() => void)[] = [];
   private readonly endHooks: (() => void)[] = [];
   private managerDone = false;
@@ -937,8 +953,8 @@ export class Bucket {
     return res === undefined ? res : this.settle(rpc, res);
   }
 
-  /** A handler's answer: a deferred or promised one is kept (DEFERRED), any other passes. */
-  private settle(rpc: Rpc, res: unknown): unknown {
+  /** @internal A handler's answer: a deferred or promised one is kept (DEFERRED), any other passes. */
+  settle(rpc: Rpc, res: unknown): unknown {
     if (res instanceof Deferred) {
       if (!rpc.answered) this.countDeferred(rpc);
       else rpc.state = DEFERRED_STATE;

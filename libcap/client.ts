@@ -84,6 +84,10 @@ let sequence = 0;
 export function nextSequence(): number {
   return (sequence = (sequence + 1) >>> 0);
 }
+/** @internal Restart the count at `n` (tests that compare two runs of one scenario). */
+export function restartSequence(n: number): void {
+  sequence = n >>> 0;
+}
 function noCaps(): number {
   return -1;
 }

@@ -12,14 +12,15 @@
 
 import { CODE_MASK, isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
 import { handlerFailed, type Bucket } from './bucket.ts';
-import { InhibitState, pausedLevels } from './inhibit.ts';
+import { drainingLevels, InhibitState, pausedLevels } from './inhibit.ts';
 import { Op } from '../core/thread.ts';
 import { ERRNO } from './errno.ts';
-import { DEFERRED } from './rpc.ts';
-import type { Rpc } from './rpc.ts';
+import { DEFERRED, Rpc, RpcState } from './rpc.ts';
 import { RpcFailure } from './rpc.ts';
 import { CHANNEL_OPEN as SESSION_OPEN } from '../libmem/channel.ts';
 import { openSession } from './session-server.ts';
+import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
+import { NO_FIELDS } from './codec.ts';
 
 const Phase = { Start: 0, Recv: 1, Gen: 2, Sent: 3, Replied: 4 } as const;
 const TIMEOUT = Status.Timeout | RECV_PHASE;
@@ -36,6 +37,12 @@ const OP_SEND = Op.Send;
 const SERVING = InhibitState.Serving;
 const SESSION_OPEN_LABEL = SESSION_OPEN;
 const NO_ROOM = new RpcFailure('ENOMEM', 'the server has no free cap slot');
+const HEADER = HEADER_WORDS;
+const CANCEL_LABEL = LABEL_CANCEL;
+const methodFor = methodOf;
+const RUNNING = RpcState.Running;
+const DONE = RpcState.Done;
+const NO_ARGS = NO_FIELDS as never;
 
 /** The body of a worker thread of `b`. */
 export function workerBody(b: Bucket): ThreadBody {
@@ -168,6 +175,16 @@ export function workerBody(b: Bucket): ThreadBody {
       return answer(r, res, live);
     }
 
+    /**
+     * What run() does once the handler returned, for a request the null lane took whose
+     * handler answered something other than an empty reply at once.
+     */
+    function served(r: Rpc, res: unknown): Syscall | null {
+      const v = res === undefined ? res : b.settle(r, res);
+      if (v === DEFERRED_ANSWER || (v !== undefined && isGen(v))) return later(r, v, true);
+      return answer(r, v, true);
+    }
+
     /** The handler deferred its answer, or is a generator to run. */
     function later(r: Rpc, res: unknown, live: boolean): Syscall | null {
       if (res === DEFERRED_ANSWER) {
@@ -289,17 +306,94 @@ export function workerBody(b: Bucket): ThreadBody {
       return exit();
     }
 
-    return (status: number): Syscall | null => {
+    // Named, so that profiles and traces show it.
+    const workerStep = (status: number): Syscall | null => {
       if (answered !== null) {
         const r = answered;
         answered = null;
         if (r.needsCleanup) b.cleanup(r);
       }
       switch (phase) {
-        case Phase.Recv:
+        case Phase.Recv: {
           b.idleWorkers--;
           b.housekeep();
+          // The null lane: a call of the header alone, to a method without arguments,
+          // accepted and served by the general way's steps written out here. Split into
+          // received, accept, run, serve and replyLive, the same work costs calls V8
+          // will not inline (docs/libcap.md, "The null lane"). The lane takes only a
+          // request the general way would serve at once; what it leaves goes there
+          // untouched, and what the handler answers other than an empty reply goes on
+          // in served(). test/libcap/lane.test.ts runs scenarios both ways.
+          if (status === OK && u.capCount === 0 && u.length === HEADER && u.itemCount === 0 && b.lane) {
+            const badge = u.badge;
+            const label = u.label | 0;
+            const e = badge === 0 || label === CANCEL_LABEL || label === SESSION_OPEN_LABEL ? undefined : b.lookup(badge);
+            if (e !== undefined && sys.hasCaller) {
+              const obj = e.object;
+              const cls = obj.cls;
+              const m = methodFor(cls.iface, label);
+              const c = e.client;
+              const inflight = c.inflight;
+              const h = m === undefined ? undefined : cls.handlerOf(label);
+              if (
+                h !== undefined &&
+                m!.argsCodec.empty &&
+                !m!.oneway &&
+                inflight.size === 0 &&
+                c.tombstones.size === 0 &&
+                (cls.limits?.rpcs ?? c.limits.rpcs) > 0 &&
+                b.inh.state === SERVING &&
+                pausedLevels.count === 0 &&
+                obj.alive
+              ) {
+                // Accept (acceptRequest) and serve (Bucket.serve).
+                b.laneServed++;
+                const key = u.mr[0]! | 0;
+                const seq = u.mr[1]! | 0;
+                let r = b.spare;
+                if (r === null) r = new Rpc(b, c, e, obj, m!, NO_ARGS, key, seq);
+                else {
+                  b.spare = null;
+                  r.renew(c, e, obj as never, m!, NO_ARGS, key, seq);
+                }
+                inflight.add(r);
+                r.state = RUNNING;
+                r.sys = sys;
+                e.rpcs++;
+                obj.refs++;
+                let res: unknown;
+                try {
+                  res = h(r, NO_ARGS);
+                } catch (err) {
+                  res = handlerFailed(r, err);
+                }
+                if (res !== undefined || !m!.replyCodec.empty) return served(r, res);
+                // Finish (Bucket.finish) as it goes when nothing drains and the client stays.
+                // (Still running means never deferred, so never counted in `deferred`.)
+                if (r.state === RUNNING && drainingLevels.count === 0 && !c.dead && c.count !== 0) {
+                  r.state = DONE;
+                  b.served++;
+                  inflight.remove(r);
+                  e.rpcs--;
+                  obj.unref();
+                } else b.finish(r);
+                // A handler that never saw its context kept nothing of it (Bucket.recycle).
+                if (cls.blindOf(label) && r.reusable) b.spare = r;
+                // Answer (replyLive).
+                const cleanup = r.needsCleanup;
+                if (cleanup || b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
+                  answered = cleanup ? r : null;
+                  phase = Phase.Replied;
+                  return sys.reply(0, 0, 0, 0);
+                }
+                b.idleWorkers++;
+                prepareWindows();
+                return sys.replyRecv(b.ep, 0, 0, 0, 0, idleTimeout());
+              }
+            }
+          }
           return received(status);
+        }
         case Phase.Gen:
           if (lent) {
             lent = false;
@@ -316,6 +410,7 @@ export function workerBody(b: Bucket): ThreadBody {
           return afterWork();
       }
     };
+    return workerStep;
   };
 }
 
