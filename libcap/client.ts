@@ -97,8 +97,8 @@ export const NO_OPTIONS: CallOptions = Object.freeze({});
 const NO_REPLY: Record<string, never> = Object.freeze({});
 // Encoding and decoding run to completion synchronously: one scratch cursor is enough.
 const scratch = { w: 0, i: 0, c: 0 };
-/** The result of every call answered with an empty reply (shared, frozen: one allocation fewer per call). */
-const OK_EMPTY: RpcResult<unknown> = Object.freeze({ ok: true, value: NO_FIELDS });
+/** @internal The result of every call answered with an empty reply (shared, frozen: one allocation fewer per call). */
+export const OK_EMPTY: RpcResult<unknown> = Object.freeze({ ok: true, value: NO_FIELDS });
 
 /**
  * @internal Write a request into `u`: the header (cancel key, sequence) and the
@@ -113,9 +113,13 @@ export function marshal(u: Utcb, m: MethodDef, args: unknown, key: number, seq: 
   cur.w = HEADER;
   cur.i = 0;
   cur.c = 0;
-  const codec = m.argsCodec;
-  if (codec.empty) return null; // nothing to write (extra fields are ignored, as encode does)
-  const bad = codec.encode(u, (args ?? NO_OPTIONS) as Record<string, unknown>, cur);
+  // Nothing to write (extra fields are ignored, as encode does).
+  return m.argsCodec.empty ? null : marshalArgs(u, m, args, cur);
+}
+
+/** marshal's arguments (apart, so that a call without them inlines less). */
+function marshalArgs(u: Utcb, m: MethodDef, args: unknown, cur: typeof scratch): RpcResult<never> | null {
+  const bad = m.argsCodec.encode(u, (args ?? NO_OPTIONS) as Record<string, unknown>, cur);
   return bad === null ? null : { ok: false, error: 'EINVAL', message: `${m.fullName}: ${bad}` };
 }
 
