@@ -5,7 +5,7 @@
 
 import { isContextBlind } from './blind-handler.ts';
 import type { ErrnoName } from './errno.ts';
-import type { Interface, MethodSpecs } from './interface.ts';
+import type { Interface, MethodDef, MethodSpecs } from './interface.ts';
 import { Inhibitable } from './inhibit.ts';
 import { checkLimits, type ClientLimits } from './limits.ts';
 import { RpcFailure, type Handlers, type Rpc } from './rpc.ts';
@@ -40,6 +40,25 @@ export interface ClassSpec<M extends MethodSpecs, D, A> {
   readonly limits?: ClientLimits;
 }
 
+/**
+ * @internal An opcode the worker's null lane (worker.ts) may serve: a two-way method
+ * without arguments, and its handler. Made once per class, so that the lane reads one
+ * record where the general way looks up the method, the handler and whether the handler
+ * is blind.
+ */
+export class LaneOp {
+  /** The method answers an empty reply (no fields). */
+  readonly emptyReply: boolean;
+  constructor(
+    readonly method: MethodDef,
+    readonly handler: RawHandler,
+    /** The handler provably never sees its context (blind-handler.ts). */
+    readonly blind: boolean,
+  ) {
+    this.emptyReply = method.replyCodec.empty;
+  }
+}
+
 export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unknown> {
   readonly name: string;
   readonly iface: Interface<M>;
@@ -57,6 +76,8 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
   /** Opcodes whose handler never sees its context (blind-handler.ts), as the table and beyond it. */
   private readonly blindTable: boolean[];
   private readonly blindOps = new Set<number>();
+  /** What the worker's null lane needs of each opcode it may take, as the table (see LaneOp). */
+  private readonly laneTable: (LaneOp | undefined)[];
 
   constructor(readonly spec: ClassSpec<M, D, A>) {
     this.name = spec.name;
@@ -76,6 +97,20 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
       if (h !== undefined && isContextBlind(h)) this.blindOps.add(m.op);
     }
     this.blindTable = spec.interface.table.map((m) => m !== undefined && this.blindOps.has(m.op));
+    this.laneTable = spec.interface.table.map((m) => {
+      const h = m === undefined ? undefined : handlers[m.name];
+      return m === undefined || h === undefined || m.oneway || !m.argsCodec.empty ? undefined : new LaneOp(m, h, this.blindOps.has(m.op));
+    });
+  }
+
+  /**
+   * @internal The null lane's view of opcode `op`: its method and handler when the
+   * method is two-way, takes no arguments and has a handler; else undefined (and for
+   * opcodes past the interface's table, which the lane leaves to the general way).
+   */
+  laneOf(op: number): LaneOp | undefined {
+    const t = this.laneTable;
+    return op < t.length ? t[op] : undefined;
   }
 
   /** @internal True when opcode `op`'s handler provably never sees its context. */

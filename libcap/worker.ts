@@ -19,7 +19,7 @@ import { DEFERRED, Rpc, RpcState } from './rpc.ts';
 import { RpcFailure } from './rpc.ts';
 import { CHANNEL_OPEN as SESSION_OPEN } from '../libmem/channel.ts';
 import { openSession } from './session-server.ts';
-import { HEADER_WORDS, LABEL_CANCEL, methodOf } from './interface.ts';
+import { HEADER_WORDS, LABEL_CANCEL } from './interface.ts';
 import { NO_FIELDS } from './codec.ts';
 
 const Phase = { Start: 0, Recv: 1, Gen: 2, Sent: 3, Replied: 4 } as const;
@@ -39,7 +39,6 @@ const SESSION_OPEN_LABEL = SESSION_OPEN;
 const NO_ROOM = new RpcFailure('ENOMEM', 'the server has no free cap slot');
 const HEADER = HEADER_WORDS;
 const CANCEL_LABEL = LABEL_CANCEL;
-const methodFor = methodOf;
 const RUNNING = RpcState.Running;
 const DONE = RpcState.Done;
 const NO_ARGS = NO_FIELDS as never;
@@ -331,14 +330,12 @@ export function workerBody(b: Bucket): ThreadBody {
             if (e !== undefined && sys.hasCaller) {
               const obj = e.object;
               const cls = obj.cls;
-              const m = methodFor(cls.iface, label);
+              // A two-way method without arguments, with a handler (CapClass.laneOf).
+              const lop = cls.laneOf(label);
               const c = e.client;
               const inflight = c.inflight;
-              const h = m === undefined ? undefined : cls.handlerOf(label);
               if (
-                h !== undefined &&
-                m!.argsCodec.empty &&
-                !m!.oneway &&
+                lop !== undefined &&
                 inflight.size === 0 &&
                 c.tombstones.size === 0 &&
                 (cls.limits?.rpcs ?? c.limits.rpcs) > 0 &&
@@ -347,14 +344,16 @@ export function workerBody(b: Bucket): ThreadBody {
                 obj.alive
               ) {
                 // Accept (acceptRequest) and serve (Bucket.serve).
+                const m = lop.method;
+                const h = lop.handler;
                 b.laneServed++;
                 const key = u.mr[0]! | 0;
                 const seq = u.mr[1]! | 0;
                 let r = b.spare;
-                if (r === null) r = new Rpc(b, c, e, obj, m!, NO_ARGS, key, seq);
+                if (r === null) r = new Rpc(b, c, e, obj, m, NO_ARGS, key, seq);
                 else {
                   b.spare = null;
-                  r.renew(c, e, obj as never, m!, NO_ARGS, key, seq);
+                  r.renew(c, e, obj as never, m, NO_ARGS, key, seq);
                 }
                 inflight.add(r);
                 r.state = RUNNING;
@@ -367,7 +366,7 @@ export function workerBody(b: Bucket): ThreadBody {
                 } catch (err) {
                   res = handlerFailed(r, err);
                 }
-                if (res !== undefined || !m!.replyCodec.empty) return served(r, res);
+                if (res !== undefined || !lop.emptyReply) return served(r, res);
                 // Finish (Bucket.finish) as it goes when nothing drains and the client stays.
                 // (Still running means never deferred, so never counted in `deferred`.)
                 if (r.state === RUNNING && drainingLevels.count === 0 && !c.dead && c.count !== 0) {
@@ -378,7 +377,7 @@ export function workerBody(b: Bucket): ThreadBody {
                   obj.unref();
                 } else b.finish(r);
                 // A handler that never saw its context kept nothing of it (Bucket.recycle).
-                if (cls.blindOf(label) && r.reusable) b.spare = r;
+                if (lop.blind && r.reusable) b.spare = r;
                 // Answer (replyLive).
                 const cleanup = r.needsCleanup;
                 if (cleanup || b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
