@@ -36,6 +36,7 @@ export interface ClassSpec<M extends MethodSpecs, D, A> {
   /**
    * Per-client limits for RPCs on this class's objects (caps given in them, RPCs,
    * deferred, and what handlers charge), replacing the bucket's for the kinds given.
+   * Read when the class is defined: changing the object afterwards changes nothing.
    */
   readonly limits?: ClientLimits;
 }
@@ -54,6 +55,8 @@ export class LaneOp {
     readonly handler: RawHandler,
     /** The handler provably never sees its context (blind-handler.ts). */
     readonly blind: boolean,
+    /** The class's limit of RPCs in flight per client, or -1 when the bucket's applies. */
+    readonly rpcs: number,
   ) {
     this.emptyReply = method.replyCodec.empty;
   }
@@ -76,14 +79,15 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
   /** Opcodes whose handler never sees its context (blind-handler.ts), as the table and beyond it. */
   private readonly blindTable: boolean[];
   private readonly blindOps = new Set<number>();
-  /** What the worker's null lane needs of each opcode it may take, as the table (see LaneOp). */
-  private readonly laneTable: (LaneOp | undefined)[];
+  /** @internal What the worker's null lane needs of each opcode it may take, as the interface's table (see LaneOp). */
+  readonly lanes: readonly (LaneOp | undefined)[];
 
   constructor(readonly spec: ClassSpec<M, D, A>) {
     this.name = spec.name;
     this.iface = spec.interface;
     if (spec.limits !== undefined) checkLimits(spec.limits, `class ${spec.name}`);
-    this.limits = spec.limits ?? null;
+    // A copy, frozen: the limits are the class's as defined (the null lane reads them once).
+    this.limits = spec.limits === undefined ? null : Object.freeze({ ...spec.limits });
     const handlers = spec.handlers as Readonly<Record<string, RawHandler | undefined>>;
     for (const name of Object.keys(handlers)) {
       if (!Object.prototype.hasOwnProperty.call(spec.interface.methods, name)) {
@@ -97,9 +101,9 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
       if (h !== undefined && isContextBlind(h)) this.blindOps.add(m.op);
     }
     this.blindTable = spec.interface.table.map((m) => m !== undefined && this.blindOps.has(m.op));
-    this.laneTable = spec.interface.table.map((m) => {
+    this.lanes = spec.interface.table.map((m) => {
       const h = m === undefined ? undefined : handlers[m.name];
-      return m === undefined || h === undefined || m.oneway || !m.argsCodec.empty ? undefined : new LaneOp(m, h, this.blindOps.has(m.op));
+      return m === undefined || h === undefined || m.oneway || !m.argsCodec.empty ? undefined : new LaneOp(m, h, this.blindOps.has(m.op), this.limits?.rpcs ?? -1);
     });
   }
 
@@ -109,7 +113,7 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
    * opcodes past the interface's table, which the lane leaves to the general way).
    */
   laneOf(op: number): LaneOp | undefined {
-    const t = this.laneTable;
+    const t = this.lanes;
     return op < t.length ? t[op] : undefined;
   }
 

@@ -5,6 +5,7 @@
 // Giving the same object to the same client twice yields the same entry (same badge).
 
 import type { CapObject } from './cap-object.ts';
+import type { LaneOp } from './cap-class.ts';
 import { Inhibitable } from './inhibit.ts';
 import { DEFAULT_LIMITS, limitErrno, type LimitErrnoOf, type LimitKind, type ResolvedLimits } from './limits.ts';
 import type { Rpc } from './rpc.ts';
@@ -40,7 +41,16 @@ export class Entry {
     readonly object: CapObject,
     /** Slot of the badged root cap in the server's space. */
     readonly rootSlot: number,
-  ) {}
+  ) {
+    this.lanes = object.cls.lanes;
+  }
+
+  /**
+   * @internal The object's class's null-lane records by opcode (CapClass.laneOf), held
+   * here so that the worker's lane reaches them from the entry in one load rather than
+   * through the object and its class.
+   */
+  readonly lanes: readonly (LaneOp | undefined)[];
 }
 
 /**

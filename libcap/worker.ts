@@ -329,16 +329,17 @@ export function workerBody(b: Bucket): ThreadBody {
             const e = badge === 0 || label === CANCEL_LABEL || label === SESSION_OPEN_LABEL ? undefined : b.lookup(badge);
             if (e !== undefined && sys.hasCaller) {
               const obj = e.object;
-              const cls = obj.cls;
-              // A two-way method without arguments, with a handler (CapClass.laneOf).
-              const lop = cls.laneOf(label);
+              // A two-way method without arguments, with a handler (CapClass.laneOf, read
+              // through the entry's copy of the class's table).
+              const lanes = e.lanes;
+              const lop = label < lanes.length ? lanes[label] : undefined;
               const c = e.client;
               const inflight = c.inflight;
               if (
                 lop !== undefined &&
                 inflight.size === 0 &&
                 c.tombstones.size === 0 &&
-                (cls.limits?.rpcs ?? c.limits.rpcs) > 0 &&
+                (lop.rpcs >= 0 ? lop.rpcs : c.limits.rpcs) > 0 &&
                 b.inh.state === SERVING &&
                 pausedLevels.count === 0 &&
                 obj.alive

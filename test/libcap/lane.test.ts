@@ -65,8 +65,11 @@ interface World {
   b: Bucket;
   cls: AnyClass;
   calls: string[];
-  /** A client task holding a cap to a fresh object; its slot. */
-  client(name: string): { task: Task; slot: number };
+  /**
+   * A client task holding a cap to a fresh object; its slot. `limited`: the object is of
+   * the class whose own limit of RPCs in flight is 0 or 1.
+   */
+  client(name: string, limited?: 0 | 1): { task: Task; slot: number };
   /** The same through an anonymous client (no task identity: it goes with its last cap). */
   anonymous(name: string): { task: Task; slot: number };
   /** Answer the held call from outside any handler (false: none held, or gone). */
@@ -134,6 +137,8 @@ function world(opts: BucketOptions = {}): World {
       blank: (() => undefined) as never,
     },
   });
+  // The same class with limits of its own: no RPC in flight, or one.
+  const capped = [defineClass({ ...cls.spec, name: 'capped0', limits: { rpcs: 0 } }), defineClass({ ...cls.spec, name: 'capped1', limits: { rpcs: 1 } })];
   function answerHeld(): boolean {
     const d = held;
     held = null;
@@ -148,9 +153,9 @@ function world(opts: BucketOptions = {}): World {
     answerHeld,
     kept: () => kept.map((c) => `${c.key}/${c.seq}`),
     frozen: () => frozen,
-    client(name) {
+    client(name, limited) {
       const task = k.createTask(name);
-      return { task, slot: b.install(mustCreate(b, cls), task) };
+      return { task, slot: b.install(mustCreate(b, limited === undefined ? cls : capped[limited]!), task) };
     },
     anonymous(name) {
       const task = k.createTask(name);
@@ -418,6 +423,28 @@ describe('the null lane answers as the general way does', () => {
       },
       { limits: { rpcs: 0 } },
     );
+  });
+
+  it("limits: a class's own limit of RPCs replaces the bucket's, both ways", async () => {
+    // The bucket allows no RPC, the class one: the class's client is served (the lane
+    // takes its calls), the other class's is refused.
+    await bothWays(
+      2,
+      async (w) => {
+        const a = w.client('a', 1);
+        const b = w.client('b');
+        const ca = connect(Lane, w.k, a.task, a.slot).attempt;
+        const cb = connect(Lane, w.k, b.task, b.slot).attempt;
+        return [await ca.nop(), await cb.nop(), await ca.touch(), await cb.count()];
+      },
+      { limits: { rpcs: 0 } },
+    );
+    // The bucket's default, the class none: refused.
+    await bothWays(0, async (w) => {
+      const a = w.client('a', 0);
+      const ca = connect(Lane, w.k, a.task, a.slot).attempt;
+      return [await ca.nop(), await ca.touch()];
+    });
   });
 
   it('many clients on one worker: requests queue behind a busy worker and are answered in order', async () => {

@@ -83,6 +83,14 @@ describe('per-client limits: the library counts caps, RPCs and deferred calls', 
     expect(await ca.attempt.open()).toMatchObject({ ok: false, error: 'EMFILE' });
   });
 
+  it("a class's limits are read when it is defined: changing the object later changes nothing", () => {
+    const limits = { rpcs: 0 };
+    const cls = defineClass({ name: 'x', interface: Ctl, init: () => ({}), handlers: {}, limits });
+    limits.rpcs = 5;
+    expect(cls.limits).toEqual({ rpcs: 0 });
+    expect(Object.isFrozen(cls.limits)).toBe(true);
+  });
+
   it('limits are checked when the bucket or class is made', () => {
     const k = kernel();
     const srv = k.createTask('srv');
