@@ -79,7 +79,12 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
   /** Opcodes whose handler never sees its context (blind-handler.ts), as the table and beyond it. */
   private readonly blindTable: boolean[];
   private readonly blindOps = new Set<number>();
-  /** @internal What the worker's null lane needs of each opcode it may take, as the interface's table (see LaneOp). */
+  /**
+   * @internal The worker's null lane's record of each opcode, laid out as the interface's
+   * table: a LaneOp where the method is two-way, takes no arguments and has a handler,
+   * else undefined. Opcodes past the table have none (the lane leaves them to the general
+   * way). Each entry holds a reference to it (Entry.lanes).
+   */
   readonly lanes: readonly (LaneOp | undefined)[];
 
   constructor(readonly spec: ClassSpec<M, D, A>) {
@@ -105,16 +110,6 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
       const h = m === undefined ? undefined : handlers[m.name];
       return m === undefined || h === undefined || m.oneway || !m.argsCodec.empty ? undefined : new LaneOp(m, h, this.blindOps.has(m.op), this.limits?.rpcs ?? -1);
     });
-  }
-
-  /**
-   * @internal The null lane's view of opcode `op`: its method and handler when the
-   * method is two-way, takes no arguments and has a handler; else undefined (and for
-   * opcodes past the interface's table, which the lane leaves to the general way).
-   */
-  laneOf(op: number): LaneOp | undefined {
-    const t = this.lanes;
-    return op < t.length ? t[op] : undefined;
   }
 
   /** @internal True when opcode `op`'s handler provably never sees its context. */

@@ -46,7 +46,7 @@ export class Entry {
   }
 
   /**
-   * @internal The object's class's null-lane records by opcode (CapClass.laneOf), held
+   * @internal The object's class's null-lane records by opcode (CapClass.lanes), held
    * here so that the worker's lane reaches them from the entry in one load rather than
    * through the object and its class.
    */

@@ -329,7 +329,7 @@ export function workerBody(b: Bucket): ThreadBody {
             const e = badge === 0 || label === CANCEL_LABEL || label === SESSION_OPEN_LABEL ? undefined : b.lookup(badge);
             if (e !== undefined && sys.hasCaller) {
               const obj = e.object;
-              // A two-way method without arguments, with a handler (CapClass.laneOf, read
+              // A two-way method without arguments, with a handler (CapClass.lanes, read
               // through the entry's copy of the class's table).
               const lanes = e.lanes;
               const lop = label < lanes.length ? lanes[label] : undefined;
