@@ -106,9 +106,10 @@ export class CapClass<M extends MethodSpecs = MethodSpecs, D = unknown, A = unkn
       if (h !== undefined && isContextBlind(h)) this.blindOps.add(m.op);
     }
     this.blindTable = spec.interface.table.map((m) => m !== undefined && this.blindOps.has(m.op));
-    this.lanes = spec.interface.table.map((m) => {
-      const h = m === undefined ? undefined : handlers[m.name];
-      return m === undefined || h === undefined || m.oneway || !m.argsCodec.empty ? undefined : new LaneOp(m, h, this.blindOps.has(m.op), this.limits?.rpcs ?? -1);
+    const rpcs = this.limits?.rpcs ?? -1;
+    this.lanes = spec.interface.table.map((m, op) => {
+      const h = this.handlerTable[op];
+      return m === undefined || h === undefined || m.oneway || !m.argsCodec.empty ? undefined : new LaneOp(m, h, this.blindTable[op]!, rpcs);
     });
   }
 

@@ -356,8 +356,9 @@ export function workerBody(b: Bucket): ThreadBody {
                   b.spare = null;
                   r.renew(c, e, obj as never, m, NO_ARGS, key, seq);
                 }
+                // (A new context and a renewed one are both already running: serve's
+                // state store is not needed here.)
                 inflight.add(r);
-                r.state = RUNNING;
                 r.sys = sys;
                 e.rpcs++;
                 obj.refs++;

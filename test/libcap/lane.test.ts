@@ -428,7 +428,8 @@ describe('the null lane answers as the general way does', () => {
   it("limits: a class's own limit of RPCs replaces the bucket's, both ways", async () => {
     // The bucket allows no RPC, the class one: the class's client is served (the lane
     // takes its calls), the other class's is refused.
-    await bothWays(
+    const errors = (o: Outcome) => (o.result as RpcResult<unknown>[]).map((r) => (r.ok ? 'ok' : r.error));
+    const mixed = await bothWays(
       2,
       async (w) => {
         const a = w.client('a', 1);
@@ -439,12 +440,14 @@ describe('the null lane answers as the general way does', () => {
       },
       { limits: { rpcs: 0 } },
     );
+    expect(errors(mixed)).toEqual(['ok', 'EAGAIN', 'ok', 'EAGAIN']);
     // The bucket's default, the class none: refused.
-    await bothWays(0, async (w) => {
+    const none = await bothWays(0, async (w) => {
       const a = w.client('a', 0);
       const ca = connect(Lane, w.k, a.task, a.slot).attempt;
       return [await ca.nop(), await ca.touch()];
     });
+    expect(errors(none)).toEqual(['EAGAIN', 'EAGAIN']);
   });
 
   it('many clients on one worker: requests queue behind a busy worker and are answered in order', async () => {
