@@ -62,13 +62,27 @@ export class Entry {
 export class InflightList {
   private readonly items: (Rpc | undefined)[] = [];
   private n = 0;
+  /**
+   * @internal While a worker's null lane runs a handler that never sees its context
+   * without one (worker.ts): what makes and adds that context. Every look at the list
+   * calls it first, so nothing sees the RPC missing.
+   */
+  lazy: (() => void) | null = null;
 
   get size(): number {
+    if (this.lazy !== null) this.settle();
     return this.n;
+  }
+
+  private settle(): void {
+    const f = this.lazy!;
+    this.lazy = null;
+    f();
   }
 
   /** The RPC from client thread `key`, if any. */
   get(key: number): Rpc | undefined {
+    if (this.lazy !== null) this.settle();
     const a = this.items;
     for (let i = 0; i < this.n; i++) if (a[i]!.key === key) return a[i];
     return undefined;
@@ -79,6 +93,7 @@ export class InflightList {
   }
 
   add(rpc: Rpc): void {
+    if (this.lazy !== null) this.settle();
     const a = this.items;
     if (this.n === a.length) a.push(rpc);
     else a[this.n] = rpc;
@@ -97,6 +112,7 @@ export class InflightList {
   }
 
   values(): readonly Rpc[] {
+    if (this.lazy !== null) this.settle();
     return this.items.slice(0, this.n) as Rpc[];
   }
 

@@ -12,6 +12,8 @@
 
 import { CODE_MASK, isSyscall, NEVER, RECV_PHASE, Status, type Continuation, type Sys, type Syscall, type ThreadBody } from '../core/index.ts';
 import { handlerFailed, type Bucket } from './bucket.ts';
+import type { Entry } from './client-table.ts';
+import type { MethodDef } from './interface.ts';
 import { drainingLevels, InhibitState, pausedLevels } from './inhibit.ts';
 import { Op } from '../core/thread.ts';
 import { ERRNO } from './errno.ts';
@@ -59,6 +61,54 @@ export function workerBody(b: Bucket): ThreadBody {
     let lent = false;
     /** This worker serves the endpoint directly (an isolated task's first worker; Bucket.serveDirectly). */
     let direct = false;
+    /** The lane's request whose blind handler runs without its context yet: its entry. */
+    let laneEntry: Entry | null = null;
+    /** That request's context, made while its handler ran (laneContext). */
+    let laneRpc: Rpc | null = null;
+
+    /**
+     * Accept the lane's request (acceptRequest) and start it (Bucket.serve): its context,
+     * counted in flight through its entry. (A new context and a renewed one are both
+     * already running: serve's state store is not needed.) The object's reference for
+     * the RPC is taken apart, before the handler.
+     */
+    function enter(e: Entry, m: MethodDef): Rpc {
+      const c = e.client;
+      const key = u.mr[0]! | 0;
+      const seq = u.mr[1]! | 0;
+      let r = b.spare;
+      if (r === null) r = new Rpc(b, c, e, e.object, m, NO_ARGS, key, seq);
+      else {
+        b.spare = null;
+        r.renew(c, e, e.object as never, m, NO_ARGS, key, seq);
+      }
+      c.inflight.add(r);
+      r.sys = sys;
+      e.rpcs++;
+      return r;
+    }
+
+    /**
+     * Something looked at the client's RPCs in flight while the lane's blind handler ran:
+     * its context, made now as the general way made it before the handler. (The request
+     * is still in this worker's UTCB: the worker makes no syscall until it answers.)
+     */
+    const laneContext = (): void => {
+      const e = laneEntry!;
+      laneEntry = null;
+      laneRpc = enter(e, e.lanes[u.label | 0]!.method);
+    };
+
+    /** The lane's empty answer (replyLive): with the next receive when no other work waits. */
+    function laneReply(): Syscall {
+      if (b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
+        phase = Phase.Replied;
+        return sys.reply(0, 0, 0, 0);
+      }
+      b.idleWorkers++;
+      prepareWindows();
+      return sys.replyRecv(b.ep, 0, 0, 0, 0, idleTimeout());
+    }
 
     function prepareWindows(): void {
       if (windowsUsed) {
@@ -345,28 +395,50 @@ export function workerBody(b: Bucket): ThreadBody {
                 obj.alive
               ) {
                 // Accept (acceptRequest) and serve (Bucket.serve).
-                const m = lop.method;
                 const h = lop.handler;
                 b.laneServed++;
-                const key = u.mr[0]! | 0;
-                const seq = u.mr[1]! | 0;
-                let r = b.spare;
-                if (r === null) r = new Rpc(b, c, e, obj, m, NO_ARGS, key, seq);
-                else {
-                  b.spare = null;
-                  r.renew(c, e, obj as never, m, NO_ARGS, key, seq);
-                }
-                // (A new context and a renewed one are both already running: serve's
-                // state store is not needed here.)
-                inflight.add(r);
-                r.sys = sys;
-                e.rpcs++;
                 obj.refs++;
+                let r: Rpc;
                 let res: unknown;
-                try {
-                  res = h(r, NO_ARGS);
-                } catch (err) {
-                  res = handlerFailed(r, err);
+                if (lop.blind) {
+                  // A handler that never sees its context runs without one. It is made
+                  // when something looks at the client's RPCs in flight while the handler
+                  // runs (InflightList.lazy: stats, usage, an inhibition counting or
+                  // cancelling, a revoke dropping the client), or after the handler when
+                  // its answer needs one. Nothing else can see it is missing: the worker
+                  // serves nothing else until the handler returns.
+                  laneEntry = e;
+                  inflight.lazy = laneContext;
+                  let failed = false;
+                  let thrown: unknown;
+                  try {
+                    res = h(undefined as never, NO_ARGS);
+                  } catch (err) {
+                    failed = true;
+                    thrown = err;
+                  }
+                  if (inflight.lazy !== null) {
+                    inflight.lazy = null;
+                    laneEntry = null;
+                    if (!failed && res === undefined && lop.emptyReply && !c.dead && c.count !== 0) {
+                      // Answered at once with nothing, and nobody looked: no context at all.
+                      b.served++;
+                      obj.unref();
+                      return laneReply();
+                    }
+                    r = enter(e, lop.method);
+                  } else {
+                    r = laneRpc!;
+                    laneRpc = null;
+                  }
+                  if (failed) res = handlerFailed(r, thrown);
+                } else {
+                  r = enter(e, lop.method);
+                  try {
+                    res = h(r, NO_ARGS);
+                  } catch (err) {
+                    res = handlerFailed(r, err);
+                  }
                 }
                 if (res !== undefined || !lop.emptyReply) return served(r, res);
                 // Finish (Bucket.finish) as it goes when nothing drains and the client stays.
@@ -381,15 +453,12 @@ export function workerBody(b: Bucket): ThreadBody {
                 // A handler that never saw its context kept nothing of it (Bucket.recycle).
                 if (lop.blind && r.reusable) b.spare = r;
                 // Answer (replyLive).
-                const cleanup = r.needsCleanup;
-                if (cleanup || b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
-                  answered = cleanup ? r : null;
+                if (r.needsCleanup) {
+                  answered = r;
                   phase = Phase.Replied;
                   return sys.reply(0, 0, 0, 0);
                 }
-                b.idleWorkers++;
-                prepareWindows();
-                return sys.replyRecv(b.ep, 0, 0, 0, 0, idleTimeout());
+                return laneReply();
               }
             }
           }

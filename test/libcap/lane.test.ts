@@ -6,7 +6,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kernel, RecordingTracer, Status, VirtualClock, type Sys, type SysGen, type Task } from '../../core/index.ts';
-import { Bucket, connect, defineClass, defineInterface, rpcThread, stub, t, type AnyClass, type BucketOptions, type RpcResult } from '../../libcap/index.ts';
+import { Bucket, connect, defineClass, type CapObject, defineInterface, rpcThread, stub, t, type AnyClass, type BucketOptions, type RpcResult } from '../../libcap/index.ts';
 import { LABEL_CANCEL } from '../../libcap/interface.ts';
 import { ERRNO } from '../../libcap/errno.ts';
 import { nullLane } from '../../libcap/bucket.ts';
@@ -45,6 +45,12 @@ const Lane = defineInterface('lane', {
   take: { op: 15, args: { c: t.cap() } },
   /** Declares a reply, but its handler answers nothing (a server's bug). */
   blank: { op: 16, reply: { n: t.u32 } },
+  /** Blind: looks at the bucket's RPCs in flight and every client's usage while it runs. */
+  peek: { op: 17 },
+  /** Blind: revokes every client's cap to the last object made while it runs. */
+  vanish: { op: 18 },
+  /** Blind and async: starts inhibiting the bucket, and answers a turn later. */
+  stall: { op: 19 },
 });
 
 /** What one run gave. */
@@ -88,6 +94,8 @@ function world(opts: BucketOptions = {}): World {
   let n = 0;
   const kept: { key: number; seq: number }[] = [];
   let frozen: string | null | undefined;
+  /** The object the last client() or anonymous() made. */
+  let last: CapObject | null = null;
   const cls = defineClass({
     name: 'lane',
     interface: Lane,
@@ -135,6 +143,22 @@ function world(opts: BucketOptions = {}): World {
         calls.push(`take ${c > 0}`);
       },
       blank: (() => undefined) as never,
+      peek: () => {
+        const usage = JSON.stringify(b.clientList().map((c) => c.usage()));
+        calls.push(`peek ${b.stats().inflight} ${usage}`);
+      },
+      vanish: () => {
+        calls.push(`vanish ${b.clientList().map((c) => b.revoke(c, last!)).join(',')} ${b.stats().clients}`);
+      },
+      stall: async () => {
+        calls.push('stall');
+        void b.inhibit().then((why) => {
+          calls.push(`frozen ${why}`);
+        });
+        calls.push(`stall ${b.stats().state}`);
+        await Promise.resolve();
+        calls.push('stall answers');
+      },
     },
   });
   // The same class with limits of its own: no RPC in flight, or one.
@@ -155,11 +179,13 @@ function world(opts: BucketOptions = {}): World {
     frozen: () => frozen,
     client(name, limited) {
       const task = k.createTask(name);
-      return { task, slot: b.install(mustCreate(b, limited === undefined ? cls : capped[limited]!), task) };
+      last = mustCreate(b, limited === undefined ? cls : capped[limited]!);
+      return { task, slot: b.install(last, task) };
     },
     anonymous(name) {
       const task = k.createTask(name);
       const obj = mustCreate(b, cls);
+      last = obj;
       const slot = k.grant(srv, b.give(b.anonymousClient(), obj), task);
       obj.unref();
       return { task, slot };
@@ -337,6 +363,48 @@ describe('the null lane answers as the general way does', () => {
       return got;
     });
     expect(out.calls).toEqual(['hold', 'release true', 'drop true', 'drop true']);
+  });
+
+  it('a blind handler runs without its context until something looks: it is counted in flight all the same', async () => {
+    const out = await bothWays(5, async (w) => {
+      const a = w.client('a');
+      const b = w.client('b');
+      const ca = connect(Lane, w.k, a.task, a.slot).attempt;
+      const cb = connect(Lane, w.k, b.task, b.slot).attempt;
+      // While a's call is held, b's peek sees both in flight; then a's own, alone.
+      const held = ca.hold();
+      await settle(w.k);
+      const got: unknown[] = [await cb.peek()];
+      w.answerHeld();
+      got.push(await held, await ca.peek(), await ca.nop(), w.b.stats());
+      // vanish revokes the last client's (b's) cap while its handler runs: the client
+      // record stays until the RPC is finished, then goes with its task.
+      got.push(await cb.vanish(), await cb.nop(), w.b.stats());
+      return got;
+    });
+    expect(out.calls).toEqual([
+      'hold',
+      'peek 2 [{"caps":1,"rpcs":1,"deferred":1},{"caps":1,"rpcs":1,"deferred":0}]',
+      'peek 1 [{"caps":1,"rpcs":1,"deferred":0},{"caps":1,"rpcs":0,"deferred":0}]',
+      'vanish false,true 2',
+    ]);
+    expect((out.result as RpcResult<unknown>[]).slice(5, 7).map((r) => (r.ok ? 'ok' : r.error))).toEqual(['ok', 'EBADF']);
+  });
+
+  it('a blind async handler that starts an inhibition: the drain waits for its answer', async () => {
+    const out = await bothWays(2, async (w) => {
+      const a = w.client('a');
+      const c = connect(Lane, w.k, a.task, a.slot).attempt;
+      const got: unknown[] = [await c.stall()];
+      await settle(w.k);
+      got.push(w.b.stats());
+      w.b.resume();
+      got.push(await c.nop());
+      return got;
+    });
+    // The inhibition counted stall's RPC (made when the drain looked) and waited for it.
+    expect(out.calls).toEqual(['stall', 'stall draining', 'stall answers', 'frozen null']);
+    expect(out.result).toMatchObject([{ ok: true }, { state: 'inhibited' }, { ok: true }]);
   });
 
   it('levels that do not serve: a draining bucket parks a request, and serves it once resumed', async () => {
