@@ -188,6 +188,47 @@ export interface CSpaceOwner {
 }
 
 /**
+ * The slots of a cap space set aside, as a flag per slot. A client reserves a slot for
+ * each reply cap a call may answer and gives it back after: as a Set, the delete that
+ * emptied it made V8 shrink (reallocate) its table on every such call, and the next
+ * add grow it again.
+ */
+export class ReservedSlots {
+  private flags = new Uint8Array(64);
+  private n = 0;
+
+  /** How many slots are set aside. */
+  get size(): number {
+    return this.n;
+  }
+
+  has(slot: number): boolean {
+    return slot < this.flags.length && this.flags[slot] === 1;
+  }
+
+  add(slot: number): void {
+    if (slot >= this.flags.length) {
+      let len = this.flags.length;
+      while (len <= slot) len *= 2;
+      const grown = new Uint8Array(len);
+      grown.set(this.flags);
+      this.flags = grown;
+    }
+    if (this.flags[slot] === 0) {
+      this.flags[slot] = 1;
+      this.n++;
+    }
+  }
+
+  delete(slot: number): void {
+    if (this.has(slot)) {
+      this.flags[slot] = 0;
+      this.n--;
+    }
+  }
+}
+
+/**
  * A task's capability space: slots 0..size-1, slot 0 never valid. Slots are allocated
  * lazily; `slots[name]` is `undefined` past the allocated part, `null` when empty.
  */
@@ -197,7 +238,7 @@ export class CSpace {
   /** Lowest slot that may be free; a hint for `allocSlot`. */
   private freeHint: number;
   /** Free slots set aside (receive windows) that allocSlot must not hand out. */
-  readonly reserved = new Set<number>();
+  readonly reserved = new ReservedSlots();
 
   constructor(
     readonly owner: CSpaceOwner,
