@@ -244,6 +244,17 @@ function inThread(w: World, task: Task, body: (sys: Sys) => SysGen<unknown[]>): 
   });
 }
 
+/** Two host clients, a and b; a's hold() is held by the server. */
+async function holding(w: World) {
+  const a = w.client('a');
+  const b = w.client('b');
+  const ca = connect(Lane, w.k, a.task, a.slot).attempt;
+  const cb = connect(Lane, w.k, b.task, b.slot).attempt;
+  const held = ca.hold();
+  await settle(w.k);
+  return { ca, cb, held };
+}
+
 afterEach(() => {
   nullLane.on = true;
 });
@@ -367,13 +378,8 @@ describe('the null lane answers as the general way does', () => {
 
   it('a blind handler runs without its context until something looks: it is counted in flight all the same', async () => {
     const out = await bothWays(5, async (w) => {
-      const a = w.client('a');
-      const b = w.client('b');
-      const ca = connect(Lane, w.k, a.task, a.slot).attempt;
-      const cb = connect(Lane, w.k, b.task, b.slot).attempt;
       // While a's call is held, b's peek sees both in flight; then a's own, alone.
-      const held = ca.hold();
-      await settle(w.k);
+      const { ca, cb, held } = await holding(w);
       const got: unknown[] = [await cb.peek()];
       w.answerHeld();
       got.push(await held, await ca.peek(), await ca.nop(), w.b.stats());
@@ -409,12 +415,7 @@ describe('the null lane answers as the general way does', () => {
 
   it('levels that do not serve: a draining bucket parks a request, and serves it once resumed', async () => {
     await bothWays(2, async (w) => {
-      const a = w.client('a');
-      const b = w.client('b');
-      const ca = connect(Lane, w.k, a.task, a.slot).attempt;
-      const cb = connect(Lane, w.k, b.task, b.slot).attempt;
-      const held = ca.hold();
-      await settle(w.k);
+      const { ca, cb, held } = await holding(w);
       // Draining: the held call keeps the bucket from being inhibited until it is answered.
       const inhibited = w.b.inhibit();
       const parked = cb.nop();
