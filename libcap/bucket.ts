@@ -709,16 +709,26 @@ export class Bucket {
     if (ac.empty && u.capCount === 0) {
       // No arguments: nothing to decode, only the arity to check.
       if (u.length !== HEADER || u.itemCount !== 0) return ERRNO.EINVAL;
-      let rpc = this.spare;
-      if (rpc === null) rpc = new Rpc(this, client, e, obj, m, NO_FIELDS as never, key, seq);
-      else {
-        this.spare = null;
-        rpc.renew(client, e, obj as CapObject<unknown>, m, NO_FIELDS as never, key, seq);
-      }
-      inflight.add(rpc);
-      return rpc;
+      return this.argumentless(e, m, key, seq);
     }
     return this.acceptArgs(u, e, m, key, seq);
+  }
+
+  /**
+   * @internal The context of an accepted request without arguments (through entry `e`,
+   * for method `m`, cancel key and sequence `key`/`seq`): the spare one renewed, or a new
+   * one; listed in the client's RPCs in flight. (The worker's null lane takes it too.)
+   */
+  argumentless(e: Entry, m: MethodDef, key: number, seq: number): Rpc {
+    const client = e.client;
+    let rpc = this.spare;
+    if (rpc === null) rpc = new Rpc(this, client, e, e.object, m, NO_FIELDS as never, key, seq);
+    else {
+      this.spare = null;
+      rpc.renew(client, e, e.object as CapObject<unknown>, m, NO_FIELDS as never, key, seq);
+    }
+    client.inflight.add(rpc);
+    return rpc;
   }
 
   /**

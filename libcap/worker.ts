@@ -73,16 +73,7 @@ export function workerBody(b: Bucket): ThreadBody {
      * the RPC is taken apart, before the handler.
      */
     function enter(e: Entry, m: MethodDef): Rpc {
-      const c = e.client;
-      const key = u.mr[0]! | 0;
-      const seq = u.mr[1]! | 0;
-      let r = b.spare;
-      if (r === null) r = new Rpc(b, c, e, e.object, m, NO_ARGS, key, seq);
-      else {
-        b.spare = null;
-        r.renew(c, e, e.object as never, m, NO_ARGS, key, seq);
-      }
-      c.inflight.add(r);
+      const r = b.argumentless(e, m, u.mr[0]! | 0, u.mr[1]! | 0);
       r.sys = sys;
       e.rpcs++;
       return r;
@@ -99,16 +90,6 @@ export function workerBody(b: Bucket): ThreadBody {
       laneRpc = enter(e, e.lanes[u.label | 0]!.method);
     };
 
-    /** The lane's empty answer (replyLive): with the next receive when no other work waits. */
-    function laneReply(): Syscall {
-      if (b.completions.length !== 0 || b.pending.length !== 0 || b.finishing) {
-        phase = Phase.Replied;
-        return sys.reply(0, 0, 0, 0);
-      }
-      b.idleWorkers++;
-      prepareWindows();
-      return sys.replyRecv(b.ep, 0, 0, 0, 0, idleTimeout());
-    }
 
     function prepareWindows(): void {
       if (windowsUsed) {
@@ -424,7 +405,7 @@ export function workerBody(b: Bucket): ThreadBody {
                       // Answered at once with nothing, and nobody looked: no context at all.
                       b.served++;
                       obj.unref();
-                      return laneReply();
+                      return replyLive(null, 0, 0, 0, 0);
                     }
                     r = enter(e, lop.method);
                   } else {
@@ -458,7 +439,7 @@ export function workerBody(b: Bucket): ThreadBody {
                   phase = Phase.Replied;
                   return sys.reply(0, 0, 0, 0);
                 }
-                return laneReply();
+                return replyLive(null, 0, 0, 0, 0);
               }
             }
           }
